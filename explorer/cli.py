@@ -1,0 +1,162 @@
+"""`python -m explorer ...`: the library's computations as JSON, without a browser.
+
+    python -m explorer models --json
+    python -m explorer trace --model linkage --theta0 '{"theta": 0.5}' --iterations 8 --json
+
+A user error (unknown name, malformed JSON, bad data, invalid θ) prints one line
+"error: ..." on stderr and exits with status 2; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .core.errors import ExplorerError
+from .core.families import families_for
+from .core.session import Session
+from .models import MODELS, make_model, model_class
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except ExplorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(result, sys.stdout, indent=None if args.compact else 1)
+        sys.stdout.write("\n")
+    else:
+        print(render_text(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m explorer",
+                                     description="The variational view of EM, computed.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    models = commands.add_parser("models", help="list the models, their parameters and data sets")
+    models.set_defaults(handler=cmd_models)
+    add_output_flags(models)
+
+    trace = commands.add_parser("trace", help="run E and M steps and print every half step")
+    add_model_flags(trace)
+    stop = trace.add_mutually_exclusive_group(required=True)
+    stop.add_argument("--iterations", type=int, help="number of EM iterations (E then M)")
+    stop.add_argument("--until-converged", action="store_true",
+                      help="iterate until log p changes by at most --tol")
+    trace.add_argument("--tol", type=float, default=1e-8, help="tolerance on log p (default 1e-8)")
+    trace.add_argument("--max-iterations", type=int, default=1000)
+    trace.set_defaults(handler=cmd_trace)
+    add_output_flags(trace)
+    return parser
+
+
+def add_output_flags(parser):
+    parser.add_argument("--json", action="store_true", help="print JSON (the stable contract)")
+    parser.add_argument("--compact", action="store_true", help="JSON on one line")
+
+
+def add_model_flags(parser):
+    parser.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
+    parser.add_argument("--option", action="append", default=[], metavar="K=V",
+                        help="a model option, e.g. K=3 (repeatable)")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--data", help="a built-in data set of the model")
+    data.add_argument("--data-file", help="a CSV file with a header row, or a .npy array")
+    data.add_argument("--synthetic", type=int, metavar="N", help="N points simulated from the model")
+    parser.add_argument("--separation", type=float, default=3.0, help="with --synthetic: how far apart")
+    parser.add_argument("--data-seed", type=int, default=0, help="with --synthetic: the data's seed")
+    parser.add_argument("--theta0", help="initial θ as JSON, any subset of the keys")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial θ's other keys")
+    parser.add_argument("--freeze", default=None,
+                        help="comma-separated parameters held fixed (default: the model's own)")
+
+
+def session_from_args(args) -> Session:
+    options = dict(parse_option(text) for text in args.option)
+    synthetic = None
+    if args.synthetic is not None:
+        synthetic = {"n": args.synthetic, "seed": args.data_seed, "separation": args.separation}
+    model = make_model(args.model, data=args.data, data_file=args.data_file, synthetic=synthetic, **options)
+    theta0 = parse_json_object(args.theta0, "--theta0") if args.theta0 else None
+    frozen = None if args.freeze is None else {name.strip() for name in args.freeze.split(",") if name.strip()}
+    return Session(model, theta0, frozen=frozen, seed=args.seed)
+
+
+def parse_option(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ExplorerError(f"--option must look like K=3, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def parse_json_object(text: str, flag: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExplorerError(f"{flag} is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ExplorerError(f"{flag} must be a JSON object like {{\"theta\": 0.5}}")
+    return value
+
+
+def cmd_models(args) -> dict:
+    out = []
+    for name, cls in MODELS.items():
+        model = cls(cls.load_dataset(cls.default_dataset))
+        out.append({
+            "name": name, "title": cls.title, "latent": cls.latent_description,
+            "options": [{"name": o.name, "default": o.default, "minimum": o.minimum,
+                         "maximum": o.maximum, "help": o.help} for o in cls.option_specs],
+            "parameters": [{"name": p.name, "shape": list(p.shape), "constraint": p.constraint,
+                            "label": p.label, "frozen_by_default": p.frozen_by_default}
+                           for p in model.params()],
+            "datasets": dict(cls.datasets), "default_dataset": cls.default_dataset,
+            "families": families_for(model),
+        })
+    return {"models": out}
+
+
+def cmd_trace(args) -> dict:
+    if args.iterations is not None and args.iterations < 0:
+        raise ExplorerError("--iterations must be 0 or more")
+    session = session_from_args(args)
+    result = None
+    if args.until_converged:
+        result = session.run(tol=args.tol, max_iterations=args.max_iterations)
+    else:
+        for _ in range(args.iterations):
+            session.iterate()
+    out = {"model": session.model.name, "family": session.family, "frozen": sorted(session.frozen),
+           "states": [s.to_json() for s in session.states]}
+    if result is not None:
+        out["converged"] = result.converged
+        out["iterations"] = result.iterations
+    return out
+
+
+def render_text(result: dict) -> str:
+    if "models" in result:
+        lines = []
+        for m in result["models"]:
+            params = ", ".join(f"{p['name']}{p['shape'] or ''}" for p in m["parameters"])
+            lines.append(f"{m['name']:8s} {m['title']}\n         parameters: {params}\n"
+                         f"         data sets: {', '.join(m['datasets'])}")
+        return "\n".join(lines)
+    if "states" in result:
+        lines = [f"{'step':>5} {'kind':4} {'log p':>16} {'F':>16} {'KL':>12}  theta"]
+        for s in result["states"]:
+            theta = json.dumps(s["theta"])
+            lines.append(f"{s['index']:5d} {s['kind']:4} {s['loglik']:16.8f} {s['F']:16.8f} "
+                         f"{s['kl']:12.3e}  {theta[:80]}")
+        return "\n".join(lines)
+    return json.dumps(result, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,354 @@
+"""The Model contract and the parameter spec.
+
+A model is a small class bound to one data set. It declares its parameters (`Param`: name,
+shape, constraint, LaTeX label) and implements, for θ a dict ``{name: ndarray}``:
+
+    loglik(θ)                         log p(X | θ)
+    posterior(θ)                      q*(Z) = p(Z | X, θ), in the model's own form of q
+    expected_complete_loglik(θ, q)    E_q[log p(X, Z | θ)]
+    entropy(q)                        H(q) = −E_q[log q(Z)]
+    m_step(q, θ, frozen)              argmax over the free parameters of E_q[log p(X, Z | θ)]
+    init_theta(rng), simulate(θ, n, rng), initial_q(θ), random_q(rng)
+
+Everything else (F, KL, E/M steps, sessions, landscapes, checks) is built on that contract and
+works for any model, built-in or custom. A θ is validated against the spec (`validate_theta`)
+before a model ever sees it, and its arrays are made read-only: states are immutable.
+
+Scalar coordinates of θ are named like ``theta``, ``means[1]`` or ``covariances[0,1,1]``; the
+landscape and the app address θ through them (`coordinates`, `get_coordinate`,
+`set_coordinate`).
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import ExplorerError
+
+CONSTRAINTS = ("real", "positive", "unit", "simplex", "covariance")
+
+# How close to 1 a simplex must sum, and how asymmetric a covariance may be.
+SIMPLEX_TOL = 1e-8
+SYMMETRY_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class Param:
+    """One named parameter block of θ.
+
+    constraint: "real" (any finite value), "positive" (> 0), "unit" (in [0, 1]),
+    "simplex" (entries ≥ 0 summing to 1 along the last axis), "covariance" (a stack of
+    symmetric positive-definite matrices in the last two axes).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    constraint: str
+    label: str
+    frozen_by_default: bool = False
+
+    def __post_init__(self):
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"unknown constraint {self.constraint!r}")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A model option such as the number of components K."""
+
+    name: str
+    default: int
+    minimum: int
+    maximum: int
+    help: str
+
+    def parse(self, value) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise ExplorerError(f"option {self.name} must be an integer, got {value!r}") from None
+        if not self.minimum <= number <= self.maximum:
+            raise ExplorerError(
+                f"option {self.name} must be between {self.minimum} and {self.maximum}, got {number}")
+        return number
+
+
+class Model:
+    """Base class of every model. Subclasses set the class attributes and the methods below."""
+
+    name: ClassVar[str] = "model"
+    title: ClassVar[str] = "A latent-variable model"
+    option_specs: ClassVar[tuple[Option, ...]] = ()
+    datasets: ClassVar[dict[str, str]] = {}     # name -> one-line description
+    default_dataset: ClassVar[str | None] = None
+    latent_description: ClassVar[str] = "Z"
+
+    def __init__(self, data, **options):
+        self.options = self.parse_options(options)
+        self.data = self.validate_data(data)
+
+    # ----- options and data -------------------------------------------------------------------
+    @classmethod
+    def parse_options(cls, options: dict) -> dict:
+        known = {o.name: o for o in cls.option_specs}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "none"
+            raise ExplorerError(f"model {cls.name} has no option {unknown[0]!r} (options: {allowed})")
+        return {name: o.parse(options.get(name, o.default)) for name, o in known.items()}
+
+    def validate_data(self, data):
+        """Return the data as the model stores it, or raise ExplorerError naming the problem."""
+        raise NotImplementedError
+
+    @classmethod
+    def load_dataset(cls, name: str, **options):
+        """The built-in data set `name` in the form `validate_data` accepts."""
+        raise ExplorerError(f"model {cls.name} has no data set {name!r}")
+
+    @classmethod
+    def data_from_table(cls, header: list[str], values: np.ndarray, **options):
+        """Turn a parsed CSV (header, float matrix) into data; subclasses check the columns."""
+        return values
+
+    @classmethod
+    def synthetic(cls, n: int, seed: int, separation: float = 1.0, **options):
+        """Data simulated from the model's reference θ, with a knob for how separated it is."""
+        raise ExplorerError(f"model {cls.name} has no synthetic data")
+
+    # ----- the parameter spec -------------------------------------------------------------------
+    def params(self) -> list[Param]:
+        raise NotImplementedError
+
+    def spec(self) -> dict[str, Param]:
+        return {p.name: p for p in self.params()}
+
+    def default_frozen(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params() if p.frozen_by_default)
+
+    # ----- the contract -----------------------------------------------------------------------
+    def loglik(self, theta) -> float:
+        raise NotImplementedError
+
+    def posterior(self, theta):
+        raise NotImplementedError
+
+    def expected_complete_loglik(self, theta, q) -> float:
+        raise NotImplementedError
+
+    def entropy(self, q) -> float:
+        raise NotImplementedError
+
+    def m_step(self, q, theta, frozen=frozenset()) -> dict:
+        raise NotImplementedError
+
+    def init_theta(self, rng: np.random.Generator) -> dict:
+        raise NotImplementedError
+
+    def simulate(self, theta, n: int, rng: np.random.Generator):
+        raise NotImplementedError
+
+    def initial_q(self, theta):
+        """The q a session starts from, before any E step (not the posterior, so the first
+        E step has a gap to close)."""
+        raise NotImplementedError
+
+    def random_q(self, rng: np.random.Generator):
+        """A random valid q of the posterior's form (for tests and checks)."""
+        raise NotImplementedError
+
+    def warnings(self, theta) -> list[str]:
+        """Messages about θ a user must see, e.g. a variance held at its floor."""
+        return []
+
+    def slice_range(self, theta, key: str) -> tuple[float, float]:
+        """The interval of coordinate `key` that a slice or landscape plot spans."""
+        param = self.spec()[parse_key(key)[0]]
+        value = get_coordinate(theta, key)
+        if param.constraint in ("unit", "simplex"):
+            return 0.005, 0.995
+        if param.constraint == "positive" or (param.constraint == "covariance" and _is_diagonal(key)):
+            return value / 5, value * 5
+        width = max(1.0, abs(value))
+        return value - width, value + width
+
+    # Optional fast path for landscapes: F(θ, q) for many θ and one q from sufficient statistics.
+    def suff_stats(self, q):
+        return q
+
+    def ecll_from_stats(self, theta, stats) -> float:
+        return self.expected_complete_loglik(theta, stats)
+
+    # ----- helpers built on the contract ---------------------------------------------------------
+    def theta(self, values: dict) -> dict:
+        """θ from a mapping of complete values, validated and made read-only."""
+        return validate_theta(self.params(), values)
+
+    def start_theta(self, seed: int = 0, overrides: dict | None = None) -> dict:
+        """A seeded initial θ, with any subset of keys given explicitly in `overrides`."""
+        spec = self.spec()
+        overrides = dict(overrides or {})
+        for key in overrides:
+            if key not in spec:
+                raise ExplorerError(f"model {self.name} has no parameter {key!r} "
+                                    f"(parameters: {', '.join(spec)})")
+        values = dict(self.init_theta(np.random.default_rng(seed)))
+        values.update(overrides)
+        return self.theta(values)
+
+    def maximize(self, q, theta, frozen=frozenset()) -> dict:
+        """The M step, validated, with the frozen parameters checked to be unchanged."""
+        new = self.theta(self.m_step(q, theta, frozenset(frozen)))
+        for name in frozen:
+            if not np.array_equal(new[name], theta[name]):
+                raise RuntimeError(f"{self.name}.m_step changed the frozen parameter {name!r}")
+        return new
+
+
+# ----- θ validation ---------------------------------------------------------------------------
+def validate_theta(params: list[Param], values: dict) -> dict:
+    names = [p.name for p in params]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ExplorerError(f"unknown parameter {unknown[0]!r} (parameters: {', '.join(names)})")
+    theta = {}
+    for p in params:
+        if p.name not in values:
+            raise ExplorerError(f"parameter {p.name!r} is missing")
+        try:
+            array = np.array(values[p.name], dtype=float)
+        except (TypeError, ValueError):
+            raise ExplorerError(f"parameter {p.name!r} must be numbers, got {values[p.name]!r}") from None
+        if array.shape != tuple(p.shape):
+            raise ExplorerError(f"parameter {p.name!r} must have shape {list(p.shape)}, "
+                                f"got {list(array.shape)}")
+        _check_constraint(p, array)
+        array.setflags(write=False)
+        theta[p.name] = array
+    return theta
+
+
+def _check_constraint(p: Param, a: np.ndarray) -> None:
+    if not np.all(np.isfinite(a)):
+        raise ExplorerError(f"parameter {p.name!r} must be finite, got {a.tolist()}")
+    if p.constraint == "positive" and np.any(a <= 0):
+        raise ExplorerError(f"parameter {p.name!r} must be positive, got {a.tolist()}")
+    if p.constraint == "unit" and np.any((a < 0) | (a > 1)):
+        raise ExplorerError(f"parameter {p.name!r} must lie in [0, 1], got {a.tolist()}")
+    if p.constraint == "simplex":
+        if np.any(a < 0):
+            raise ExplorerError(f"parameter {p.name!r} must be non-negative, got {a.tolist()}")
+        if np.any(np.abs(a.sum(axis=-1) - 1) > SIMPLEX_TOL):
+            raise ExplorerError(f"parameter {p.name!r} must sum to 1, got sum {float(a.sum()):.10g}")
+    if p.constraint == "covariance":
+        if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > SYMMETRY_TOL * (1 + np.abs(a))):
+            raise ExplorerError(f"parameter {p.name!r} must be symmetric")
+        if np.any(np.linalg.eigvalsh(a) <= 0):
+            raise ExplorerError(f"parameter {p.name!r} must be positive definite")
+
+
+def theta_to_json(theta: dict) -> dict:
+    return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v).tolist()) for k, v in theta.items()}
+
+
+# ----- scalar coordinates -----------------------------------------------------------------------
+_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([0-9, ]+)\])?$")
+
+
+def parse_key(key: str) -> tuple[str, tuple[int, ...]]:
+    match = _KEY.match(key.strip())
+    if not match:
+        raise ExplorerError(f"cannot read the coordinate {key!r}; write it like means[1]")
+    index = tuple(int(i) for i in match.group(2).split(",")) if match.group(2) else ()
+    return match.group(1), index
+
+
+def format_key(name: str, index: tuple[int, ...]) -> str:
+    return name if not index else f"{name}[{','.join(map(str, index))}]"
+
+
+def coordinates(params: list[Param]) -> list[str]:
+    """Every scalar entry that can be moved on its own (upper triangles of covariances)."""
+    keys = []
+    for p in params:
+        for index in itertools.product(*(range(n) for n in p.shape)):
+            if p.constraint == "covariance" and index[-2] > index[-1]:
+                continue
+            keys.append(format_key(p.name, index))
+    return keys
+
+
+def get_coordinate(theta: dict, key: str) -> float:
+    name, index = parse_key(key)
+    if name not in theta:
+        raise ExplorerError(f"unknown parameter {name!r} in coordinate {key!r}")
+    try:
+        return float(theta[name][index])
+    except (IndexError, TypeError, ValueError):
+        raise ExplorerError(f"coordinate {key!r} is out of range for shape "
+                            f"{list(np.shape(theta[name]))}") from None
+
+
+def set_coordinate(params: list[Param], theta: dict, key: str, value: float) -> dict:
+    """θ with one scalar coordinate moved, keeping the constraint.
+
+    A simplex entry w_j = v rescales the other entries of its simplex to sum to 1 − v; a
+    covariance entry Σ_ab = v also sets Σ_ba. The result is validated.
+    """
+    name, index = parse_key(key)
+    get_coordinate(theta, key)
+    param = {p.name: p for p in params}[name]
+    array = np.array(theta[name], dtype=float)
+    if param.constraint == "simplex":
+        row = array[index[:-1]] if len(index) > 1 else array
+        j = index[-1]
+        rest = row.sum() - row[j]
+        others = np.arange(row.size) != j
+        row[others] = (row[others] / rest * (1 - value)) if rest > 0 else (1 - value) / (row.size - 1)
+        row[j] = value
+    else:
+        array[index] = value
+        if param.constraint == "covariance":
+            array[index[:-2] + (index[-1], index[-2])] = value
+    return validate_theta(params, {**theta, name: array})
+
+
+def _is_diagonal(key: str) -> bool:
+    _, index = parse_key(key)
+    return len(index) >= 2 and index[-1] == index[-2]
+
+
+# ----- random feasible moves (tests and checks) --------------------------------------------------
+def perturb(params: list[Param], theta: dict, rng: np.random.Generator, scale: float,
+            frozen=frozenset()) -> dict:
+    """A random feasible θ near `theta`: each free block is moved in an unconstrained
+    parametrisation (log for positive, logit for unit, log-ratios for simplex, A Σ Aᵀ with
+    A = I + noise for covariances) by noise of size `scale`."""
+    new = {}
+    for p in params:
+        a = np.array(theta[p.name], dtype=float)
+        if p.name in frozen:
+            new[p.name] = a
+            continue
+        noise = rng.normal(scale=scale, size=a.shape)
+        if p.constraint == "real":
+            a = a + noise * np.maximum(np.abs(a), 1.0)
+        elif p.constraint == "positive":
+            a = a * np.exp(noise)
+        elif p.constraint == "unit":
+            inner = np.clip(a, 1e-12, 1 - 1e-12)
+            a = 1 / (1 + np.exp(-(np.log(inner) - np.log1p(-inner) + noise)))
+        elif p.constraint == "simplex":
+            a = np.maximum(a, 1e-300) * np.exp(noise)
+            a = a / a.sum(axis=-1, keepdims=True)
+        else:  # covariance
+            d = a.shape[-1]
+            mix = np.eye(d) + rng.normal(scale=scale, size=a.shape)
+            a = mix @ a @ np.swapaxes(mix, -1, -2)
+            a = (a + np.swapaxes(a, -1, -2)) / 2
+        new[p.name] = a
+    return validate_theta(params, new)

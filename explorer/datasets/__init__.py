@@ -1,0 +1,108 @@
+"""Built-in data sets and the reader for users' files.
+
+The CSV files in `data/` are copied unchanged from the project's reference data (see
+`data/PROVENANCE.md`). `read_table` parses a user's CSV (or `.npy` array) into a header and a
+float matrix and refuses, with the row and column named, anything that is not a finite number:
+nothing is dropped or changed silently.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import ExplorerError
+
+PROVENANCE = {
+    "faithful.csv": "Old Faithful geyser, 272 eruptions: eruptions and waiting time (minutes). "
+                    "Azzalini & Bowman (1990), Applied Statistics 39:357–365; R datasets::faithful.",
+    "galaxies.csv": "Velocities (km/s) of 82 galaxies in the Corona Borealis region. "
+                    "Roeder (1990), JASA 85:617–624; R MASS::galaxies.",
+    "gehan.csv": "Remission times (weeks) of 42 leukaemia patients, 6-MP against control. "
+                 "Gehan (1965), Biometrika 52:203–223; R MASS::gehan.",
+}
+
+
+def builtin_text(filename: str) -> str:
+    return resources.files(__package__).joinpath("data", filename).read_text()
+
+
+def builtin_table(filename: str) -> tuple[list[str], np.ndarray]:
+    return parse_csv(builtin_text(filename), filename, numeric_only=False)
+
+
+def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Header and float matrix from a CSV file with a header row, or from a `.npy` array."""
+    path = Path(path)
+    if not path.exists():
+        raise ExplorerError(f"data file {str(path)!r} does not exist")
+    if path.suffix == ".npy":
+        try:
+            values = np.load(path, allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
+            raise ExplorerError(f"{path.name}: not a readable .npy array ({exc})") from None
+        return array_table(values, path.name)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ExplorerError(f"{path.name}: not a text CSV file") from None
+    return parse_csv(text, path.name)
+
+
+def array_table(values, source: str = "array") -> tuple[list[str], np.ndarray]:
+    """A numeric array as a table (1-D arrays become one column), checked to be finite."""
+    values = np.asarray(values)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
+        raise ExplorerError(f"{source}: expected a numeric array with one or two dimensions, "
+                            f"got shape {list(values.shape)} of {values.dtype}")
+    values = values.astype(float)
+    bad = np.argwhere(~np.isfinite(values))
+    if len(bad):
+        row, col = bad[0]
+        raise ExplorerError(f"{source}: row {row + 1}, column {col + 1} is {values[row, col]} "
+                            f"(every value must be a finite number)")
+    return [f"x{j + 1}" for j in range(values.shape[1])], values
+
+
+def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True):
+    """Parse CSV text with a header row. Every cell must be a finite number; with
+    numeric_only=False, non-numeric columns are dropped (used for built-in files only)."""
+    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ExplorerError(f"{source}: the file is empty")
+    header = [h.strip() for h in rows[0]]
+    if any(_is_number(h) for h in header):
+        raise ExplorerError(f"{source}: the first row must be a header of column names, "
+                            f"got {','.join(header)}")
+    if len(rows) < 2:
+        raise ExplorerError(f"{source}: no data rows below the header")
+    keep = list(range(len(header)))
+    if not numeric_only:
+        keep = [j for j in keep if all(_is_number(r[j]) for r in rows[1:] if j < len(r))]
+    values = np.empty((len(rows) - 1, len(keep)))
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ExplorerError(f"{source}: row {i} has {len(row)} fields, the header has {len(header)}")
+        for out, j in enumerate(keep):
+            cell = row[j].strip()
+            if not _is_number(cell):
+                raise ExplorerError(f"{source}: row {i}, column {header[j]!r}: {cell!r} is not a number")
+            number = float(cell)
+            if not np.isfinite(number):
+                raise ExplorerError(f"{source}: row {i}, column {header[j]!r} is {cell!r} "
+                                    f"(every value must be a finite number)")
+            values[i - 2, out] = number
+    return [header[j] for j in keep], values
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,44 @@
+"""The built-in models, by name, and `make_model`, which builds one with its data."""
+from __future__ import annotations
+
+from ..core.errors import ExplorerError
+from ..core.model import Model
+from ..datasets import read_table
+from .coins import Coins
+from .gmm1d import GMM1D
+from .gmm2d import GMM2D
+from .linkage import Linkage
+
+MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D)}
+
+
+def model_class(name: str) -> type[Model]:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ExplorerError(f"unknown model {name!r} (models: {', '.join(MODELS)})") from None
+
+
+def make_model(name_or_class, data: str | None = None, data_file=None, *, synthetic: dict | None = None,
+               **options) -> Model:
+    """A model bound to data: a built-in data set by name, a CSV/.npy file, or synthetic data
+    (`synthetic={"n": 500, "seed": 0, "separation": 3}`); with none of them, the default set."""
+    cls = model_class(name_or_class) if isinstance(name_or_class, str) else name_or_class
+    options = cls.parse_options(options)
+    if sum(x is not None for x in (data, data_file, synthetic)) > 1:
+        raise ExplorerError("give at most one of a data set name, a data file, or synthetic data")
+    if data_file is not None:
+        header, values = read_table(data_file)
+        values = cls.data_from_table(header, values, **options)
+    elif synthetic is not None:
+        values = cls.synthetic(**synthetic, **options)
+    else:
+        name = data or cls.default_dataset
+        if name not in cls.datasets:
+            raise ExplorerError(f"model {cls.name} has no data set {name!r} "
+                                f"(data sets: {', '.join(cls.datasets) or 'none'})")
+        values = cls.load_dataset(name, **options)
+    return cls(values, **options)
+
+
+__all__ = ["MODELS", "model_class", "make_model"]

@@ -1,0 +1,58 @@
+"""What the 1-D and 2-D Gaussian mixtures share: K, the weights, the variance floor, the start.
+
+The variance floor. A component that collapses onto one data point has a variance going to 0
+and a likelihood going to +∞, so EM would run off to a degenerate "maximum". Every variance
+(every eigenvalue of a covariance) is held at or above
+
+    floor = VARIANCE_FLOOR × (the data's variance; in 2-D the smaller of the two columns')
+
+and a state whose θ touches the floor carries a warning saying which component and by how much.
+The floor is 1e-6 of the data's scale: far below any real cluster, so it never moves a fit that
+does not collapse (the scikit-learn cross-checks run with no floor hit).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import ExplorerError
+from ..core.latent_class import LatentClassModel
+from ..core.model import Option
+
+VARIANCE_FLOOR = 1e-6
+EMPTY = 1e-300   # a component whose total responsibility is below this is empty
+
+
+class GaussianMixture(LatentClassModel):
+    option_specs = (Option("K", 2, 1, 12, "number of mixture components"),)
+    latent_description = "which component generated each point"
+
+    @property
+    def K(self) -> int:
+        return self.options["K"]
+
+    def n_classes(self):
+        return self.K
+
+    def prior_weights(self, theta):
+        return np.asarray(theta["weights"], dtype=float)
+
+    def check_enough_points(self, n: int) -> None:
+        if n < 2 * self.K:
+            raise ExplorerError(f"{self.name} with K={self.K} needs at least {2 * self.K} data points, got {n}")
+
+    def new_weights(self, counts, theta, frozen):
+        if "weights" in frozen:
+            return theta["weights"]
+        return counts / counts.sum()
+
+    def weight_warnings(self, theta) -> list[str]:
+        return [f"component {k + 1} is empty (weight 0): it no longer explains any point"
+                for k, w in enumerate(theta["weights"]) if w <= 0]
+
+    def floor_warning(self, k: int) -> str:
+        return (f"component {k + 1}: variance held at the floor {self.floor:.3g} "
+                f"(it collapsed onto a point; the likelihood would otherwise go to infinity)")
+
+    def random_points(self, rng) -> np.ndarray:
+        """K data points drawn without replacement, as the starting means."""
+        return self.data[rng.choice(len(self.data), size=self.K, replace=False)]

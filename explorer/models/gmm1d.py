@@ -1,0 +1,143 @@
+"""K-component one-dimensional Gaussian mixture.
+
+    log p(x_i, z_i = k | θ) = log w_k − ½ log(2π σ²_k) − (x_i − μ_k)² / (2σ²_k)
+
+M step, with N_k = Σ_i q_ik:  w_k = N_k / N,  μ_k = Σ_i q_ik x_i / N_k,
+σ²_k = max(floor, Σ_i q_ik (x_i − μ_k)² / N_k)  (see gaussian_mixture.py for the floor).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import ExplorerError
+from ..core.model import Param, parse_key
+from ..datasets import builtin_table
+from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+class GMM1D(GaussianMixture):
+    name = "gmm1d"
+    title = "1-D Gaussian mixture"
+    datasets = {
+        "galaxies": "velocities (km/s) of 82 galaxies, Roeder 1990 (R MASS::galaxies)",
+        "faithful-eruptions": "Old Faithful eruption durations (min), 272 (R datasets::faithful)",
+        "faithful-waiting": "Old Faithful waiting times (min), 272 (R datasets::faithful)",
+    }
+    default_dataset = "faithful-waiting"
+
+    def params(self):
+        k = (self.K,)
+        return [Param("weights", k, "simplex", r"w"),
+                Param("means", k, "real", r"\mu"),
+                Param("variances", k, "positive", r"\sigma^2")]
+
+    @classmethod
+    def load_dataset(cls, name, **options):
+        columns = {"galaxies": ("galaxies.csv", "velocity"),
+                   "faithful-eruptions": ("faithful.csv", "eruptions"),
+                   "faithful-waiting": ("faithful.csv", "waiting")}
+        if name not in columns:
+            return super().load_dataset(name)
+        filename, column = columns[name]
+        header, values = builtin_table(filename)
+        return values[:, header.index(column)]
+
+    @classmethod
+    def data_from_table(cls, header, values, **options):
+        if values.shape[1] != 1:
+            raise ExplorerError(f"gmm1d data must have one numeric column, got {values.shape[1]} "
+                                f"({', '.join(header)})")
+        return values[:, 0]
+
+    @classmethod
+    def synthetic(cls, n, seed, separation=3.0, K=2, **options):
+        """N points from K unit-variance components whose means are `separation` apart."""
+        rng = np.random.default_rng(seed)
+        K = cls.parse_options({"K": K})["K"]
+        labels = rng.integers(K, size=n)
+        return rng.normal(separation * labels, 1.0)
+
+    def validate_data(self, data):
+        x = np.asarray(data, dtype=float)
+        if x.ndim == 2 and x.shape[1] == 1:
+            x = x[:, 0]
+        if x.ndim != 1:
+            raise ExplorerError(f"gmm1d data must be one column of numbers, got shape {list(x.shape)}")
+        if not np.all(np.isfinite(x)):
+            raise ExplorerError(f"gmm1d data row {int(np.argmax(~np.isfinite(x))) + 1} is not a finite number")
+        self.check_enough_points(len(x))
+        if np.ptp(x) == 0:
+            raise ExplorerError("gmm1d data has a single distinct value: a mixture cannot be fitted")
+        self.center = float(x.mean())
+        self.floor = VARIANCE_FLOOR * float(x.var())
+        return x
+
+    def log_joint(self, theta):
+        x = self.data
+        out = np.empty((self.K, len(x)))
+        for k in range(self.K):
+            w, mu, var = theta["weights"][k], theta["means"][k], theta["variances"][k]
+            with np.errstate(divide="ignore"):
+                const = np.log(w) - 0.5 * (LOG_2PI + np.log(var))
+            diff = x - mu
+            np.multiply(diff, diff, out=out[k])
+            out[k] *= -0.5 / var
+            out[k] += const
+        return out
+
+    def suff_stats(self, q):
+        d = self.data - self.center
+        return {"count": q.sum(axis=1), "s1": q @ d, "s2": q @ (d * d)}
+
+    def ecll_from_stats(self, theta, stats):
+        w, var = theta["weights"], theta["variances"]
+        m = theta["means"] - self.center
+        count = stats["count"]
+        square = stats["s2"] - 2 * m * stats["s1"] + m * m * count
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = count * (np.log(w) - 0.5 * (LOG_2PI + np.log(var))) - 0.5 * square / var
+        return float(np.sum(np.where(count > 0, terms, 0.0)))
+
+    def m_step(self, q, theta, frozen=frozenset()):
+        x = self.data
+        counts = q.sum(axis=1)
+        means = np.array(theta["means"], dtype=float)
+        variances = np.array(theta["variances"], dtype=float)
+        for k in range(self.K):
+            if counts[k] <= EMPTY:
+                continue  # an empty component keeps its mean and variance (its weight is 0)
+            if "means" not in frozen:
+                means[k] = q[k] @ x / counts[k]
+            if "variances" not in frozen:
+                diff = x - means[k]
+                variances[k] = max(self.floor, q[k] @ (diff * diff) / counts[k])
+        return {"weights": self.new_weights(counts, theta, frozen), "means": means, "variances": variances}
+
+    def init_theta(self, rng):
+        return {"weights": np.full(self.K, 1.0 / self.K),
+                "means": np.sort(self.random_points(rng)),
+                "variances": np.full(self.K, self.data.var())}
+
+    def simulate(self, theta, n, rng):
+        labels = rng.choice(self.K, size=n, p=theta["weights"])
+        return rng.normal(theta["means"][labels], np.sqrt(theta["variances"][labels]))
+
+    def warnings(self, theta):
+        return self.weight_warnings(theta) + [
+            self.floor_warning(k) for k, v in enumerate(theta["variances"]) if v <= self.floor]
+
+    def slice_range(self, theta, key):
+        name, _ = parse_key(key)
+        if name == "means":
+            lo, hi = self.data.min(), self.data.max()
+            return float(lo), float(hi)
+        return super().slice_range(theta, key)
+
+    def component_density(self, theta, grid) -> np.ndarray:
+        """(K, G): w_k N(grid | μ_k, σ²_k), the weighted component densities on a grid."""
+        grid = np.asarray(grid, dtype=float)
+        var = theta["variances"][:, None]
+        return theta["weights"][:, None] * np.exp(
+            -0.5 * (grid[None, :] - theta["means"][:, None]) ** 2 / var) / np.sqrt(2 * np.pi * var)

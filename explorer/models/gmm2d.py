@@ -1,0 +1,154 @@
+"""K-component two-dimensional Gaussian mixture with full covariances.
+
+With d = x_i − μ_k and Σ_k = [[a, b], [b, c]], det = ac − b²:
+
+    log p(x_i, z_i = k | θ) = log w_k − log(2π) − ½ log det − (c d₁² − 2b d₁d₂ + a d₂²) / (2 det)
+
+M step: w_k = N_k / N, μ_k = Σ_i q_ik x_i / N_k, Σ_k = Σ_i q_ik d dᵀ / N_k with every eigenvalue
+held at or above the floor (see gaussian_mixture.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import ExplorerError
+from ..core.model import Param, parse_key
+from ..datasets import builtin_table
+from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+class GMM2D(GaussianMixture):
+    name = "gmm2d"
+    title = "2-D Gaussian mixture (full covariances)"
+    datasets = {"faithful": "Old Faithful: eruptions and waiting (min), 272 (R datasets::faithful)"}
+    default_dataset = "faithful"
+
+    def params(self):
+        return [Param("weights", (self.K,), "simplex", r"w"),
+                Param("means", (self.K, 2), "real", r"\mu"),
+                Param("covariances", (self.K, 2, 2), "covariance", r"\Sigma")]
+
+    @classmethod
+    def load_dataset(cls, name, **options):
+        if name != "faithful":
+            return super().load_dataset(name)
+        header, values = builtin_table("faithful.csv")
+        return values[:, [header.index("eruptions"), header.index("waiting")]]
+
+    @classmethod
+    def data_from_table(cls, header, values, **options):
+        if values.shape[1] != 2:
+            raise ExplorerError(f"gmm2d data must have two numeric columns, got {values.shape[1]} "
+                                f"({', '.join(header)})")
+        return values
+
+    @classmethod
+    def synthetic(cls, n, seed, separation=3.0, K=2, **options):
+        """N points from K unit-covariance components on a circle of radius `separation`."""
+        rng = np.random.default_rng(seed)
+        K = cls.parse_options({"K": K})["K"]
+        labels = rng.integers(K, size=n)
+        angles = 2 * np.pi * np.arange(K) / K
+        centres = separation * np.column_stack([np.cos(angles), np.sin(angles)])
+        return centres[labels] + rng.normal(size=(n, 2))
+
+    def validate_data(self, data):
+        x = np.asarray(data, dtype=float)
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise ExplorerError(f"gmm2d data must have two columns, got shape {list(x.shape)}")
+        bad = np.argwhere(~np.isfinite(x))
+        if len(bad):
+            raise ExplorerError(f"gmm2d data row {bad[0][0] + 1} is not a finite number")
+        self.check_enough_points(len(x))
+        if np.any(np.ptp(x, axis=0) == 0):
+            raise ExplorerError("gmm2d data has a column with a single distinct value")
+        self.columns = (np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]))
+        self.center = x.mean(axis=0)
+        self.floor = VARIANCE_FLOOR * float(x.var(axis=0).min())
+        return x
+
+    def log_joint(self, theta):
+        x0, x1 = self.columns
+        out = np.empty((self.K, len(x0)))
+        for k in range(self.K):
+            (a, b), (_, c) = theta["covariances"][k]
+            det = a * c - b * b
+            with np.errstate(divide="ignore"):
+                const = np.log(theta["weights"][k]) - LOG_2PI - 0.5 * np.log(det)
+            d0 = x0 - theta["means"][k, 0]
+            d1 = x1 - theta["means"][k, 1]
+            out[k] = (c * d0 * d0 - 2 * b * d0 * d1 + a * d1 * d1) * (-0.5 / det) + const
+        return out
+
+    def suff_stats(self, q):
+        d = self.data - self.center
+        return {"count": q.sum(axis=1), "s1": q @ d, "s2": np.einsum("kn,ni,nj->kij", q, d, d)}
+
+    def ecll_from_stats(self, theta, stats):
+        count = stats["count"]
+        total = 0.0
+        for k in range(self.K):
+            if count[k] <= 0:
+                continue
+            m = theta["means"][k] - self.center
+            scatter = stats["s2"][k] - np.outer(m, stats["s1"][k]) - np.outer(stats["s1"][k], m) \
+                + count[k] * np.outer(m, m)
+            cov = theta["covariances"][k]
+            _, logdet = np.linalg.slogdet(cov)
+            with np.errstate(divide="ignore"):
+                total += count[k] * (np.log(theta["weights"][k]) - LOG_2PI - 0.5 * logdet)
+            total -= 0.5 * float(np.sum(np.linalg.inv(cov) * scatter))
+        return float(total)
+
+    def m_step(self, q, theta, frozen=frozenset()):
+        x0, x1 = self.columns
+        counts = q.sum(axis=1)
+        means = np.array(theta["means"], dtype=float)
+        covs = np.array(theta["covariances"], dtype=float)
+        for k in range(self.K):
+            if counts[k] <= EMPTY:
+                continue  # an empty component keeps its mean and covariance (its weight is 0)
+            if "means" not in frozen:
+                means[k] = (q[k] @ x0 / counts[k], q[k] @ x1 / counts[k])
+            if "covariances" not in frozen:
+                d0, d1 = x0 - means[k, 0], x1 - means[k, 1]
+                qd0 = q[k] * d0
+                s00, s01, s11 = qd0 @ d0, qd0 @ d1, (q[k] * d1) @ d1
+                covs[k] = self._floored(np.array([[s00, s01], [s01, s11]]) / counts[k])
+        return {"weights": self.new_weights(counts, theta, frozen), "means": means, "covariances": covs}
+
+    def _floored(self, cov):
+        values, vectors = np.linalg.eigh(cov)
+        if values.min() >= self.floor:
+            return cov
+        values = np.maximum(values, self.floor)
+        cov = (vectors * values) @ vectors.T
+        return (cov + cov.T) / 2
+
+    def init_theta(self, rng):
+        return {"weights": np.full(self.K, 1.0 / self.K),
+                "means": self.random_points(rng),
+                "covariances": np.repeat(np.cov(self.data.T, bias=True)[None], self.K, axis=0)}
+
+    def simulate(self, theta, n, rng):
+        labels = rng.choice(self.K, size=n, p=theta["weights"])
+        chol = np.linalg.cholesky(theta["covariances"])
+        return theta["means"][labels] + np.einsum("nij,nj->ni", chol[labels], rng.normal(size=(n, 2)))
+
+    def warnings(self, theta):
+        low = np.linalg.eigvalsh(theta["covariances"]).min(axis=1)
+        return self.weight_warnings(theta) + [
+            self.floor_warning(k) for k, v in enumerate(low) if v <= self.floor * (1 + 1e-9)]
+
+    def slice_range(self, theta, key):
+        name, index = parse_key(key)
+        if name == "means":
+            column = self.data[:, index[-1]]
+            return float(column.min()), float(column.max())
+        if name == "covariances" and index[-1] != index[-2]:
+            cov = theta["covariances"][index[0]]
+            limit = 0.98 * np.sqrt(cov[0, 0] * cov[1, 1])
+            return float(-limit), float(limit)
+        return super().slice_range(theta, key)

@@ -1,0 +1,30 @@
+"""Shared test fixtures: one small instance of every built-in model."""
+import numpy as np
+import pytest
+
+from explorer.models import make_model
+
+# name -> a factory of a small model instance, used by the property tests of every model.
+MODEL_FACTORIES = {
+    "linkage": lambda: make_model("linkage"),
+    "coins": lambda: make_model("coins"),
+    "gmm1d": lambda: make_model("gmm1d", synthetic={"n": 60, "seed": 3, "separation": 2.5}, K=3),
+    "gmm2d": lambda: make_model("gmm2d", synthetic={"n": 60, "seed": 4, "separation": 3.0}, K=2),
+}
+
+
+@pytest.fixture(params=sorted(MODEL_FACTORIES))
+def any_model(request):
+    return MODEL_FACTORIES[request.param]()
+
+
+def random_theta(model, rng):
+    """A random feasible θ: a seeded start moved by a random feasible perturbation."""
+    from explorer.core.model import perturb
+    theta = model.start_theta(int(rng.integers(2**31)))
+    return perturb(model.params(), theta, rng, scale=0.3)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

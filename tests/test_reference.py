@@ -1,0 +1,89 @@
+"""Published numbers (../shared/REFERENCES.md) reproduced by the library."""
+import numpy as np
+import pytest
+
+from explorer import Session, make_model
+
+DLR_TABLE_1 = [0.608247423, 0.624321051, 0.626488879, 0.626777323, 0.626815632,
+               0.626820719, 0.626821395, 0.626821484]
+DLR_MLE = (15 + np.sqrt(53809)) / 394
+
+
+def test_linkage_reproduces_dlr_table_1():
+    session = Session(make_model("linkage"), {"theta": 0.5})
+    iterates = [float(session.iterate().theta["theta"]) for _ in DLR_TABLE_1]
+    np.testing.assert_allclose(iterates, DLR_TABLE_1, rtol=0, atol=2e-9)
+    assert iterates[0] == pytest.approx(59 / 97, abs=1e-15)
+
+
+def test_linkage_converges_to_the_mle_at_the_missing_information_rate():
+    session = Session(make_model("linkage"), {"theta": 0.5})
+    result = session.run(tol=1e-15, max_iterations=100)
+    assert result.converged
+    # log p is flat at the maximum: a 1e-15 change in log p leaves θ within ~1e-11 of θ̂.
+    assert float(session.current.theta["theta"]) == pytest.approx(DLR_MLE, abs=1e-10)
+    assert 197 * DLR_MLE**2 - 15 * DLR_MLE - 68 == pytest.approx(0, abs=1e-10)
+    thetas = [float(s.theta["theta"]) for s in session.states if s.kind == "M"]
+    ratios = [(b - DLR_MLE) / (a - DLR_MLE) for a, b in zip(thetas[2:6], thetas[3:7])]
+    np.testing.assert_allclose(ratios, 0.1328, atol=5e-4)
+
+
+def test_linkage_log_likelihood_is_a_multinomial_log_probability():
+    from scipy.stats import multinomial
+    model = make_model("linkage")
+    t = 0.3
+    expected = multinomial.logpmf([125, 18, 20, 34], 197, [0.5 + t / 4, (1 - t) / 4, (1 - t) / 4, t / 4])
+    assert model.loglik(model.theta({"theta": t})) == pytest.approx(expected, rel=1e-12)
+
+
+def test_coins_first_iteration_matches_do_batzoglou():
+    model = make_model("coins")
+    session = Session(model, {"theta_A": 0.6, "theta_B": 0.5})
+    q = session.e_step().q
+    np.testing.assert_allclose(q[0], [0.45, 0.80, 0.73, 0.35, 0.65], atol=0.005)
+    counts = model.expected_counts(q)
+    np.testing.assert_allclose(counts["A"], [21.3, 8.6], atol=0.05)
+    np.testing.assert_allclose(counts["B"], [11.7, 8.4], atol=0.05)
+    theta = session.m_step().theta
+    assert float(theta["theta_A"]) == pytest.approx(0.71, abs=0.005)
+    assert float(theta["theta_B"]) == pytest.approx(0.58, abs=0.005)
+    assert float(theta["weight_A"]) == 0.5  # frozen by default, as in the paper
+
+
+def test_coins_after_ten_iterations():
+    session = Session(make_model("coins"), {"theta_A": 0.6, "theta_B": 0.5})
+    for _ in range(10):
+        theta = session.iterate().theta
+    assert float(theta["theta_A"]) == pytest.approx(0.80, abs=0.005)
+    assert float(theta["theta_B"]) == pytest.approx(0.52, abs=0.005)
+
+
+def test_coins_complete_data_estimate_with_observed_labels():
+    """With the labels known (B, A, A, B, A), q is a point mass and the M step gives 24/30, 9/20."""
+    model = make_model("coins")
+    labels_a = np.array([0, 1, 1, 0, 1], dtype=float)
+    theta = model.maximize(np.array([labels_a, 1 - labels_a]), model.start_theta(0), frozenset({"weight_A"}))
+    assert float(theta["theta_A"]) == pytest.approx(24 / 30, abs=1e-15)
+    assert float(theta["theta_B"]) == pytest.approx(9 / 20, abs=1e-15)
+
+
+def test_old_faithful_two_component_fit():
+    model = make_model("gmm2d", data="faithful")
+    np.testing.assert_allclose(model.data.mean(axis=0), [3.487783, 70.897059], atol=1e-6)
+    session = Session(model, seed=0)
+    assert session.run(tol=1e-10, max_iterations=2000).converged
+    theta = session.current.theta
+    assert session.current.loglik == pytest.approx(-1130.26396, abs=1e-5)
+    order = np.argsort(theta["weights"])
+    np.testing.assert_allclose(theta["weights"][order], [0.35587, 0.64413], atol=1e-5)
+    np.testing.assert_allclose(theta["means"][order], [[2.03639, 54.47852], [4.28966, 79.96812]], atol=1e-5)
+
+
+def test_old_faithful_standardised_fit():
+    from explorer.models.gmm2d import GMM2D
+    raw = make_model("gmm2d", data="faithful").data
+    z = (raw - raw.mean(axis=0)) / raw.std(axis=0)   # population standard deviation (ddof = 0)
+    model = GMM2D(z)
+    session = Session(model, seed=0)
+    assert session.run(tol=1e-12, max_iterations=2000).converged
+    assert session.current.loglik / len(z) == pytest.approx(-1.4171349105, abs=1e-9)
