@@ -9,15 +9,24 @@ class derives the rest of the contract from it, with q a (K, N) array of q(z_i =
     H(q)                  = −Σ_ik q_ik log q_ik                 (0 log 0 = 0)
 
 The (K, N) layout keeps each class's row contiguous, so the loops over K (never over the data)
-run at memory speed. The last log joint is cached by θ's identity (θ is immutable), so the
-E step after an M step, and F after log p, reuse it instead of recomputing it.
+run at memory speed. Work is done once per θ and once per q, keyed by identity (θ and q are
+immutable): the posterior and log p(x_i | θ) of the last θ, and the sufficient statistics of the
+last q. A model that defines `suff_stats` and `ecll_from_stats` (all built-in mixtures do) gets
+E_q[log p(X, Z | θ)] from them in O(K) once the statistics are known, so the M step and the two
+values of F in an iteration share one pass over q.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import xlogy
 
 from .model import Model
+
+TINY = np.finfo(float).tiny
+BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
+
+
+def _blocks(n: int):
+    return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
 
 
 class LatentClassModel(Model):
@@ -25,10 +34,13 @@ class LatentClassModel(Model):
 
     def __init__(self, data, **options):
         super().__init__(data, **options)
-        self._cache = None  # (θ, log joint, per-point log normaliser)
+        self._theta_cache = None   # (θ, per-point log p(x_i | θ), posterior, log joint or None)
+        self._stats_cache = None   # (q, sufficient statistics of q)
 
-    def log_joint(self, theta) -> np.ndarray:
-        """(K, N): log p(x_i, z_i = k | θ)."""
+    def log_joint(self, theta, rows=slice(None)) -> np.ndarray:
+        """(K, n): log p(x_i, z_i = k | θ) for the data points i in `rows` (a slice), as a new
+        array the caller may overwrite. The core asks for blocks of rows, so that its per-point
+        work stays in the processor's cache."""
         raise NotImplementedError
 
     def prior_weights(self, theta) -> np.ndarray:
@@ -42,38 +54,74 @@ class LatentClassModel(Model):
     def n_points(self) -> int:
         return len(self.data)
 
+    @property
+    def has_stats(self) -> bool:
+        return type(self).ecll_from_stats is not Model.ecll_from_stats
+
     # ------------------------------------------------------------------------------------------
     def _evaluate(self, theta):
-        if self._cache is not None and self._cache[0] is theta:
-            return self._cache[1], self._cache[2], self._cache[3]
-        joint = self.log_joint(theta)
-        top = joint.max(axis=0)
-        finite_top = np.where(np.isfinite(top), top, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scaled = np.exp(joint - finite_top)
-            total = scaled.sum(axis=0)
-            normaliser = finite_top + np.log(total)
-            posterior = scaled / total
-        self._cache = (theta, joint, normaliser, posterior)
-        return joint, normaliser, posterior
+        """(per-point log p(x_i | θ), posterior, log joint or None), computed once per θ."""
+        if self._theta_cache is not None and self._theta_cache[0] is theta:
+            return self._theta_cache[1:]
+        n = self.n_points()
+        posterior, normaliser = np.empty((self.n_classes(), n)), np.empty(n)
+        kept = None if self.has_stats else np.empty_like(posterior)   # for E_q log p without stats
+        for rows in _blocks(n):          # blocks of points that stay in cache: one pass over memory
+            block = self.log_joint(theta, rows)
+            if kept is not None:
+                kept[:, rows] = block
+            top = block.max(axis=0)
+            top[~np.isfinite(top)] = 0.0          # a point impossible under θ keeps log p = −∞
+            block -= top
+            np.exp(block, out=block)
+            total = block.sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                normaliser[rows] = np.log(total) + top
+                np.divide(block, total, out=posterior[:, rows])
+        posterior.setflags(write=False)   # q is shared by states: immutable
+        self._theta_cache = (theta, normaliser, posterior, kept)
+        return normaliser, posterior, kept
+
+    def stats(self, q):
+        """suff_stats(q), computed once per q."""
+        if self._stats_cache is None or self._stats_cache[0] is not q:
+            self._stats_cache = (q, self.suff_stats(q))
+        return self._stats_cache[1]
 
     def loglik(self, theta) -> float:
-        return float(self._evaluate(theta)[1].sum())
+        return float(self._evaluate(theta)[0].sum())
 
     def pointwise_loglik(self, theta) -> np.ndarray:
-        return self._evaluate(theta)[1]
+        return self._evaluate(theta)[0]
 
     def posterior(self, theta) -> np.ndarray:
-        return self._evaluate(theta)[2].copy()
+        return self._evaluate(theta)[1]
 
     def expected_complete_loglik(self, theta, q) -> float:
-        joint = self._evaluate(theta)[0]
+        if self.has_stats:
+            return self.ecll_from_stats(theta, self.stats(q))
+        joint = self._evaluate(theta)[2]
+        total = float(np.einsum("kn,kn->", q, joint))
+        if np.isnan(total):   # 0 · (−∞) where a class is impossible: such terms count 0
+            with np.errstate(invalid="ignore"):
+                total = float(np.sum(np.where(q > 0, q * joint, 0.0)))
+        return total
+
+    def joint_ecll(self, theta, q) -> float:
+        """Σ_ik q_ik log p(x_i, k | θ) straight from the log joint (checks the statistics)."""
+        joint = self.log_joint(theta)
         with np.errstate(invalid="ignore"):
-            terms = q * joint
-        return float(np.sum(np.where(q > 0, terms, 0.0)))
+            return float(np.sum(np.where(q > 0, q * joint, 0.0)))
 
     def entropy(self, q) -> float:
-        return float(-xlogy(q, q).sum())
+        """H(q) = −Σ q log q, with 0 log 0 = 0 (as scipy's xlogy, but faster on large q)."""
+        total = 0.0
+        for block in _blocks(np.shape(q)[-1]):
+            part = q[..., block]
+            log_q = np.maximum(part, TINY)     # where q = 0 the term is 0 · log(TINY) = 0
+            np.log(log_q, out=log_q)
+            total -= float(np.vdot(part, log_q))
+        return total
 
     def initial_q(self, theta) -> np.ndarray:
         weights = self.prior_weights(theta)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 class Objective:
     loglik: float
     F: float
+    entropy: float
 
     @property
     def kl(self) -> float:
@@ -30,5 +31,7 @@ def kl_gap(model, theta, q) -> float:
     return evaluate(model, theta, q).kl
 
 
-def evaluate(model, theta, q) -> Objective:
-    return Objective(loglik=model.loglik(theta), F=free_energy(model, theta, q))
+def evaluate(model, theta, q, entropy: float | None = None) -> Objective:
+    """log p(X | θ), F(θ, q) and H(q); pass H(q) when it is already known for this very q."""
+    entropy = model.entropy(q) if entropy is None else entropy
+    return Objective(model.loglik(theta), model.expected_complete_loglik(theta, q) + entropy, entropy)

@@ -26,6 +26,7 @@ class State:
     q: Any
     loglik: float
     F: float
+    entropy: float               # H(q), so that F = E_q[log p(X, Z | θ)] + H(q) can be shown
     warnings: tuple[str, ...] = ()
 
     @property
@@ -134,5 +135,7 @@ class Session:
         return state
 
     def _make_state(self, index: int, kind: str, theta, q) -> State:
-        values = evaluate(self.model, theta, q)
-        return State(index, kind, theta, q, values.loglik, values.F, tuple(self.model.warnings(theta)))
+        known = self.current.entropy if self.history and q is self.current.q else None
+        values = evaluate(self.model, theta, q, entropy=known)
+        return State(index, kind, theta, q, values.loglik, values.F, values.entropy,
+                     tuple(self.model.warnings(theta)))

@@ -75,8 +75,8 @@ class Coins(LatentClassModel):
         w = float(theta["weight_A"])
         return np.array([w, 1 - w])
 
-    def log_joint(self, theta):
-        heads, tosses = self.data[:, 0], self.data[:, 1]
+    def log_joint(self, theta, rows=slice(None)):
+        heads, tosses = self.data[rows, 0], self.data[rows, 1]
         rows = []
         for weight, p in ((theta["weight_A"], theta["theta_A"]), (1 - theta["weight_A"], theta["theta_B"])):
             with np.errstate(divide="ignore"):
@@ -94,7 +94,7 @@ class Coins(LatentClassModel):
                             + xlogy(stats["tails"], 1 - probs)))
 
     def m_step(self, q, theta, frozen=frozenset()):
-        stats = self.suff_stats(q)
+        stats = self.stats(q)
         new = dict(theta)
         for k, key in enumerate(("theta_A", "theta_B")):
             total = stats["heads"][k] + stats["tails"][k]

@@ -4,6 +4,12 @@
 
 M step, with N_k = Σ_i q_ik:  w_k = N_k / N,  μ_k = Σ_i q_ik x_i / N_k,
 σ²_k = max(floor, Σ_i q_ik (x_i − μ_k)² / N_k)  (see gaussian_mixture.py for the floor).
+
+Both the M step and F on a landscape grid use the sufficient statistics of q about the data's
+mean c (centring keeps the sums well conditioned): with d_i = x_i − c and m_k = μ_k − c,
+
+    N_k = Σ_i q_ik,  S1_k = Σ_i q_ik d_i,  S2_k = Σ_i q_ik d_i²,
+    Σ_i q_ik (x_i − μ_k)² = S2_k − 2 m_k S1_k + m_k² N_k.
 """
 from __future__ import annotations
 
@@ -72,47 +78,51 @@ class GMM1D(GaussianMixture):
             raise ExplorerError("gmm1d data has a single distinct value: a mixture cannot be fitted")
         self.center = float(x.mean())
         self.floor = VARIANCE_FLOOR * float(x.var())
+        centred = x - self.center
+        self._moments = np.column_stack([centred, centred * centred])   # (N, 2): d, d²
         return x
 
-    def log_joint(self, theta):
-        x = self.data
+    def log_joint(self, theta, rows=slice(None)):
+        x = self.data[rows]
         out = np.empty((self.K, len(x)))
         for k in range(self.K):
             w, mu, var = theta["weights"][k], theta["means"][k], theta["variances"][k]
             with np.errstate(divide="ignore"):
                 const = np.log(w) - 0.5 * (LOG_2PI + np.log(var))
-            diff = x - mu
-            np.multiply(diff, diff, out=out[k])
-            out[k] *= -0.5 / var
-            out[k] += const
+            row = out[k]
+            np.subtract(x, mu, out=row)
+            np.square(row, out=row)
+            row *= -0.5 / var
+            row += const
         return out
 
     def suff_stats(self, q):
-        d = self.data - self.center
-        return {"count": q.sum(axis=1), "s1": q @ d, "s2": q @ (d * d)}
+        moments = q @ self._moments
+        return {"count": q.sum(axis=1), "s1": moments[:, 0], "s2": moments[:, 1]}
+
+    def scatter(self, means, stats):
+        """Σ_i q_ik (x_i − μ_k)² from the sufficient statistics."""
+        m = means - self.center
+        return stats["s2"] - 2 * m * stats["s1"] + m * m * stats["count"]
 
     def ecll_from_stats(self, theta, stats):
         w, var = theta["weights"], theta["variances"]
-        m = theta["means"] - self.center
         count = stats["count"]
-        square = stats["s2"] - 2 * m * stats["s1"] + m * m * count
+        square = self.scatter(theta["means"], stats)
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = count * (np.log(w) - 0.5 * (LOG_2PI + np.log(var))) - 0.5 * square / var
         return float(np.sum(np.where(count > 0, terms, 0.0)))
 
     def m_step(self, q, theta, frozen=frozenset()):
-        x = self.data
-        counts = q.sum(axis=1)
+        stats = self.stats(q)
+        counts = stats["count"]
+        full = counts > EMPTY   # an empty component keeps its mean and variance (its weight is 0)
         means = np.array(theta["means"], dtype=float)
+        if "means" not in frozen:
+            means[full] = self.center + stats["s1"][full] / counts[full]
         variances = np.array(theta["variances"], dtype=float)
-        for k in range(self.K):
-            if counts[k] <= EMPTY:
-                continue  # an empty component keeps its mean and variance (its weight is 0)
-            if "means" not in frozen:
-                means[k] = q[k] @ x / counts[k]
-            if "variances" not in frozen:
-                diff = x - means[k]
-                variances[k] = max(self.floor, q[k] @ (diff * diff) / counts[k])
+        if "variances" not in frozen:
+            variances[full] = np.maximum(self.floor, self.scatter(means, stats)[full] / counts[full])
         return {"weights": self.new_weights(counts, theta, frozen), "means": means, "variances": variances}
 
     def init_theta(self, rng):

@@ -6,6 +6,11 @@ With d = x_i − μ_k and Σ_k = [[a, b], [b, c]], det = ac − b²:
 
 M step: w_k = N_k / N, μ_k = Σ_i q_ik x_i / N_k, Σ_k = Σ_i q_ik d dᵀ / N_k with every eigenvalue
 held at or above the floor (see gaussian_mixture.py).
+
+The M step and F on a landscape grid use the sufficient statistics of q about the data's mean c:
+with e_i = x_i − c and m_k = μ_k − c, N_k = Σ_i q_ik, S1_k = Σ_i q_ik e_i, S2_k = Σ_i q_ik e_i e_iᵀ,
+
+    Σ_i q_ik (x_i − μ_k)(x_i − μ_k)ᵀ = S2_k − m_k S1_kᵀ − S1_k m_kᵀ + N_k m_k m_kᵀ.
 """
 from __future__ import annotations
 
@@ -67,10 +72,12 @@ class GMM2D(GaussianMixture):
         self.columns = (np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]))
         self.center = x.mean(axis=0)
         self.floor = VARIANCE_FLOOR * float(x.var(axis=0).min())
+        e0, e1 = x[:, 0] - self.center[0], x[:, 1] - self.center[1]
+        self._moments = np.column_stack([e0, e1, e0 * e0, e0 * e1, e1 * e1])   # (N, 5)
         return x
 
-    def log_joint(self, theta):
-        x0, x1 = self.columns
+    def log_joint(self, theta, rows=slice(None)):
+        x0, x1 = self.columns[0][rows], self.columns[1][rows]
         out = np.empty((self.K, len(x0)))
         for k in range(self.K):
             (a, b), (_, c) = theta["covariances"][k]
@@ -83,8 +90,15 @@ class GMM2D(GaussianMixture):
         return out
 
     def suff_stats(self, q):
-        d = self.data - self.center
-        return {"count": q.sum(axis=1), "s1": q @ d, "s2": np.einsum("kn,ni,nj->kij", q, d, d)}
+        moments = q @ self._moments
+        s00, s01, s11 = moments[:, 2], moments[:, 3], moments[:, 4]
+        return {"count": q.sum(axis=1), "s1": moments[:, :2],
+                "s2": np.stack([np.stack([s00, s01], -1), np.stack([s01, s11], -1)], -2)}
+
+    def scatter(self, k, mean, stats):
+        """Σ_i q_ik (x_i − μ)(x_i − μ)ᵀ from the sufficient statistics."""
+        m, s1 = mean - self.center, stats["s1"][k]
+        return stats["s2"][k] - np.outer(m, s1) - np.outer(s1, m) + stats["count"][k] * np.outer(m, m)
 
     def ecll_from_stats(self, theta, stats):
         count = stats["count"]
@@ -92,9 +106,7 @@ class GMM2D(GaussianMixture):
         for k in range(self.K):
             if count[k] <= 0:
                 continue
-            m = theta["means"][k] - self.center
-            scatter = stats["s2"][k] - np.outer(m, stats["s1"][k]) - np.outer(stats["s1"][k], m) \
-                + count[k] * np.outer(m, m)
+            scatter = self.scatter(k, theta["means"][k], stats)
             cov = theta["covariances"][k]
             _, logdet = np.linalg.slogdet(cov)
             with np.errstate(divide="ignore"):
@@ -103,20 +115,17 @@ class GMM2D(GaussianMixture):
         return float(total)
 
     def m_step(self, q, theta, frozen=frozenset()):
-        x0, x1 = self.columns
-        counts = q.sum(axis=1)
+        stats = self.stats(q)
+        counts = stats["count"]
         means = np.array(theta["means"], dtype=float)
         covs = np.array(theta["covariances"], dtype=float)
         for k in range(self.K):
             if counts[k] <= EMPTY:
                 continue  # an empty component keeps its mean and covariance (its weight is 0)
             if "means" not in frozen:
-                means[k] = (q[k] @ x0 / counts[k], q[k] @ x1 / counts[k])
+                means[k] = self.center + stats["s1"][k] / counts[k]
             if "covariances" not in frozen:
-                d0, d1 = x0 - means[k, 0], x1 - means[k, 1]
-                qd0 = q[k] * d0
-                s00, s01, s11 = qd0 @ d0, qd0 @ d1, (q[k] * d1) @ d1
-                covs[k] = self._floored(np.array([[s00, s01], [s01, s11]]) / counts[k])
+                covs[k] = self._floored(self.scatter(k, means[k], stats) / counts[k])
         return {"weights": self.new_weights(counts, theta, frozen), "means": means, "covariances": covs}
 
     def _floored(self, cov):
