@@ -35,7 +35,6 @@ class LatentClassModel(Model):
     def __init__(self, data, **options):
         super().__init__(data, **options)
         self._theta_cache = None   # (θ, per-point log p(x_i | θ), posterior, log joint or None)
-        self._stats_cache = None   # (q, sufficient statistics of q)
 
     def log_joint(self, theta, rows=slice(None)) -> np.ndarray:
         """(K, n): log p(x_i, z_i = k | θ) for the data points i in `rows` (a slice), as a new
@@ -81,12 +80,6 @@ class LatentClassModel(Model):
         posterior.setflags(write=False)   # q is shared by states: immutable
         self._theta_cache = (theta, normaliser, posterior, kept)
         return normaliser, posterior, kept
-
-    def stats(self, q):
-        """suff_stats(q), computed once per q."""
-        if self._stats_cache is None or self._stats_cache[0] is not q:
-            self._stats_cache = (q, self.suff_stats(q))
-        return self._stats_cache[1]
 
     def loglik(self, theta) -> float:
         return float(self._evaluate(theta)[0].sum())

@@ -183,6 +183,13 @@ class Model:
     def ecll_from_stats(self, theta, stats) -> float:
         return self.expected_complete_loglik(theta, stats)
 
+    def stats(self, q):
+        """suff_stats(q), computed once per q (q is immutable, so its identity is the key)."""
+        cached = getattr(self, "_stats_cache", None)
+        if cached is None or cached[0] is not q:
+            cached = self._stats_cache = (q, self.suff_stats(q))
+        return cached[1]
+
     # ----- helpers built on the contract ---------------------------------------------------------
     def theta(self, values: dict) -> dict:
         """θ from a mapping of complete values, validated and made read-only."""

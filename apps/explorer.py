@@ -1,0 +1,16 @@
+"""Entry point: panel serve apps/explorer.py  (each browser session gets its own App).
+
+This file is named like the package it serves; the server puts this folder first on sys.path,
+so it is taken out again before `explorer` (the package) is imported.
+"""
+import os
+import sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+if not hasattr(sys.modules.get("explorer"), "__path__"):
+    sys.modules.pop("explorer", None)
+
+from explorer.app import App  # noqa: E402
+
+App().servable(title="EM explorer")

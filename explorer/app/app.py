@@ -1,0 +1,435 @@
+"""The Panel app: pick a model and data, step through EM, watch log p = F + KL move.
+
+`App` is a `param.Parameterized` viewer: its parameters are the sidebar's controls; the step
+buttons act on a `Session`; every view updates its data sources in place after each step.
+Each App owns its model, session and figures, so every browser session (and every notebook
+cell) has its own objects.
+"""
+from __future__ import annotations
+
+import html
+import json
+import traceback
+
+import numpy as np
+import panel as pn
+import param
+
+from ..core.errors import ExplorerError
+from ..core.families import families_for, get_family
+from ..core.landscape import LandscapeCalculator, free_coordinate_count, staircase
+from ..core.model import Model, coordinates, get_coordinate
+from ..core.session import Session
+from ..datasets import parse_csv
+from ..models import MODELS, make_model
+from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
+from ..views.narrative import FORMULAS, describe, fmt
+
+SYNTHETIC = "synthetic"
+UPLOADED = "uploaded CSV"
+TIGHT = "p { margin: 2px 0; } table { margin: 2px 0; } td, th { padding: 1px 6px !important; }"
+PLOT_HEIGHT_TOP, PLOT_HEIGHT_BOTTOM = 265, 250
+
+
+class App(pn.viewable.Viewer):
+    model_name = param.Selector(default="gmm1d", objects=list(MODELS), label="Model")
+    dataset = param.Selector(default=None, objects=[], label="Data")
+    K = param.Integer(default=2, bounds=(1, 8), label="Components K")
+    n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N")
+    data_seed = param.Integer(default=0, bounds=(0, None), label="Synthetic data seed")
+    separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
+    family = param.Selector(default="exact", objects=["exact"], label="Family of q")
+    seed = param.Integer(default=0, bounds=(0, None), label="Initial θ seed")
+    theta0 = param.String(default="", label="Initial θ (JSON, any subset of keys)")
+    frozen = param.ListSelector(default=[], objects=[], label="Frozen parameters")
+    coordinate = param.Selector(default=None, objects=[], label="θ coordinate in the plots")
+    grid_size = param.Integer(default=40, bounds=(10, 120), label="Landscape grid points")
+    speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
+    playing = param.Boolean(default=False, label="Play")
+
+    def __init__(self, model: Model | str | None = None, data=None, **params):
+        self._custom = model if isinstance(model, Model) else None
+        if isinstance(model, str):
+            params.setdefault("model_name", model)
+        self._uploaded = None
+        super().__init__(**params)
+        if self._custom is not None:
+            self.param.model_name.objects = [self._custom.name]
+            self.model_name = self._custom.name
+        self._callback = None
+        self._syncing = False
+        self._frozen_for = None if "frozen" in params else ""   # the model the frozen set is for
+        self._build_widgets()
+        self._dataset_options()
+        self._load_model()
+
+    # ----- the layout ----------------------------------------------------------------------------
+    def _build_widgets(self):
+        self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
+                                     margin=(0, 5))
+        self.warning = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
+                                     margin=(0, 5))
+        self.upload = pn.widgets.FileInput(accept=".csv", label="Upload a CSV", sizing_mode="stretch_width")
+        self.upload.param.watch(self._on_upload, "value")
+        buttons = {"E step": self.e_step, "M step": self.m_step, "EM iteration": self.em_iteration,
+                   "Run to convergence": self.run_to_convergence, "Undo": self.undo, "Redo": self.redo,
+                   "Reset": self.reset}
+        self.buttons = {}
+        for label, action in buttons.items():
+            kind = "primary" if label in ("E step", "M step", "EM iteration") else "default"
+            button = pn.widgets.Button(label=label, color=kind, width=len(label) * 8 + 36, margin=(4, 3))
+            button.on_click(self._guarded(action))
+            self.buttons[label] = button
+        self.randomize = pn.widgets.Button(label="Randomize", width=100, margin=(22, 5, 5, 5))
+        self.randomize.on_click(self._guarded(self.randomize_theta))
+        self.play = pn.widgets.Toggle.from_param(self.param.playing, label="▶ Play", width=80, margin=(4, 3))
+        self.speed_slider = pn.widgets.FloatSlider.from_param(self.param.speed, width=150, margin=(0, 8))
+        self.timeline = pn.widgets.IntSlider(label="Timeline (state)", start=0, end=1, value=0,
+                                             sizing_mode="stretch_width", margin=(0, 12))
+        self.timeline.param.watch(self._on_timeline, "value")
+        self.status = pn.pane.Markdown("", margin=(0, 8), sizing_mode="stretch_width",
+                                       styles={"font-size": "13px"}, stylesheets=[TIGHT])
+        self.numbers = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 8),
+                                        styles={"font-size": "12px"}, stylesheets=[TIGHT])
+        self.formula = pn.pane.LaTeX("", sizing_mode="stretch_width", margin=(0, 8), styles={"font-size": "13px"})
+        self.sentence = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 8),
+                                         styles={"font-size": "13px"}, stylesheets=[TIGHT])
+        self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_width", height=height, margin=(2, 4))
+                      for name, height in (("data", PLOT_HEIGHT_TOP), ("bound", PLOT_HEIGHT_TOP),
+                                           ("landscape", PLOT_HEIGHT_TOP), ("trace", PLOT_HEIGHT_BOTTOM),
+                                           ("identity", PLOT_HEIGHT_BOTTOM))}
+        self.synthetic_widgets = pn.Column(
+            pn.widgets.IntInput.from_param(self.param.n_points, step=100),
+            pn.widgets.IntInput.from_param(self.param.data_seed),
+            pn.widgets.FloatSlider.from_param(self.param.separation), margin=0)
+
+    def sidebar(self) -> pn.Column:
+        p = self.param
+        return pn.Column(
+            pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
+            self.synthetic_widgets, self.upload,
+            pn.widgets.IntSlider.from_param(p.K),
+            pn.widgets.Select.from_param(p.family),
+            pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
+            pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
+            pn.widgets.CheckBoxGroup.from_param(p.frozen, inline=True),
+            pn.widgets.Select.from_param(p.coordinate),
+            pn.widgets.IntSlider.from_param(p.grid_size),
+            sizing_mode="stretch_width")
+
+    def main(self) -> pn.Column:
+        controls = pn.Row(*self.buttons.values(), self.play, self.speed_slider, sizing_mode="stretch_width",
+                          margin=0)
+        numbers = pn.Column(self.status, self.sentence, self.formula, self.numbers, sizing_mode="stretch_width",
+                            height=PLOT_HEIGHT_BOTTOM, scroll=True, margin=(2, 4))
+        return pn.Column(
+            controls, self.timeline, self.message, self.warning,
+            pn.Row(self.panes["data"], self.panes["bound"], self.panes["landscape"], sizing_mode="stretch_width"),
+            pn.Row(self.panes["trace"], pn.Column(self.panes["identity"], width=190, margin=0),
+                   pn.Column(numbers, width=400, margin=0), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return pn.Row(pn.Column(self.sidebar(), width=300), self.main(), sizing_mode="stretch_width")
+
+    def template(self) -> pn.template.FastListTemplate:
+        return pn.template.FastListTemplate(
+            title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.sidebar()],
+            main=[self.main()], sidebar_width=300, header_background="#1f4e79", theme_toggle=True,
+            main_layout=None)
+
+    def servable(self, title: str | None = None, **kwargs):
+        """Serve the app in its template; the URL's query (?model=coins&data=...&K=3) picks the
+        model, so a lecture can link straight to an example."""
+        if pn.state.location is not None:
+            pn.state.location.sync(self, {"model_name": "model", "dataset": "data", "K": "K"})
+        return self.template().servable(title=title, **kwargs)
+
+    # ----- building the model and the session --------------------------------------------------
+    def _model_class(self):
+        return type(self._custom) if self._custom is not None else MODELS[self.model_name]
+
+    def _dataset_options(self, default: bool = False):
+        if self._custom is not None:
+            options = ["(given)"]
+        else:
+            cls = self._model_class()
+            options = list(cls.datasets) + [SYNTHETIC] + ([UPLOADED] if self._uploaded is not None else [])
+        self._syncing = True
+        try:
+            self.param.dataset.objects = options
+            if default or self.dataset not in options:
+                default = getattr(self._model_class(), "default_dataset", None)
+                self.dataset = default if default in options else options[0]
+        finally:
+            self._syncing = False
+        has_k = any(o.name == "K" for o in self._model_class().option_specs)
+        self.synthetic_widgets.visible = self.dataset == SYNTHETIC
+        self.param.K.precedence = 1 if has_k else -1
+
+    def _make_model(self) -> Model:
+        if self._custom is not None:
+            return self._custom
+        cls = self._model_class()
+        options = {"K": self.K} if any(o.name == "K" for o in cls.option_specs) else {}
+        if self.dataset == SYNTHETIC:
+            return make_model(cls.name, synthetic={"n": self.n_points, "seed": self.data_seed,
+                                                   "separation": self.separation}, **options)
+        if self.dataset == UPLOADED:
+            header, values = self._uploaded
+            return cls(cls.data_from_table(header, values, **options), **options)
+        return make_model(cls.name, data=self.dataset, **options)
+
+    def _load_model(self):
+        """A new model (data or options changed): new views, new session."""
+        try:
+            self.model = self._make_model()
+        except ExplorerError as exc:
+            self._show_error(str(exc))
+            if not hasattr(self, "model"):
+                raise
+            return
+        except Exception:  # noqa: BLE001 - a custom model's bug must not take the page down
+            self._show_error("The model could not be built:", traceback.format_exc())
+            if not hasattr(self, "model"):
+                raise
+            return
+        spec = self.model.spec()
+        self._syncing = True
+        try:
+            self.param.family.objects = families_for(self.model)
+            if self.family not in self.param.family.objects:
+                self.family = "exact"
+            self.param.frozen.objects = list(spec)
+            keep = self._frozen_for in (None, self.model.name) and set(self.frozen) <= set(spec)
+            if not keep:
+                self.frozen = sorted(self.model.default_frozen())
+            self._frozen_for = self.model.name
+            keys = coordinates(self.model.params())
+            self.param.coordinate.objects = keys
+            if self.coordinate not in keys:
+                self.coordinate = next((k for k in keys if k.startswith("means")), keys[0])
+            if self.theta0 and self._custom is None and not self._theta0_fits(spec):
+                self.theta0 = ""
+        finally:
+            self._syncing = False
+        self.views = {"data": data_view_for(self.model), "trace": TraceView(), "bound": BoundView(),
+                      "landscape": LandscapeView(), "identity": IdentityView()}
+        for name, view in self.views.items():
+            self.panes[name].object = view.figure
+        self._new_session()
+
+    def _theta0_fits(self, spec) -> bool:
+        try:
+            return set(json.loads(self.theta0)) <= set(spec)
+        except (ValueError, TypeError):
+            return False
+
+    def _start_values(self) -> dict | None:
+        if self.theta0.strip():
+            try:
+                values = json.loads(self.theta0)
+            except json.JSONDecodeError as exc:
+                raise ExplorerError(f"initial θ is not valid JSON ({exc.msg} at character {exc.pos})") from None
+            if not isinstance(values, dict):
+                raise ExplorerError('initial θ must be a JSON object like {"theta": 0.5}')
+            return values
+        return getattr(self.model, "reference_theta0", None)
+
+    def _new_session(self):
+        family = get_family(self.family, self.model)
+        self.session = Session(self.model, self._start_values(), family=family.name,
+                               frozen=frozenset(self.frozen), seed=self.seed)
+        self.calculator = LandscapeCalculator(self.model, family, self.grid_size)
+        self._clear_error()
+        self.refresh()
+
+    # ----- reacting to the controls ----------------------------------------------------------------
+    @param.depends("model_name", watch=True)
+    def _on_model_name(self):
+        self._guarded(lambda: (self._dataset_options(default=True), self._load_model()))()
+
+    @param.depends("dataset", "K", "n_points", "data_seed", "separation", watch=True)
+    def _on_data(self):
+        if not self._syncing:
+            self.synthetic_widgets.visible = self.dataset == SYNTHETIC
+            self._guarded(self._load_model)()
+
+    @param.depends("family", "seed", "theta0", "frozen", watch=True)
+    def _on_start(self):
+        if not self._syncing:
+            self._guarded(self._new_session)()
+
+    @param.depends("coordinate", watch=True)
+    def _on_coordinate(self):
+        if not self._syncing:
+            self._guarded(self.refresh)()
+
+    @param.depends("grid_size", watch=True)
+    def _on_grid(self):
+        if not self._syncing:
+            self.calculator = LandscapeCalculator(self.model, get_family(self.family, self.model), self.grid_size)
+            self._guarded(self.refresh)()
+
+    @param.depends("playing", "speed", watch=True)
+    def _on_play(self):
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+        self.play.label = "⏸ Pause" if self.playing else "▶ Play"
+        if self.playing:
+            self._callback = pn.state.add_periodic_callback(self._guarded(self._tick), period=int(1000 / self.speed))
+
+    def _tick(self):
+        s = self.session
+        before = s.current
+        self.m_step() if before.kind == "E" else self.e_step()
+        if s.current.kind == "M" and abs(s.current.loglik - before.loglik) <= 1e-10 and before.kind == "E":
+            self.playing = False
+            self.status.object += " — converged, play stopped"
+
+    def _on_upload(self, event):
+        if not event.new:
+            return
+
+        def load():
+            try:
+                text = event.new.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ExplorerError(f"{self.upload.filename}: not a text CSV file") from None
+            header, values = parse_csv(text, self.upload.filename or "upload")
+            cls = self._model_class()
+            options = {"K": self.K} if any(o.name == "K" for o in cls.option_specs) else {}
+            cls(cls.data_from_table(header, values, **options), **options)   # validate before switching
+            self._uploaded = (header, values)
+            self._dataset_options()
+            self._syncing = True
+            self.dataset = UPLOADED
+            self._syncing = False
+            self._load_model()
+        self._guarded(load)()
+
+    def _on_timeline(self, event):
+        if not self._syncing:
+            self._guarded(lambda: (self.session.go_to(event.new), self.refresh()))()
+
+    # ----- the step actions ------------------------------------------------------------------------
+    def e_step(self, *_):
+        self.session.e_step()
+        self.refresh()
+
+    def m_step(self, *_):
+        self.session.m_step()
+        self.refresh()
+
+    def em_iteration(self, *_):
+        self.session.iterate()
+        self.refresh()
+
+    def run_to_convergence(self, *_, tol: float = 1e-8, max_iterations: int = 500):
+        result = self.session.run(tol=tol, max_iterations=max_iterations)
+        self.refresh()
+        outcome = "converged" if result.converged else "stopped before converging"
+        self.status.object += f" — {outcome} after {result.iterations} iterations"
+
+    def undo(self, *_):
+        self.session.undo()
+        self.refresh()
+
+    def redo(self, *_):
+        self.session.redo()
+        self.refresh()
+
+    def reset(self, *_):
+        self.session.reset(self._start_values(), self.seed)
+        self.refresh()
+
+    def randomize_theta(self, *_):
+        self._syncing = True
+        self.theta0 = ""
+        self._syncing = False
+        self.seed = int(np.random.default_rng().integers(0, 10_000))
+
+    # ----- drawing -------------------------------------------------------------------------------
+    def refresh(self):
+        """Push the current state into every view (in place) and the text panes."""
+        s, key = self.session, self.coordinate
+        state = s.current
+        family = get_family(self.family, self.model)
+        label = key
+        with pn.io.hold():
+            self.views["data"].update(state)
+            self.views["trace"].update(s.states)
+            self.views["identity"].update(state)
+            n_free = free_coordinate_count(self.model, s.frozen)
+            bound = self.calculator.bound_slice(state.theta, state.q, key)
+            self.views["bound"].update(bound, family.name == "exact", label)
+            landscape = self.calculator.landscape(state.theta, state.q, key, n_free)
+            path = staircase(s.states, key)
+            now = (path[0][-1], path[1][-1]) if path[2] and path[2][-1] == state.index else None
+            self.views["landscape"].update(landscape, path, now, label, n_free)
+            self._update_text(state, family)
+            self._syncing = True
+            try:
+                self.timeline.end = max(1, len(s.history) - 1)
+                self.timeline.value = s.position
+                self.timeline.disabled = len(s.history) < 2
+            finally:
+                self._syncing = False
+            self.buttons["Undo"].disabled = not s.can_undo
+            self.buttons["Redo"].disabled = not s.can_redo
+            self.warning.object = "<br>".join(html.escape(w) for w in state.warnings)
+            self.warning.visible = bool(state.warnings)
+
+    def _update_text(self, state, family):
+        s = self.session
+        previous = s.history[s.position - 1] if s.position > 0 else None
+        kind = {"init": "start", "E": "after an E step", "M": "after an M step"}[state.kind]
+        self.status.object = f"**State {s.position} of {len(s.history) - 1}** ({kind}; family: {family.title})"
+
+        def change(name):
+            if previous is None:
+                return ""
+            delta = getattr(state, name) - getattr(previous, name)
+            return ("+" if delta > 0 else "") + fmt(delta)
+
+        rows = [("log p(X&#124;θ)", state.loglik, change("loglik")), ("F(θ, q)", state.F, change("F")),
+                ("KL(q ‖ p(Z&#124;X,θ))", max(state.kl, 0.0), change("kl"))]
+        table = "| | value | last step |\n|---|---:|---:|\n" + "\n".join(
+            f"| {name} | {fmt(value)} | {delta} |" for name, value, delta in rows)
+        theta = "; ".join(f"{k} = {_short(v)}" for k, v in state.theta.items())
+        self.numbers.object = f"{table}\n\nθ: {theta}"
+        self.formula.object = f"${FORMULAS[state.kind]}$"
+        self.sentence.object = describe(previous, state, family)
+
+    # ----- errors --------------------------------------------------------------------------------
+    def _guarded(self, action):
+        """Run a control's action; show any error in the message area and keep the session."""
+        def run(*args, **kwargs):
+            try:
+                return action(*args, **kwargs)
+            except ExplorerError as exc:
+                self._show_error(str(exc))
+            except Exception:  # noqa: BLE001 - nothing a user does may take the server down
+                self._show_error("Something failed (the session is unchanged):", traceback.format_exc())
+        return run
+
+    def _show_error(self, message: str, details: str = ""):
+        body = f"**{html.escape(message)}**"
+        if details:
+            body += f"\n\n```\n{details}\n```"
+        self.message.object = body
+        self.message.visible = True
+        if hasattr(self, "playing") and self.playing:
+            self.playing = False
+
+    def _clear_error(self):
+        self.message.visible = False
+        self.message.object = ""
+
+
+def _short(value) -> str:
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return fmt(float(array))
+    return np.array2string(array, precision=4, separator=", ", suppress_small=True).replace("\n", "")

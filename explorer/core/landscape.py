@@ -1,0 +1,138 @@
+"""Pictures of F along one coordinate θ_j: the bound slice and the θ–q landscape.
+
+For a grid of values g of θ_j (the other coordinates at the current θ), let θ_g be θ with
+θ_j = g and q_g the family's E-step result at θ_g. Then:
+
+* the bound slice (Bishop's Figure 9.14) draws, against t,
+      log p(X | θ_t),   F(θ_t, q_current)   and   F(θ_t, q_t) (the best bound inside the family);
+  the gap log p − F(θ_t, q_current) is KL(q_current ‖ p(Z | X, θ_t)), and the maximiser of
+  F(θ_t, q_current) over the grid is where the M step along θ_j would go;
+* the θ–q landscape is the matrix F[φ][t] = F(θ_t, q_φ) over (t, φ). On the diagonal t = φ it
+  equals log p(X | θ_t) for the exact family, and lies below it by the family's irreducible gap
+  for a constrained one. An E step moves along φ to the diagonal, an M step along t.
+
+Each q_g costs one pass over the data; F(θ_t, q_φ) for all t then costs O(K) per t from the
+sufficient statistics of q_φ (`Model.suff_stats`, `Model.ecll_from_stats`), so the G × G grid
+costs G passes over the data, not G².
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ExplorerError
+from .model import get_coordinate, set_coordinate
+
+
+@dataclass(frozen=True)
+class Landscape:
+    key: str
+    grid: np.ndarray            # (G,) values of θ_j, the t and φ axes
+    loglik: np.ndarray          # (G,) log p(X | θ_t)
+    best_bound: np.ndarray      # (G,) F(θ_t, q_t): the family's E step at θ_t
+    F: np.ndarray               # (G, G) F[φ][t] = F(θ_t, q_φ)
+    exact: bool                 # True when θ_j is the only free coordinate: the picture is fixed
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "t": self.grid.tolist(), "loglik": self.loglik.tolist(),
+                "best_bound": self.best_bound.tolist(), "F": self.F.tolist(), "exact": self.exact}
+
+
+@dataclass(frozen=True)
+class BoundSlice:
+    key: str
+    grid: np.ndarray            # (G,) values t of θ_j
+    loglik: np.ndarray          # (G,) log p(X | θ_t)
+    F: np.ndarray               # (G,) F(θ_t, q_current)
+    best_bound: np.ndarray      # (G,) F(θ_t, q_t)
+    current: float              # θ_j now
+    m_target: float             # argmax over the grid of F(θ_t, q_current)
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "t": self.grid.tolist(), "loglik": self.loglik.tolist(),
+                "F": self.F.tolist(), "best_bound": self.best_bound.tolist(),
+                "current": self.current, "m_target": self.m_target}
+
+
+class LandscapeCalculator:
+    """Computes landscapes for one model and family, reusing the grid's E steps while the
+    coordinates other than θ_j (and the grid) stay the same."""
+
+    def __init__(self, model, family, size: int = 50):
+        if size < 3:
+            raise ExplorerError("the landscape grid needs at least 3 points")
+        self.model, self.family, self.size = model, family, int(size)
+        self._cached = None   # (cache key, the grid's columns)
+
+    def grid_for(self, theta, key: str) -> np.ndarray:
+        lo, hi = self.model.slice_range(theta, key)
+        value = get_coordinate(theta, key)
+        lo, hi = min(lo, value), max(hi, value)
+        return np.linspace(lo, hi, self.size)
+
+    def _columns(self, theta, q, key):
+        """θ_g, the statistics and entropy of q_g, log p(θ_g) and F(θ_g, q_g) for the grid."""
+        grid = self.grid_for(theta, key)
+        params = self.model.params()
+        anchor = set_coordinate(params, theta, key, grid[0])   # θ with θ_j moved: what the grid sees
+        cache_key = (key, grid.tobytes(), tuple(v.tobytes() for v in anchor.values()))
+        if self._cached is not None and self._cached[0] == cache_key:
+            return self._cached[1]
+        thetas = [anchor] + [set_coordinate(params, theta, key, g) for g in grid[1:]]
+        stats, entropies, loglik, best = [], [], np.empty(len(grid)), np.empty(len(grid))
+        for i, theta_g in enumerate(thetas):
+            q_g = self.family.e_step(self.model, theta_g, q)
+            loglik[i] = self.model.loglik(theta_g)
+            stats.append(self.model.suff_stats(q_g))
+            entropies.append(self.model.entropy(q_g))
+            best[i] = self.model.ecll_from_stats(theta_g, stats[-1]) + entropies[-1]
+        matrix = np.array([[self.model.ecll_from_stats(t, s) for t in thetas] for s in stats])
+        matrix += np.array(entropies)[:, None]
+        columns = (grid, thetas, loglik, best, matrix)
+        self._cached = (cache_key, columns)
+        return columns
+
+    def landscape(self, theta, q, key: str, free_coordinates: int) -> Landscape:
+        grid, _, loglik, best, matrix = self._columns(theta, q, key)
+        return Landscape(key, grid, loglik, best, matrix, exact=free_coordinates <= 1)
+
+    def bound_slice(self, theta, q, key: str) -> BoundSlice:
+        grid, thetas, loglik, best, _ = self._columns(theta, q, key)
+        stats, entropy = self.model.stats(q), self.model.entropy(q)
+        F = np.array([self.model.ecll_from_stats(t, stats) for t in thetas]) + entropy
+        return BoundSlice(key, grid, loglik, F, best, get_coordinate(theta, key),
+                          float(grid[int(np.argmax(F))]))
+
+
+def free_coordinate_count(model, frozen) -> int:
+    """How many scalar coordinates the M step moves (a simplex of K has K − 1)."""
+    count = 0
+    for p in model.params():
+        if p.name in frozen:
+            continue
+        size = int(np.prod(p.shape)) if p.shape else 1
+        if p.constraint == "simplex":
+            size -= size // p.shape[-1]
+        if p.constraint == "covariance":
+            d = p.shape[-1]
+            size = size // (d * d) * d * (d + 1) // 2
+        count += size
+    return count
+
+
+def staircase(states, key: str) -> tuple[list[float], list[float], list[int]]:
+    """The session's path in the (t, φ) plane of the landscape: t = θ_j of each state and φ =
+    θ_j at the E step that made its q. E steps move along φ, M steps along t. States before the
+    first E step have a q that is not on the path q_φ, so they are left out.
+    Returns (t values, φ values, state indices)."""
+    ts, phis, indices, phi = [], [], [], None
+    for state in states:
+        if state.kind == "E":
+            phi = get_coordinate(state.theta, key)
+        if phi is None:
+            continue
+        ts.append(get_coordinate(state.theta, key))
+        phis.append(phi)
+        indices.append(state.index)
+    return ts, phis, indices

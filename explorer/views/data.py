@@ -1,0 +1,187 @@
+"""The data view of each model: the data and what θ and q say about it."""
+from __future__ import annotations
+
+import numpy as np
+from bokeh.models import ColumnDataSource, FactorRange, LabelSet
+
+from ..core.latent_class import LatentClassModel
+from ..models.coins import Coins
+from ..models.gmm1d import GMM1D
+from ..models.gmm2d import GMM2D
+from ..models.linkage import Linkage
+from .base import LOGP_COLOR, PALETTE, add_subtitle, blend, new_figure, padded, shown_points, style_legend
+
+MAX_SETS = 30
+
+
+class Gmm1dDataView:
+    """Histogram, each weighted component density, the mixture; points coloured by q."""
+
+    def __init__(self, model: GMM1D):
+        self.model = model
+        x = model.data
+        counts, edges = np.histogram(x, bins=min(60, max(10, int(np.sqrt(len(x))))), density=True)
+        self.grid = np.linspace(*padded(x.min(), x.max(), 0.05), 300)
+        self.shown = shown_points(len(x))
+        fig = new_figure(f"{len(x)} points (◆ coloured by q), p(x|θ)", "x", "density")
+        fig.quad(left=edges[:-1], right=edges[1:], bottom=0, top=counts, color="#bbbbbb", alpha=0.6,
+                 line_color="white")
+        self.components = ColumnDataSource(dict(xs=[], ys=[], color=[]))
+        self.mixture = ColumnDataSource(dict(x=[], y=[]))
+        self.points = ColumnDataSource(dict(x=x[self.shown], y=np.full(len(self.shown), -0.04 * counts.max()),
+                                            color=["#888888"] * len(self.shown)))
+        fig.multi_line("xs", "ys", color="color", source=self.components, line_width=2)
+        fig.line("x", "y", source=self.mixture, color=LOGP_COLOR, line_width=2.5)
+        fig.scatter("x", "y", source=self.points, color="color", size=6, alpha=0.7, marker="diamond")
+        fig.y_range.start = -0.08 * counts.max()
+        self.figure = fig
+
+    def update(self, state):
+        dens = self.model.component_density(state.theta, self.grid)
+        self.components.data = dict(xs=[self.grid] * len(dens), ys=list(dens), color=PALETTE[: len(dens)])
+        self.mixture.data = dict(x=self.grid, y=dens.sum(axis=0))
+        self.points.data = {**self.points.data, "color": blend(np.asarray(state.q)[:, self.shown])}
+
+
+class Gmm2dDataView:
+    """Scatter coloured by q, and each component's 1σ and 2σ covariance ellipses."""
+
+    def __init__(self, model: GMM2D):
+        self.model = model
+        x = model.data
+        self.shown = shown_points(len(x))
+        fig = new_figure(f"{len(x)} points coloured by q; 1σ, 2σ", "x₁", "x₂")
+        self.points = ColumnDataSource(dict(x=x[self.shown, 0], y=x[self.shown, 1],
+                                            color=["#888888"] * len(self.shown)))
+        fig.scatter("x", "y", source=self.points, color="color", size=5, alpha=0.7)
+        self.ellipses = {1: ColumnDataSource(dict(xs=[], ys=[], color=[])),
+                         2: ColumnDataSource(dict(xs=[], ys=[], color=[]))}
+        self.means = ColumnDataSource(dict(x=[], y=[], color=[]))
+        fig.multi_line("xs", "ys", color="color", source=self.ellipses[1], line_width=2.5, legend_label="1σ")
+        fig.multi_line("xs", "ys", color="color", source=self.ellipses[2], line_width=2, line_dash="dashed",
+                       legend_label="2σ")
+        fig.scatter("x", "y", source=self.means, color="color", marker="x", size=14, line_width=3)
+        style_legend(fig, "top_left")
+        self.figure = fig
+
+    def update(self, state):
+        angle = np.linspace(0, 2 * np.pi, 80)
+        circle = np.stack([np.cos(angle), np.sin(angle)])
+        means, covs = state.theta["means"], state.theta["covariances"]
+        for radius, source in self.ellipses.items():
+            curves = []
+            for mean, cov in zip(means, covs):
+                values, vectors = np.linalg.eigh(cov)
+                curves.append(mean[:, None] + radius * (vectors * np.sqrt(np.maximum(values, 0))) @ circle)
+            source.data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves],
+                               color=[PALETTE[k % 10] for k in range(len(curves))])
+        self.means.data = dict(x=state.theta["means"][:, 0], y=state.theta["means"][:, 1],
+                               color=PALETTE[: len(state.theta["means"])])
+        self.points.data = {**self.points.data, "color": blend(np.asarray(state.q)[:, self.shown])}
+
+
+class CoinsDataView:
+    """Each set of tosses with q(coin A), and the expected head/tail counts per coin."""
+
+    def __init__(self, model: Coins):
+        self.model = model
+        n = min(len(model.data), MAX_SETS)
+        self.rows = [f"{i + 1}: {int(h)}H {int(t - h)}T" for i, (h, t) in enumerate(model.data[:n])]
+        shown = "" if n == len(model.data) else f" (first {n} of {len(model.data)})"
+        fig = new_figure(f"q(coin A) for each set{shown}", "q(z = A) | q(z = B)", "",
+                         y_range=FactorRange(*reversed(self.rows)), x_range=(0, 1))
+        self.subtitle = add_subtitle(fig)
+        self.bars = ColumnDataSource(dict(y=[], a=[], one=[]))
+        fig.hbar(y="y", left=0, right="a", height=0.7, color=PALETTE[0], source=self.bars, legend_label="coin A")
+        fig.hbar(y="y", left="a", right="one", height=0.7, color=PALETTE[1], source=self.bars,
+                 legend_label="coin B")
+        self.text = ColumnDataSource(dict(y=[], x=[], text=[]))
+        fig.add_layout(LabelSet(x="x", y="y", text="text", source=self.text, text_font_size="12px",
+                                text_color="white", y_offset=-6, x_offset=4))
+        style_legend(fig, "top_right")
+        fig.legend.orientation = "horizontal"
+        self.figure = fig
+
+    def update(self, state):
+        q_a = np.asarray(state.q)[0, : len(self.rows)]
+        self.bars.data = dict(y=self.rows, a=q_a, one=np.ones(len(self.rows)))
+        self.text.data = dict(y=self.rows, x=np.zeros(len(self.rows)), text=[f"{v:.2f}" for v in q_a])
+        c = self.model.expected_counts(state.q)
+        self.subtitle.text = (f"expected counts  A: {c['A'][0]:.1f} H, {c['A'][1]:.1f} T   "
+                              f"B: {c['B'][0]:.1f} H, {c['B'][1]:.1f} T")
+
+
+class LinkageDataView:
+    """The four cells, with the E step's split of the first cell into its 1/2 and θ/4 parts."""
+
+    CELLS = ["1: ½ + θ/4", "2: (1−θ)/4", "3: (1−θ)/4", "4: θ/4"]
+
+    def __init__(self, model: Linkage):
+        self.model = model
+        y = model.data
+        fig = new_figure(f"{int(y.sum())} animals in 4 cells; cell 1 split by q", "cell", "count",
+                         x_range=self.CELLS)
+        self.subtitle = add_subtitle(fig)
+        self.stack = ColumnDataSource(dict(cell=[], half=[], theta_part=[], rest=[]))
+        fig.vbar_stack(["half", "theta_part", "rest"], x="cell", width=0.7, source=self.stack,
+                       color=["#bbbbbb", PALETTE[0], "#888888"],
+                       legend_label=["cell 1: ½ part (x₁)", "cell 1: θ/4 part (x₂)", "observed"])
+        self.expected = ColumnDataSource(dict(cell=self.CELLS, y=[0.0] * 4))
+        fig.scatter("cell", "y", source=self.expected, marker="circle", size=11, color="#d62728",
+                    legend_label="expected count under θ")
+        fig.y_range.start = 0
+        fig.y_range.end = y.max() * 1.25
+        style_legend(fig, "top_right")
+        self.figure = fig
+
+    def update(self, state):
+        y = self.model.data
+        x1, x2 = self.model.split_of_first_cell(state.q)
+        self.stack.data = dict(cell=self.CELLS, half=[x1, 0, 0, 0], theta_part=[x2, 0, 0, 0],
+                               rest=[0, y[1], y[2], y[3]])
+        t = float(state.theta["theta"])
+        probs = np.array([0.5 + t / 4, (1 - t) / 4, (1 - t) / 4, t / 4])
+        self.expected.data = dict(cell=self.CELLS, y=y.sum() * probs)
+        self.subtitle.text = f"E step's split of cell 1: x₁ = {x1:.2f}, x₂ = {x2:.2f} (of {int(y[0])})"
+
+
+class ClassMassView:
+    """For any latent-class model: the mass Σ_i q(z_i = k) of each class under q."""
+
+    def __init__(self, model: LatentClassModel):
+        self.model = model
+        self.classes = [str(k + 1) for k in range(model.n_classes())]
+        fig = new_figure(f"{model.title}: Σᵢ q(zᵢ = k)", "class k", "expected count", x_range=self.classes)
+        self.source = ColumnDataSource(dict(k=[], mass=[], color=[]))
+        fig.vbar(x="k", top="mass", width=0.7, color="color", source=self.source)
+        fig.y_range.start = 0
+        self.figure = fig
+
+    def update(self, state):
+        mass = np.asarray(state.q).sum(axis=1)
+        self.source.data = dict(k=self.classes, mass=mass, color=[PALETTE[k % 10] for k in range(len(mass))])
+
+
+class ThetaView:
+    """For any other model: the scalar coordinates of θ."""
+
+    def __init__(self, model):
+        from ..core.model import coordinates
+        self.keys = coordinates(model.params())[:40]
+        fig = new_figure(f"{model.title}: θ", "coordinate", "value", x_range=self.keys)
+        fig.xaxis.major_label_orientation = 0.8
+        self.source = ColumnDataSource(dict(key=[], value=[]))
+        fig.vbar(x="key", top="value", width=0.7, source=self.source, color=PALETTE[0])
+        self.figure = fig
+
+    def update(self, state):
+        from ..core.model import get_coordinate
+        self.source.data = dict(key=self.keys, value=[get_coordinate(state.theta, k) for k in self.keys])
+
+
+def data_view_for(model):
+    for cls, view in ((GMM1D, Gmm1dDataView), (GMM2D, Gmm2dDataView), (Coins, CoinsDataView),
+                      (Linkage, LinkageDataView), (LatentClassModel, ClassMassView)):
+        if isinstance(model, cls):
+            return view(model)
+    return ThetaView(model)
