@@ -13,7 +13,9 @@ import json
 import sys
 
 from .core.errors import ExplorerError
-from .core.families import families_for
+from .core.families import families_for, get_family
+from .core.landscape import LandscapeCalculator, free_coordinate_count, staircase
+from .core.model import coordinates, parse_key
 from .core.session import Session
 from .models import MODELS, make_model, model_class
 
@@ -53,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--max-iterations", type=int, default=1000)
     trace.set_defaults(handler=cmd_trace)
     add_output_flags(trace)
+
+    landscape = commands.add_parser(
+        "landscape", help="the bound slice and the θ–q grid along one coordinate, as the app draws them")
+    add_model_flags(landscape)
+    landscape.add_argument("--param", required=True, metavar="KEY[INDEX]",
+                           help="the coordinate θ_j, e.g. theta, means[1], covariances[0,0,1]")
+    landscape.add_argument("--grid", type=int, default=50, help="grid points per axis (default 50)")
+    landscape.add_argument("--iterations", type=int, default=0, help="EM iterations before the picture")
+    landscape.add_argument("--no-e-step", action="store_true",
+                           help="draw the state as it is (by default an E step is taken first, so "
+                                "q is the posterior at θ, as in Bishop's Figure 9.14)")
+    landscape.set_defaults(handler=cmd_landscape)
+    add_output_flags(landscape)
     return parser
 
 
@@ -75,6 +90,7 @@ def add_model_flags(parser):
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial θ's other keys")
     parser.add_argument("--freeze", default=None,
                         help="comma-separated parameters held fixed (default: the model's own)")
+    parser.add_argument("--family", default="exact", help="the family of q the E step searches")
 
 
 def session_from_args(args) -> Session:
@@ -85,7 +101,7 @@ def session_from_args(args) -> Session:
     model = make_model(args.model, data=args.data, data_file=args.data_file, synthetic=synthetic, **options)
     theta0 = parse_json_object(args.theta0, "--theta0") if args.theta0 else None
     frozen = None if args.freeze is None else {name.strip() for name in args.freeze.split(",") if name.strip()}
-    return Session(model, theta0, frozen=frozen, seed=args.seed)
+    return Session(model, theta0, family=args.family, frozen=frozen, seed=args.seed)
 
 
 def parse_option(text: str) -> tuple[str, str]:
@@ -140,6 +156,31 @@ def cmd_trace(args) -> dict:
     return out
 
 
+def cmd_landscape(args) -> dict:
+    if args.iterations < 0 or args.grid < 3 or args.grid > 1000:
+        raise ExplorerError("need --iterations >= 0 and 3 <= --grid <= 1000")
+    session = session_from_args(args)
+    parse_key(args.param)
+    if args.param not in coordinates(session.model.params()):
+        raise ExplorerError(f"{args.param!r} is not a coordinate of model {session.model.name} "
+                            f"(coordinates: {', '.join(coordinates(session.model.params())[:12])}, ...)")
+    for _ in range(args.iterations):
+        session.iterate()
+    if not args.no_e_step:
+        session.e_step()
+    state = session.current
+    calculator = LandscapeCalculator(session.model, get_family(session.family), args.grid)
+    bound = calculator.bound_slice(state.theta, state.q, args.param)
+    picture = calculator.landscape(state.theta, state.q, args.param,
+                                   free_coordinate_count(session.model, session.frozen))
+    grid = picture.to_json()
+    return {"model": session.model.name, "family": session.family, "param": args.param,
+            "state": state.to_json(), "slice": bound.to_json(),
+            "landscape": {"t": grid["t"], "phi": grid["t"], "F": grid["F"], "loglik": grid["loglik"],
+                          "best_bound": grid["best_bound"], "exact": grid["exact"],
+                          "path": dict(zip(("t", "phi", "index"), staircase(session.states, args.param)))}}
+
+
 def render_text(result: dict) -> str:
     if "models" in result:
         lines = []
@@ -154,6 +195,12 @@ def render_text(result: dict) -> str:
             theta = json.dumps(s["theta"])
             lines.append(f"{s['index']:5d} {s['kind']:4} {s['loglik']:16.8f} {s['F']:16.8f} "
                          f"{s['kl']:12.3e}  {theta[:80]}")
+        return "\n".join(lines)
+    if "slice" in result:
+        b = result["slice"]
+        lines = [f"bound along {result['param']} at {b['current']:.6g}; M-step target {b['m_target']:.6g}",
+                 f"{'t':>14} {'log p':>16} {'F(t, q now)':>16}"]
+        lines += [f"{t:14.6g} {lp:16.8f} {f:16.8f}" for t, lp, f in zip(b["t"], b["loglik"], b["F"])]
         return "\n".join(lines)
     return json.dumps(result, indent=1)
 

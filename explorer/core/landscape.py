@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from .errors import ExplorerError
 from .model import get_coordinate, set_coordinate
@@ -102,7 +103,21 @@ class LandscapeCalculator:
         stats, entropy = self.model.stats(q), self.model.entropy(q)
         F = np.array([self.model.ecll_from_stats(t, stats) for t in thetas]) + entropy
         return BoundSlice(key, grid, loglik, F, best, get_coordinate(theta, key),
-                          float(grid[int(np.argmax(F))]))
+                          self._refined_argmax(theta, key, stats, grid, F - entropy))
+
+    def _refined_argmax(self, theta, key, stats, grid, ecll) -> float:
+        """The maximiser of F(θ_t, q) over t: the best grid point, refined by Brent's method
+        between its neighbours (F is O(K) per t from the statistics)."""
+        i = int(np.argmax(ecll))
+        lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+        params = self.model.params()
+
+        def negative_f(t):
+            return -self.model.ecll_from_stats(set_coordinate(params, theta, key, t), stats)
+
+        found = minimize_scalar(negative_f, bounds=(lo, hi), method="bounded",
+                                options={"xatol": 1e-10 * (1 + abs(hi))})
+        return float(found.x) if found.success and -found.fun >= ecll[i] else float(grid[i])
 
 
 def free_coordinate_count(model, frozen) -> int:
