@@ -13,6 +13,7 @@ import json
 import sys
 
 from .core.errors import ExplorerError
+from .core.compare import compare_with_exact
 from .core.families import families_for, get_family
 from .core.landscape import LandscapeCalculator, free_coordinate_count, staircase
 from .core.model import coordinates, parse_key
@@ -68,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "q is the posterior at θ, as in Bishop's Figure 9.14)")
     landscape.set_defaults(handler=cmd_landscape)
     add_output_flags(landscape)
+
+    compare = commands.add_parser(
+        "compare", help="exact EM against variational EM in --family, both run to convergence")
+    add_model_flags(compare)
+    compare.add_argument("--tol", type=float, default=1e-9, help="tolerance on log p (default 1e-9)")
+    compare.add_argument("--max-iterations", type=int, default=5000)
+    compare.set_defaults(handler=cmd_compare)
+    add_output_flags(compare)
     return parser
 
 
@@ -181,6 +190,15 @@ def cmd_landscape(args) -> dict:
                           "path": dict(zip(("t", "phi", "index"), staircase(session.states, args.param)))}}
 
 
+def cmd_compare(args) -> dict:
+    if args.family == "exact":
+        raise ExplorerError("compare needs a constrained --family (e.g. hard or mean-field)")
+    session = session_from_args(args)   # validates the model, θ0, family and frozen names
+    result = compare_with_exact(session.model, args.family, session.theta0,
+                                session.frozen, args.seed, args.tol, args.max_iterations)
+    return {"model": session.model.name, **result.to_json()}
+
+
 def render_text(result: dict) -> str:
     if "models" in result:
         lines = []
@@ -202,6 +220,15 @@ def render_text(result: dict) -> str:
                  f"{'t':>14} {'log p':>16} {'F(t, q now)':>16}"]
         lines += [f"{t:14.6g} {lp:16.8f} {f:16.8f}" for t, lp, f in zip(b["t"], b["loglik"], b["F"])]
         return "\n".join(lines)
+    if "bias" in result:
+        e, c = result["exact"], result["constrained"]
+        return "\n".join([
+            f"{'':12s} {'exact EM':>24s} {result['family']:>24s}",
+            f"{'log p':12s} {e['loglik']:24.8f} {c['loglik']:24.8f}",
+            f"{'KL gap':12s} {0.0:24.8f} {c['kl_gap']:24.8f}",
+            f"{'iterations':12s} {e['iterations']:24d} {c['iterations']:24d}",
+            *(f"{k:12s} {json.dumps(e['theta'][k])[:24]:>24s} {json.dumps(c['theta'][k])[:24]:>24s}"
+              for k in e["theta"])])
     return json.dumps(result, indent=1)
 
 

@@ -10,6 +10,8 @@ MODEL_FACTORIES = {
     "coins": lambda: make_model("coins"),
     "gmm1d": lambda: make_model("gmm1d", synthetic={"n": 60, "seed": 3, "separation": 2.5}, K=3),
     "gmm2d": lambda: make_model("gmm2d", synthetic={"n": 60, "seed": 4, "separation": 3.0}, K=2),
+    "two-source": lambda: make_model("two-source", synthetic={"n": 50, "seed": 5, "separation": 1.0}),
+    "factor-analysis": lambda: make_model("factor-analysis", synthetic={"n": 80, "seed": 6, "separation": 1.0}),
 }
 
 

@@ -100,7 +100,11 @@ def test_model_data_and_options_switch():
     app.model_name = "gmm2d"
     assert app.dataset == "faithful" and app.model.data.shape == (272, 2)
     app.model_name = "coins"
-    assert app.param.K.precedence < 0   # no K for coins
+    assert not app.option_widget.visible   # no K for coins
+    app.model_name = "factor-analysis"
+    app.K = 3
+    assert app.option_widget.visible and app.option_widget.label.startswith("k:")
+    assert app.session.current.theta["W"].shape == (13, 3)
 
 
 def test_errors_show_a_message_and_keep_the_session():
@@ -153,3 +157,37 @@ def test_each_app_has_its_own_objects():
     a, b = App("coins"), App("coins")
     a.em_iteration()
     assert b.session.position == 0 and a.session is not b.session and a.model is not b.model
+
+
+def test_constrained_family_shows_the_gap_and_compares_with_exact():
+    app = App("two-source")
+    assert not app.compare_button.visible
+    app.family = "mean-field"
+    assert app.compare_button.visible
+    app.e_step()
+    state = app.session.current
+    assert state.kl > 0.01
+    assert "KL stays at" in app.sentence.object and "factorise" in app.sentence.object
+    assert "sweeps of coordinate ascent" in app.sentence.object
+    assert app.views["bound"].best.visible                     # F(θ, q*_θ) inside Q′ is drawn
+    bound = app.views["bound"].source.data
+    assert np.all(np.asarray(bound["best"]) < np.asarray(bound["loglik"]))   # below log p everywhere
+    app.compare_button.clicks += 1
+    assert app.comparison_pane.visible and "bias Δθ" in app.comparison_pane.object
+    assert len(app.views["bound"].fixed.data["x"]) == 2 and len(app.views["landscape"].fixed.data["t"]) == 2
+    exact, variational = app.views["bound"].fixed.data["x"]
+    assert variational > exact                                  # the mean-field bias: s is overestimated
+    app.family = "exact"
+    assert app.comparison is None and not app.comparison_pane.visible
+
+
+def test_family_choices_follow_the_model():
+    app = App("gmm1d")
+    assert app.param.family.objects == ["exact", "hard"]
+    app.family = "hard"
+    app.em_iteration()
+    assert app.session.current.kl > 0
+    app.model_name = "factor-analysis"
+    assert app.family == "exact" and "mean-field" in app.param.family.objects
+    app.e_step()
+    assert not app.message.visible, app.message.object

@@ -19,7 +19,7 @@ def test_models_lists_every_model_with_its_spec(capsys):
     code, out, _ = run_cli(["models", "--json"], capsys)
     assert code == 0
     models = {m["name"]: m for m in json.loads(out)["models"]}
-    assert set(models) == {"linkage", "coins", "gmm1d", "gmm2d"}
+    assert set(models) == {"linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis"}
     assert [p["name"] for p in models["gmm2d"]["parameters"]] == ["weights", "means", "covariances"]
     assert models["gmm2d"]["parameters"][2]["shape"] == [2, 2, 2]
     assert models["coins"]["parameters"][2]["frozen_by_default"] is True
@@ -39,7 +39,7 @@ def test_trace_prints_one_state_per_half_step(capsys):
     assert [s["index"] for s in states] == list(range(7))
     assert states[2]["theta"]["theta"] == pytest.approx(0.608247423, abs=1e-9)
     for s in states:
-        assert set(s) == {"index", "kind", "theta", "loglik", "F", "kl", "warnings"}
+        assert set(s) == {"index", "kind", "theta", "loglik", "F", "kl", "warnings", "detail"}
         assert s["kl"] == pytest.approx(s["loglik"] - s["F"], abs=1e-12)
 
 

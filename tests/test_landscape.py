@@ -11,7 +11,8 @@ from explorer.core.landscape import LandscapeCalculator, free_coordinate_count, 
 
 from .conftest import MODEL_FACTORIES
 
-KEYS = {"linkage": "theta", "coins": "theta_B", "gmm1d": "means[1]", "gmm2d": "covariances[0,0,1]"}
+KEYS = {"linkage": "theta", "coins": "theta_B", "gmm1d": "means[1]", "gmm2d": "covariances[0,0,1]",
+        "two-source": "noise_var", "factor-analysis": "W[1,0]"}
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))

@@ -95,6 +95,8 @@ def test_kl_gap_agrees_with_its_closed_form(rng):
         for _ in range(5):
             theta, q = random_theta(model, rng), model.random_q(rng)
             posterior = model.posterior(theta)
+            if model.name in ("two-source", "factor-analysis"):
+                continue   # Gaussian q: checked against the closed form in test_families.py
             if model.name == "linkage":   # y1 independent Bernoulli(π) against Bernoulli(π*)
                 q, posterior = np.array([q, 1 - q]), np.array([posterior, 1 - posterior])
                 direct = model.data[0] * np.sum(xlogy(q, q) - xlogy(q, posterior))

@@ -15,14 +15,16 @@ import numpy as np
 import panel as pn
 import param
 
+from ..core.compare import compare_with_exact
 from ..core.errors import ExplorerError
-from ..core.families import families_for, get_family
+from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator, free_coordinate_count, staircase
 from ..core.model import Model, coordinates, get_coordinate
 from ..core.session import Session
 from ..datasets import parse_csv
 from ..models import MODELS, make_model
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
+from ..views.base import BEST_COLOR, LOGP_COLOR
 from ..views.narrative import FORMULAS, describe, fmt
 
 SYNTHETIC = "synthetic"
@@ -34,11 +36,11 @@ PLOT_HEIGHT_TOP, PLOT_HEIGHT_BOTTOM = 265, 250
 class App(pn.viewable.Viewer):
     model_name = param.Selector(default="gmm1d", objects=list(MODELS), label="Model")
     dataset = param.Selector(default=None, objects=[], label="Data")
-    K = param.Integer(default=2, bounds=(1, 8), label="Components K")
+    K = param.Integer(default=2, bounds=(1, 8), label="Model option (K)")
     n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N")
     data_seed = param.Integer(default=0, bounds=(0, None), label="Synthetic data seed")
     separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
-    family = param.Selector(default="exact", objects=["exact"], label="Family of q")
+    family = param.Selector(default="exact", objects=list(FAMILIES), label="Family of q")
     seed = param.Integer(default=0, bounds=(0, None), label="Initial θ seed")
     theta0 = param.String(default="", label="Initial θ (JSON, any subset of keys)")
     frozen = param.ListSelector(default=[], objects=[], label="Frozen parameters")
@@ -80,6 +82,12 @@ class App(pn.viewable.Viewer):
             button = pn.widgets.Button(label=label, color=kind, width=len(label) * 8 + 36, margin=(4, 3))
             button.on_click(self._guarded(action))
             self.buttons[label] = button
+        self.compare_button = pn.widgets.Button(label="Compare with exact EM", sizing_mode="stretch_width",
+                                                visible=False)
+        self.compare_button.on_click(self._guarded(self.compare))
+        self.comparison = None
+        self.comparison_pane = pn.pane.Markdown("", visible=False, sizing_mode="stretch_width", margin=(0, 8),
+                                                styles={"font-size": "12px"}, stylesheets=[TIGHT])
         self.randomize = pn.widgets.Button(label="Randomize", width=100, margin=(22, 5, 5, 5))
         self.randomize.on_click(self._guarded(self.randomize_theta))
         self.play = pn.widgets.Toggle.from_param(self.param.playing, label="▶ Play", width=80, margin=(4, 3))
@@ -98,6 +106,7 @@ class App(pn.viewable.Viewer):
                       for name, height in (("data", PLOT_HEIGHT_TOP), ("bound", PLOT_HEIGHT_TOP),
                                            ("landscape", PLOT_HEIGHT_TOP), ("trace", PLOT_HEIGHT_BOTTOM),
                                            ("identity", PLOT_HEIGHT_BOTTOM))}
+        self.option_widget = pn.widgets.IntSlider.from_param(self.param.K)
         self.synthetic_widgets = pn.Column(
             pn.widgets.IntInput.from_param(self.param.n_points, step=100),
             pn.widgets.IntInput.from_param(self.param.data_seed),
@@ -108,8 +117,8 @@ class App(pn.viewable.Viewer):
         return pn.Column(
             pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
             self.synthetic_widgets, self.upload,
-            pn.widgets.IntSlider.from_param(p.K),
-            pn.widgets.Select.from_param(p.family),
+            self.option_widget,
+            pn.widgets.Select.from_param(p.family), self.compare_button,
             pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
             pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
             pn.widgets.CheckBoxGroup.from_param(p.frozen, inline=True),
@@ -120,7 +129,8 @@ class App(pn.viewable.Viewer):
     def main(self) -> pn.Column:
         controls = pn.Row(*self.buttons.values(), self.play, self.speed_slider, sizing_mode="stretch_width",
                           margin=0)
-        numbers = pn.Column(self.status, self.sentence, self.formula, self.numbers, sizing_mode="stretch_width",
+        numbers = pn.Column(self.status, self.sentence, self.formula, self.comparison_pane, self.numbers,
+                            sizing_mode="stretch_width",
                             height=PLOT_HEIGHT_BOTTOM, scroll=True, margin=(2, 4))
         return pn.Column(
             controls, self.timeline, self.message, self.warning,
@@ -163,15 +173,26 @@ class App(pn.viewable.Viewer):
                 self.dataset = default if default in options else options[0]
         finally:
             self._syncing = False
-        has_k = any(o.name == "K" for o in self._model_class().option_specs)
         self.synthetic_widgets.visible = self.dataset == SYNTHETIC
-        self.param.K.precedence = 1 if has_k else -1
+        option = self._option()
+        self.option_widget.visible = option is not None
+        if option is not None:   # the model's one option (K components, k factors) drives this slider
+            self.option_widget.label = f"{option.name}: {option.help}"
+            self.option_widget.end = min(option.maximum, 8)
+
+    def _option(self):
+        specs = self._model_class().option_specs
+        return specs[0] if specs else None
+
+    def _options(self) -> dict:
+        option = self._option()
+        return {} if option is None else {option.name: self.K}
 
     def _make_model(self) -> Model:
         if self._custom is not None:
             return self._custom
         cls = self._model_class()
-        options = {"K": self.K} if any(o.name == "K" for o in cls.option_specs) else {}
+        options = self._options()
         if self.dataset == SYNTHETIC:
             return make_model(cls.name, synthetic={"n": self.n_points, "seed": self.data_seed,
                                                    "separation": self.separation}, **options)
@@ -241,6 +262,8 @@ class App(pn.viewable.Viewer):
         self.session = Session(self.model, self._start_values(), family=family.name,
                                frozen=frozenset(self.frozen), seed=self.seed)
         self.calculator = LandscapeCalculator(self.model, family, self.grid_size)
+        self.comparison = None
+        self.compare_button.visible = family.name != "exact"
         self._clear_error()
         self.refresh()
 
@@ -299,7 +322,7 @@ class App(pn.viewable.Viewer):
                 raise ExplorerError(f"{self.upload.filename}: not a text CSV file") from None
             header, values = parse_csv(text, self.upload.filename or "upload")
             cls = self._model_class()
-            options = {"K": self.K} if any(o.name == "K" for o in cls.option_specs) else {}
+            options = self._options()
             cls(cls.data_from_table(header, values, **options), **options)   # validate before switching
             self._uploaded = (header, values)
             self._dataset_options()
@@ -344,6 +367,12 @@ class App(pn.viewable.Viewer):
         self.session.reset(self._start_values(), self.seed)
         self.refresh()
 
+    def compare(self, *_):
+        """Run exact EM and EM in the chosen family to convergence from this session's start."""
+        self.comparison = compare_with_exact(self.model, self.family, self._start_values(),
+                                             frozenset(self.frozen), self.seed)
+        self.refresh()
+
     def randomize_theta(self, *_):
         self._syncing = True
         self.theta0 = ""
@@ -363,11 +392,12 @@ class App(pn.viewable.Viewer):
             self.views["identity"].update(state)
             n_free = free_coordinate_count(self.model, s.frozen)
             bound = self.calculator.bound_slice(state.theta, state.q, key)
-            self.views["bound"].update(bound, family.name == "exact", label)
+            fixed = self._fixed_points(key)
+            self.views["bound"].update(bound, family.name == "exact", label, fixed)
             landscape = self.calculator.landscape(state.theta, state.q, key, n_free)
             path = staircase(s.states, key)
             now = (path[0][-1], path[1][-1]) if path[2] and path[2][-1] == state.index else None
-            self.views["landscape"].update(landscape, path, now, label, n_free)
+            self.views["landscape"].update(landscape, path, now, label, n_free, fixed)
             self._update_text(state, family)
             self._syncing = True
             try:
@@ -380,6 +410,24 @@ class App(pn.viewable.Viewer):
             self.buttons["Redo"].disabled = not s.can_redo
             self.warning.object = "<br>".join(html.escape(w) for w in state.warnings)
             self.warning.visible = bool(state.warnings)
+
+    def _fixed_points(self, key):
+        if self.comparison is None:
+            return ()
+        exact, constrained = self.comparison.exact.current, self.comparison.constrained.current
+        return (("θ̂ exact EM", get_coordinate(exact.theta, key), LOGP_COLOR),
+                (f"θ̂ {self.comparison.family}", get_coordinate(constrained.theta, key), BEST_COLOR))
+
+    def _comparison_table(self) -> str:
+        c = self.comparison
+        e, v = c.exact.current, c.constrained.current
+        rows = [f"| θ̂ ({k}) | {_short(e.theta[k])} | {_short(v.theta[k])} | {_short(c.bias[k])} |"
+                for k in e.theta]
+        return (f"**Fixed points from the same start** (exact EM: {e.index // 2} iterations; "
+                f"{c.family}: {v.index // 2})\n\n"
+                f"| | exact EM | {c.family} | bias Δθ |\n|---|---|---|---|\n" + "\n".join(rows) +
+                f"\n| log p | {fmt(e.loglik)} | {fmt(v.loglik)} | {fmt(v.loglik - e.loglik)} |"
+                f"\n| KL gap at θ̂ | 0 | {fmt(v.kl)} | |")
 
     def _update_text(self, state, family):
         s = self.session
@@ -399,8 +447,12 @@ class App(pn.viewable.Viewer):
             f"| {name} | {fmt(value)} | {delta} |" for name, value, delta in rows)
         theta = "; ".join(f"{k} = {_short(v)}" for k, v in state.theta.items())
         self.numbers.object = f"{table}\n\nθ: {theta}"
-        self.formula.object = f"${FORMULAS[state.kind]}$"
-        self.sentence.object = describe(previous, state, family)
+        constrained = state.kind == "E" and family.name != "exact"
+        self.formula.object = f"${FORMULAS['E-constrained' if constrained else state.kind]}$"
+        self.sentence.object = describe(previous, state, family) + (f" ({state.detail})" if state.detail else "")
+        self.comparison_pane.visible = self.comparison is not None
+        if self.comparison is not None:
+            self.comparison_pane.object = self._comparison_table()
 
     # ----- errors --------------------------------------------------------------------------------
     def _guarded(self, action):

@@ -1,11 +1,21 @@
 """Families of q: the set the E step maximises F(θ, q) over.
 
 `exact` is every distribution over Z, so its E step is the posterior and closes the KL gap.
-A constrained family Q′ maximises F over a tractable subset only; its gap cannot close.
+A constrained family Q′ maximises F over a tractable subset only; log p − F stays > 0 after its
+E step, and the fixed points of the resulting variational EM move away from the MLE.
+
+    exact            q ← p(Z | X, θ)
+    hard             q ← point masses at argmax_z p(z_i | x_i, θ)       (classification EM)
+    mean-field       q ← argmax over Π_j q(z_ij) of F, coordinate ascent to convergence
+    mean-field-1     the same, one sweep of coordinate ascent per E step (a partial E step)
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .errors import ExplorerError
+from .gaussian_latent import GaussianLatentModel
+from .latent_class import LatentClassModel
 
 
 class Family:
@@ -19,20 +29,64 @@ class Family:
 
     def e_step(self, model, theta, q):
         """argmax over q in the family of F(θ, q); `q` is the current q (a starting point)."""
-        raise NotImplementedError
+        return self.run(model, theta, q)[0]
+
+    def run(self, model, theta, q) -> tuple[object, str]:
+        """The E step and a few words for the history (e.g. how many sweeps it took)."""
+        return self.e_step(model, theta, q), ""
 
 
 class Exact(Family):
     name = "exact"
     title = "exact posterior"
     formula = r"q(Z) \leftarrow p(Z \mid X, \theta)"
-    why_gap = "every q is allowed, so the E step can reach the posterior and the gap closes"
+    why_gap = "every q is allowed, so the E step reaches the posterior and the gap closes"
 
     def e_step(self, model, theta, q):
         return model.posterior(theta)
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (Exact(),)}
+class Hard(Family):
+    name = "hard"
+    title = "hard assignments"
+    formula = r"q(z_i) \leftarrow \delta\big(z_i = \arg\max_k p(z_i = k \mid x_i, \theta)\big)"
+    why_gap = ("q must put all its mass on one class per point, so wherever the posterior is "
+               "uncertain KL = Σᵢ −log p(ẑᵢ|xᵢ,θ) > 0 remains")
+
+    def supports(self, model) -> bool:
+        return isinstance(model, LatentClassModel)
+
+    def e_step(self, model, theta, q):
+        posterior = model.posterior(theta)
+        hard = np.zeros_like(posterior)
+        hard[np.argmax(posterior, axis=0), np.arange(posterior.shape[1])] = 1.0
+        hard.setflags(write=False)
+        return hard
+
+
+class MeanField(Family):
+    name = "mean-field"
+    title = "mean field (factorised q)"
+    formula = r"q(z_i) = \prod_j q(z_{ij}),\quad q(z_{ij}) \propto \exp \mathbb{E}_{q(z_{i,-j})}[\log p(x_i, z_i \mid \theta)]"
+    why_gap = ("q(zᵢ) must factorise over the components of zᵢ, but the posterior correlates them, "
+               "so q cannot equal it and KL > 0 remains")
+    sweeps: int | None = None   # None: coordinate ascent to convergence
+
+    def supports(self, model) -> bool:
+        return isinstance(model, GaussianLatentModel)
+
+    def run(self, model, theta, q):
+        q, sweeps = model.mean_field(theta, q, self.sweeps)
+        return q, f"{sweeps} sweep{'s' if sweeps != 1 else ''} of coordinate ascent"
+
+
+class MeanFieldOneSweep(MeanField):
+    name = "mean-field-1"
+    title = "mean field, one sweep per E step"
+    sweeps = 1
+
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (Exact(), Hard(), MeanField(), MeanFieldOneSweep())}
 
 
 def get_family(name: str, model=None) -> Family:
@@ -40,7 +94,8 @@ def get_family(name: str, model=None) -> Family:
         raise ExplorerError(f"unknown family {name!r} (families: {', '.join(FAMILIES)})")
     family = FAMILIES[name]
     if model is not None and not family.supports(model):
-        raise ExplorerError(f"family {name!r} is not available for model {model.name}")
+        raise ExplorerError(f"family {name!r} is not available for model {model.name} "
+                            f"(families: {', '.join(families_for(model))})")
     return family
 
 

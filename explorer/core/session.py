@@ -28,6 +28,7 @@ class State:
     F: float
     entropy: float               # H(q), so that F = E_q[log p(X, Z | θ)] + H(q) can be shown
     warnings: tuple[str, ...] = ()
+    detail: str = ""             # what the step did beyond its kind, e.g. "1 sweep of coordinate ascent"
 
     @property
     def kl(self) -> float:
@@ -35,7 +36,8 @@ class State:
 
     def to_json(self) -> dict:
         return {"index": self.index, "kind": self.kind, "theta": theta_to_json(self.theta),
-                "loglik": self.loglik, "F": self.F, "kl": self.kl, "warnings": list(self.warnings)}
+                "loglik": self.loglik, "F": self.F, "kl": self.kl, "warnings": list(self.warnings),
+                "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class Session:
     # ----- steps ---------------------------------------------------------------------------------
     def e_step(self) -> State:
         s = self.current
-        return self._push("E", s.theta, self._family.e_step(self.model, s.theta, s.q))
+        q, detail = self._family.run(self.model, s.theta, s.q)
+        return self._push("E", s.theta, q, detail)
 
     def m_step(self) -> State:
         s = self.current
@@ -127,15 +130,15 @@ class Session:
             previous = now
         return RunResult(max_iterations, False)
 
-    def _push(self, kind: str, theta, q) -> State:
-        state = self._make_state(self.position + 1, kind, theta, q)
+    def _push(self, kind: str, theta, q, detail: str = "") -> State:
+        state = self._make_state(self.position + 1, kind, theta, q, detail)
         del self.history[self.position + 1:]
         self.history.append(state)
         self.position += 1
         return state
 
-    def _make_state(self, index: int, kind: str, theta, q) -> State:
+    def _make_state(self, index: int, kind: str, theta, q, detail: str = "") -> State:
         known = self.current.entropy if self.history and q is self.current.q else None
         values = evaluate(self.model, theta, q, entropy=known)
         return State(index, kind, theta, q, values.loglik, values.F, values.entropy,
-                     tuple(self.model.warnings(theta)))
+                     tuple(self.model.warnings(theta)), detail)

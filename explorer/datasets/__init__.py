@@ -21,6 +21,8 @@ PROVENANCE = {
                     "Azzalini & Bowman (1990), Applied Statistics 39:357–365; R datasets::faithful.",
     "galaxies.csv": "Velocities (km/s) of 82 galaxies in the Corona Borealis region. "
                     "Roeder (1990), JASA 85:617–624; R MASS::galaxies.",
+    "wine.csv": "13 chemical constituents of 178 Italian wines from three cultivars. Forina et al. (1988), "
+                "PARVUS; UCI Machine Learning Repository 'Wine' (Aeberhard, Coomans & de Vel 1992).",
     "gehan.csv": "Remission times (weeks) of 42 leukaemia patients, 6-MP against control. "
                  "Gehan (1965), Biometrika 52:203–223; R MASS::gehan.",
 }

@@ -5,11 +5,13 @@ from ..core.errors import ExplorerError
 from ..core.model import Model
 from ..datasets import read_table
 from .coins import Coins
+from .factor_analysis import FactorAnalysis
 from .gmm1d import GMM1D
 from .gmm2d import GMM2D
 from .linkage import Linkage
+from .two_source import TwoSource
 
-MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D)}
+MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis)}
 
 
 def model_class(name: str) -> type[Model]:

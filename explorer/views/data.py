@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, FactorRange, LabelSet
 
+from ..core.gaussian_latent import GaussianLatentModel
 from ..core.latent_class import LatentClassModel
 from ..models.coins import Coins
 from ..models.gmm1d import GMM1D
@@ -179,7 +180,45 @@ class ThetaView:
         self.source.data = dict(key=self.keys, value=[get_coordinate(state.theta, k) for k in self.keys])
 
 
+class LatentPosteriorView:
+    """For a Gaussian latent model: the exact posterior of (z_1, z_2) for one data point against
+    the current q, as 1σ and 2σ ellipses (Bishop's Figure 10.2 for the mean-field family)."""
+
+    def __init__(self, model: GaussianLatentModel):
+        self.model = model
+        data = np.asarray(model.data)
+        size = np.abs(data).reshape(len(data), -1).sum(axis=1)
+        self.point = int(np.argsort(size)[len(size) // 2])    # a typical point: the median size
+        fig = new_figure(f"Point {self.point + 1}: p(z|x,θ) against q(z)", "z₁", "z₂")
+        self.sources = {}
+        for name, color, dash in (("posterior", LOGP_COLOR, "solid"), ("q", PALETTE[0], "dashed")):
+            self.sources[name] = ColumnDataSource(dict(xs=[], ys=[]))
+            fig.multi_line("xs", "ys", source=self.sources[name], color=color, line_width=2.5, line_dash=dash,
+                           legend_label="exact posterior" if name == "posterior" else "q now (1σ, 2σ)")
+        self.means = ColumnDataSource(dict(x=[], y=[], color=[]))
+        fig.scatter("x", "y", source=self.means, color="color", size=9)
+        fig.match_aspect = True
+        style_legend(fig, "top_left")
+        self.figure = fig
+
+    def update(self, state):
+        angle = np.linspace(0, 2 * np.pi, 80)
+        circle = np.stack([np.cos(angle), np.sin(angle)])
+        posterior = self.model.posterior(state.theta)
+        centres = []
+        for name, q in (("posterior", posterior), ("q", state.q)):
+            mean, cov = q.mean[self.point, :2], q.cov[:2, :2]
+            values, vectors = np.linalg.eigh(cov)
+            curves = [mean[:, None] + r * (vectors * np.sqrt(np.maximum(values, 0))) @ circle for r in (1, 2)]
+            self.sources[name].data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves])
+            centres.append(mean)
+        self.means.data = dict(x=[c[0] for c in centres], y=[c[1] for c in centres],
+                               color=[LOGP_COLOR, PALETTE[0]])
+
+
 def data_view_for(model):
+    if isinstance(model, GaussianLatentModel) and model.latent_dim() >= 2:
+        return LatentPosteriorView(model)
     for cls, view in ((GMM1D, Gmm1dDataView), (GMM2D, Gmm2dDataView), (Coins, CoinsDataView),
                       (Linkage, LinkageDataView), (LatentClassModel, ClassMassView)):
         if isinstance(model, cls):

@@ -28,6 +28,7 @@ class LandscapeView:
         self.path = ColumnDataSource(dict(t=[], phi=[], index=[]))
         self.now = ColumnDataSource(dict(t=[], phi=[]))
         self.diagonal = ColumnDataSource(dict(x=[], y=[]))
+        self.fixed = ColumnDataSource(dict(t=[], phi=[], color=[]))
         fig = new_figure("θ–q landscape", "t (θ_j in θ)", "φ (θ_j of q's E step)", manual=True)
         z = np.array([[0.0, 1.0], [1.0, 2.0]])
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
@@ -41,15 +42,20 @@ class LandscapeView:
         fig.scatter("t", "phi", source=self.path, color=KL_COLOR, size=5)
         fig.scatter("t", "phi", source=self.now, marker="star", size=16, color="white", line_color="black",
                     legend_label="now")
+        fig.scatter("t", "phi", source=self.fixed, marker="circle_x", size=15, fill_alpha=0.2, color="color",
+                    line_width=2)
         style_legend(fig, "top_left")
         self.figure = fig
 
-    def update(self, landscape, path, current: tuple[float, float] | None, label: str, n_free: int):
+    def update(self, landscape, path, current: tuple[float, float] | None, label: str, n_free: int,
+               fixed_points=()):
         grid = landscape.grid
         levels = levels_for(landscape.F)
         self.contour.levels = list(levels)
         self.contour.set_data(contour_data(grid, grid, landscape.F, levels=levels))
         self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
+        self.fixed.data = dict(t=[v for _, v, _ in fixed_points], phi=[v for _, v, _ in fixed_points],
+                               color=[c for _, _, c in fixed_points])
         ts, phis, indices = path
         self.path.data = dict(t=ts, phi=phis, index=indices)
         self.now.data = dict(t=[current[0]], phi=[current[1]]) if current else dict(t=[], phi=[])

@@ -80,3 +80,20 @@ def test_bad_initial_theta_shows_a_message(watched_page, app_url):
     page.get_by_text("must lie in [0, 1]").first.wait_for(timeout=20_000)
     click(page, "E step", 1)   # the session still works
     assert not page.watch.errors, page.watch.errors
+
+
+def test_constrained_family_leaves_a_gap_after_the_e_step(watched_page, app_url, output_path):
+    page = watched_page
+    page.goto(f"{app_url}?model=two-source")
+    wait_for_app(page)
+    page.locator("select").nth(2).select_option("mean-field")
+    page.get_by_role("button", name="Compare with exact EM", exact=True).wait_for(timeout=20_000)
+    click(page, "E step", 1)
+    page.get_by_text(re.compile("KL stays at")).first.wait_for(timeout=20_000)
+    row = page.locator("tr", has_text="KL(q").first.inner_text()
+    kl = float(row.split("\t")[1] if "\t" in row else row.split()[-2])
+    assert kl > 0.01, row
+    page.get_by_role("button", name="Compare with exact EM", exact=True).click()
+    page.get_by_text("Fixed points from the same start").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(Path(output_path) / "two-source-mean-field.png"))
+    assert not page.watch.errors, page.watch.errors

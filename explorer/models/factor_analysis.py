@@ -1,0 +1,154 @@
+"""Factor analysis: x_i = W z_i + μ + ε_i, z_i ~ N(0, I_k), ε_i ~ N(0, Ψ), Ψ diagonal.
+
+    log p(X | θ) = Σ_i log N(x_i; μ, W Wᵀ + Ψ)
+
+Posterior of z_i: precision Λ = I + Wᵀ Ψ⁻¹ W, linear term b_i = Wᵀ Ψ⁻¹ (x_i − μ). For a q with
+means m_i and covariance S, with r_i = x_i − μ,
+
+    E_q log p(X, Z | θ) = Σ_i [−(k/2) log 2π − ½(|m_i|² + tr S)]
+                        + Σ_i [−(p/2) log 2π − ½ Σ_j log ψ_j − ½ ((r_i − W m_i)ᵀ Ψ⁻¹ (r_i − W m_i) + tr(Wᵀ Ψ⁻¹ W S))]
+
+M step (Ghahramani & Hinton 1996), with E[z̃_i] = (m_i, 1) and E[z̃_i z̃_iᵀ] = [[S + m_i m_iᵀ, m_i], [m_iᵀ, 1]]:
+[W μ] = (Σ_i x_i E[z̃_i]ᵀ)(Σ_i E[z̃_i z̃_iᵀ])⁻¹ jointly (or either one given the other when one is
+frozen), then ψ_j = mean_i of the j-th diagonal entry of (r_i − W m_i)(r_i − W m_i)ᵀ + W S Wᵀ,
+held at or above 1e-6 × the column's variance (with a warning).
+
+The mean-field family q(z_i) = Π_j q(z_ij) cannot represent posterior correlation between the
+factors. Its gap is smallest when Λ = I + Wᵀ Ψ⁻¹ W is diagonal, so variational EM pulls W toward
+columns that are orthogonal in the Ψ⁻¹ metric: the known bias of factorised variational EM.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import ExplorerError
+from ..core.gaussian_latent import GaussianLatentModel
+from ..core.model import Option, Param
+from ..datasets import builtin_table
+
+LOG_2PI = np.log(2 * np.pi)
+FLOOR = 1e-6
+
+
+class FactorAnalysis(GaussianLatentModel):
+    name = "factor-analysis"
+    title = "Factor analysis"
+    option_specs = (Option("k", 2, 1, 5, "number of latent factors"),)
+    datasets = {"wine": "13 chemical constituents of 178 Italian wines (Forina et al. 1988; UCI 'Wine')"}
+    default_dataset = "wine"
+    latent_description = "the k factors z_i behind each observation"
+
+    @property
+    def k(self) -> int:
+        return self.options["k"]
+
+    def params(self):
+        p = self.data.shape[1]
+        return [Param("W", (p, self.k), "real", r"W"),
+                Param("mu", (p,), "real", r"\mu"),
+                Param("psi", (p,), "positive", r"\psi")]
+
+    @classmethod
+    def load_dataset(cls, name, **options):
+        if name != "wine":
+            return super().load_dataset(name)
+        return builtin_table("wine.csv")[1]    # the 13 numeric columns (the cultivar is dropped)
+
+    @classmethod
+    def data_from_table(cls, header, values, **options):
+        if values.shape[1] < 2:
+            raise ExplorerError("factor-analysis data needs at least two numeric columns")
+        return values
+
+    @classmethod
+    def synthetic(cls, n, seed, separation=1.0, k=2, **options):
+        """N points in 5 dimensions from k factors; `separation` scales the loadings against a
+        unit noise."""
+        rng = np.random.default_rng(seed)
+        k = cls.parse_options({"k": k})["k"]
+        loadings = separation * np.random.default_rng(1000 + k).normal(size=(5, k))
+        return rng.normal(size=(n, k)) @ loadings.T + rng.normal(scale=0.5, size=(n, 5))
+
+    def validate_data(self, data):
+        x = np.asarray(data, dtype=float)
+        if x.ndim != 2 or x.shape[1] < 2:
+            raise ExplorerError(f"factor-analysis data must be a table with at least 2 columns, got shape {list(x.shape)}")
+        bad = np.argwhere(~np.isfinite(x))
+        if len(bad):
+            raise ExplorerError(f"factor-analysis data row {bad[0][0] + 1} is not a finite number")
+        if self.k >= x.shape[1]:
+            raise ExplorerError(f"factor-analysis with k={self.k} needs more than {self.k} columns, got {x.shape[1]}")
+        if len(x) <= x.shape[1]:
+            raise ExplorerError(f"factor-analysis needs more rows than columns, got {len(x)} rows")
+        if np.any(x.var(axis=0) == 0):
+            raise ExplorerError("factor-analysis data has a constant column")
+        self.floor = FLOOR * x.var(axis=0)
+        return x
+
+    def latent_dim(self):
+        return self.k
+
+    def posterior_precision(self, theta):
+        scaled = theta["W"] / theta["psi"][:, None]
+        return np.eye(self.k) + theta["W"].T @ scaled
+
+    def posterior_linear(self, theta):
+        return (self.data - theta["mu"]) @ (theta["W"] / theta["psi"][:, None])
+
+    def loglik(self, theta):
+        cov = theta["W"] @ theta["W"].T + np.diag(theta["psi"])
+        chol = np.linalg.cholesky(cov)
+        centred = np.linalg.solve(chol, (self.data - theta["mu"]).T)
+        n, p = self.data.shape
+        logdet = 2 * np.sum(np.log(np.diag(chol)))
+        return float(-0.5 * (n * (p * LOG_2PI + logdet) + np.sum(centred * centred)))
+
+    def expected_complete_loglik(self, theta, q):
+        W, mu, psi = theta["W"], theta["mu"], theta["psi"]
+        n, p = self.data.shape
+        residual = self.data - mu - q.mean @ W.T
+        prior = -0.5 * (n * self.k * LOG_2PI + np.sum(q.mean * q.mean) + n * np.trace(q.cov))
+        spread = np.trace(W.T @ (W / psi[:, None]) @ q.cov)
+        noise = -0.5 * (n * (p * LOG_2PI + np.sum(np.log(psi))) + np.sum(residual * residual / psi) + n * spread)
+        return float(prior + noise)
+
+    def m_step(self, q, theta, frozen=frozenset()):
+        x, m, n = self.data, q.mean, self.n_points()
+        second = n * q.cov + m.T @ m                     # Σ_i E[z_i z_iᵀ]
+        W, mu = np.array(theta["W"], dtype=float), np.array(theta["mu"], dtype=float)
+        if "W" not in frozen and "mu" not in frozen:
+            z_sum = m.sum(axis=0)
+            moment = np.block([[second, z_sum[:, None]], [z_sum[None, :], np.array([[n]])]])
+            joint = np.linalg.solve(moment, np.hstack([m, np.ones((n, 1))]).T @ x).T
+            W, mu = joint[:, :-1], joint[:, -1]
+        elif "W" not in frozen:
+            W = np.linalg.solve(second, m.T @ (x - mu)).T
+        elif "mu" not in frozen:
+            mu = (x - m @ W.T).mean(axis=0)
+        psi = np.array(theta["psi"], dtype=float)
+        if "psi" not in frozen:
+            residual = x - mu - m @ W.T
+            psi = np.mean(residual * residual, axis=0) + np.einsum("jk,kl,jl->j", W, q.cov, W)
+            psi = np.maximum(psi, self.floor)
+        return {"W": W, "mu": mu, "psi": psi}
+
+    def init_theta(self, rng):
+        scale = np.sqrt(self.data.var(axis=0))
+        return {"W": rng.normal(scale=0.5, size=(self.data.shape[1], self.k)) * scale[:, None],
+                "mu": self.data.mean(axis=0), "psi": 0.5 * self.data.var(axis=0)}
+
+    def simulate(self, theta, n, rng):
+        p = self.data.shape[1]
+        return (rng.normal(size=(n, self.k)) @ theta["W"].T + theta["mu"]
+                + rng.normal(size=(n, p)) * np.sqrt(theta["psi"]))
+
+    def warnings(self, theta):
+        return [f"psi[{j}] held at its floor {f:.3g} (a Heywood case: column {j + 1} is explained without noise)"
+                for j, (v, f) in enumerate(zip(theta["psi"], self.floor)) if v <= f]
+
+    def column_cosines(self, theta) -> np.ndarray:
+        """(k, k) cosines between W's columns in the Ψ⁻¹ metric: the mean-field bias drives the
+        off-diagonal ones toward 0."""
+        gram = theta["W"].T @ (theta["W"] / theta["psi"][:, None])
+        norms = np.sqrt(np.diag(gram))
+        return gram / np.outer(norms, norms)
