@@ -26,6 +26,8 @@ class BoundView:
         self.now = Span(location=0, dimension="height", line_color="#555555", line_dash="dotted", line_width=2)
         fig.add_layout(self.now)
         style_legend(fig, "bottom_center")
+        self.fixed_renderer = fixed
+        fixed.visible = False
         self.legend_items = [item for item in fig.legend.items if item.renderers[0] is not fixed]
         self.fixed_item = next(item for item in fig.legend.items if item.renderers[0] is fixed)
         self.kl_item = self.legend_items[0]
@@ -55,3 +57,4 @@ class BoundView:
         self.fixed.data = dict(x=[v for _, v, _ in fixed_points], y0=[y0] * len(fixed_points),
                                y1=[y1] * len(fixed_points), color=[c for _, _, c in fixed_points],
                                label=[n for n, _, _ in fixed_points])
+        self.fixed_renderer.visible = bool(fixed_points)

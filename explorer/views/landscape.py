@@ -42,8 +42,8 @@ class LandscapeView:
         fig.scatter("t", "phi", source=self.path, color=KL_COLOR, size=5)
         fig.scatter("t", "phi", source=self.now, marker="star", size=16, color="white", line_color="black",
                     legend_label="now")
-        fig.scatter("t", "phi", source=self.fixed, marker="circle_x", size=15, fill_alpha=0.2, color="color",
-                    line_width=2)
+        self.fixed_renderer = fig.scatter("t", "phi", source=self.fixed, marker="circle_x", size=15,
+                                          fill_alpha=0.2, color="color", line_width=2, visible=False)
         style_legend(fig, "top_left")
         self.figure = fig
 
@@ -56,6 +56,7 @@ class LandscapeView:
         self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
         self.fixed.data = dict(t=[v for _, v, _ in fixed_points], phi=[v for _, v, _ in fixed_points],
                                color=[c for _, _, c in fixed_points])
+        self.fixed_renderer.visible = bool(fixed_points)
         ts, phis, indices = path
         self.path.data = dict(t=ts, phi=phis, index=indices)
         self.now.data = dict(t=[current[0]], phi=[current[1]]) if current else dict(t=[], phi=[])

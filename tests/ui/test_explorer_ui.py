@@ -9,10 +9,13 @@ from playwright.sync_api import expect
 MODELS = ["linkage", "coins", "gmm1d", "gmm2d"]
 
 SOURCES_JS = """() => {
+  // the data source of every visible glyph renderer (hidden ones, e.g. the fixed points of a
+  // comparison not yet run, may be empty)
   const out = [];
   for (const doc of Bokeh.documents)
     for (const m of doc.all_models)
-      if (m.constructor.__name__ === 'ColumnDataSource') out.push([m.id, m.get_length()]);
+      if (m.constructor.__name__ === 'GlyphRenderer' && m.visible)
+        out.push([m.data_source.id, m.data_source.get_length()]);
   return out;
 }"""
 
