@@ -100,6 +100,8 @@ def add_model_flags(parser):
     parser.add_argument("--freeze", default=None,
                         help="comma-separated parameters held fixed (default: the model's own)")
     parser.add_argument("--family", default="exact", help="the family of q the E step searches")
+    parser.add_argument("--schedule", default="em",
+                        help="em | ecm | gradient:STEP | incremental:B[:random] (default em)")
 
 
 def session_from_args(args) -> Session:
@@ -110,7 +112,8 @@ def session_from_args(args) -> Session:
     model = make_model(args.model, data=args.data, data_file=args.data_file, synthetic=synthetic, **options)
     theta0 = parse_json_object(args.theta0, "--theta0") if args.theta0 else None
     frozen = None if args.freeze is None else {name.strip() for name in args.freeze.split(",") if name.strip()}
-    return Session(model, theta0, family=args.family, frozen=frozen, seed=args.seed)
+    return Session(model, theta0, family=args.family, frozen=frozen, seed=args.seed,
+                   schedule=getattr(args, "schedule", "em"))
 
 
 def parse_option(text: str) -> tuple[str, str]:
@@ -157,7 +160,8 @@ def cmd_trace(args) -> dict:
     else:
         for _ in range(args.iterations):
             session.iterate()
-    out = {"model": session.model.name, "family": session.family, "frozen": sorted(session.frozen),
+    out = {"model": session.model.name, "family": session.family,
+           "schedule": session.schedule_object.describe(), "frozen": sorted(session.frozen),
            "states": [s.to_json() for s in session.states]}
     if result is not None:
         out["converged"] = result.converged

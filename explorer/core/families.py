@@ -23,9 +23,18 @@ class Family:
     title = "a family of q"
     formula = r"q \in \mathcal{Q}"
     why_gap = ""
+    partial = False   # True when an E step may stop short of argmax over the family
 
     def supports(self, model) -> bool:
         return True
+
+    def supports_schedule(self, schedule) -> bool:
+        """Incremental EM needs the E step of a block of points on its own (`block`)."""
+        return schedule.name != "incremental" or type(self).block is not Family.block
+
+    def block(self, model, theta, rows):
+        """The E step for the points in `rows` only (for incremental EM)."""
+        raise NotImplementedError
 
     def e_step(self, model, theta, q):
         """argmax over q in the family of F(θ, q); `q` is the current q (a starting point)."""
@@ -45,6 +54,9 @@ class Exact(Family):
     def e_step(self, model, theta, q):
         return model.posterior(theta)
 
+    def block(self, model, theta, rows):
+        return model.posterior_block(theta, rows)
+
 
 class Hard(Family):
     name = "hard"
@@ -57,10 +69,14 @@ class Hard(Family):
         return isinstance(model, LatentClassModel)
 
     def e_step(self, model, theta, q):
-        posterior = model.posterior(theta)
-        hard = np.zeros_like(posterior)
-        hard[np.argmax(posterior, axis=0), np.arange(posterior.shape[1])] = 1.0
+        hard = self.block(model, theta, slice(None))
         hard.setflags(write=False)
+        return hard
+
+    def block(self, model, theta, rows):
+        joint = model.log_joint(theta, rows)
+        hard = np.zeros_like(joint)
+        hard[np.argmax(joint, axis=0), np.arange(joint.shape[1])] = 1.0
         return hard
 
 
@@ -84,6 +100,7 @@ class MeanFieldOneSweep(MeanField):
     name = "mean-field-1"
     title = "mean field, one sweep per E step"
     sweeps = 1
+    partial = True
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (Exact(), Hard(), MeanField(), MeanFieldOneSweep())}

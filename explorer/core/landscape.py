@@ -138,16 +138,24 @@ def free_coordinate_count(model, frozen) -> int:
 
 def staircase(states, key: str) -> tuple[list[float], list[float], list[int]]:
     """The session's path in the (t, φ) plane of the landscape: t = θ_j of each state and φ =
-    θ_j at the E step that made its q. E steps move along φ, M steps along t. States before the
-    first E step have a q that is not on the path q_φ, so they are left out.
+    θ_j at the E step that made its q. E steps move along φ, M steps along t. A state whose q is
+    not some q_φ (the starting q, or a partial E step's) is not on the picture: it is left out
+    here and drawn by `off_slice` at its own F instead.
     Returns (t values, φ values, state indices)."""
     ts, phis, indices, phi = [], [], [], None
     for state in states:
         if state.kind == "E":
             phi = get_coordinate(state.theta, key)
-        if phi is None:
+        if phi is None or state.partial:
             continue
         ts.append(get_coordinate(state.theta, key))
         phis.append(phi)
         indices.append(state.index)
     return ts, phis, indices
+
+
+def off_slice(states, key: str) -> tuple[list[float], list[float], list[int]]:
+    """The states whose q lies off the path q_φ (the start, partial E steps): their θ_j, their
+    own F, and their indices. Returns (t values, F values, state indices)."""
+    chosen = [s for s in states if s.partial]
+    return [get_coordinate(s.theta, key) for s in chosen], [s.F for s in chosen], [s.index for s in chosen]

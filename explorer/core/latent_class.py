@@ -81,6 +81,14 @@ class LatentClassModel(Model):
         self._theta_cache = (theta, normaliser, posterior, kept)
         return normaliser, posterior, kept
 
+    def posterior_block(self, theta, rows) -> np.ndarray:
+        """(K, len(rows)): p(z_i | x_i, θ) for the points in `rows` only (incremental EM)."""
+        block = self.log_joint(theta, rows)
+        top = block.max(axis=0)
+        top[~np.isfinite(top)] = 0.0
+        block = np.exp(block - top)
+        return block / block.sum(axis=0)
+
     def loglik(self, theta) -> float:
         return float(self._evaluate(theta)[0].sum())
 

@@ -177,11 +177,17 @@ class Model:
         return value - width, value + width
 
     # Optional fast path for landscapes: F(θ, q) for many θ and one q from sufficient statistics.
-    def suff_stats(self, q):
+    def suff_stats(self, q, rows=slice(None)):
+        """Statistics of q from which E_q log p(X, Z | θ) follows for any θ; additive over the
+        data points for models that support incremental EM (`rows`: those points only)."""
         return q
 
     def ecll_from_stats(self, theta, stats) -> float:
         return self.expected_complete_loglik(theta, stats)
+
+    def remember_stats(self, q, stats) -> None:
+        """Tell the model the statistics of q (kept up to date by incremental EM)."""
+        self._stats_cache = (q, stats)
 
     def stats(self, q):
         """suff_stats(q), computed once per q (q is immutable, so its identity is the key)."""

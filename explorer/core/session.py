@@ -1,11 +1,15 @@
 """The stepping engine: immutable states, a history, undo and redo.
 
-A session holds a model, a family of q and a set of frozen parameters. Each half step makes a
-new `State` (θ, q and the values log p, F, KL) and appends it to the history; undo and redo
-move an index. A step taken after an undo drops the states that were ahead (as an editor does).
+A session holds a model, a family of q, a schedule and a set of frozen parameters. Each half
+step makes a new `State` (θ, q and the values log p, F, KL) and appends it to the history; undo
+and redo move an index. A step taken after an undo drops the states that were ahead (as an
+editor does).
 
     E step:  q ← argmax_{q ∈ family} F(θ, q)       (the posterior, for the exact family)
     M step:  θ ← argmax_θ F(θ, q) = argmax_θ E_q[log p(X, Z | θ)], frozen parameters held
+
+The schedule (schedules.py) decides what the E and M steps are (a block of points, a block of
+parameters, a gradient step) and which comes next.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Any
 from .errors import ExplorerError
 from .families import get_family
 from .model import Model, theta_to_json
-from .objective import evaluate
+from .schedules import Update, parse_schedule
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,9 @@ class State:
     entropy: float               # H(q), so that F = E_q[log p(X, Z | θ)] + H(q) can be shown
     warnings: tuple[str, ...] = ()
     detail: str = ""             # what the step did beyond its kind, e.g. "1 sweep of coordinate ascent"
+    passes: float = 0.0          # work so far, in passes through the data (see schedules.py)
+    partial: bool = False        # q is not the family's full E step at any θ (a partial E step)
+    stats: Any = None            # running sufficient statistics of q, when a schedule keeps them
 
     @property
     def kl(self) -> float:
@@ -37,7 +44,7 @@ class State:
     def to_json(self) -> dict:
         return {"index": self.index, "kind": self.kind, "theta": theta_to_json(self.theta),
                 "loglik": self.loglik, "F": self.F, "kl": self.kl, "warnings": list(self.warnings),
-                "detail": self.detail}
+                "detail": self.detail, "passes": self.passes}
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,16 @@ class Session:
     family: str = "exact"
     frozen: frozenset | None = None
     seed: int = 0
+    schedule: str = "em"
     history: list[State] = field(init=False, default_factory=list)
     position: int = field(init=False, default=0)
 
     def __post_init__(self):
-        self._family = get_family(self.family, self.model)
+        self.family_object = get_family(self.family, self.model)
+        self.schedule_object = parse_schedule(self.schedule)
+        if not self.schedule_object.supports(self.model) or not self.family_object.supports_schedule(self.schedule_object):
+            raise ExplorerError(f"schedule {self.schedule!r} is not available for model {self.model.name} "
+                                f"with family {self.family!r}")
         spec = self.model.spec()
         self.frozen = frozenset(self.model.default_frozen() if self.frozen is None else self.frozen)
         unknown = sorted(self.frozen - set(spec))
@@ -80,7 +92,8 @@ class Session:
         """Start again from θ0 (any subset of keys; the rest seeded) and the model's starting q."""
         self.theta0, self.seed = theta0, self.seed if seed is None else seed
         theta = self.model.start_theta(self.seed, theta0)
-        self.history = [self._make_state(0, "init", theta, self.model.initial_q(theta))]
+        self.history = []
+        self.history = [self._make_state(0, Update("init", theta, self.model.initial_q(theta), partial=True))]
         self.position = 0
         return self.current
 
@@ -106,39 +119,58 @@ class Session:
 
     # ----- steps ---------------------------------------------------------------------------------
     def e_step(self) -> State:
-        s = self.current
-        q, detail = self._family.run(self.model, s.theta, s.q)
-        return self._push("E", s.theta, q, detail)
+        """The schedule's E step (all points, or its next block of points)."""
+        return self._push(self.schedule_object.e_step(self))
 
     def m_step(self) -> State:
+        """The schedule's M-type step (the M step, the next CM block, or a gradient step)."""
         s = self.current
-        return self._push("M", self.model.maximize(s.q, s.theta, self.frozen), s.q)
+        if s.stats is not None:
+            self.model.remember_stats(s.q, s.stats)
+        return self._push(self.schedule_object.m_step(self))
+
+    def step(self) -> State:
+        """The schedule's next half step (what Play does)."""
+        return self.e_step() if self.schedule_object.next_is_e(self) else self.m_step()
 
     def iterate(self) -> State:
+        """One iteration: an E step and the schedule's M-type steps after it."""
         self.e_step()
-        return self.m_step()
+        for _ in range(self.schedule_object.m_steps_per_iteration(self)):
+            state = self.m_step()
+        return state
 
     def run(self, tol: float = 1e-8, max_iterations: int = 1000) -> RunResult:
-        """EM iterations until log p changes by at most `tol` in one iteration."""
+        """Iterations until log p changes by at most `tol` over one pass through the data (one
+        iteration, except for incremental EM, whose pass is N/B iterations)."""
         if tol <= 0 or max_iterations < 1:
             raise ExplorerError("need tol > 0 and max_iterations >= 1")
+        every = self.schedule_object.iterations_per_pass(self)
         previous = self.current.loglik
         for iteration in range(1, max_iterations + 1):
             now = self.iterate().loglik
-            if abs(now - previous) <= tol:
-                return RunResult(iteration, True)
-            previous = now
+            if iteration % every == 0:
+                if abs(now - previous) <= tol:
+                    return RunResult(iteration, True)
+                previous = now
         return RunResult(max_iterations, False)
 
-    def _push(self, kind: str, theta, q, detail: str = "") -> State:
-        state = self._make_state(self.position + 1, kind, theta, q, detail)
+    def _push(self, update) -> State:
+        state = self._make_state(self.position + 1, update)
         del self.history[self.position + 1:]
         self.history.append(state)
         self.position += 1
         return state
 
-    def _make_state(self, index: int, kind: str, theta, q, detail: str = "") -> State:
-        known = self.current.entropy if self.history and q is self.current.q else None
-        values = evaluate(self.model, theta, q, entropy=known)
-        return State(index, kind, theta, q, values.loglik, values.F, values.entropy,
-                     tuple(self.model.warnings(theta)), detail)
+    def _make_state(self, index: int, u: Update) -> State:
+        """A State from a schedule's update; what is already known (log p when θ did not move,
+        H(q) when q did not change or the schedule kept it) is not computed again."""
+        now = self.current if self.history else None
+        same_q = now is not None and u.q is now.q
+        entropy = u.entropy if u.entropy is not None else now.entropy if same_q else self.model.entropy(u.q)
+        loglik = now.loglik if now is not None and u.theta is now.theta else self.model.loglik(u.theta)
+        F = self.model.expected_complete_loglik(u.theta, u.q) + entropy
+        return State(index, u.kind, u.theta, u.q, loglik, F, entropy, tuple(self.model.warnings(u.theta)),
+                     u.detail, (now.passes if now is not None else 0.0) + u.passes,
+                     u.partial or (same_q and now.partial), u.stats if u.stats is not None
+                     else now.stats if same_q else None)

@@ -83,8 +83,8 @@ class Coins(LatentClassModel):
                 rows.append(np.log(weight) + xlogy(heads, p) + xlogy(tosses - heads, 1 - p))
         return np.array(rows)
 
-    def suff_stats(self, q):
-        heads, tosses = self.data[:, 0], self.data[:, 1]
+    def suff_stats(self, q, rows=slice(None)):
+        heads, tosses = self.data[rows, 0], self.data[rows, 1]
         return {"count": q.sum(axis=1), "heads": q @ heads, "tails": q @ (tosses - heads)}
 
     def ecll_from_stats(self, theta, stats):

@@ -96,8 +96,8 @@ class GMM1D(GaussianMixture):
             row += const
         return out
 
-    def suff_stats(self, q):
-        moments = q @ self._moments
+    def suff_stats(self, q, rows=slice(None)):
+        moments = q @ self._moments[rows]
         return {"count": q.sum(axis=1), "s1": moments[:, 0], "s2": moments[:, 1]}
 
     def scatter(self, means, stats):

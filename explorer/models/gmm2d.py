@@ -89,8 +89,8 @@ class GMM2D(GaussianMixture):
             out[k] = (c * d0 * d0 - 2 * b * d0 * d1 + a * d1 * d1) * (-0.5 / det) + const
         return out
 
-    def suff_stats(self, q):
-        moments = q @ self._moments
+    def suff_stats(self, q, rows=slice(None)):
+        moments = q @ self._moments[rows]
         s00, s01, s11 = moments[:, 2], moments[:, 3], moments[:, 4]
         return {"count": q.sum(axis=1), "s1": moments[:, :2],
                 "s2": np.stack([np.stack([s00, s01], -1), np.stack([s01, s11], -1)], -2)}

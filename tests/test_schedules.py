@@ -1,0 +1,119 @@
+"""Generalized and incremental EM (issue 5): every schedule keeps F from decreasing, incremental
+EM with B = N is EM, all reach EM's fixed point, and the running statistics stay exact."""
+import json
+
+import numpy as np
+import pytest
+
+from explorer import Session, make_model
+from explorer.cli import main
+from explorer.core.landscape import off_slice, staircase
+from explorer.core.schedules import parse_schedule
+
+from .conftest import MODEL_FACTORIES
+
+SCHEDULES = ["em", "ecm", "gradient:0.2", "incremental:7", "incremental:5:random"]
+CASES = [(name, schedule) for name in sorted(MODEL_FACTORIES) for schedule in SCHEDULES
+         if parse_schedule(schedule).supports(MODEL_FACTORIES[name]())]
+
+
+def test_schedules_are_offered_where_they_apply():
+    supported = {name for name, schedule in CASES if schedule.startswith("incremental")}
+    assert supported == {"coins", "gmm1d", "gmm2d"}
+    assert {name for name, schedule in CASES if schedule == "gradient:0.2"} == set(MODEL_FACTORIES)
+
+
+@pytest.mark.parametrize("name, schedule", CASES)
+def test_no_half_step_of_any_schedule_decreases_f(name, schedule):
+    session = Session(MODEL_FACTORIES[name](), seed=4, schedule=schedule)
+    for _ in range(40):
+        before = session.current
+        after = session.step()
+        assert after.F >= before.F - 1e-9 * (1 + abs(before.F)), (after.kind, after.detail)
+        assert after.F <= after.loglik + 1e-9 * (1 + abs(after.loglik))
+    passes = [s.passes for s in session.states]
+    assert passes == sorted(passes) and passes[-1] > 0
+
+
+def test_incremental_with_one_block_is_em():
+    model = make_model("gmm1d", data="faithful-waiting")
+    em = Session(model, seed=1)
+    incremental = Session(model, seed=1, schedule=f"incremental:{len(model.data)}")
+    for _ in range(25):
+        a, b = em.iterate(), incremental.iterate()
+        for key in a.theta:
+            np.testing.assert_allclose(b.theta[key], a.theta[key], rtol=1e-12, atol=0)
+        assert b.loglik == pytest.approx(a.loglik, rel=1e-12)
+        assert b.F == pytest.approx(a.F, rel=1e-12)
+    assert incremental.current.passes == em.current.passes == 25
+
+
+@pytest.mark.parametrize("schedule", ["ecm", "gradient:0.5", "incremental:20", "incremental:16:random"])
+def test_every_schedule_reaches_the_em_fixed_point(schedule):
+    model = make_model("gmm1d", synthetic={"n": 400, "seed": 2, "separation": 4.0}, K=2)
+    reference = Session(model, seed=0)
+    assert reference.run(tol=1e-12, max_iterations=5000).converged
+    session = Session(model, seed=0, schedule=schedule)
+    assert session.run(tol=1e-12, max_iterations=200_000).converged
+    for key, value in reference.current.theta.items():
+        np.testing.assert_allclose(session.current.theta[key], value, rtol=1e-4, atol=1e-6)
+    assert session.current.loglik == pytest.approx(reference.current.loglik, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["coins", "gmm1d", "gmm2d"])
+@pytest.mark.parametrize("order", ["", ":random"])
+def test_running_statistics_match_a_full_recomputation_after_every_step(name, order):
+    model = MODEL_FACTORIES[name]()
+    session = Session(model, seed=3, schedule=f"incremental:3{order}")
+    for _ in range(30):
+        state = session.step()
+        full = model.suff_stats(state.q)
+        for key, value in full.items():
+            np.testing.assert_allclose(state.stats[key], value, rtol=1e-10, atol=1e-10)
+        assert state.entropy == pytest.approx(model.entropy(state.q), rel=1e-10, abs=1e-10)
+        assert state.F == pytest.approx(model.joint_ecll(state.theta, state.q) + model.entropy(state.q),
+                                        rel=1e-10)
+
+
+def test_incremental_blocks_cycle_and_undo_needs_no_bookkeeping():
+    model = make_model("coins")
+    session = Session(model, {"theta_A": 0.6, "theta_B": 0.5}, schedule="incremental:2")
+    details = [session.iterate() and session.states[-2].detail for _ in range(4)]
+    assert details == ["block 1 of 3: 2 of 5 points", "block 2 of 3: 2 of 5 points",
+                       "block 3 of 3: 1 of 5 points", "block 1 of 3: 2 of 5 points"]
+    session.undo()
+    session.undo()                                     # back before the 4th E step
+    assert session.e_step().detail == "block 1 of 3: 2 of 5 points"
+    np.testing.assert_allclose(session.current.passes, 5 / 5 + 2 / 5)   # one pass, then a block
+
+
+def test_ecm_cycles_through_the_free_blocks():
+    session = Session(make_model("gmm1d"), seed=0, schedule="ecm", frozen={"weights"})
+    kinds = [(s.kind, s.detail) for s in (session.step() for _ in range(6))]
+    assert kinds == [("E", ""), ("M", "CM step: means"), ("M", "CM step: variances"),
+                     ("E", ""), ("M", "CM step: means"), ("M", "CM step: variances")]
+
+
+def test_partial_e_steps_are_off_the_landscape_slice():
+    session = Session(make_model("coins"), {"theta_A": 0.6, "theta_B": 0.5}, schedule="incremental:2")
+    for _ in range(3):
+        session.iterate()
+    assert all(s.partial for s in session.states[1:])
+    ts, phis, indices = staircase(session.states, "theta_A")
+    assert indices == []                               # no state's q is some q_φ: none is snapped
+    ts, values, indices = off_slice(session.states, "theta_A")
+    assert indices == list(range(7)) and values == [s.F for s in session.states]
+    em = Session(make_model("coins"), {"theta_A": 0.6, "theta_B": 0.5})
+    em.iterate()
+    assert staircase(em.states, "theta_A")[2] == [1, 2]
+
+
+def test_cli_schedule(capsys):
+    code = main(["trace", "--model", "gmm1d", "--schedule", "incremental:68", "--iterations", "4", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["schedule"] == "incremental:68"
+    assert [s["passes"] for s in out["states"]] == [0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1.0, 1.0]
+    for bad, message in (("gradient:-1", "must be positive"), ("incremental:x", "cannot read"),
+                         ("newton", "unknown schedule")):
+        code = main(["trace", "--model", "gmm1d", "--schedule", bad, "--iterations", "1"])
+        assert code == 2 and message in capsys.readouterr().err
