@@ -191,3 +191,44 @@ def test_family_choices_follow_the_model():
     assert app.family == "exact" and "mean-field" in app.param.family.objects
     app.e_step()
     assert not app.message.visible, app.message.object
+
+
+def test_schedules_in_the_app():
+    app = App("gmm1d", schedule="incremental", block_size=68)
+    assert app.block_widgets.visible and not app.step_widget.visible
+    assert app.session.schedule_object.describe() == "incremental:68"
+    app.e_step()
+    assert "block 1 of 4" in app.sentence.object and app.session.current.passes == 0.25
+    assert len(app.views["landscape"].off.data["t"]) == 2          # the start and the partial E step
+    app.trace_axis = "passes through the data"
+    assert list(app.views["trace"].source.data["index"]) == [0.0, 0.25]
+    app.schedule = "ecm"
+    app.e_step()
+    app.m_step()
+    assert "CM step: weights" in app.sentence.object
+    app.schedule = "gradient"
+    assert app.step_widget.visible
+    app.step_size = 0.05
+    assert app.session.schedule_object.describe() == "gradient:0.05"
+    app._tick()
+    app._tick()
+    assert [s.kind for s in app.session.states] == ["init", "E", "M"]
+
+
+def test_compare_schedules_overlays_the_runs():
+    app = App("gmm1d", compared=["em", "ecm", "incremental"], block_size=34)
+    app.compare_schedules_button.clicks += 1
+    assert not app.message.visible, app.message.object
+    assert app.trace_axis == "passes through the data"
+    labels = app.views["trace"].overlay.data["label"]
+    assert labels == ["log p: em", "log p: ecm", "log p: incremental:34"]
+    assert app.views["trace"].overlay_renderer.visible
+    assert len(app.views["landscape"].overlay.data["xs"]) == 3
+    table = app.comparison_pane.object
+    assert "incremental:34" in table and "passes" in table
+    em_passes = app.schedule_runs[0].passes_to_tol
+    assert app.schedule_runs[2].passes_to_tol < em_passes        # Neal & Hinton, in kind
+    app.model_name = "linkage"
+    app.compared = ["incremental"]
+    app.compare_schedules_button.clicks += 1
+    assert app.message.visible and "at least one schedule" in app.message.object

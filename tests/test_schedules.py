@@ -117,3 +117,16 @@ def test_cli_schedule(capsys):
                          ("newton", "unknown schedule")):
         code = main(["trace", "--model", "gmm1d", "--schedule", bad, "--iterations", "1"])
         assert code == 2 and message in capsys.readouterr().err
+
+
+def test_long_runs_can_drop_old_q_and_undo_stops_there():
+    session = Session(make_model("coins"), seed=0, keep_q=3)
+    for _ in range(5):
+        session.iterate()
+    assert [s.q is None for s in session.history] == [True] * 8 + [False] * 3
+    assert session.earliest == 8
+    for _ in range(5):
+        session.undo()
+    assert session.position == 8 and not session.can_undo
+    session.iterate()                                 # stepping on from there still works
+    assert session.current.index == 10

@@ -15,16 +15,17 @@ import numpy as np
 import panel as pn
 import param
 
-from ..core.compare import compare_with_exact
+from ..core.compare import compare_schedules, compare_with_exact
 from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
-from ..core.landscape import LandscapeCalculator, free_coordinate_count, staircase
+from ..core.landscape import LandscapeCalculator, free_coordinate_count, off_slice, staircase
 from ..core.model import Model, coordinates, get_coordinate
+from ..core.schedules import SCHEDULE_NAMES
 from ..core.session import Session
 from ..datasets import parse_csv
 from ..models import MODELS, make_model
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
-from ..views.base import BEST_COLOR, LOGP_COLOR
+from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS
 from ..views.narrative import FORMULAS, describe, fmt
 
 SYNTHETIC = "synthetic"
@@ -41,6 +42,14 @@ class App(pn.viewable.Viewer):
     data_seed = param.Integer(default=0, bounds=(0, None), label="Synthetic data seed")
     separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
     family = param.Selector(default="exact", objects=list(FAMILIES), label="Family of q")
+    schedule = param.Selector(default="em", objects=list(SCHEDULE_NAMES), label="Schedule")
+    step_size = param.Number(default=0.2, bounds=(1e-6, 100.0), label="Gradient step size η")
+    block_size = param.Integer(default=20, bounds=(1, None), label="Incremental block size B")
+    block_order = param.Selector(default="cyclic", objects=["cyclic", "random"], label="Block order")
+    compared = param.ListSelector(default=["em", "incremental"], objects=list(SCHEDULE_NAMES),
+                                  label="Schedules to compare")
+    trace_axis = param.Selector(default="half step", objects=["half step", "passes through the data"],
+                                label="Trace against")
     seed = param.Integer(default=0, bounds=(0, None), label="Initial θ seed")
     theta0 = param.String(default="", label="Initial θ (JSON, any subset of keys)")
     frozen = param.ListSelector(default=[], objects=[], label="Frozen parameters")
@@ -107,6 +116,12 @@ class App(pn.viewable.Viewer):
                                            ("landscape", PLOT_HEIGHT_TOP), ("trace", PLOT_HEIGHT_BOTTOM),
                                            ("identity", PLOT_HEIGHT_BOTTOM))}
         self.option_widget = pn.widgets.IntSlider.from_param(self.param.K)
+        self.step_widget = pn.widgets.FloatInput.from_param(self.param.step_size, step=0.05)
+        self.block_widgets = pn.Row(pn.widgets.IntInput.from_param(self.param.block_size, width=130),
+                                    pn.widgets.Select.from_param(self.param.block_order, width=120), margin=0)
+        self.compare_schedules_button = pn.widgets.Button(label="Compare schedules", sizing_mode="stretch_width")
+        self.compare_schedules_button.on_click(self._guarded(self.compare_schedules))
+        self.schedule_runs = None
         self.synthetic_widgets = pn.Column(
             pn.widgets.IntInput.from_param(self.param.n_points, step=100),
             pn.widgets.IntInput.from_param(self.param.data_seed),
@@ -114,16 +129,21 @@ class App(pn.viewable.Viewer):
 
     def sidebar(self) -> pn.Column:
         p = self.param
+
+        def card(title, *objects, collapsed=False):
+            return pn.Card(*objects, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 0))
+
         return pn.Column(
-            pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
-            self.synthetic_widgets, self.upload,
-            self.option_widget,
-            pn.widgets.Select.from_param(p.family), self.compare_button,
-            pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
-            pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
-            pn.widgets.CheckBoxGroup.from_param(p.frozen, inline=True),
-            pn.widgets.Select.from_param(p.coordinate),
-            pn.widgets.IntSlider.from_param(p.grid_size),
+            card("Model and data", pn.widgets.Select.from_param(p.model_name),
+                 pn.widgets.Select.from_param(p.dataset), self.synthetic_widgets, self.upload, self.option_widget),
+            card("Algorithm", pn.widgets.Select.from_param(p.family), self.compare_button,
+                 pn.widgets.Select.from_param(p.schedule), self.step_widget, self.block_widgets,
+                 pn.widgets.CheckBoxGroup.from_param(p.compared, inline=True), self.compare_schedules_button),
+            card("Start", pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
+                 pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
+                 pn.widgets.CheckBoxGroup.from_param(p.frozen, inline=True)),
+            card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
+                 pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width")),
             sizing_mode="stretch_width")
 
     def main(self) -> pn.Column:
@@ -240,6 +260,14 @@ class App(pn.viewable.Viewer):
             self.panes[name].object = view.figure
         self._new_session()
 
+    def _schedule_text(self, name: str | None = None) -> str:
+        name = name or self.schedule
+        if name == "gradient":
+            return f"gradient:{self.step_size:g}"
+        if name == "incremental":
+            return f"incremental:{self.block_size}" + (":random" if self.block_order == "random" else "")
+        return name
+
     def _theta0_fits(self, spec) -> bool:
         try:
             return set(json.loads(self.theta0)) <= set(spec)
@@ -259,10 +287,13 @@ class App(pn.viewable.Viewer):
 
     def _new_session(self):
         family = get_family(self.family, self.model)
+        self.step_widget.visible = self.schedule == "gradient"
+        self.block_widgets.visible = self.schedule == "incremental"
         self.session = Session(self.model, self._start_values(), family=family.name,
-                               frozen=frozenset(self.frozen), seed=self.seed)
+                               frozen=frozenset(self.frozen), seed=self.seed, schedule=self._schedule_text())
         self.calculator = LandscapeCalculator(self.model, family, self.grid_size)
         self.comparison = None
+        self.schedule_runs = None
         self.compare_button.visible = family.name != "exact"
         self._clear_error()
         self.refresh()
@@ -278,12 +309,13 @@ class App(pn.viewable.Viewer):
             self.synthetic_widgets.visible = self.dataset == SYNTHETIC
             self._guarded(self._load_model)()
 
-    @param.depends("family", "seed", "theta0", "frozen", watch=True)
+    @param.depends("family", "seed", "theta0", "frozen", "schedule", "step_size", "block_size", "block_order",
+                   watch=True)
     def _on_start(self):
         if not self._syncing:
             self._guarded(self._new_session)()
 
-    @param.depends("coordinate", watch=True)
+    @param.depends("coordinate", "trace_axis", watch=True)
     def _on_coordinate(self):
         if not self._syncing:
             self._guarded(self.refresh)()
@@ -306,8 +338,10 @@ class App(pn.viewable.Viewer):
     def _tick(self):
         s = self.session
         before = s.current
-        self.m_step() if before.kind == "E" else self.e_step()
-        if s.current.kind == "M" and abs(s.current.loglik - before.loglik) <= 1e-10 and before.kind == "E":
+        s.step()
+        self.refresh()
+        if s.current.kind == "M" and before.kind == "E" and abs(s.current.loglik - before.loglik) <= 1e-10 \
+                and not s.current.partial:
             self.playing = False
             self.status.object += " — converged, play stopped"
 
@@ -373,6 +407,21 @@ class App(pn.viewable.Viewer):
                                              frozenset(self.frozen), self.seed)
         self.refresh()
 
+    def compare_schedules(self, *_):
+        """Run the chosen schedules from this session's start and overlay them."""
+        chosen = [name for name in self.compared if name != "incremental" or self._incremental_ok()]
+        if not chosen:
+            raise ExplorerError("choose at least one schedule to compare (incremental needs a mixture model)")
+        self.schedule_runs = compare_schedules(
+            self.model, [self._schedule_text(name) for name in chosen], self._start_values(),
+            frozenset(self.frozen), self.seed, self.family, max_passes=500)
+        self.trace_axis = "passes through the data"
+        self.refresh()
+
+    def _incremental_ok(self) -> bool:
+        from ..core.schedules import Incremental
+        return Incremental().supports(self.model) and get_family(self.family).supports_schedule(Incremental())
+
     def randomize_theta(self, *_):
         self._syncing = True
         self.theta0 = ""
@@ -388,7 +437,11 @@ class App(pn.viewable.Viewer):
         label = key
         with pn.io.hold():
             self.views["data"].update(state)
-            self.views["trace"].update(s.states)
+            runs = self.schedule_runs or []
+            colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
+            self.views["trace"].update(s.states, by_passes=self.trace_axis != "half step", overlays=[
+                (run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
+                 color) for run, color in zip(runs, colors)])
             self.views["identity"].update(state)
             n_free = free_coordinate_count(self.model, s.frozen)
             bound = self.calculator.bound_slice(state.theta, state.q, key)
@@ -397,7 +450,10 @@ class App(pn.viewable.Viewer):
             landscape = self.calculator.landscape(state.theta, state.q, key, n_free)
             path = staircase(s.states, key)
             now = (path[0][-1], path[1][-1]) if path[2] and path[2][-1] == state.index else None
-            self.views["landscape"].update(landscape, path, now, label, n_free, fixed)
+            self.views["landscape"].update(
+                landscape, path, now, label, n_free, fixed, off=off_slice(s.states, key),
+                overlays=[(run.schedule, *staircase(run.session.states, key)[:2], color)
+                          for run, color in zip(runs, colors)])
             self._update_text(state, family)
             self._syncing = True
             try:
@@ -429,6 +485,18 @@ class App(pn.viewable.Viewer):
                 f"\n| log p | {fmt(e.loglik)} | {fmt(v.loglik)} | {fmt(v.loglik - e.loglik)} |"
                 f"\n| KL gap at θ̂ | 0 | {fmt(v.kl)} | |")
 
+    def _schedules_table(self) -> str:
+        rows = []
+        for run in self.schedule_runs:
+            j = run.to_json()
+            reach = "not reached" if j["passes_to_tol"] is None else \
+                f"{j['iterations_to_tol']} | {j['passes_to_tol']:.1f}"
+            rows.append(f"| {j['schedule']} | {reach} | {fmt(j['final_loglik'])} |")
+        return ("**Schedules from the same start**: work to come within 1e-6 of the best log p\n\n"
+                "| schedule | iterations | passes | final log p |\n|---|---:|---:|---:|\n"
+                + "\n".join(r if r.count("|") == 5 else r.replace("not reached |", "not reached | – |")
+                             for r in rows))
+
     def _update_text(self, state, family):
         s = self.session
         previous = s.history[s.position - 1] if s.position > 0 else None
@@ -450,9 +518,13 @@ class App(pn.viewable.Viewer):
         constrained = state.kind == "E" and family.name != "exact"
         self.formula.object = f"${FORMULAS['E-constrained' if constrained else state.kind]}$"
         self.sentence.object = describe(previous, state, family) + (f" ({state.detail})" if state.detail else "")
-        self.comparison_pane.visible = self.comparison is not None
+        tables = []
         if self.comparison is not None:
-            self.comparison_pane.object = self._comparison_table()
+            tables.append(self._comparison_table())
+        if self.schedule_runs:
+            tables.append(self._schedules_table())
+        self.comparison_pane.visible = bool(tables)
+        self.comparison_pane.object = "\n\n".join(tables)
 
     # ----- errors --------------------------------------------------------------------------------
     def _guarded(self, action):

@@ -49,3 +49,48 @@ def compare_with_exact(model, family: str, theta0=None, frozen=None, seed: int =
         session.e_step()
         sessions.append(session)
     return Comparison(family, sessions[0], sessions[1], tuple(converged))
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    schedule: str
+    session: Session
+    converged: bool
+    iterations_to_tol: int | None      # iterations until log p is within `reach` of the best
+    passes_to_tol: float | None        # passes through the data until then
+
+    def to_json(self) -> dict:
+        s = self.session.current
+        return {"schedule": self.schedule, "converged": self.converged, "final_loglik": s.loglik,
+                "iterations": iterations(self.session.states), "passes": s.passes,
+                "iterations_to_tol": self.iterations_to_tol, "passes_to_tol": self.passes_to_tol}
+
+
+def iterations(states) -> int:
+    """Iterations taken: the number of E steps (every iteration has one)."""
+    return sum(1 for s in states if s.kind == "E")
+
+
+def compare_schedules(model, schedules, theta0=None, frozen=None, seed: int = 0, family: str = "exact",
+                      tol: float = 1e-10, reach: float = 1e-6, max_passes: float = 2000.0) -> list[ScheduleRun]:
+    """Run each schedule from the same start until log p changes by at most `tol` over a pass
+    (or `max_passes` passes), then report the work each needed to come within `reach` of the
+    best log p that any of them found (their common fixed point, on a well-posed problem)."""
+    sessions, converged = [], []
+    for text in schedules:
+        session = Session(model, theta0, family=family, frozen=frozen, seed=seed, schedule=text, keep_q=4)
+        every = session.schedule_object.iterations_per_pass(session)
+        done = False
+        while not done and session.current.passes < max_passes:
+            done = session.run(tol=tol, max_iterations=50 * every).converged
+        sessions.append(session)
+        converged.append(done)
+    best = max(s.current.loglik for s in sessions)
+    runs = []
+    for session, ok in zip(sessions, converged):
+        states = session.states
+        first = next((i for i, s in enumerate(states) if s.kind != "init" and s.loglik >= best - reach), None)
+        runs.append(ScheduleRun(session.schedule_object.describe(), session, ok,
+                                None if first is None else iterations(states[: first + 1]),
+                                None if first is None else states[first].passes))
+    return runs

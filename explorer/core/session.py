@@ -13,7 +13,7 @@ parameters, a gradient step) and which comes next.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ExplorerError
@@ -61,6 +61,7 @@ class Session:
     frozen: frozenset | None = None
     seed: int = 0
     schedule: str = "em"
+    keep_q: int | None = None    # keep q (and its statistics) in the last keep_q states only
     history: list[State] = field(init=False, default_factory=list)
     position: int = field(init=False, default=0)
 
@@ -97,8 +98,13 @@ class Session:
         self.position = 0
         return self.current
 
+    @property
+    def earliest(self) -> int:
+        """The first state that can be returned to (older ones have dropped their q: keep_q)."""
+        return 0 if self.keep_q is None else max(0, len(self.history) - self.keep_q)
+
     def undo(self) -> State:
-        self.position = max(0, self.position - 1)
+        self.position = max(self.earliest, self.position - 1)
         return self.current
 
     def redo(self) -> State:
@@ -106,12 +112,12 @@ class Session:
         return self.current
 
     def go_to(self, index: int) -> State:
-        self.position = min(max(0, int(index)), len(self.history) - 1)
+        self.position = min(max(self.earliest, int(index)), len(self.history) - 1)
         return self.current
 
     @property
     def can_undo(self) -> bool:
-        return self.position > 0
+        return self.position > self.earliest
 
     @property
     def can_redo(self) -> bool:
@@ -160,6 +166,9 @@ class Session:
         del self.history[self.position + 1:]
         self.history.append(state)
         self.position += 1
+        if self.keep_q is not None and len(self.history) > self.keep_q:
+            old = len(self.history) - self.keep_q - 1   # long runs: the trace stays, old q goes
+            self.history[old] = replace(self.history[old], q=None, stats=None)
         return state
 
     def _make_state(self, index: int, u: Update) -> State:

@@ -8,6 +8,7 @@ from bokeh.plotting import figure
 
 PALETTE = list(Category10_10)
 LOGP_COLOR, F_COLOR, KL_COLOR, BEST_COLOR = "#9467bd", "#1f77b4", "#d62728", "#2ca02c"  # readable on light and dark
+OVERLAY_COLORS = ["#8c564b", "#17becf", "#e377c2", "#bcbd22"]   # other runs (compared schedules)
 FONT = "13px"
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
@@ -29,6 +29,8 @@ class LandscapeView:
         self.now = ColumnDataSource(dict(t=[], phi=[]))
         self.diagonal = ColumnDataSource(dict(x=[], y=[]))
         self.fixed = ColumnDataSource(dict(t=[], phi=[], color=[]))
+        self.off = ColumnDataSource(dict(t=[], phi=[], F=[], color=[], index=[]))
+        self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], label=[]))
         fig = new_figure("θ–q landscape", "t (θ_j in θ)", "φ (θ_j of q's E step)", manual=True)
         z = np.array([[0.0, 1.0], [1.0, 2.0]])
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
@@ -44,11 +46,21 @@ class LandscapeView:
                     legend_label="now")
         self.fixed_renderer = fig.scatter("t", "phi", source=self.fixed, marker="circle_x", size=15,
                                           fill_alpha=0.2, color="color", line_width=2, visible=False)
+        self.overlay_renderer = fig.multi_line("xs", "ys", source=self.overlay, color="color", line_width=2,
+                                               legend_field="label", visible=False)
+        self.off_renderer = fig.scatter("t", "phi", source=self.off, marker="square", size=10, fill_color="color",
+                                        line_color="black", legend_label="off the slice (colour: own F)",
+                                        visible=False)
+        fig.add_tools(HoverTool(renderers=[self.off_renderer],
+                                tooltips=[("state", "@index"), ("θ_j", "@t"), ("own F", "@F{0.0000}")]))
         style_legend(fig, "top_left")
         self.figure = fig
 
     def update(self, landscape, path, current: tuple[float, float] | None, label: str, n_free: int,
-               fixed_points=()):
+               fixed_points=(), off=((), (), ()), overlays=()):
+        """path: the staircase (t, φ, indices); off: states off the slice (t, own F, indices),
+        drawn on the diagonal in the colour of their own F, not snapped to a contour;
+        overlays: (label, t values, φ values, colour) paths of other runs."""
         grid = landscape.grid
         levels = levels_for(landscape.F)
         self.contour.levels = list(levels)
@@ -57,6 +69,14 @@ class LandscapeView:
         self.fixed.data = dict(t=[v for _, v, _ in fixed_points], phi=[v for _, v, _ in fixed_points],
                                color=[c for _, _, c in fixed_points])
         self.fixed_renderer.visible = bool(fixed_points)
+        band = np.clip(np.searchsorted(levels, np.asarray(off[1], dtype=float)) - 1, 0, N_LEVELS - 1)
+        palette = self.contour.fill_renderer.data_source.data["fill_color"]
+        self.off.data = dict(t=list(off[0]), phi=list(off[0]), F=list(off[1]), index=list(off[2]),
+                             color=[palette[b] for b in band])
+        self.off_renderer.visible = len(off[0]) > 0
+        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
+                                 color=[o[3] for o in overlays], label=[o[0] for o in overlays])
+        self.overlay_renderer.visible = bool(overlays)
         ts, phis, indices = path
         self.path.data = dict(t=ts, phi=phis, index=indices)
         self.now.data = dict(t=[current[0]], phi=[current[1]]) if current else dict(t=[], phi=[])

@@ -23,12 +23,17 @@ def describe(previous, current, family) -> str:
         return (f"Start: θ⁰ and a q that ignores the data, so F = {fmt(current.F)} lies below "
                 f"log p = {fmt(current.loglik)} by KL = {fmt(current.kl)}. An E step closes the gap.")
     if current.kind == "E":
+        if current.partial:
+            return (f"Partial E step: q moves toward the family's best q for some of the latent variables "
+                    f"only, so F rose from {fmt(previous.F)} to {fmt(current.F)} and KL fell from "
+                    f"{fmt(previous.kl)} to {fmt(max(current.kl, 0.0))}, not to its minimum.")
         if family.name == "exact":
             return (f"E step: q ← p(Z|X,θ), so KL fell from {fmt(previous.kl)} to {fmt(max(current.kl, 0.0))} "
                     f"and F rose from {fmt(previous.F)} to log p = {fmt(current.loglik)}; θ did not move.")
         return (f"E step within {family.title}: q ← the best q of the family, so F rose from "
                 f"{fmt(previous.F)} to {fmt(current.F)}, but KL stays at {fmt(current.kl)}: "
                 f"{family.why_gap}.")
-    return (f"M step: θ ← argmax F(θ, q) with q held, so F rose from {fmt(previous.F)} to {fmt(current.F)} "
-            f"and log p from {fmt(previous.loglik)} to {fmt(current.loglik)}; KL reopened to "
-            f"{fmt(current.kl)} because q is the posterior of the old θ, not the new one.")
+    move = "θ ← argmax F(θ, q)" if not current.detail else "θ moved to raise F(θ, q)"
+    return (f"M step: {move} with q held, so F rose from {fmt(previous.F)} to {fmt(current.F)} "
+            f"and log p from {fmt(previous.loglik)} to {fmt(current.loglik)}; KL is now "
+            f"{fmt(current.kl)} because q was fitted to the old θ, not the new one.")

@@ -21,15 +21,24 @@ class TraceView:
                               legend_label="● after E, ■ after M")
         kl = fig.line("index", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
                       legend_label="KL")
+        self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], label=[]))
+        self.overlay_renderer = fig.multi_line("xs", "ys", source=self.overlay, color="color", line_width=2,
+                                               line_alpha=0.85, legend_field="label", visible=False)
         fig.extra_y_ranges["kl"].renderers = [kl]
-        fig.y_range = DataRange1d(renderers=[logp, f_line], range_padding=0.08)
+        fig.y_range = DataRange1d(renderers=[logp, f_line, self.overlay_renderer], range_padding=0.08)
         fig.add_tools(HoverTool(renderers=[markers], tooltips=[("step", "@index @kind"), ("log p", "@loglik{0.0000}"),
                                                                 ("F", "@F{0.0000}"), ("KL", "@kl{0.0000e}")]))
         style_legend(fig)
         self.figure = fig
 
-    def update(self, states):
+    def update(self, states, by_passes: bool = False, overlays=()):
+        """overlays: (label, passes, log p values, colour) of other runs, drawn against passes."""
         marker = {"init": "diamond", "E": "circle", "M": "square"}
-        self.source.data = dict(index=[s.index for s in states], loglik=[s.loglik for s in states],
+        x = [s.passes for s in states] if by_passes else [s.index for s in states]
+        self.figure.xaxis.axis_label = "passes through the data" if by_passes else "half step"
+        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
+                                 color=[o[3] for o in overlays], label=[f"log p: {o[0]}" for o in overlays])
+        self.overlay_renderer.visible = bool(overlays) and by_passes
+        self.source.data = dict(index=x, loglik=[s.loglik for s in states],
                                 F=[s.F for s in states], kl=[max(s.kl, 0.0) for s in states],
                                 kind=[s.kind for s in states], marker=[marker[s.kind] for s in states])
