@@ -1,7 +1,7 @@
-"""Entry point: panel serve apps/explorer.py  (each browser session gets its own App).
+"""Entry point: panel serve apps/explorer.py [--args --model path/to/file.py:Class [--data FILE]]
 
-This file is named like the package it serves; the server puts this folder first on sys.path,
-so it is taken out again before `explorer` (the package) is imported.
+Each browser session gets its own App. This file is named like the package it serves; the server
+puts this folder first on sys.path, so it is taken out again before `explorer` is imported.
 """
 import os
 import sys
@@ -13,4 +13,4 @@ if not hasattr(sys.modules.get("explorer"), "__path__"):
 
 from explorer.app import App  # noqa: E402
 
-App().servable(title="EM explorer")
+App.from_args(sys.argv[1:]).servable(title="EM explorer")

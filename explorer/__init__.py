@@ -11,12 +11,16 @@
 from .core.errors import ExplorerError
 from .core.families import FAMILIES
 from .core.model import Model, Option, Param
+from .core.checks import check_model
+from .core.gaussian_latent import GaussianLatentModel
+from .core.generic import LogJointModel
 from .core.latent_class import LatentClassModel
 from .core.objective import evaluate, free_energy, kl_gap
 from .core.session import Session, State
 from .models import MODELS, make_model
 
-__all__ = ["ExplorerError", "FAMILIES", "Model", "Option", "Param", "LatentClassModel", "evaluate",
+__all__ = ["ExplorerError", "FAMILIES", "Model", "Option", "Param", "LatentClassModel", "GaussianLatentModel",
+           "LogJointModel", "check_model", "evaluate",
            "free_energy", "kl_gap", "Session", "State", "MODELS", "make_model", "App"]
 
 

@@ -12,13 +12,15 @@ import argparse
 import json
 import sys
 
+from .core.checks import check_model
 from .core.errors import ExplorerError
+from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
 from .core.families import families_for, get_family
 from .core.landscape import LandscapeCalculator, free_coordinate_count, staircase
 from .core.model import coordinates, parse_key
 from .core.session import Session
-from .models import MODELS, make_model, model_class
+from .models import MODELS, available_models, make_model, model_class
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +31,19 @@ def main(argv: list[str] | None = None) -> int:
     except ExplorerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except UserCodeError as exc:
+        print(f"error: {exc}\n{exc.details}", file=sys.stderr)
+        return 3
+    except Exception as exc:  # noqa: BLE001 - a custom model's bug: show its own frames only
+        details = user_traceback(exc)
+        if "File " not in details:
+            raise                      # no user frame: a bug of the explorer itself
+        print(f"error: the model's code raised {type(exc).__name__}\n{details}", file=sys.stderr)
+        return 3
+    if getattr(args, "exit_code", None) is not None:
+        code = args.exit_code(result)
+        print(json.dumps(result, indent=1) if args.json else render_text(result))
+        return code
     if args.json:
         json.dump(result, sys.stdout, indent=None if args.compact else 1)
         sys.stdout.write("\n")
@@ -77,6 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--max-iterations", type=int, default=5000)
     compare.set_defaults(handler=cmd_compare)
     add_output_flags(compare)
+
+    check = commands.add_parser(
+        "check", help="check a model against the key results of the variational view (exit 1 on failure)")
+    check.add_argument("model", help="path/to/file.py:ClassName, module:ClassName, or a model's name")
+    check.add_argument("--option", action="append", default=[], metavar="K=V")
+    check.add_argument("--data-file", help="data for a model that cannot simulate its own")
+    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--points", type=int, default=300, help="points to simulate (default 300)")
+    check.set_defaults(handler=cmd_check, exit_code=lambda result: 0 if result["passed"] else 1)
+    add_output_flags(check)
     return parser
 
 
@@ -109,7 +134,8 @@ def session_from_args(args) -> Session:
     synthetic = None
     if args.synthetic is not None:
         synthetic = {"n": args.synthetic, "seed": args.data_seed, "separation": args.separation}
-    model = make_model(args.model, data=args.data, data_file=args.data_file, synthetic=synthetic, **options)
+    model = make_model(model_class(args.model), data=args.data, data_file=args.data_file, synthetic=synthetic,
+                       **options)
     theta0 = parse_json_object(args.theta0, "--theta0") if args.theta0 else None
     frozen = None if args.freeze is None else {name.strip() for name in args.freeze.split(",") if name.strip()}
     return Session(model, theta0, family=args.family, frozen=frozen, seed=args.seed,
@@ -135,8 +161,8 @@ def parse_json_object(text: str, flag: str) -> dict:
 
 def cmd_models(args) -> dict:
     out = []
-    for name, cls in MODELS.items():
-        model = cls(cls.load_dataset(cls.default_dataset))
+    for name, cls in available_models().items():
+        model = make_model(cls)
         out.append({
             "name": name, "title": cls.title, "latent": cls.latent_description,
             "options": [{"name": o.name, "default": o.default, "minimum": o.minimum,
@@ -203,7 +229,16 @@ def cmd_compare(args) -> dict:
     return {"model": session.model.name, **result.to_json()}
 
 
+def cmd_check(args) -> dict:
+    options = dict(parse_option(text) for text in args.option)
+    model = make_model(args.model, data_file=args.data_file, **options)
+    report = check_model(model, seed=args.seed, n_points=args.points)
+    return {**report.to_json(), "report": report.text()}
+
+
 def render_text(result: dict) -> str:
+    if "report" in result:
+        return result["report"]
     if "models" in result:
         lines = []
         for m in result["models"]:

@@ -31,3 +31,11 @@ def test_core_and_models_never_import_the_plotting_stack():
             text = path.read_text()
             for name in ("panel", "holoviews", "bokeh"):
                 assert not re.search(rf"^\s*(import|from)\s+{name}\b", text, re.M), (path, name)
+
+
+def test_the_readme_tutorial_runs(capsys):
+    text = (ROOT / "README.md").read_text()
+    code = text.split("<!-- tutorial -->", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README tutorial", "exec"), {"__name__": "readme_tutorial"})
+    out = capsys.readouterr().out
+    assert "0 failed" in out

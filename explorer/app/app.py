@@ -15,6 +15,7 @@ import numpy as np
 import panel as pn
 import param
 
+from ..core.checks import check_model
 from ..core.compare import compare_schedules, compare_with_exact
 from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
@@ -23,7 +24,8 @@ from ..core.model import Model, coordinates, get_coordinate
 from ..core.schedules import SCHEDULE_NAMES
 from ..core.session import Session
 from ..datasets import parse_csv
-from ..models import MODELS, make_model
+from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
+from ..models import available_models, make_model
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS
 from ..views.narrative import FORMULAS, describe, fmt
@@ -35,7 +37,7 @@ PLOT_HEIGHT_TOP, PLOT_HEIGHT_BOTTOM = 265, 250
 
 
 class App(pn.viewable.Viewer):
-    model_name = param.Selector(default="gmm1d", objects=list(MODELS), label="Model")
+    model_name = param.Selector(default="gmm1d", objects=["gmm1d"], label="Model")
     dataset = param.Selector(default=None, objects=[], label="Data")
     K = param.Integer(default=2, bounds=(1, 8), label="Model option (K)")
     n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N")
@@ -58,21 +60,57 @@ class App(pn.viewable.Viewer):
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
     playing = param.Boolean(default=False, label="Play")
 
-    def __init__(self, model: Model | str | None = None, data=None, **params):
-        self._custom = model if isinstance(model, Model) else None
-        if isinstance(model, str):
-            params.setdefault("model_name", model)
+    def __init__(self, model: Model | type | str | None = None, data=None, **params):
+        """model: a built-in's name, a user's class or `path/to/file.py:Class`, or a model
+        instance (bound to its data); data: data for a class, or new data for an instance."""
+        self._models = dict(available_models())   # built-in and installed (entry point) models
+        self._custom = None
+        if isinstance(model, str) and is_model_spec(model):
+            model = load_model_class(model)
+        if isinstance(model, type) and data is not None:
+            model = model(data)
+        if isinstance(model, type):
+            self._models[model.name] = model
+            model = model.name
+        if isinstance(model, Model):
+            self._custom = model if data is None else model.with_data(data)
+            self._models = {self._custom.name: type(self._custom)}
+            model = self._custom.name
+        chosen = params.pop("model_name", model or "gmm1d")
+        if chosen not in self._models:
+            raise ExplorerError(f"unknown model {chosen!r} (models: {', '.join(self._models)})")
         self._uploaded = None
         super().__init__(**params)
-        if self._custom is not None:
-            self.param.model_name.objects = [self._custom.name]
-            self.model_name = self._custom.name
+        self.param.model_name.objects = list(self._models)
+        with param.parameterized.discard_events(self):   # the widgets do not exist yet
+            self.model_name = chosen
         self._callback = None
         self._syncing = False
         self._frozen_for = None if "frozen" in params else ""   # the model the frozen set is for
         self._build_widgets()
         self._dataset_options()
         self._load_model()
+
+    @classmethod
+    def from_args(cls, argv: list[str]) -> "App":
+        """The app for `panel serve apps/explorer.py --args --model SPEC [--data FILE]`: models are
+        only ever loaded from the server's command line, never from the browser."""
+        import argparse
+        parser = argparse.ArgumentParser(prog="panel serve apps/explorer.py --args")
+        parser.add_argument("--model", help="a model's name, path/to/file.py:Class or module:Class")
+        parser.add_argument("--data", help="a CSV or .npy file for that model")
+        args = parser.parse_args(argv)
+        if args.data and not args.model:
+            parser.error("--data needs --model")
+        try:
+            if args.data:
+                return cls(make_model(args.model, data_file=args.data))
+            return cls(args.model)
+        except (ExplorerError, UserCodeError) as exc:   # show it in the page; the server keeps going
+            app = cls()
+            app._show_error(f"The model {args.model!r} could not be loaded: {exc}",
+                            getattr(exc, "details", ""))
+            return app
 
     # ----- the layout ----------------------------------------------------------------------------
     def _build_widgets(self):
@@ -122,6 +160,11 @@ class App(pn.viewable.Viewer):
         self.compare_schedules_button = pn.widgets.Button(label="Compare schedules", sizing_mode="stretch_width")
         self.compare_schedules_button.on_click(self._guarded(self.compare_schedules))
         self.schedule_runs = None
+        self.check_button = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
+        self.check_button.on_click(self._guarded(self.run_checks))
+        self.check_report = pn.pane.Markdown("Checks the model against the two key results on data "
+                                             "simulated from it.", sizing_mode="stretch_width",
+                                             styles={"font-size": "12px"}, stylesheets=[TIGHT])
         self.synthetic_widgets = pn.Column(
             pn.widgets.IntInput.from_param(self.param.n_points, step=100),
             pn.widgets.IntInput.from_param(self.param.data_seed),
@@ -144,6 +187,7 @@ class App(pn.viewable.Viewer):
                  pn.widgets.CheckBoxGroup.from_param(p.frozen, inline=True)),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width")),
+            card("Checks (EM debugger)", self.check_button, self.check_report, collapsed=True),
             sizing_mode="stretch_width")
 
     def main(self) -> pn.Column:
@@ -177,7 +221,7 @@ class App(pn.viewable.Viewer):
 
     # ----- building the model and the session --------------------------------------------------
     def _model_class(self):
-        return type(self._custom) if self._custom is not None else MODELS[self.model_name]
+        return self._models[self.model_name]
 
     def _dataset_options(self, default: bool = False):
         if self._custom is not None:
@@ -214,12 +258,12 @@ class App(pn.viewable.Viewer):
         cls = self._model_class()
         options = self._options()
         if self.dataset == SYNTHETIC:
-            return make_model(cls.name, synthetic={"n": self.n_points, "seed": self.data_seed,
+            return make_model(cls, synthetic={"n": self.n_points, "seed": self.data_seed,
                                                    "separation": self.separation}, **options)
         if self.dataset == UPLOADED:
             header, values = self._uploaded
             return cls(cls.data_from_table(header, values, **options), **options)
-        return make_model(cls.name, data=self.dataset, **options)
+        return make_model(cls, data=self.dataset, **options)
 
     def _load_model(self):
         """A new model (data or options changed): new views, new session."""
@@ -230,8 +274,8 @@ class App(pn.viewable.Viewer):
             if not hasattr(self, "model"):
                 raise
             return
-        except Exception:  # noqa: BLE001 - a custom model's bug must not take the page down
-            self._show_error("The model could not be built:", traceback.format_exc())
+        except Exception as exc:  # noqa: BLE001 - a custom model's bug must not take the page down
+            self._show_error("The model could not be built:", user_traceback(exc))
             if not hasattr(self, "model"):
                 raise
             return
@@ -256,9 +300,11 @@ class App(pn.viewable.Viewer):
             self._syncing = False
         self.views = {"data": data_view_for(self.model), "trace": TraceView(), "bound": BoundView(),
                       "landscape": LandscapeView(), "identity": IdentityView()}
-        for name, view in self.views.items():
-            self.panes[name].object = view.figure
-        self._new_session()
+        try:
+            self._new_session()     # fills the new figures before they reach the page, in one piece
+        finally:
+            for name, view in self.views.items():
+                self.panes[name].object = view.figure
 
     def _schedule_text(self, name: str | None = None) -> str:
         name = name or self.schedule
@@ -422,6 +468,20 @@ class App(pn.viewable.Viewer):
         from ..core.schedules import Incremental
         return Incremental().supports(self.model) and get_family(self.family).supports_schedule(Incremental())
 
+    def run_checks(self, *_):
+        """The debugger: the model against key results 1 and 2 (explorer.core.checks)."""
+        report = check_model(self.model, seed=self.seed)
+        def escape(text):
+            return html.escape(text, quote=False)
+
+        lines = [f"**{'All checks pass' if report.passed else 'Some checks fail'}** ({escape(report.setting)})"]
+        for c in report.checks:
+            lines.append(f"- {'✅' if c.passed else '❌'} {escape(c.name)}")
+            if not c.passed:
+                lines.append(f"  - {escape(c.message)}\n  - *breaks {escape(c.breaks)}*")
+        self.check_report.object = "\n".join(lines)
+        return report
+
     def randomize_theta(self, *_):
         self._syncing = True
         self.theta0 = ""
@@ -534,8 +594,11 @@ class App(pn.viewable.Viewer):
                 return action(*args, **kwargs)
             except ExplorerError as exc:
                 self._show_error(str(exc))
-            except Exception:  # noqa: BLE001 - nothing a user does may take the server down
-                self._show_error("Something failed (the session is unchanged):", traceback.format_exc())
+            except Exception as exc:  # noqa: BLE001 - nothing a user does may take the server down
+                details = user_traceback(exc)
+                if "File " not in details:      # no frame of a user's model: show them all
+                    details = traceback.format_exc()
+                self._show_error(f"{type(exc).__name__} in a step (the session is unchanged):", details)
         return run
 
     def _show_error(self, message: str, details: str = ""):

@@ -60,8 +60,9 @@ class LatentClassModel(Model):
     # ------------------------------------------------------------------------------------------
     def _evaluate(self, theta):
         """(per-point log p(x_i | θ), posterior, log joint or None), computed once per θ."""
-        if self._theta_cache is not None and self._theta_cache[0] is theta:
-            return self._theta_cache[1:]
+        cached = getattr(self, "_theta_cache", None)
+        if cached is not None and cached[0] is theta:
+            return cached[1:]
         n = self.n_points()
         posterior, normaliser = np.empty((self.n_classes(), n)), np.empty(n)
         kept = None if self.has_stats else np.empty_like(posterior)   # for E_q log p without stats

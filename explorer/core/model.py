@@ -20,6 +20,7 @@ landscape and the app address θ through them (`coordinates`, `get_coordinate`,
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 from dataclasses import dataclass
@@ -197,6 +198,13 @@ class Model:
         return cached[1]
 
     # ----- helpers built on the contract ---------------------------------------------------------
+    def with_data(self, data) -> "Model":
+        """The same model (options, and anything set on the instance) on other data."""
+        twin = copy.copy(self)
+        twin.__dict__ = {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}
+        twin.data = twin.validate_data(data)
+        return twin
+
     def theta(self, values: dict) -> dict:
         """θ from a mapping of complete values, validated and made read-only."""
         return validate_theta(self.params(), values)

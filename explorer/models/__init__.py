@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..core.errors import ExplorerError
+from ..core.loading import entry_point_models, is_model_spec, load_model_class
 from ..core.model import Model
 from ..datasets import read_table
 from .coins import Coins
@@ -14,11 +15,22 @@ from .two_source import TwoSource
 MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis)}
 
 
+def available_models() -> dict[str, type[Model]]:
+    """The built-in models and those installed packages declare (entry point group explorer.models)."""
+    return {**entry_point_models(), **MODELS}
+
+
 def model_class(name: str) -> type[Model]:
-    try:
+    """A built-in or installed model by name, or a user's class: path/to/file.py:Class or module:Class."""
+    if name in MODELS:
         return MODELS[name]
-    except KeyError:
-        raise ExplorerError(f"unknown model {name!r} (models: {', '.join(MODELS)})") from None
+    if is_model_spec(name):
+        return load_model_class(name)
+    installed = entry_point_models()
+    if name in installed:
+        return installed[name]
+    raise ExplorerError(f"unknown model {name!r} (models: {', '.join({**installed, **MODELS})}; "
+                        f"or path/to/file.py:ClassName)")
 
 
 def make_model(name_or_class, data: str | None = None, data_file=None, *, synthetic: dict | None = None,
@@ -34,6 +46,11 @@ def make_model(name_or_class, data: str | None = None, data_file=None, *, synthe
         values = cls.data_from_table(header, values, **options)
     elif synthetic is not None:
         values = cls.synthetic(**synthetic, **options)
+    elif data is None and cls.default_dataset is None:
+        try:
+            values = cls.synthetic(n=300, seed=0, **options)
+        except (ExplorerError, NotImplementedError):
+            raise ExplorerError(f"model {cls.name} has no built-in or synthetic data: give a data file") from None
     else:
         name = data or cls.default_dataset
         if name not in cls.datasets:
@@ -43,4 +60,4 @@ def make_model(name_or_class, data: str | None = None, data_file=None, *, synthe
     return cls(values, **options)
 
 
-__all__ = ["MODELS", "model_class", "make_model"]
+__all__ = ["MODELS", "available_models", "model_class", "make_model"]

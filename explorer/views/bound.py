@@ -48,9 +48,11 @@ class BoundView:
         j = int(np.argmin(np.abs(bound.grid - bound.current)))
         self.figure.title.text = f"Bound along {label}"
         self.kl_item.label = {"value": f"KL gap (now {bound.loglik[j] - bound.F[j]:.3g})"}
-        top = max(bound.loglik.max(), bound.F.max())
         values = np.concatenate([bound.loglik, bound.F])
-        low = min(np.quantile(values, 0.35), bound.F[j], bound.loglik[j])
+        values = values[np.isfinite(values)]
+        top = values.max() if len(values) else 0.0
+        low = min(np.quantile(values, 0.35) if len(values) else -1.0,
+                  *(v for v in (bound.F[j], bound.loglik[j]) if np.isfinite(v)))
         self.figure.y_range.start, self.figure.y_range.end = padded(low, top, 0.1)
         self.figure.x_range.start, self.figure.x_range.end = bound.grid[0], bound.grid[-1]
         y0, y1 = self.figure.y_range.start, self.figure.y_range.end

@@ -73,6 +73,15 @@ def app_url():
     process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def custom_app_url():
+    """The app served with a user's model from the command line."""
+    process, url = serve("--args", "--model", "examples/zero_inflated_poisson.py:ZeroInflatedPoisson")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
 class PageWatch:
     """Console errors and page errors of local origin; requests to other hosts are aborted
     (the template asks for a web font, and this machine has no internet)."""

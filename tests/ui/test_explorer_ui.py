@@ -100,3 +100,17 @@ def test_constrained_family_leaves_a_gap_after_the_e_step(watched_page, app_url,
     page.get_by_text("Fixed points from the same start").first.wait_for(timeout=30_000)
     page.screenshot(path=str(Path(output_path) / "two-source-mean-field.png"))
     assert not page.watch.errors, page.watch.errors
+
+
+def test_a_custom_model_from_the_command_line(watched_page, custom_app_url, output_path):
+    page = watched_page
+    page.goto(custom_app_url)
+    wait_for_app(page)
+    expect(page.locator("select").first).to_have_value("zip", timeout=20_000)
+    expect(page.locator("select").nth(1)).to_have_value("counts")
+    click(page, "E step", 1)
+    click(page, "M step", 2)
+    lengths = page.evaluate(SOURCES_JS)
+    assert lengths and not [s for s, n in lengths if n == 0]
+    page.screenshot(path=str(Path(output_path) / "custom-zip.png"))
+    assert not page.watch.errors, page.watch.errors

@@ -1,0 +1,208 @@
+"""The EM debugger: check a model against the two key results of the variational view.
+
+    key result 1   F(θ, q) = log p(X | θ) when q = p(Z | X, θ): the E step closes the gap;
+    key result 2   F(θ, q) ≤ log p(X | θ) for every q (KL ≥ 0): F is a lower bound.
+
+EM's guarantee that log p never decreases follows from both, provided the M step really
+maximises F over θ. The checks run on data simulated from the model at a random θ (the model's
+own data when it cannot simulate) and report, for each failure, what is wrong in numbers.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ExplorerError
+from .generic import LogJointModel, numerical_m_step
+from .latent_class import LatentClassModel
+from .model import Model, coordinates, get_coordinate, perturb, set_coordinate
+from .objective import evaluate
+from .session import Session
+
+KEY_1 = "key result 1: the E step makes F = log p"
+KEY_2 = "key result 2: F ≤ log p for every q (KL ≥ 0)"
+MONOTONE = "EM's guarantee, from key results 1 and 2: log p never decreases"
+M_HALF = "the M step's half of the coordinate ascent: without it the guarantee from key results 1 and 2 is lost"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    message: str
+    breaks: str
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "passed": self.passed, "message": self.message, "breaks": self.breaks}
+
+
+@dataclass(frozen=True)
+class Report:
+    model: str
+    setting: str
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def text(self) -> str:
+        lines = [f"Checking {self.model}: {self.setting}"]
+        for c in self.checks:
+            lines.append(f"  {'PASS' if c.passed else 'FAIL'}  {c.name}")
+            if not c.passed:
+                lines.append(f"        {c.message}")
+                lines.append(f"        this breaks {c.breaks}")
+        failed = sum(not c.passed for c in self.checks)
+        lines.append(f"{len(self.checks) - failed} checks passed, {failed} failed")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "setting": self.setting, "passed": self.passed,
+                "checks": [c.to_json() for c in self.checks]}
+
+
+def rel(a: float, b: float) -> float:
+    return abs(a - b) / (1 + max(abs(a), abs(b)))
+
+
+def check_model(model: Model, seed: int = 0, n_points: int = 300, starts: int = 3,
+                iterations: int = 50, tol: float = 1e-7) -> Report:
+    rng = np.random.default_rng(seed)
+    model, setting = _simulated_twin(model, rng, n_points)
+    setting += f" (check seed {seed})"
+    checks = []
+    for check in (_check_e_step, _check_bound, _check_monotone, _check_m_step, _check_closed_forms):
+        try:
+            checks.extend(check(model, rng, starts=starts, iterations=iterations, tol=tol))
+        except Exception:  # noqa: BLE001 - a model that raises fails the check, with its traceback
+            checks.append(Check(check.__doc__.splitlines()[0], False,
+                                "the model raised an exception:\n" + traceback.format_exc(limit=-4), "the check"))
+    return Report(type(model).__name__, setting, checks)
+
+
+def _simulated_twin(model, rng, n_points):
+    """The model on data simulated from a random θ, when it can simulate; else on its own data."""
+    try:
+        theta = model.start_theta(int(rng.integers(2**31)))
+        data = model.simulate(theta, n_points, rng)
+        twin = model.with_data(data)
+        return twin, f"{n_points} points simulated at a random θ"
+    except (NotImplementedError, TypeError, ExplorerError) as exc:
+        reason = "no simulate()" if isinstance(exc, NotImplementedError) else f"simulation failed: {exc}"
+        return model, f"the model's own data ({reason})"
+
+
+def _random_thetas(model, rng, count):
+    return [perturb(model.params(), model.start_theta(int(rng.integers(2**31))), rng, 0.3) for _ in range(count)]
+
+
+def _check_e_step(model, rng, starts, tol, **_):
+    """the posterior normalises and F = log p after the E step"""
+    for theta in _random_thetas(model, rng, starts):
+        q = model.posterior(theta)
+        if isinstance(model, LatentClassModel):
+            q = np.asarray(q)
+            total = q.sum(axis=0)
+            worst = int(np.argmax(np.abs(total - 1)))
+            if np.any(q < -1e-12) or abs(total[worst] - 1) > 1e-9:
+                return [Check(_check_e_step.__doc__, False,
+                              f"posterior(θ) does not normalise: for point {worst + 1} it sums to "
+                              f"{total[worst]:.9g} (and its smallest entry is {q.min():.3g})", KEY_1)]
+        values = evaluate(model, theta, q)
+        if rel(values.F, values.loglik) > tol:
+            return [Check(_check_e_step.__doc__, False,
+                          f"after the E step F = {values.F:.8g} but log p = {values.loglik:.8g} (gap "
+                          f"{values.kl:.3g}): posterior(), entropy() or expected_complete_loglik() disagree "
+                          f"with loglik()", KEY_1)]
+    return [Check(_check_e_step.__doc__, True, "", KEY_1)]
+
+
+def _check_bound(model, rng, starts, tol, **_):
+    """F ≤ log p for random q, so KL ≥ 0"""
+    for theta in _random_thetas(model, rng, starts):
+        for _ in range(5):
+            values = evaluate(model, theta, model.random_q(rng))
+            if values.F > values.loglik + tol * (1 + abs(values.loglik)):
+                return [Check(_check_bound.__doc__, False,
+                              f"a random q gives F = {values.F:.8g} above log p = {values.loglik:.8g} "
+                              f"(KL = {values.kl:.3g} < 0)", KEY_2)]
+    return [Check(_check_bound.__doc__, True, "", KEY_2)]
+
+
+def _check_monotone(model, rng, starts, iterations, tol, **_):
+    """log p never decreases over EM iterations from several starts"""
+    name = f"log p never decreases over {iterations} EM iterations ({starts} starts)"
+    for start in range(starts):
+        session = Session(model, seed=int(rng.integers(2**31)))
+        previous = session.current.loglik
+        for i in range(1, iterations + 1):
+            now = session.iterate().loglik
+            if now < previous - tol * (1 + abs(previous)):
+                return [Check(name, False, f"start {start + 1}, iteration {i}: log p fell from "
+                              f"{previous:.8g} to {now:.8g}", MONOTONE)]
+            previous = now
+    return [Check(name, True, "", MONOTONE)]
+
+
+def _check_m_step(model, rng, starts, tol, **_):
+    """the M step maximises E_q[log p(X, Z | θ)]"""
+    name = "the M step maximises E_q[log p(X, Z | θ)]: no small move raises it, its gradient is 0"
+    params = model.params()
+    frozen = model.default_frozen()
+    for theta in _random_thetas(model, rng, starts):
+        q = model.posterior(theta)
+        best = model.maximize(q, theta, frozen)
+        value = model.expected_complete_loglik(best, q)
+        for key in coordinates(params):
+            if key.split("[")[0] in frozen:
+                continue
+            current = get_coordinate(best, key)
+            step = 1e-3 * max(abs(current), 1e-2)
+            ups = []
+            for moved in (current + step, current - step):
+                try:
+                    ups.append((moved, model.expected_complete_loglik(set_coordinate(params, best, key, moved), q)))
+                except ExplorerError:
+                    ups.append((moved, None))      # outside the constraints: not a feasible move
+            for moved, other in ups:
+                if other is not None and other - value > tol * (1 + abs(value)):
+                    return [Check(name, False, f"M step is not a maximiser: moving {key} from {current:.6g} "
+                                  f"to {moved:.6g} raises E_q log p by {other - value:.3g}", M_HALF)]
+            if all(other is not None for _, other in ups):
+                slope = (ups[0][1] - ups[1][1]) / (2 * step)
+                curvature = abs(ups[0][1] + ups[1][1] - 2 * value) / step**2
+                if abs(slope) > 1e-4 * (1 + abs(value)) and abs(slope) > 10 * curvature * step:
+                    return [Check(name, False, f"M step is not a maximiser: the gradient of E_q log p along "
+                                  f"{key} is {slope:.3g} at {current:.6g}, not 0", M_HALF)]
+    return [Check(name, True, "", M_HALF)]
+
+
+def _check_closed_forms(model, rng, starts, tol, **_):
+    """closed-form E and M steps agree with the generic ones"""
+    checks = []
+    if isinstance(model, LatentClassModel) and not isinstance(model, LogJointModel):
+        name = "the closed-form M step reaches the numerical maximum of E_q log p"
+        failure = None
+        for theta in _random_thetas(model, rng, min(starts, 2)):
+            q = model.posterior(theta)
+            frozen = model.default_frozen()
+            closed = model.expected_complete_loglik(model.maximize(q, theta, frozen), q)
+            numeric = model.expected_complete_loglik(model.theta(numerical_m_step(model, q, theta, frozen)), q)
+            if numeric - closed > 1e-6 * (1 + abs(closed)):
+                failure = (f"numerical maximisation reaches E_q log p = {numeric:.8g}, above the closed-form "
+                           f"M step's {closed:.8g} (by {numeric - closed:.3g})")
+                break
+        checks.append(Check(name, failure is None, failure or "", M_HALF))
+        if type(model).posterior is not LatentClassModel.posterior:
+            name = "the closed-form E step equals the normalised log joint"
+            theta = _random_thetas(model, rng, 1)[0]
+            joint = model.log_joint(theta)
+            enumerated = np.exp(joint - joint.max(axis=0))
+            enumerated /= enumerated.sum(axis=0)
+            gap = float(np.max(np.abs(np.asarray(model.posterior(theta)) - enumerated)))
+            checks.append(Check(name, gap < 1e-8, f"posterior(θ) differs from the normalised log joint by "
+                                                  f"up to {gap:.3g}", KEY_1))
+    return checks
