@@ -232,3 +232,15 @@ def test_compare_schedules_overlays_the_runs():
     app.compared = ["incremental"]
     app.compare_schedules_button.clicks += 1
     assert app.message.visible and "at least one schedule" in app.message.object
+
+
+def test_history_of_a_large_data_set_is_bounded():
+    app = App("gmm1d", dataset="synthetic", n_points=200_000)
+    assert app.session.keep_q is not None
+    app.run_to_convergence(max_iterations=120)
+    s = app.session
+    assert s.earliest > 0 and all(st.q is None for st in s.history[: s.earliest])
+    assert app.timeline.start == s.earliest
+    app.timeline.value = s.earliest
+    assert s.position == s.earliest and not app.message.visible
+    assert App("gmm1d").session.keep_q is None       # small data: every state keeps its q

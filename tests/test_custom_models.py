@@ -14,7 +14,7 @@ import explorer
 from explorer import LogJointModel, Param, Session, check_model, make_model
 from explorer.app import App
 from explorer.cli import main
-from explorer.core.loading import UserCodeError, load_model_class
+from explorer.core.loading import load_model_class
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

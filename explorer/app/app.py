@@ -337,6 +337,7 @@ class App(pn.viewable.Viewer):
         self.block_widgets.visible = self.schedule == "incremental"
         self.session = Session(self.model, self._start_values(), family=family.name,
                                frozen=frozenset(self.frozen), seed=self.seed, schedule=self._schedule_text())
+        self.session.keep_q = _states_to_keep(self.session.current.q)
         self.calculator = LandscapeCalculator(self.model, family, self.grid_size)
         self.comparison = None
         self.schedule_runs = None
@@ -517,7 +518,8 @@ class App(pn.viewable.Viewer):
             self._update_text(state, family)
             self._syncing = True
             try:
-                self.timeline.end = max(1, len(s.history) - 1)
+                self.timeline.start = s.earliest
+                self.timeline.end = max(s.earliest + 1, len(s.history) - 1)
                 self.timeline.value = s.position
                 self.timeline.disabled = len(s.history) < 2
             finally:
@@ -613,6 +615,18 @@ class App(pn.viewable.Viewer):
     def _clear_error(self):
         self.message.visible = False
         self.message.object = ""
+
+
+HISTORY_BUDGET = 512 * 2**20   # bytes of q the history of one session may hold
+
+
+def _states_to_keep(q) -> int | None:
+    """How many recent states keep their q: all of them unless a long run on large data would
+    pass HISTORY_BUDGET (then undo reaches back that far, and the trace still shows everything)."""
+    arrays = [q] if isinstance(q, np.ndarray) else [v for v in vars(q).values() if isinstance(v, np.ndarray)] \
+        if hasattr(q, "__dict__") else []
+    size = sum(a.nbytes for a in arrays)
+    return None if size * 1000 <= HISTORY_BUDGET else max(50, HISTORY_BUDGET // max(size, 1))
 
 
 def _short(value) -> str:

@@ -24,7 +24,7 @@ import copy
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
