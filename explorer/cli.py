@@ -252,6 +252,7 @@ def render_text(result: dict) -> str:
             theta = json.dumps(s["theta"])
             lines.append(f"{s['index']:5d} {s['kind']:4} {s['loglik']:16.8f} {s['F']:16.8f} "
                          f"{s['kl']:12.3e}  {theta[:80]}")
+            lines += [f"      warning: {w}" for w in s["warnings"]]
         return "\n".join(lines)
     if "slice" in result:
         b = result["slice"]

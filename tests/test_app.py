@@ -244,3 +244,15 @@ def test_history_of_a_large_data_set_is_bounded():
     app.timeline.value = s.earliest
     assert s.position == s.earliest and not app.message.visible
     assert App("gmm1d").session.keep_q is None       # small data: every state keeps its q
+
+
+def test_a_floor_warning_is_shown():
+    rng = np.random.default_rng(0)
+    data = np.concatenate([rng.normal(0, 1, 100), np.full(5, 7.0)])
+    app = App("gmm1d")
+    app.upload.filename = "collapse.csv"
+    app.upload.value = ("x\n" + "\n".join(map(str, data))).encode()
+    app.theta0 = '{"weights": [0.95, 0.05], "means": [0.0, 7.0], "variances": [1.0, 0.001]}'
+    app.em_iteration()
+    app.em_iteration()
+    assert app.warning.visible and "variance held at the floor" in app.warning.object

@@ -143,3 +143,23 @@ def test_module_entry_point_runs_without_a_traceback():
     done = subprocess.run([sys.executable, "-m", "explorer", "trace", "--model", "coins",
                            "--iterations", "1"], capture_output=True, text=True)
     assert done.returncode == 0 and "kind" in done.stdout
+
+
+def test_a_collapsing_component_is_held_at_the_floor_with_a_warning(tmp_path, capsys):
+    """Five identical points and a component started on them with a tiny variance: the variance
+    would go to 0 and log p to infinity; it is held at the documented floor, with a warning."""
+    rng = np.random.default_rng(0)
+    data = np.concatenate([rng.normal(0, 1, 100), np.full(5, 7.0)])
+    path = tmp_path / "collapse.csv"
+    path.write_text("x\n" + "\n".join(map(str, data)))
+    theta0 = json.dumps({"weights": [0.95, 0.05], "means": [0.0, 7.0], "variances": [1.0, 1e-3]})
+    code = main(["trace", "--model", "gmm1d", "--data-file", str(path), "--theta0", theta0,
+                 "--iterations", "3", "--json"])
+    states = json.loads(capsys.readouterr().out)["states"]
+    assert code == 0
+    floor = 1e-6 * data.var()
+    assert states[-1]["theta"]["variances"][1] == pytest.approx(floor, rel=1e-12)
+    assert any("held at the floor" in w and "component 2" in w for w in states[-1]["warnings"])
+    assert np.isfinite(states[-1]["loglik"])
+    code = main(["trace", "--model", "gmm1d", "--data-file", str(path), "--theta0", theta0, "--iterations", "1"])
+    assert "warning: component 2: variance held at the floor" in capsys.readouterr().out

@@ -198,6 +198,7 @@ class LatentPosteriorView:
         self.means = ColumnDataSource(dict(x=[], y=[], color=[]))
         fig.scatter("x", "y", source=self.means, color="color", size=9)
         fig.match_aspect = True
+        self.subtitle = add_subtitle(fig) if hasattr(model, "column_cosines") else None
         style_legend(fig, "top_left")
         self.figure = fig
 
@@ -214,6 +215,9 @@ class LatentPosteriorView:
             centres.append(mean)
         self.means.data = dict(x=[c[0] for c in centres], y=[c[1] for c in centres],
                                color=[LOGP_COLOR, PALETTE[0]])
+        if self.subtitle is not None:   # factor analysis: mean field drives this cosine to 0
+            cosine = self.model.column_cosines(state.theta)[0, 1]
+            self.subtitle.text = f"cos∠(W₁, W₂) in the Ψ⁻¹ metric: {cosine:+.4f}"
 
 
 def data_view_for(model):
