@@ -577,8 +577,7 @@ class App(pn.viewable.Viewer):
             f"| {name} | {fmt(value)} | {delta} |" for name, value, delta in rows)
         theta = "; ".join(f"{k} = {_short(v)}" for k, v in state.theta.items())
         self.numbers.object = f"{table}\n\nθ: {theta}"
-        constrained = state.kind == "E" and family.name != "exact"
-        self.formula.object = f"${FORMULAS['E-constrained' if constrained else state.kind]}$"
+        self.formula.object = f"${family.formula if state.kind == 'E' else FORMULAS[state.kind]}$"
         self.sentence.object = describe(previous, state, family) + (f" ({state.detail})" if state.detail else "")
         tables = []
         if self.comparison is not None:

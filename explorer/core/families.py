@@ -48,7 +48,7 @@ class Family:
 class Exact(Family):
     name = "exact"
     title = "exact posterior"
-    formula = r"q(Z) \leftarrow p(Z \mid X, \theta)"
+    formula = r"q(Z) \leftarrow \arg\max_{q} F(\theta, q) = p(Z \mid X, \theta)"
     why_gap = "every q is allowed, so the E step reaches the posterior and the gap closes"
 
     def e_step(self, model, theta, q):
@@ -61,7 +61,7 @@ class Exact(Family):
 class Hard(Family):
     name = "hard"
     title = "hard assignments"
-    formula = r"q(z_i) \leftarrow \delta\big(z_i = \arg\max_k p(z_i = k \mid x_i, \theta)\big)"
+    formula = r"q(z_i) \leftarrow \delta\big(z_i = \arg\max_k p(z_i = k \mid x_i, \theta)\big),\ \mathrm{KL} > 0"
     why_gap = ("q must put all its mass on one class per point, so wherever the posterior is "
                "uncertain KL = Σᵢ −log p(ẑᵢ|xᵢ,θ) > 0 remains")
 

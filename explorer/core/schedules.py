@@ -25,7 +25,7 @@ is not counted: it is monitoring, not part of the algorithm.)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,7 +45,6 @@ class Update:
     partial: bool = False          # q is not the family's full E step at any θ
     stats: object = None           # running sufficient statistics of q, when kept
     entropy: float | None = None   # H(q), when known without a pass over q
-    extra: dict = field(default_factory=dict)
 
 
 class Schedule:

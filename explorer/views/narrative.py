@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 FORMULAS = {
-    "E-constrained": r"q \leftarrow \arg\max_{q \in \mathcal{Q}'} F(\theta, q),\quad \mathrm{KL}(q \,\|\, p(Z \mid X, \theta)) > 0",
     "init": r"F(\theta, q) = \mathbb{E}_q[\log p(X, Z \mid \theta)] + H(q) = \log p(X \mid \theta) - \mathrm{KL}(q \,\|\, p(Z \mid X, \theta))",
-    "E": r"q(Z) \leftarrow \arg\max_{q} F(\theta, q) = p(Z \mid X, \theta)",
     "M": r"\theta \leftarrow \arg\max_{\theta} F(\theta, q) = \arg\max_{\theta} \mathbb{E}_q[\log p(X, Z \mid \theta)]",
 }
 
