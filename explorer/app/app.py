@@ -505,7 +505,7 @@ class App(pn.viewable.Viewer):
                  color) for run, color in zip(runs, colors)])
             self.views["identity"].update(state)
             n_free = free_coordinate_count(self.model, s.frozen)
-            bound = self.calculator.bound_slice(state.theta, state.q, key)
+            bound = self.calculator.bound_slice(state.theta, state.q, key, state.entropy)
             fixed = self._fixed_points(key)
             self.views["bound"].update(bound, family.name == "exact", label, fixed)
             landscape = self.calculator.landscape(state.theta, state.q, key, n_free)

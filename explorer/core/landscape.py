@@ -98,9 +98,11 @@ class LandscapeCalculator:
         grid, _, loglik, best, matrix = self._columns(theta, q, key)
         return Landscape(key, grid, loglik, best, matrix, exact=free_coordinates <= 1)
 
-    def bound_slice(self, theta, q, key: str) -> BoundSlice:
+    def bound_slice(self, theta, q, key: str, entropy: float | None = None) -> BoundSlice:
+        """`entropy`: H(q) when the caller knows it (a session's state does), to save a pass."""
         grid, thetas, loglik, best, _ = self._columns(theta, q, key)
-        stats, entropy = self.model.stats(q), self.model.entropy(q)
+        stats = self.model.stats(q)
+        entropy = self.model.entropy(q) if entropy is None else entropy
         F = np.array([self.model.ecll_from_stats(t, stats) for t in thetas]) + entropy
         return BoundSlice(key, grid, loglik, F, best, get_coordinate(theta, key),
                           self._refined_argmax(theta, key, stats, grid, F - entropy))
