@@ -61,6 +61,7 @@ def test_numbers_panel_explains_the_step():
     app.m_step()
     assert app.sentence.object.startswith("M step")
     assert "log p(X&#124;θ)" in app.numbers.object
+    assert "Δθ in the last step: theta 0.1082" in app.numbers.object     # 59/97 − 0.5
     # the reference start of DLR: θ = 0.5, one iteration gives 59/97
     assert float(app.session.current.theta["theta"]) == pytest.approx(59 / 97)
 

@@ -576,7 +576,10 @@ class App(pn.viewable.Viewer):
         table = "| | value | last step |\n|---|---:|---:|\n" + "\n".join(
             f"| {name} | {fmt(value)} | {delta} |" for name, value, delta in rows)
         theta = "; ".join(f"{k} = {_short(v)}" for k, v in state.theta.items())
-        self.numbers.object = f"{table}\n\nθ: {theta}"
+        moved = "" if previous is None else "; ".join(
+            f"{k} {_short(np.asarray(v) - np.asarray(previous.theta[k]))}" for k, v in state.theta.items()
+            if not np.array_equal(v, previous.theta[k]))
+        self.numbers.object = f"{table}\n\nθ: {theta}" + (f"\n\nΔθ in the last step: {moved}" if moved else "")
         self.formula.object = f"${family.formula if state.kind == 'E' else FORMULAS[state.kind]}$"
         self.sentence.object = describe(previous, state, family) + (f" ({state.detail})" if state.detail else "")
         tables = []

@@ -114,3 +114,15 @@ def test_a_custom_model_from_the_command_line(watched_page, custom_app_url, outp
     assert lengths and not [s for s, n in lengths if n == 0]
     page.screenshot(path=str(Path(output_path) / "custom-zip.png"))
     assert not page.watch.errors, page.watch.errors
+
+
+def test_the_url_cannot_load_code(watched_page, app_url):
+    """Models come from the server's command line or Python only: a model spec in the URL is
+    not a model name, so the app keeps its default model and lists no such model."""
+    page = watched_page
+    page.goto(f"{app_url}?model=examples/buggy_gmm.py:BuggyGMM")
+    wait_for_app(page)
+    select = page.locator("select").first
+    expect(select).to_have_value("gmm1d", timeout=20_000)
+    options = select.locator("option").all_inner_texts()
+    assert not any("buggy" in option.lower() for option in options)
