@@ -87,6 +87,10 @@ def test_one_free_parameter_gives_the_exact_picture():
     app.frozen = ["weights", "variances"]
     app.coordinate = "means[0]"
     assert "slice: 2 free" in app.views["landscape"].figure.title.text
+    app.frozen = ["weights", "variances", "means[1]"]       # one entry held: the picture is exact
+    assert "exact" in app.views["landscape"].figure.title.text
+    app.n_points, app.dataset = 400, "synthetic"             # new data, same model: the frozen set stays
+    assert app.frozen == ["weights", "variances", "means[1]"]
 
 
 def test_model_data_and_options_switch():

@@ -99,3 +99,54 @@ def test_cli_landscape_prints_what_the_app_draws(capsys):
 def test_cli_landscape_bad_input(args, message, capsys):
     code = main(["landscape", "--model", "gmm1d", *args, "--json"])
     assert code == 2 and message in capsys.readouterr().err
+
+
+def test_freezing_single_entries_gives_an_exact_gmm_picture(capsys):
+    """gmm1d with weights, variances and means[1] frozen has one free coordinate: means[0]."""
+    model = make_model_gmm()
+    frozen = {"weights", "variances", "means[1]"}
+    assert free_coordinate_count(model, frozen) == 1
+    session = Session(model, seed=0, frozen=frozen)
+    start = session.current.theta
+    for _ in range(5):
+        session.iterate()
+    assert float(session.current.theta["means"][1]) == float(start["means"][1])
+    assert float(session.current.theta["means"][0]) != float(start["means"][0])
+    state = session.e_step()
+    picture = LandscapeCalculator(model, get_family("exact"), 15).landscape(
+        state.theta, state.q, "means[0]", free_coordinate_count(model, session.frozen))
+    assert picture.exact
+    # the M step is the maximiser along the one free coordinate
+    bound = LandscapeCalculator(model, get_family("exact"), 40).bound_slice(state.theta, state.q, "means[0]")
+    assert float(session.m_step().theta["means"][0]) == pytest.approx(bound.m_target, abs=1e-6)
+    code = main(["trace", "--model", "gmm1d", "--freeze", "weights,variances,means[1]", "--iterations", "2",
+                 "--json"])
+    states = json.loads(capsys.readouterr().out)["states"]
+    assert code == 0 and len({s["theta"]["means"][1] for s in states}) == 1
+
+
+def test_frozen_weight_entries_keep_the_simplex():
+    model = make_model_gmm(K=3)
+    session = Session(model, seed=1, frozen={"weights[0]"})
+    w0 = float(session.current.theta["weights"][0])
+    state = session.e_step()
+    counts = np.asarray(state.q).sum(axis=1)
+    weights = session.m_step().theta["weights"]
+    assert weights[0] == w0 and weights.sum() == pytest.approx(1, abs=1e-12)
+    assert weights[1] / weights[2] == pytest.approx(counts[1] / counts[2], rel=1e-12)
+
+
+@pytest.mark.parametrize("model_name, frozen, schedule, message", [
+    ("gmm2d", {"covariances[0,0,0]"}, "em", "freezes covariances as a whole"),
+    ("gmm1d", {"means[5]"}, "em", "no such entry"),
+    ("gmm1d", {"means[1]"}, "gradient:0.1", "freezes whole parameters only"),
+])
+def test_entry_freezing_errors(model_name, frozen, schedule, message):
+    from explorer import ExplorerError, make_model
+    with pytest.raises(ExplorerError, match=message):
+        Session(make_model(model_name), frozen=frozen, schedule=schedule)
+
+
+def make_model_gmm(K=2):
+    from explorer import make_model
+    return make_model("gmm1d", synthetic={"n": 300, "seed": 8, "separation": 3.0}, K=K)

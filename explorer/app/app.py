@@ -184,7 +184,7 @@ class App(pn.viewable.Viewer):
                  pn.widgets.CheckBoxGroup.from_param(p.compared, inline=True), self.compare_schedules_button),
             card("Start", pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
                  pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
-                 pn.widgets.CheckBoxGroup.from_param(p.frozen, inline=True)),
+                 pn.widgets.MultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width")),
             card("Checks (EM debugger)", self.check_button, self.check_report, collapsed=True),
@@ -285,8 +285,9 @@ class App(pn.viewable.Viewer):
             self.param.family.objects = families_for(self.model)
             if self.family not in self.param.family.objects:
                 self.family = "exact"
-            self.param.frozen.objects = list(spec)
-            keep = self._frozen_for in (None, self.model.name) and set(self.frozen) <= set(spec)
+            self.param.frozen.objects = list(spec) + [
+                key for key in coordinates(self.model.params()) if key.split("[")[0] in self.model.entry_freezing]
+            keep = self._frozen_for in (None, self.model.name) and set(self.frozen) <= set(self.param.frozen.objects)
             if not keep:
                 self.frozen = sorted(self.model.default_frozen())
             self._frozen_for = self.model.name

@@ -123,14 +123,16 @@ class LandscapeCalculator:
 
 
 def free_coordinate_count(model, frozen) -> int:
-    """How many scalar coordinates the M step moves (a simplex of K has K − 1)."""
+    """How many scalar coordinates the M step moves (a simplex of K has K − 1; a frozen entry
+    such as means[1] takes one away)."""
     count = 0
     for p in model.params():
         if p.name in frozen:
             continue
-        size = int(np.prod(p.shape)) if p.shape else 1
+        entries = sum(1 for item in frozen if item.startswith(f"{p.name}["))
+        size = (int(np.prod(p.shape)) if p.shape else 1) - entries
         if p.constraint == "simplex":
-            size -= size // p.shape[-1]
+            size = max(size - int(np.prod(p.shape[:-1])), 0)
         if p.constraint == "covariance":
             d = p.shape[-1]
             size = size // (d * d) * d * (d + 1) // 2

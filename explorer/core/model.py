@@ -87,6 +87,9 @@ class Model:
     datasets: ClassVar[dict[str, str]] = {}     # name -> one-line description
     default_dataset: ClassVar[str | None] = None
     latent_description: ClassVar[str] = "Z"
+    # Parameters whose single entries may be frozen (e.g. "means[1]"), for models whose m_step
+    # handles such keys in `frozen`; other parameters are frozen whole.
+    entry_freezing: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, data, **options):
         self.options = self.parse_options(options)
@@ -221,12 +224,29 @@ class Model:
         values.update(overrides)
         return self.theta(values)
 
+    def check_frozen(self, frozen) -> frozenset:
+        """The frozen set, checked: whole parameter names, or entries like means[1] of the
+        parameters in `entry_freezing`."""
+        spec = self.spec()
+        for item in frozen:
+            name, index = parse_key(item)
+            if name not in spec:
+                raise ExplorerError(f"cannot freeze {item!r}: model {self.name} has no such parameter "
+                                    f"(parameters: {', '.join(spec)})")
+            if index and name not in self.entry_freezing:
+                raise ExplorerError(f"cannot freeze {item!r}: model {self.name} freezes {name} as a whole "
+                                    f"(entries can be frozen for: {', '.join(self.entry_freezing) or 'none'})")
+            if index and format_key(name, index) not in coordinates([spec[name]]):
+                raise ExplorerError(f"cannot freeze {item!r}: no such entry of {name}")
+        return frozenset(frozen)
+
     def maximize(self, q, theta, frozen=frozenset()) -> dict:
         """The M step, validated, with the frozen parameters checked to be unchanged."""
         new = self.theta(self.m_step(q, theta, frozenset(frozen)))
-        for name in frozen:
-            if not np.array_equal(new[name], theta[name]):
-                raise RuntimeError(f"{self.name}.m_step changed the frozen parameter {name!r}")
+        for item in frozen:
+            name, index = parse_key(item)
+            if not np.array_equal(np.asarray(new[name])[index], np.asarray(theta[name])[index]):
+                raise RuntimeError(f"{self.name}.m_step changed the frozen parameter {item!r}")
         return new
 
 

@@ -57,6 +57,9 @@ class Schedule:
     def supports(self, model) -> bool:
         return True
 
+    def supports_frozen(self, frozen) -> bool:
+        return True
+
     def e_step(self, session) -> Update:
         s = session.current
         q, detail = session.family_object.run(session.model, s.theta, s.q)
@@ -124,6 +127,9 @@ class Gradient(Schedule):
 
     def describe(self) -> str:
         return f"gradient:{self.step:g}"
+
+    def supports_frozen(self, frozen) -> bool:
+        return not any("[" in item for item in frozen)   # the parametrisation moves whole blocks
 
     def m_step(self, session) -> Update:
         s, model = session.current, session.model

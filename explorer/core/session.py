@@ -68,15 +68,15 @@ class Session:
     def __post_init__(self):
         self.family_object = get_family(self.family, self.model)
         self.schedule_object = parse_schedule(self.schedule)
-        if not self.schedule_object.supports(self.model) or not self.family_object.supports_schedule(self.schedule_object):
+        schedule_ok = self.schedule_object.supports(self.model) and \
+            self.family_object.supports_schedule(self.schedule_object)
+        if not schedule_ok:
             raise ExplorerError(f"schedule {self.schedule!r} is not available for model {self.model.name} "
                                 f"with family {self.family!r}")
-        spec = self.model.spec()
-        self.frozen = frozenset(self.model.default_frozen() if self.frozen is None else self.frozen)
-        unknown = sorted(self.frozen - set(spec))
-        if unknown:
-            raise ExplorerError(f"cannot freeze {unknown[0]!r}: model {self.model.name} has no such "
-                                f"parameter (parameters: {', '.join(spec)})")
+        self.frozen = self.model.check_frozen(self.model.default_frozen() if self.frozen is None else self.frozen)
+        if not self.schedule_object.supports_frozen(self.frozen):
+            raise ExplorerError(f"schedule {self.schedule!r} freezes whole parameters only, not "
+                                f"{', '.join(sorted(k for k in self.frozen if '[' in k))}")
         self.reset(self.theta0, self.seed)
 
     # ----- the history ----------------------------------------------------------------------------

@@ -40,10 +40,22 @@ class GaussianMixture(LatentClassModel):
         if n < 2 * self.K:
             raise ExplorerError(f"{self.name} with K={self.K} needs at least {2 * self.K} data points, got {n}")
 
+    def held(self, frozen, name: str, k: int) -> bool:
+        """Is entry k of parameter `name` frozen (as a whole, or as the entry name[k])?"""
+        return name in frozen or f"{name}[{k}]" in frozen
+
     def new_weights(self, counts, theta, frozen):
+        """w_k = N_k / N; with some weights frozen, the free ones share what is left, ∝ N_k
+        (the maximiser of Σ_k N_k log w_k on that face of the simplex)."""
         if "weights" in frozen:
             return theta["weights"]
-        return counts / counts.sum()
+        held = np.array([self.held(frozen, "weights", k) for k in range(self.K)])
+        weights = np.array(theta["weights"], dtype=float)
+        left = 1.0 - weights[held].sum()
+        free_counts = counts[~held]
+        if free_counts.sum() > 0:
+            weights[~held] = left * free_counts / free_counts.sum()
+        return weights
 
     def weight_warnings(self, theta) -> list[str]:
         return [f"component {k + 1} is empty (weight 0): it no longer explains any point"

@@ -32,6 +32,7 @@ class GMM1D(GaussianMixture):
         "faithful-waiting": "Old Faithful waiting times (min), 272 (R datasets::faithful)",
     }
     default_dataset = "faithful-waiting"
+    entry_freezing = ("weights", "means", "variances")
 
     def params(self):
         k = (self.K,)
@@ -118,11 +119,11 @@ class GMM1D(GaussianMixture):
         counts = stats["count"]
         full = counts > EMPTY   # an empty component keeps its mean and variance (its weight is 0)
         means = np.array(theta["means"], dtype=float)
-        if "means" not in frozen:
-            means[full] = self.center + stats["s1"][full] / counts[full]
+        free = full & ~np.array([self.held(frozen, "means", k) for k in range(self.K)])
+        means[free] = self.center + stats["s1"][free] / counts[free]
         variances = np.array(theta["variances"], dtype=float)
-        if "variances" not in frozen:
-            variances[full] = np.maximum(self.floor, self.scatter(means, stats)[full] / counts[full])
+        free = full & ~np.array([self.held(frozen, "variances", k) for k in range(self.K)])
+        variances[free] = np.maximum(self.floor, self.scatter(means, stats)[free] / counts[free])
         return {"weights": self.new_weights(counts, theta, frozen), "means": means, "variances": variances}
 
     def init_theta(self, rng):
