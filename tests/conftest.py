@@ -1,6 +1,14 @@
 """Shared test fixtures: one small instance of every built-in model."""
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Under CI the property tests draw the same examples every run, so a result is reproducible.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from explorer.models import make_model
 
