@@ -130,3 +130,14 @@ def test_long_runs_can_drop_old_q_and_undo_stops_there():
     assert session.position == 8 and not session.can_undo
     session.iterate()                                 # stepping on from there still works
     assert session.current.index == 10
+    # a step after an undo drops the states ahead; the states without q stay out of reach
+    for _ in range(3):
+        session.undo()
+    assert session.position == session.earliest and session.current.q is not None
+    session.e_step()
+    assert all(s.q is None for s in session.history[: session.earliest])
+    while session.can_undo:
+        session.undo()
+    assert session.current.q is not None
+    session.iterate()
+    assert session.current.e_steps == sum(s.kind == "E" for s in session.states)

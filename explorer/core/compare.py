@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import theta_to_json
-from .session import Session
+from .session import RunResult, Session
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Comparison:
     family: str
     exact: Session
     constrained: Session
-    converged: tuple[bool, bool]
+    runs: tuple[RunResult, RunResult]   # how each run to convergence ended
 
     @property
     def bias(self) -> dict:
@@ -28,10 +28,11 @@ class Comparison:
     def to_json(self) -> dict:
         e, c = self.exact.current, self.constrained.current
         return {"family": self.family,
-                "exact": {"theta": theta_to_json(e.theta), "loglik": e.loglik, "iterations": e.index // 2,
-                          "converged": self.converged[0]},
+                "exact": {"theta": theta_to_json(e.theta), "loglik": e.loglik,
+                          "iterations": self.runs[0].iterations, "converged": self.runs[0].converged},
                 "constrained": {"theta": theta_to_json(c.theta), "loglik": c.loglik, "F": c.F,
-                                "kl_gap": c.kl, "iterations": c.index // 2, "converged": self.converged[1]},
+                                "kl_gap": c.kl, "iterations": self.runs[1].iterations,
+                                "converged": self.runs[1].converged},
                 "bias": theta_to_json(self.bias),
                 "loglik_loss": e.loglik - c.loglik}
 
@@ -42,13 +43,13 @@ def compare_with_exact(model, family: str, theta0=None, frozen=None, seed: int =
 
     The variational run ends on an E step, so that its F and KL are those of the fixed point:
     F(θ̂, q*_θ̂) and the irreducible gap KL = log p(X | θ̂) − F(θ̂, q*_θ̂)."""
-    sessions, converged = [], []
+    sessions, runs = [], []
     for name in ("exact", family):
         session = Session(model, theta0, family=name, frozen=frozen, seed=seed)
-        converged.append(session.run(tol=tol, max_iterations=max_iterations).converged)
+        runs.append(session.run(tol=tol, max_iterations=max_iterations))
         session.e_step()
         sessions.append(session)
-    return Comparison(family, sessions[0], sessions[1], tuple(converged))
+    return Comparison(family, sessions[0], sessions[1], tuple(runs))
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,8 @@ class ScheduleRun:
     def to_json(self) -> dict:
         s = self.session.current
         return {"schedule": self.schedule, "converged": self.converged, "final_loglik": s.loglik,
-                "iterations": iterations(self.session.states), "passes": s.passes,
+                "iterations": s.e_steps, "passes": s.passes,
                 "iterations_to_tol": self.iterations_to_tol, "passes_to_tol": self.passes_to_tol}
-
-
-def iterations(states) -> int:
-    """Iterations taken: the number of E steps (every iteration has one)."""
-    return sum(1 for s in states if s.kind == "E")
 
 
 def compare_schedules(model, schedules, theta0=None, frozen=None, seed: int = 0, family: str = "exact",
@@ -91,6 +87,6 @@ def compare_schedules(model, schedules, theta0=None, frozen=None, seed: int = 0,
         states = session.states
         first = next((i for i, s in enumerate(states) if s.kind != "init" and s.loglik >= best - reach), None)
         runs.append(ScheduleRun(session.schedule_object.describe(), session, ok,
-                                None if first is None else iterations(states[: first + 1]),
+                                None if first is None else states[first].e_steps,   # an iteration has one E
                                 None if first is None else states[first].passes))
     return runs

@@ -186,8 +186,7 @@ class Incremental(Schedule):
         n = session.model.n_points()
         size = min(self.block, n)
         per_pass = math.ceil(n / size)
-        done = sum(1 for state in session.states if state.kind == "E")
-        sweep, k = divmod(done, per_pass)
+        sweep, k = divmod(session.current.e_steps, per_pass)
         order = np.arange(n)
         if self.order == "random":
             order = np.random.default_rng([session.seed, sweep]).permutation(n)

@@ -36,6 +36,7 @@ class State:
     passes: float = 0.0          # work so far, in passes through the data (see schedules.py)
     partial: bool = False        # q is not the family's full E step at any θ (a partial E step)
     stats: Any = None            # running sufficient statistics of q, when a schedule keeps them
+    e_steps: int = 0             # E steps so far (incremental EM's next block follows from it)
 
     @property
     def kl(self) -> float:
@@ -64,6 +65,7 @@ class Session:
     keep_q: int | None = None    # keep q (and its statistics) in the last keep_q states only
     history: list[State] = field(init=False, default_factory=list)
     position: int = field(init=False, default=0)
+    earliest: int = field(init=False, default=0)   # states before it have dropped their q (keep_q)
 
     def __post_init__(self):
         self.family_object = get_family(self.family, self.model)
@@ -93,15 +95,10 @@ class Session:
         """Start again from θ0 (any subset of keys; the rest seeded) and the model's starting q."""
         self.theta0, self.seed = theta0, self.seed if seed is None else seed
         theta = self.model.start_theta(self.seed, theta0)
-        self.history = []
+        self.history = []           # so that the first state is made from nothing before it
         self.history = [self._make_state(0, Update("init", theta, self.model.initial_q(theta), partial=True))]
-        self.position = 0
+        self.position = self.earliest = 0
         return self.current
-
-    @property
-    def earliest(self) -> int:
-        """The first state that can be returned to (older ones have dropped their q: keep_q)."""
-        return 0 if self.keep_q is None else max(0, len(self.history) - self.keep_q)
 
     def undo(self) -> State:
         self.position = max(self.earliest, self.position - 1)
@@ -166,9 +163,10 @@ class Session:
         del self.history[self.position + 1:]
         self.history.append(state)
         self.position += 1
-        if self.keep_q is not None and len(self.history) > self.keep_q:
-            old = len(self.history) - self.keep_q - 1   # long runs: the trace stays, old q goes
+        while self.keep_q is not None and len(self.history) - self.earliest > self.keep_q:
+            old = self.earliest          # long runs: the trace stays, the oldest q goes
             self.history[old] = replace(self.history[old], q=None, stats=None)
+            self.earliest += 1
         return state
 
     def _make_state(self, index: int, u: Update) -> State:
@@ -176,10 +174,14 @@ class Session:
         H(q) when q did not change or the schedule kept it) is not computed again."""
         now = self.current if self.history else None
         same_q = now is not None and u.q is now.q
-        entropy = u.entropy if u.entropy is not None else now.entropy if same_q else self.model.entropy(u.q)
+        if u.entropy is not None:
+            entropy = u.entropy
+        else:
+            entropy = now.entropy if same_q else self.model.entropy(u.q)
         loglik = now.loglik if now is not None and u.theta is now.theta else self.model.loglik(u.theta)
         F = self.model.expected_complete_loglik(u.theta, u.q) + entropy
+        stats = u.stats if u.stats is not None else now.stats if same_q else None
         return State(index, u.kind, u.theta, u.q, loglik, F, entropy, tuple(self.model.warnings(u.theta)),
-                     u.detail, (now.passes if now is not None else 0.0) + u.passes,
-                     u.partial or (same_q and now.partial), u.stats if u.stats is not None
-                     else now.stats if same_q else None)
+                     u.detail, passes=(now.passes if now else 0.0) + u.passes,
+                     partial=u.partial or (same_q and now.partial), stats=stats,
+                     e_steps=(now.e_steps if now else 0) + (u.kind == "E"))
