@@ -12,6 +12,7 @@ from .core.errors import ExplorerError
 from .core.families import FAMILIES
 from .core.model import Model, Option, Param
 from .core.checks import check_model
+from .core.compare import compare_schedules, compare_with_exact
 from .core.gaussian_latent import GaussianLatentModel
 from .core.generic import LogJointModel
 from .core.latent_class import LatentClassModel
@@ -20,7 +21,7 @@ from .core.session import Session, State
 from .models import MODELS, make_model
 
 __all__ = ["ExplorerError", "FAMILIES", "Model", "Option", "Param", "LatentClassModel", "GaussianLatentModel",
-           "LogJointModel", "check_model", "evaluate",
+           "LogJointModel", "check_model", "compare_schedules", "compare_with_exact", "evaluate",
            "free_energy", "kl_gap", "Session", "State", "MODELS", "make_model", "App"]
 
 

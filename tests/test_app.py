@@ -151,7 +151,7 @@ def test_a_failing_step_shows_its_traceback(monkeypatch):
     assert app.session.position == 1
 
 
-def test_play_alternates_e_and_m(monkeypatch):
+def test_play_alternates_e_and_m():
     app = App("linkage")
     for _ in range(4):
         app._tick()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import traceback
+from contextlib import contextmanager
 
 import numpy as np
 import panel as pn
@@ -21,7 +22,7 @@ from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator, free_coordinate_count, off_slice, staircase
 from ..core.model import Model, coordinates, get_coordinate
-from ..core.schedules import SCHEDULE_NAMES
+from ..core.schedules import SCHEDULE_NAMES, Incremental
 from ..core.session import Session
 from ..datasets import parse_csv
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
@@ -219,6 +220,15 @@ class App(pn.viewable.Viewer):
             pn.state.location.sync(self, {"model_name": "model", "dataset": "data", "K": "K"})
         return self.template().servable(title=title, **kwargs)
 
+    @contextmanager
+    def _quietly(self):
+        """Set parameters and widgets without their watchers taking them for a user's action."""
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
     # ----- building the model and the session --------------------------------------------------
     def _model_class(self):
         return self._models[self.model_name]
@@ -229,14 +239,11 @@ class App(pn.viewable.Viewer):
         else:
             cls = self._model_class()
             options = list(cls.datasets) + [SYNTHETIC] + ([UPLOADED] if self._uploaded is not None else [])
-        self._syncing = True
-        try:
+        with self._quietly():
             self.param.dataset.objects = options
             if default or self.dataset not in options:
                 default = getattr(self._model_class(), "default_dataset", None)
                 self.dataset = default if default in options else options[0]
-        finally:
-            self._syncing = False
         self.synthetic_widgets.visible = self.dataset == SYNTHETIC
         option = self._option()
         self.option_widget.visible = option is not None
@@ -280,8 +287,7 @@ class App(pn.viewable.Viewer):
                 raise
             return
         spec = self.model.spec()
-        self._syncing = True
-        try:
+        with self._quietly():
             self.param.family.objects = families_for(self.model)
             if self.family not in self.param.family.objects:
                 self.family = "exact"
@@ -297,8 +303,6 @@ class App(pn.viewable.Viewer):
                 self.coordinate = next((k for k in keys if k.startswith("means")), keys[0])
             if self.theta0 and self._custom is None and not self._theta0_fits(spec):
                 self.theta0 = ""
-        finally:
-            self._syncing = False
         self.views = {"data": data_view_for(self.model), "trace": TraceView(), "bound": BoundView(),
                       "landscape": LandscapeView(), "identity": IdentityView()}
         try:
@@ -342,6 +346,7 @@ class App(pn.viewable.Viewer):
         self.calculator = LandscapeCalculator(self.model, family, self.grid_size)
         self.comparison = None
         self.schedule_runs = None
+        self._draw_overlays()
         self.compare_button.visible = family.name != "exact"
         self._clear_error()
         self.refresh()
@@ -363,8 +368,13 @@ class App(pn.viewable.Viewer):
         if not self._syncing:
             self._guarded(self._new_session)()
 
-    @param.depends("coordinate", "trace_axis", watch=True)
+    @param.depends("coordinate", watch=True)
     def _on_coordinate(self):
+        if not self._syncing:
+            self._guarded(lambda: (self._draw_overlays(), self.refresh()))()
+
+    @param.depends("trace_axis", watch=True)
+    def _on_trace_axis(self):
         if not self._syncing:
             self._guarded(self.refresh)()
 
@@ -408,9 +418,8 @@ class App(pn.viewable.Viewer):
             cls(cls.data_from_table(header, values, **options), **options)   # validate before switching
             self._uploaded = (header, values)
             self._dataset_options()
-            self._syncing = True
-            self.dataset = UPLOADED
-            self._syncing = False
+            with self._quietly():
+                self.dataset = UPLOADED
             self._load_model()
         self._guarded(load)()
 
@@ -463,16 +472,30 @@ class App(pn.viewable.Viewer):
         self.schedule_runs = compare_schedules(
             self.model, [self._schedule_text(name) for name in chosen], self._start_values(),
             frozenset(self.frozen), self.seed, self.family, max_passes=500)
+        self._draw_overlays()
         self.trace_axis = "passes through the data"
         self.refresh()
 
+    def _draw_overlays(self):
+        """The compared schedules' log p traces and landscape paths: drawn once per comparison
+        (and per coordinate), not on every step."""
+        runs = self.schedule_runs or []
+        colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
+        self.views["trace"].set_overlays(
+            [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
+              color) for run, color in zip(runs, colors)])
+        self.views["landscape"].set_overlays(
+            [(run.schedule, *staircase(run.session.states, self.coordinate)[:2], color)
+             for run, color in zip(runs, colors)])
+
     def _incremental_ok(self) -> bool:
-        from ..core.schedules import Incremental
-        return Incremental().supports(self.model) and get_family(self.family).supports_schedule(Incremental())
+        incremental = Incremental()
+        return incremental.supports(self.model) and get_family(self.family).supports_schedule(incremental)
 
     def run_checks(self, *_):
         """The debugger: the model against key results 1 and 2 (explorer.core.checks)."""
         report = check_model(self.model, seed=self.seed)
+
         def escape(text):
             return html.escape(text, quote=False)
 
@@ -485,9 +508,8 @@ class App(pn.viewable.Viewer):
         return report
 
     def randomize_theta(self, *_):
-        self._syncing = True
-        self.theta0 = ""
-        self._syncing = False
+        with self._quietly():
+            self.theta0 = ""
         self.seed = int(np.random.default_rng().integers(0, 10_000))
 
     # ----- drawing -------------------------------------------------------------------------------
@@ -496,35 +518,24 @@ class App(pn.viewable.Viewer):
         s, key = self.session, self.coordinate
         state = s.current
         family = get_family(self.family, self.model)
-        label = key
         with pn.io.hold():
             self.views["data"].update(state)
-            runs = self.schedule_runs or []
-            colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
-            self.views["trace"].update(s.states, by_passes=self.trace_axis != "half step", overlays=[
-                (run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
-                 color) for run, color in zip(runs, colors)])
+            self.views["trace"].update(s.states, by_passes=self.trace_axis != "half step")
             self.views["identity"].update(state)
             n_free = free_coordinate_count(self.model, s.frozen)
             bound = self.calculator.bound_slice(state.theta, state.q, key, state.entropy)
             fixed = self._fixed_points(key)
-            self.views["bound"].update(bound, family.name == "exact", label, fixed)
+            self.views["bound"].update(bound, family.name == "exact", key, fixed)
             landscape = self.calculator.landscape(state.theta, state.q, key, n_free)
             path = staircase(s.states, key)
             now = (path[0][-1], path[1][-1]) if path[2] and path[2][-1] == state.index else None
-            self.views["landscape"].update(
-                landscape, path, now, label, n_free, fixed, off=off_slice(s.states, key),
-                overlays=[(run.schedule, *staircase(run.session.states, key)[:2], color)
-                          for run, color in zip(runs, colors)])
+            self.views["landscape"].update(landscape, path, now, key, n_free, fixed, off=off_slice(s.states, key))
             self._update_text(state, family)
-            self._syncing = True
-            try:
+            with self._quietly():
                 self.timeline.start = s.earliest
                 self.timeline.end = max(s.earliest + 1, len(s.history) - 1)
                 self.timeline.value = s.position
                 self.timeline.disabled = len(s.history) < 2
-            finally:
-                self._syncing = False
             self.buttons["Undo"].disabled = not s.can_undo
             self.buttons["Redo"].disabled = not s.can_redo
             self.warning.object = "<br>".join(html.escape(w) for w in state.warnings)
@@ -542,8 +553,8 @@ class App(pn.viewable.Viewer):
         e, v = c.exact.current, c.constrained.current
         rows = [f"| θ̂ ({k}) | {_short(e.theta[k])} | {_short(v.theta[k])} | {_short(c.bias[k])} |"
                 for k in e.theta]
-        return (f"**Fixed points from the same start** (exact EM: {e.index // 2} iterations; "
-                f"{c.family}: {v.index // 2})\n\n"
+        return (f"**Fixed points from the same start** (exact EM: {c.runs[0].iterations} iterations; "
+                f"{c.family}: {c.runs[1].iterations})\n\n"
                 f"| | exact EM | {c.family} | bias Δθ |\n|---|---|---|---|\n" + "\n".join(rows) +
                 f"\n| log p | {fmt(e.loglik)} | {fmt(v.loglik)} | {fmt(v.loglik - e.loglik)} |"
                 f"\n| KL gap at θ̂ | 0 | {fmt(v.kl)} | |")
@@ -551,14 +562,11 @@ class App(pn.viewable.Viewer):
     def _schedules_table(self) -> str:
         rows = []
         for run in self.schedule_runs:
-            j = run.to_json()
-            reach = "not reached" if j["passes_to_tol"] is None else \
-                f"{j['iterations_to_tol']} | {j['passes_to_tol']:.1f}"
-            rows.append(f"| {j['schedule']} | {reach} | {fmt(j['final_loglik'])} |")
+            reached = run.passes_to_tol is not None
+            work = f"{run.iterations_to_tol} | {run.passes_to_tol:.1f}" if reached else "not reached | –"
+            rows.append(f"| {run.schedule} | {work} | {fmt(run.session.current.loglik)} |")
         return ("**Schedules from the same start**: work to come within 1e-6 of the best log p\n\n"
-                "| schedule | iterations | passes | final log p |\n|---|---:|---:|---:|\n"
-                + "\n".join(r if r.count("|") == 5 else r.replace("not reached |", "not reached | – |")
-                             for r in rows))
+                "| schedule | iterations | passes | final log p |\n|---|---:|---:|---:|\n" + "\n".join(rows))
 
     def _update_text(self, state, family):
         s = self.session
@@ -626,9 +634,10 @@ HISTORY_BUDGET = 512 * 2**20   # bytes of q the history of one session may hold
 def _states_to_keep(q) -> int | None:
     """How many recent states keep their q: all of them unless a long run on large data would
     pass HISTORY_BUDGET (then undo reaches back that far, and the trace still shows everything)."""
-    arrays = [q] if isinstance(q, np.ndarray) else [v for v in vars(q).values() if isinstance(v, np.ndarray)] \
-        if hasattr(q, "__dict__") else []
-    size = sum(a.nbytes for a in arrays)
+    if isinstance(q, np.ndarray):
+        size = q.nbytes
+    else:   # a q made of arrays, such as GaussianQ
+        size = sum(v.nbytes for v in getattr(q, "__dict__", {}).values() if isinstance(v, np.ndarray))
     return None if size * 1000 <= HISTORY_BUDGET else max(50, HISTORY_BUDGET // max(size, 1))
 
 

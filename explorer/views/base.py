@@ -63,6 +63,15 @@ def blend(q: np.ndarray) -> list[str]:
     return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in mixed]
 
 
+CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 80)), np.sin(np.linspace(0, 2 * np.pi, 80))])
+
+
+def ellipse(mean, cov, radius: float) -> np.ndarray:
+    """(2, 80): the points at Mahalanobis distance `radius` from `mean` under the 2×2 `cov`."""
+    values, vectors = np.linalg.eigh(cov)
+    return np.asarray(mean)[:, None] + radius * (vectors * np.sqrt(np.maximum(values, 0))) @ CIRCLE
+
+
 def shown_points(n: int, limit: int = 2000) -> np.ndarray:
     """Indices of at most `limit` points to draw (evenly spread, the same on every step)."""
     return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).astype(int)

@@ -10,7 +10,8 @@ from ..models.coins import Coins
 from ..models.gmm1d import GMM1D
 from ..models.gmm2d import GMM2D
 from ..models.linkage import Linkage
-from .base import LOGP_COLOR, PALETTE, add_subtitle, blend, new_figure, padded, shown_points, style_legend
+from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, new_figure, padded, shown_points,
+                   style_legend)
 
 MAX_SETS = 30
 
@@ -66,14 +67,9 @@ class Gmm2dDataView:
         self.figure = fig
 
     def update(self, state):
-        angle = np.linspace(0, 2 * np.pi, 80)
-        circle = np.stack([np.cos(angle), np.sin(angle)])
         means, covs = state.theta["means"], state.theta["covariances"]
         for radius, source in self.ellipses.items():
-            curves = []
-            for mean, cov in zip(means, covs):
-                values, vectors = np.linalg.eigh(cov)
-                curves.append(mean[:, None] + radius * (vectors * np.sqrt(np.maximum(values, 0))) @ circle)
+            curves = [ellipse(mean, cov, radius) for mean, cov in zip(means, covs)]
             source.data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves],
                                color=[PALETTE[k % 10] for k in range(len(curves))])
         self.means.data = dict(x=state.theta["means"][:, 0], y=state.theta["means"][:, 1],
@@ -203,14 +199,11 @@ class LatentPosteriorView:
         self.figure = fig
 
     def update(self, state):
-        angle = np.linspace(0, 2 * np.pi, 80)
-        circle = np.stack([np.cos(angle), np.sin(angle)])
         posterior = self.model.posterior(state.theta)
         centres = []
         for name, q in (("posterior", posterior), ("q", state.q)):
             mean, cov = q.mean[self.point, :2], q.cov[:2, :2]
-            values, vectors = np.linalg.eigh(cov)
-            curves = [mean[:, None] + r * (vectors * np.sqrt(np.maximum(values, 0))) @ circle for r in (1, 2)]
+            curves = [ellipse(mean, cov, r) for r in (1, 2)]
             self.sources[name].data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves])
             centres.append(mean)
         self.means.data = dict(x=[c[0] for c in centres], y=[c[1] for c in centres],

@@ -56,11 +56,16 @@ class LandscapeView:
         style_legend(fig, "top_left")
         self.figure = fig
 
+    def set_overlays(self, overlays):
+        """(label, t values, φ values, colour): the paths of other runs."""
+        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
+                                 color=[o[3] for o in overlays], label=[o[0] for o in overlays])
+        self.overlay_renderer.visible = bool(overlays)
+
     def update(self, landscape, path, current: tuple[float, float] | None, label: str, n_free: int,
-               fixed_points=(), off=((), (), ()), overlays=()):
+               fixed_points=(), off=((), (), ())):
         """path: the staircase (t, φ, indices); off: states off the slice (t, own F, indices),
-        drawn on the diagonal in the colour of their own F, not snapped to a contour;
-        overlays: (label, t values, φ values, colour) paths of other runs."""
+        drawn on the diagonal in the colour of their own F, not snapped to a contour."""
         grid = landscape.grid
         levels = levels_for(landscape.F)
         self.contour.levels = list(levels)
@@ -74,9 +79,6 @@ class LandscapeView:
         self.off.data = dict(t=list(off[0]), phi=list(off[0]), F=list(off[1]), index=list(off[2]),
                              color=[palette[b] for b in band])
         self.off_renderer.visible = len(off[0]) > 0
-        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
-                                 color=[o[3] for o in overlays], label=[o[0] for o in overlays])
-        self.overlay_renderer.visible = bool(overlays)
         ts, phis, indices = path
         self.path.data = dict(t=ts, phi=phis, index=indices)
         self.now.data = dict(t=[current[0]], phi=[current[1]]) if current else dict(t=[], phi=[])

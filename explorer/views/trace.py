@@ -31,14 +31,16 @@ class TraceView:
         style_legend(fig)
         self.figure = fig
 
-    def update(self, states, by_passes: bool = False, overlays=()):
-        """overlays: (label, passes, log p values, colour) of other runs, drawn against passes."""
+    def set_overlays(self, overlays):
+        """(label, passes, log p values, colour) of other runs, drawn when x is passes."""
+        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
+                                 color=[o[3] for o in overlays], label=[f"log p: {o[0]}" for o in overlays])
+
+    def update(self, states, by_passes: bool = False):
         marker = {"init": "diamond", "E": "circle", "M": "square"}
         x = [s.passes for s in states] if by_passes else [s.index for s in states]
         self.figure.xaxis.axis_label = "passes through the data" if by_passes else "half step"
-        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
-                                 color=[o[3] for o in overlays], label=[f"log p: {o[0]}" for o in overlays])
-        self.overlay_renderer.visible = bool(overlays) and by_passes
+        self.overlay_renderer.visible = by_passes and len(self.overlay.data["xs"]) > 0
         self.source.data = dict(index=x, loglik=[s.loglik for s in states],
                                 F=[s.F for s in states], kl=[max(s.kl, 0.0) for s in states],
                                 kind=[s.kind for s in states], marker=[marker[s.kind] for s in states])
