@@ -17,7 +17,8 @@ from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
 from .core.families import families_for, get_family
-from .core.landscape import LandscapeCalculator, free_coordinate_count, staircase
+from .core.landscape import LandscapeCalculator
+from .core.picture import picture
 from .core.model import coordinates, parse_key
 from .core.session import Session
 from .models import MODELS, available_models, make_model, model_class
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     landscape.add_argument("--no-e-step", action="store_true",
                            help="draw the state as it is (by default an E step is taken first, so "
                                 "q is the posterior at θ, as in Bishop's Figure 9.14)")
+    landscape.add_argument("--zoom", action="store_true",
+                           help="span only the part of θ_j's range the path covers (as the app does by default)")
     landscape.set_defaults(handler=cmd_landscape)
     add_output_flags(landscape)
 
@@ -207,17 +210,10 @@ def cmd_landscape(args) -> dict:
         session.iterate()
     if not args.no_e_step:
         session.e_step()
-    state = session.current
     calculator = LandscapeCalculator(session.model, get_family(session.family), args.grid)
-    bound = calculator.bound_slice(state.theta, state.q, args.param)
-    picture = calculator.landscape(state.theta, state.q, args.param,
-                                   free_coordinate_count(session.model, session.frozen))
-    grid = picture.to_json()
-    return {"model": session.model.name, "family": session.family, "param": args.param,
-            "state": state.to_json(), "slice": bound.to_json(),
-            "landscape": {"t": grid["t"], "phi": grid["t"], "F": grid["F"], "loglik": grid["loglik"],
-                          "best_bound": grid["best_bound"], "exact": grid["exact"],
-                          "path": dict(zip(("t", "phi", "index"), staircase(session.states, args.param)))}}
+    drawn = picture(session, args.param, calculator, zoom=args.zoom)
+    return {"model": session.model.name, "family": session.family, "state": session.current.to_json(),
+            **drawn.to_json()}
 
 
 def cmd_compare(args) -> dict:

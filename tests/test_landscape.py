@@ -7,7 +7,8 @@ import pytest
 from explorer import Session
 from explorer.cli import main
 from explorer.core.families import get_family
-from explorer.core.landscape import LandscapeCalculator, free_coordinate_count, staircase
+from explorer.core.landscape import LandscapeCalculator, free_coordinate_count
+from explorer.core.picture import picture
 
 from .conftest import MODEL_FACTORIES
 
@@ -69,14 +70,15 @@ def test_staircase_moves_along_phi_in_e_steps_and_along_t_in_m_steps():
     session.m_step()             # an M step before any E step: q is not on the path
     for _ in range(3):
         session.iterate()
-    ts, phis, indices = staircase(session.states, "theta")
-    assert indices[0] == 2 and session.states[2].kind == "E"
-    for k in range(1, len(ts)):
-        kind = session.states[indices[k]].kind
-        if kind == "E":
-            assert ts[k] == ts[k - 1] and phis[k] == ts[k]     # along φ, onto the diagonal
+    calc = LandscapeCalculator(session.model, get_family("exact"), 30)
+    path = picture(session, "theta", calc).path
+    assert path.placed[:2] == [True, True] and not any(path.placed[2:])   # before the first E step
+    assert path.index == list(range(len(session.states)))
+    for k in range(3, len(path.t)):
+        if path.kind[k] == "E":
+            assert path.t[k] == path.t[k - 1] and path.phi[k] == path.t[k]     # along φ, onto the diagonal
         else:
-            assert phis[k] == phis[k - 1]                      # along t
+            assert path.phi[k] == path.phi[k - 1]                              # along t
 
 
 def test_cli_landscape_prints_what_the_app_draws(capsys):

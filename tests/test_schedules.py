@@ -7,7 +7,9 @@ import pytest
 
 from explorer import Session, make_model
 from explorer.cli import main
-from explorer.core.landscape import off_slice, staircase
+from explorer.core.families import get_family
+from explorer.core.landscape import LandscapeCalculator
+from explorer.core.picture import picture
 from explorer.core.schedules import parse_schedule
 
 from .conftest import MODEL_FACTORIES
@@ -94,18 +96,27 @@ def test_ecm_cycles_through_the_free_blocks():
                      ("E", ""), ("M", "CM step: means"), ("M", "CM step: variances")]
 
 
-def test_partial_e_steps_are_off_the_landscape_slice():
-    session = Session(make_model("coins"), {"theta_A": 0.6, "theta_B": 0.5}, schedule="incremental:2")
+def test_partial_e_steps_are_placed_on_the_contour_of_their_own_f():
+    session = Session(make_model("coins"), {"theta_A": 0.6, "theta_B": 0.5}, frozen={"theta_B", "weight_A"},
+                      schedule="incremental:2")
     for _ in range(3):
         session.iterate()
     assert all(s.partial for s in session.states[1:])
-    ts, phis, indices = staircase(session.states, "theta_A")
-    assert indices == []                               # no state's q is some q_φ: none is snapped
-    ts, values, indices = off_slice(session.states, "theta_A")
-    assert indices == list(range(7)) and values == [s.F for s in session.states]
+    calc = LandscapeCalculator(session.model, get_family("exact"), 60)
+    drawn = picture(session, "theta_A", calc, zoom=False)
+    path, grid, F = drawn.path, drawn.landscape.grid, drawn.landscape.F
+    reached = 0
+    assert all(path.placed) and path.index == list(range(7))   # every state drawn, none snapped to a q_φ
+    for t, phi, value in list(zip(path.t, path.phi, path.F))[1:]:
+        column = np.array([np.interp(t, grid, row) for row in F])   # F(θ_t, q_φ) along φ
+        if column.min() <= value <= column.max():                   # else it sits at the nearest edge
+            reached += 1
+            assert np.interp(phi, grid, column) == pytest.approx(value, abs=1e-6 * (1 + abs(value)))
+    assert reached >= 4
+    assert drawn.now == (path.t[-1], path.phi[-1], session.current.F)
     em = Session(make_model("coins"), {"theta_A": 0.6, "theta_B": 0.5})
     em.iterate()
-    assert staircase(em.states, "theta_A")[2] == [1, 2]
+    assert picture(em, "theta_A", calc).path.placed == [True, False, False]
 
 
 def test_cli_schedule(capsys):
@@ -141,3 +152,26 @@ def test_long_runs_can_drop_old_q_and_undo_stops_there():
     assert session.current.q is not None
     session.iterate()
     assert session.current.e_steps == sum(s.kind == "E" for s in session.states)
+
+
+def test_ecm_cycle_goes_on_across_e_steps():
+    """Pressing E, M, E, M, ... with ECM reaches every block in turn (it used to restart the
+    cycle after each E step and only ever update the first block)."""
+    session = Session(make_model("gmm1d"), seed=1, schedule="ecm")
+    blocks = [p.name for p in session.model.params() if p.name not in session.frozen]
+    for _ in range(len(blocks)):
+        session.e_step()
+        session.m_step()
+    assert [s.detail for s in session.states if s.kind == "M"] == [f"CM step: {b}" for b in blocks]
+    session.iterate()                      # an EM iteration is an E step and a full cycle
+    assert [s.kind for s in session.states[-len(blocks) - 1:]] == ["E"] + ["M"] * len(blocks)
+
+
+def test_schedules_for_declares_what_runs_and_says_why_not():
+    from explorer.core.schedules import schedules_for, why_not
+    linkage, gmm = make_model("linkage"), make_model("gmm1d")
+    assert schedules_for(gmm, get_family("exact")) == ["em", "ecm", "gradient", "incremental"]
+    assert "incremental" not in schedules_for(linkage, get_family("exact"))
+    assert "mixture" in why_not("incremental", linkage, get_family("exact"))
+    two = make_model("two-source")
+    assert why_not("em", two, get_family("mean-field")) is None

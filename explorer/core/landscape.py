@@ -66,15 +66,19 @@ class LandscapeCalculator:
         self.model, self.family, self.size = model, family, int(size)
         self._cached = None   # (cache key, the grid's columns)
 
-    def grid_for(self, theta, key: str) -> np.ndarray:
+    def full_range(self, theta, key: str) -> tuple[float, float]:
+        """The whole interval the model offers for θ_j (and θ_j itself)."""
         lo, hi = self.model.slice_range(theta, key)
         value = get_coordinate(theta, key)
-        lo, hi = min(lo, value), max(hi, value)
+        return min(lo, value), max(hi, value)
+
+    def grid_for(self, theta, key: str, window: tuple[float, float] | None = None) -> np.ndarray:
+        lo, hi = self.full_range(theta, key) if window is None else window
         return np.linspace(lo, hi, self.size)
 
-    def _columns(self, theta, q, key):
+    def _columns(self, theta, q, key, window=None):
         """θ_g, the statistics and entropy of q_g, log p(θ_g) and F(θ_g, q_g) for the grid."""
-        grid = self.grid_for(theta, key)
+        grid = self.grid_for(theta, key, window)
         params = self.model.params()
         anchor = set_coordinate(params, theta, key, grid[0])   # θ with θ_j moved: what the grid sees
         cache_key = (key, grid.tobytes(), tuple(v.tobytes() for v in anchor.values()))
@@ -94,13 +98,13 @@ class LandscapeCalculator:
         self._cached = (cache_key, columns)
         return columns
 
-    def landscape(self, theta, q, key: str, free_coordinates: int) -> Landscape:
-        grid, _, loglik, best, matrix = self._columns(theta, q, key)
+    def landscape(self, theta, q, key: str, free_coordinates: int, window=None) -> Landscape:
+        grid, _, loglik, best, matrix = self._columns(theta, q, key, window)
         return Landscape(key, grid, loglik, best, matrix, exact=free_coordinates <= 1)
 
-    def bound_slice(self, theta, q, key: str, entropy: float | None = None) -> BoundSlice:
+    def bound_slice(self, theta, q, key: str, entropy: float | None = None, window=None) -> BoundSlice:
         """`entropy`: H(q) when the caller knows it (a session's state does), to save a pass."""
-        grid, thetas, loglik, best, _ = self._columns(theta, q, key)
+        grid, thetas, loglik, best, _ = self._columns(theta, q, key, window)
         stats = self.model.stats(q)
         entropy = self.model.entropy(q) if entropy is None else entropy
         F = np.array([self.model.ecll_from_stats(t, stats) for t in thetas]) + entropy
@@ -138,28 +142,3 @@ def free_coordinate_count(model, frozen) -> int:
             size = size // (d * d) * d * (d + 1) // 2
         count += size
     return count
-
-
-def staircase(states, key: str) -> tuple[list[float], list[float], list[int]]:
-    """The session's path in the (t, φ) plane of the landscape: t = θ_j of each state and φ =
-    θ_j at the E step that made its q. E steps move along φ, M steps along t. A state whose q is
-    not some q_φ (the starting q, or a partial E step's) is not on the picture: it is left out
-    here and drawn by `off_slice` at its own F instead.
-    Returns (t values, φ values, state indices)."""
-    ts, phis, indices, phi = [], [], [], None
-    for state in states:
-        if state.kind == "E":
-            phi = get_coordinate(state.theta, key)
-        if phi is None or state.partial:
-            continue
-        ts.append(get_coordinate(state.theta, key))
-        phis.append(phi)
-        indices.append(state.index)
-    return ts, phis, indices
-
-
-def off_slice(states, key: str) -> tuple[list[float], list[float], list[int]]:
-    """The states whose q lies off the path q_φ (the start, partial E steps): their θ_j, their
-    own F, and their indices. Returns (t values, F values, state indices)."""
-    chosen = [s for s in states if s.partial]
-    return [get_coordinate(s.theta, key) for s in chosen], [s.F for s in chosen], [s.index for s in chosen]

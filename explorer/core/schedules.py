@@ -100,9 +100,11 @@ class ECM(Schedule):
         return count
 
     def m_step(self, session) -> Update:
+        """The next block of the cycle: the cycle goes on across E steps (M steps so far pick
+        it), so pressing M after each E step still reaches every block in turn."""
         s = session.current
         blocks = self.blocks(session)
-        block = blocks[self.cm_done(session) % len(blocks)]
+        block = blocks[s.m_steps % len(blocks)]
         held = frozenset(session.frozen) | (set(blocks) - {block})
         theta = session.model.maximize(s.q, s.theta, held)
         return Update("M", theta, s.q, detail=f"CM step: {block}", passes=m_cost(session.model, 1))
@@ -228,6 +230,22 @@ def add_stats(a, b, sign: float):
 
 
 SCHEDULE_NAMES = ("em", "ecm", "gradient", "incremental")
+
+
+def why_not(name: str, model, family) -> str | None:
+    """Why schedule `name` cannot run on this model with this family (None: it can)."""
+    schedule = parse_schedule(name)
+    if not schedule.supports(model):
+        return (f"{name} needs a latent-class model with sufficient statistics (a mixture); "
+                f"{model.name} is not one")
+    if not family.supports_schedule(schedule):
+        return f"{name} needs the E step of a block of points, which the {family.name} family lacks"
+    return None
+
+
+def schedules_for(model, family) -> list[str]:
+    """The schedules that run on this model with this family (as `families_for` for families)."""
+    return [name for name in SCHEDULE_NAMES if why_not(name, model, family) is None]
 
 
 def parse_schedule(text: str) -> Schedule:

@@ -16,10 +16,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from .errors import ExplorerError
 from .families import get_family
 from .model import Model, theta_to_json
 from .schedules import Update, parse_schedule
+
+
+HISTORY_BUDGET = 512 * 2**20    # bytes of q that one session's history may hold by default
+
+
+def q_bytes(q) -> int:
+    """The memory a q holds: an array, or an object of arrays (such as GaussianQ)."""
+    if isinstance(q, np.ndarray):
+        return q.nbytes
+    return sum(v.nbytes for v in getattr(q, "__dict__", {}).values() if isinstance(v, np.ndarray))
+
+
+def states_to_keep(q, budget: int | None) -> int | None:
+    """How many recent states keep their q within `budget` bytes (None: all of them). Undo
+    reaches back that far; the trace still shows every state's numbers."""
+    if budget is None:
+        return None
+    size = max(q_bytes(q), 1)
+    return None if size * 10_000 <= budget else max(2, budget // size)
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,7 @@ class State:
     partial: bool = False        # q is not the family's full E step at any θ (a partial E step)
     stats: Any = None            # running sufficient statistics of q, when a schedule keeps them
     e_steps: int = 0             # E steps so far (incremental EM's next block follows from it)
+    m_steps: int = 0             # M-type steps so far (ECM's next block follows from it)
 
     @property
     def kl(self) -> float:
@@ -62,7 +84,9 @@ class Session:
     frozen: frozenset | None = None
     seed: int = 0
     schedule: str = "em"
-    keep_q: int | None = None    # keep q (and its statistics) in the last keep_q states only
+    keep_q: int | None = None    # keep q (and its statistics) in the last keep_q states only;
+                                 # None: as many as `history_budget` bytes of q allow
+    history_budget: int | None = HISTORY_BUDGET
     history: list[State] = field(init=False, default_factory=list)
     position: int = field(init=False, default=0)
     earliest: int = field(init=False, default=0)   # states before it have dropped their q (keep_q)
@@ -98,6 +122,8 @@ class Session:
         self.history = []           # so that the first state is made from nothing before it
         self.history = [self._make_state(0, Update("init", theta, self.model.initial_q(theta), partial=True))]
         self.position = self.earliest = 0
+        if self.keep_q is None:
+            self.keep_q = states_to_keep(self.current.q, self.history_budget)
         return self.current
 
     def undo(self) -> State:
@@ -184,4 +210,5 @@ class Session:
         return State(index, u.kind, u.theta, u.q, loglik, F, entropy, tuple(self.model.warnings(u.theta)),
                      u.detail, passes=(now.passes if now else 0.0) + u.passes,
                      partial=u.partial or (same_q and now.partial), stats=stats,
-                     e_steps=(now.e_steps if now else 0) + (u.kind == "E"))
+                     e_steps=(now.e_steps if now else 0) + (u.kind == "E"),
+                     m_steps=(now.m_steps if now else 0) + (u.kind == "M"))

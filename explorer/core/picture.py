@@ -1,0 +1,152 @@
+"""Everything a picture of one session state needs: the bound slice, the θ–q landscape, the
+path of the states on it, the current point and the fixed points. The app and the CLI's
+`landscape` call `picture`, so both draw the same numbers.
+
+The path. For a state whose q is the family's E step at some θ (a full E step, or an M step
+after one), φ is θ_j at that E step and the point is (t, φ) = (θ_j now, θ_j at the E step):
+E steps move along φ to the diagonal, M steps along t. A state whose q is not some q_φ (the
+start, a partial E step of incremental EM or of one mean-field sweep) is placed on the contour
+of its own F: at the φ in its column t where F(θ_t, q_φ) equals the state's F, between the
+previous point's φ and the diagonal, so its colour is its true F (`placed` marks it).
+
+The window. `zoom_window` picks the part of θ_j's range that the path, the current point and
+the fixed points span (padded), and keeps the previous window while they still fill it, so
+the landscape is not recomputed on every step when nothing in it changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .landscape import BoundSlice, Landscape, LandscapeCalculator, free_coordinate_count
+from .model import get_coordinate
+
+PAD = 0.35          # the zoomed window extends the path's span by this fraction on each side
+MIN_FILL = 0.3      # a kept window must be filled this much by what it shows
+MIN_SPAN = 0.2      # and spans at least this fraction of the whole range
+
+
+@dataclass(frozen=True)
+class Path:
+    t: list[float]
+    phi: list[float]
+    F: list[float]
+    index: list[int]
+    kind: list[str]
+    placed: list[bool]        # True: a q off the path q_φ, placed on the contour of its own F
+
+    def to_json(self) -> dict:
+        return {"t": self.t, "phi": self.phi, "F": self.F, "index": self.index, "kind": self.kind,
+                "placed": self.placed}
+
+
+@dataclass(frozen=True)
+class Picture:
+    key: str
+    n_free: int
+    bound: BoundSlice
+    landscape: Landscape
+    path: Path
+    now: tuple[float, float, float]          # (θ_j, φ, F) of the current state
+    kl: float                                # log p − F of the current state, at its own θ
+    fixed_points: tuple                      # (name, θ_j) of converged runs to mark
+    window: tuple[float, float]
+    full_range: tuple[float, float]
+
+    @property
+    def exact(self) -> bool:
+        return self.landscape.exact
+
+    def to_json(self) -> dict:
+        grid = self.landscape.to_json()
+        return {"param": self.key, "free_coordinates": self.n_free, "slice": self.bound.to_json(),
+                "landscape": {"t": grid["t"], "phi": grid["t"], "F": grid["F"], "loglik": grid["loglik"],
+                              "best_bound": grid["best_bound"], "exact": grid["exact"],
+                              "path": self.path.to_json(),
+                              "now": dict(zip(("t", "phi", "F"), self.now))},
+                "kl_now": self.kl, "window": list(self.window), "full_range": list(self.full_range),
+                "fixed_points": [{"name": n, "value": v} for n, v in self.fixed_points]}
+
+
+def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = True,
+            previous_window: tuple[float, float] | None = None, fixed_points=()) -> Picture:
+    """The picture of `session.current` along coordinate `key` (see the module's docstring)."""
+    state = session.current
+    full = calculator.full_range(state.theta, key)
+    raw = path_points(session.states, key)
+    if zoom:
+        shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points]
+        window = zoom_window(shown, full, previous_window)
+    else:
+        window = full
+    n_free = free_coordinate_count(session.model, session.frozen)
+    bound = calculator.bound_slice(state.theta, state.q, key, state.entropy, window=window)
+    landscape = calculator.landscape(state.theta, state.q, key, n_free, window=window)
+    path = place_on_landscape(raw, session.states, landscape)
+    now = (path.t[-1], path.phi[-1], state.F)
+    return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full)
+
+
+def path_points(states, key: str):
+    """θ_j of each state and, where its q is some q_φ, that φ (None where it is not)."""
+    ts, phis, phi = [], [], None
+    for state in states:
+        t = get_coordinate(state.theta, key)
+        if state.kind == "E":
+            phi = t
+        ts.append(t)
+        phis.append(None if state.partial or phi is None else phi)
+    return ts, phis
+
+
+def place_on_landscape(raw, states, landscape: Landscape) -> Path:
+    ts, phis = raw
+    grid, matrix = landscape.grid, landscape.F
+    out_phi, placed = [], []
+    for i, (t, phi, state) in enumerate(zip(ts, phis, states)):
+        if phi is None:
+            column = np.array([np.interp(t, grid, row) for row in matrix])
+            start = out_phi[-1] if out_phi else None
+            phi = contour_crossing(grid, column, state.F, t, start)
+        out_phi.append(float(phi))
+        placed.append(state.partial or phis[i] is None)
+    return Path(ts, out_phi, [s.F for s in states], [s.index for s in states], [s.kind for s in states],
+                placed)
+
+
+def contour_crossing(grid, column, value: float, diagonal: float, start: float | None) -> float:
+    """The φ where column(φ) = value: the crossing between `start` and the diagonal nearest to
+    `start` (or, with no start, the one nearest the diagonal); the closest grid point if the
+    column never reaches the value."""
+    d = column - value
+    crossings = []
+    for i in range(len(grid) - 1):
+        if np.isfinite(d[i]) and np.isfinite(d[i + 1]) and d[i] * d[i + 1] <= 0 and d[i] != d[i + 1]:
+            crossings.append(grid[i] + (grid[i + 1] - grid[i]) * d[i] / (d[i] - d[i + 1]))
+    if not crossings:
+        finite = np.where(np.isfinite(d), np.abs(d), np.inf)
+        return float(grid[int(np.argmin(finite))])
+    if start is not None:
+        lo, hi = sorted((start, diagonal))
+        between = [c for c in crossings if lo - 1e-12 <= c <= hi + 1e-12]
+        if between:
+            return float(min(between, key=lambda c: abs(c - start)))
+    return float(min(crossings, key=lambda c: abs(c - diagonal)))
+
+
+def zoom_window(values, full: tuple[float, float], previous=None) -> tuple[float, float]:
+    """The part of `full` that `values` span, padded by PAD of their span on each side; the
+    previous window is kept while it contains them and they fill at least MIN_FILL of it; a window spans at least MIN_SPAN of `full`."""
+    values = [v for v in values if np.isfinite(v)]
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, MIN_SPAN * (full[1] - full[0]) / (1 + 2 * PAD), 1e-9)
+    if previous is not None:
+        p_lo, p_hi = previous
+        if p_lo <= lo and hi <= p_hi and (hi - lo) >= MIN_FILL * (p_hi - p_lo) and full[0] <= p_lo \
+                and p_hi <= full[1]:
+            return previous
+    return max(full[0], lo - PAD * span), min(full[1], hi + PAD * span)
+
+
+__all__ = ["Picture", "Path", "picture", "zoom_window", "free_coordinate_count"]
