@@ -1,7 +1,8 @@
 """Entry point: panel serve apps/explorer.py [--args --model path/to/file.py:Class [--data FILE]]
 
-Each browser session gets its own App. This file is named like the package it serves; the server
-puts this folder first on sys.path, so it is taken out again before `explorer` is imported.
+Each browser session gets its own App, built from the page's URL (the whole screen lives there).
+This file is named like the package it serves; the server puts this folder first on sys.path,
+so it is taken out again before `explorer` is imported.
 """
 import os
 import sys
@@ -11,6 +12,8 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
 if not hasattr(sys.modules.get("explorer"), "__path__"):
     sys.modules.pop("explorer", None)
 
+import panel as pn  # noqa: E402
+
 from explorer.app import App  # noqa: E402
 
-App.from_args(sys.argv[1:]).servable(title="EM explorer")
+App.from_args(sys.argv[1:], query=pn.state.session_args).servable(title="EM explorer")

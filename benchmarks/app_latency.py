@@ -115,7 +115,8 @@ def measure_play(page, url):
     """States per second while playing at 10 half steps/s, and states that arrive after Pause."""
     page.goto(f"{url}?model=gmm1d&speed=10")
     wait_ready(page)
-    state = "() => { const m = document.body.innerText.match(/State (\\d+) of/); return m ? +m[1] : -1; }"
+    state = """() => { for (const doc of Bokeh.documents) for (const m of doc.all_models)
+                   if (m.title === 'Timeline (state)') return m.value; return -1; }"""
     before = page.evaluate(state)
     page.get_by_role("button", name="▶ Play", exact=True).click()
     page.wait_for_timeout(5000)

@@ -1,11 +1,14 @@
-"""The app object without a browser: each control changes the session as expected, and every
-view has data for every model."""
+"""The app without a browser: the headless `ExplorerState` (every action, every bad input, the
+URL) and the viewers' wiring to it."""
 import numpy as np
 import pytest
 
-from explorer.app import App
+from explorer import LatentClassModel, Param
+from explorer.app import App, ExplorerState
+from explorer.app.state import UPLOADED, decode_steps, encode_steps
+from explorer.app.viewers import readout_html
 
-MODELS = ["linkage", "coins", "gmm1d", "gmm2d"]
+MODELS = ["linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis"]
 
 
 def view_sources(app):
@@ -18,256 +21,372 @@ def view_sources(app):
 @pytest.mark.parametrize("name", MODELS)
 def test_every_view_has_data_for_every_model(name):
     app = App(name)
-    app.e_step()
-    app.m_step()
+    app.state.e_step()
+    app.state.m_step()
     for view, sources in view_sources(app).items():
         filled = [s for s in sources if s.data and len(next(iter(s.data.values()))) > 0]
         assert filled, f"{name}: view {view} has no data"
-    assert not app.message.visible, app.message.object
+    assert not app.state.message, app.state.message
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_step_buttons_change_the_session(name):
-    app = App(name)
-    s = app.session
-    assert s.current.kind == "init"
-    app.buttons["E step"].clicks += 1
+def test_the_app_opens_on_an_exact_landscape():
+    state = ExplorerState()
+    drawn = state.picture()
+    assert drawn.exact and drawn.n_free == 1
+    state.em_iteration()
+    state.em_iteration()
+    drawn = state.picture()
+    lo, hi = drawn.window
+    span = max(drawn.path.t + drawn.path.phi[1:]) - min(drawn.path.t + drawn.path.phi[1:])
+    assert span >= 0.3 * (hi - lo)              # the staircase fills the zoomed view
+    state.zoom = False
+    assert state.picture().window == state.picture().full_range
+
+
+def test_step_actions_and_history():
+    state = ExplorerState(model_name="gmm1d")
+    s = state.session
+    state.e_step()
     assert s.current.kind == "E" and abs(s.current.kl) < 1e-9 * (1 + abs(s.current.loglik))
-    app.buttons["M step"].clicks += 1
-    assert s.current.kind == "M" and s.position == 2
-    app.buttons["EM iteration"].clicks += 1
-    assert s.position == 4 and [st.kind for st in s.states] == ["init", "E", "M", "E", "M"]
-    app.buttons["Undo"].clicks += 1
-    assert s.position == 3 and s.can_redo and not app.buttons["Redo"].disabled
-    app.buttons["Redo"].clicks += 1
-    assert s.position == 4 and app.buttons["Redo"].disabled
-    app.timeline.value = 1
+    state.m_step()
+    state.em_iteration()
+    assert [st.kind for st in s.states] == ["init", "E", "M", "E", "M"]
+    state.undo()
+    assert s.position == 3 and s.can_redo
+    state.redo()
+    state.go_to(1)
     assert s.position == 1 and s.current.kind == "E"
-    app.buttons["Run to convergence"].clicks += 1
-    assert "converged after" in app.status.object
-    final = s.current.loglik
-    assert all(b.loglik <= final + 1e-9 for b in s.states)
-    app.buttons["Reset"].clicks += 1
+    result = state.run_to_convergence()
+    assert result.converged and all(b.loglik <= s.current.loglik + 1e-9 for b in s.states)
+    state.reset()
     assert s.position == 0 and len(s.history) == 1
-    assert not app.message.visible, app.message.object
+    assert not state.message
 
 
-def test_numbers_panel_explains_the_step():
-    app = App("linkage")
-    assert "Start" in app.sentence.object
-    app.e_step()
-    assert app.sentence.object.startswith("E step: q ← p(Z|X,θ), so KL fell from")
-    assert r"\leftarrow" in app.formula.object
-    app.m_step()
-    assert app.sentence.object.startswith("M step")
-    assert "log p(X&#124;θ)" in app.numbers.object
-    assert "Δθ in the last step: theta 0.1082" in app.numbers.object     # 59/97 − 0.5
-    # the reference start of DLR: θ = 0.5, one iteration gives 59/97
-    assert float(app.session.current.theta["theta"]) == pytest.approx(59 / 97)
+def test_every_number_on_screen_agrees():
+    """The bound's KL and the landscape's now are the state's own numbers (they used to be read
+    off the nearest grid point)."""
+    for name, family in (("gmm1d", "exact"), ("two-source", "mean-field"), ("coins", "exact")):
+        app = App(name, family=family)
+        app.state.e_step()
+        for _ in range(3):
+            current = app.session.current
+            drawn = app.state.picture()
+            assert drawn.kl == current.kl
+            assert drawn.now[2] == current.F and drawn.now[0] == current.theta[app.state.coordinate.split("[")[0]].flat[
+                int(app.state.coordinate[-2]) if "[" in app.state.coordinate else 0]
+            label = app.views["bound"].kl_item.label["value"]
+            assert float(label.split("=")[1]) == pytest.approx(max(current.kl, 0.0), rel=1e-4, abs=1e-12)
+            gap = app.views["bound"].gap.data
+            assert gap["loglik"][0] - gap["F"][0] == pytest.approx(current.kl, abs=1e-9)
+            assert f"{app.session.position} of" in readout_html(app.state)
+            app.state.m_step() if current.kind == "E" else app.state.e_step()
 
 
-def test_freezing_and_initial_theta_and_seed():
-    app = App("gmm1d", frozen=["weights", "variances"])
-    app.em_iteration()
-    theta = app.session.current.theta
-    np.testing.assert_array_equal(theta["weights"], app.session.history[0].theta["weights"])
-    app.theta0 = '{"means": [50, 80]}'
+def test_the_url_rebuilds_the_same_states():
+    cases = [dict(model_name="gmm1d", schedule="incremental", block_size=50, block_order="random",
+                  frozen=["means[1]"], theta0='{"means": [55, 85]}'),
+             dict(model_name="coins", schedule="ecm", seed=3),
+             dict(model_name="two-source", family="mean-field"),
+             dict(model_name="gmm1d", dataset="synthetic", n_points=500, data_seed=4, separation=2.5, option=3)]
+    for settings in cases:
+        state = ExplorerState(**settings)
+        for _ in range(4):
+            state.em_iteration()
+        state.e_step()
+        state.undo()
+        query = state.to_query()
+        again = ExplorerState(query=query)
+        assert not again.notes, again.notes
+        a, b = state.session, again.session
+        assert (len(a.history), a.position) == (len(b.history), b.position)
+        for x, y in zip(a.history, b.history):
+            assert (x.kind, x.loglik, x.F) == (y.kind, y.loglik, y.F)          # to the last digit
+            assert all(np.array_equal(x.theta[k], y.theta[k]) for k in x.theta)
+        assert again.to_query() == query
+
+
+def test_steps_are_written_as_runs_of_iterations():
+    kinds = ["E", "M"] * 12 + ["E"]
+    assert encode_steps(kinds) == "EM12E"
+    assert decode_steps("EM12E") == kinds
+    assert decode_steps(encode_steps(["M", "E", "M", "M", "E", "M", "M"])) == ["M", "E", "M", "M", "E", "M", "M"]
+
+
+@pytest.mark.parametrize("query, note", [
+    ({"model": "gmm1d", "K": "1000"}, "K='1000'"),
+    ({"model": "gmm1d", "K": "abc"}, "K='abc'"),
+    ({"model": "gmm1d", "steps": "XYZ"}, "steps"),
+    ({"model": "gmm1d", "steps": "EM3", "at": "abc"}, "at='abc'"),
+    ({"model": "linkage", "theta0": "{bad"}, "not valid JSON"),
+    ({"model": "linkage", "frozen": "nonsense"}, "nonsense"),
+    ({"model": "examples/buggy_gmm.py:BuggyGMM"}, "not a model here"),
+    ({"model": "gmm1d", "family": "mean-field"}, "mean-field"),
+    ({"model": "gmm1d", "grid": "5000"}, "grid"),
+    ({"model": "gmm1d", "sep": "nan"}, "sep"),
+    ({"model": "gmm1d", "bogus": "1"}, "bogus"),
+])
+def test_a_bad_url_value_is_ignored_with_a_note(query, note):
+    state = ExplorerState(query=query)
+    assert any(note in n for n in state.notes), state.notes
+    assert state.session.model is state.model
+    assert state.model.name == state.model_name                 # what is shown is what runs
+    state.em_iteration()
+    assert not state.message
+
+
+def test_gmm2d_with_too_many_components_in_the_url_stays_gmm2d():
+    state = ExplorerState(query={"model": "gmm2d", "K": "12"})
+    assert state.model_name == "gmm2d" and state.model.name == "gmm2d"
+    assert state.notes and state.session.current.theta["means"].shape[1] == 2
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{bad json", "not valid JSON"),
+    ('{"theta": 7}', "must lie in [0, 1]"),
+    ('{"means": [50, 80]}', "no parameter 'means'"),
+    ("[0.5]", "JSON object"),
+    ('{"theta": "x"}', "must be numbers"),
+    ("[" * 30000, "not valid JSON"),
+])
+def test_a_bad_initial_theta_leaves_the_state_unchanged(text, words):
+    state = ExplorerState()
+    state.e_step()
+    session, before = state.session, state.theta0
+    state.theta0 = text
+    assert words in state.message and "unchanged" in state.message
+    assert state.session is session and state.session.position == 1
+    assert state.theta0 == before
+    state.theta0 = '{"theta": 0.3}'
+    assert not state.message and float(state.session.current.theta["theta"]) == 0.3
+
+
+def test_a_good_initial_theta_is_taken_and_shown():
+    app = App("gmm1d")
+    app.state.theta0 = '{"means": [50, 80]}'
     np.testing.assert_array_equal(app.session.current.theta["means"], [50, 80])
-    before = app.session.current.theta["means"]
-    app.theta0 = ""
-    app.seed = 5
-    assert not np.array_equal(app.session.current.theta["means"], before)
+    assert "means = [50, 80]" in readout_html(app.state)
 
 
-def test_one_free_parameter_gives_the_exact_picture():
-    app = App("linkage")
-    assert "exact" in app.views["landscape"].figure.title.text
-    app = App("gmm1d")
-    assert "slice" in app.views["landscape"].figure.title.text
-    app.frozen = ["weights", "variances"]
-    app.coordinate = "means[0]"
-    assert "slice: 2 free" in app.views["landscape"].figure.title.text
-    app.frozen = ["weights", "variances", "means[1]"]       # one entry held: the picture is exact
-    assert "exact" in app.views["landscape"].figure.title.text
-    app.n_points, app.dataset = 400, "synthetic"             # new data, same model: the frozen set stays
-    assert app.frozen == ["weights", "variances", "means[1]"]
+def test_settings_that_do_not_fit_are_refused_and_set_back():
+    state = ExplorerState(model_name="gmm1d")
+    session = state.session
+    state.frozen = ["weights", "means", "variances"]
+    state.schedule = "ecm"                              # every block frozen: nothing to maximise
+    assert state.session is not session
+    state.em_iteration()
+    assert "frozen" in state.message
+    state.set(frozen=[])
+    state.option = 3
+    assert state.session.current.theta["means"].shape == (3,)
 
 
-def test_model_data_and_options_switch():
-    app = App("gmm1d")
-    app.dataset = "galaxies"
-    assert len(app.model.data) == 82
-    app.K = 3
-    assert app.session.current.theta["means"].shape == (3,)
-    app.dataset = "synthetic"
-    app.n_points = 500
-    assert len(app.model.data) == 500
-    app.model_name = "gmm2d"
-    assert app.dataset == "faithful" and app.model.data.shape == (272, 2)
-    app.model_name = "coins"
-    assert not app.option_widget.visible   # no K for coins
-    app.model_name = "factor-analysis"
-    app.K = 3
-    assert app.option_widget.visible and app.option_widget.label.startswith("k:")
-    assert app.session.current.theta["W"].shape == (13, 3)
+def test_uploads_always_answer():
+    state = ExplorerState(model_name="gmm1d")
+    n = len(state.model.data)
+    assert not state.upload("bad.csv", b"x\n1\n2\nabc\n4\n5\n")
+    assert "row 4" in state.message and "abc" in state.message and len(state.model.data) == n
+    assert not state.upload("empty.csv", b"")
+    assert "empty" in state.message                     # replaces the previous message
+    assert not state.upload("binary.csv", b"\xff\xfe\x00")
+    assert "UTF-8" in state.message
+    good = b"x\n1\n1.2\n0.9\n5\n5.1\n4.8\n"
+    assert state.upload("good.csv", good) and not state.message
+    assert state.dataset == UPLOADED and len(state.model.data) == 6
+    state.em_iteration()
+    assert state.upload("good.csv", good)               # the same file again is read again
+    assert state.session.position == 0
+    state.model_name = "gmm2d"                          # one column does not fit gmm2d
+    assert UPLOADED not in state.param.dataset.objects and state.dataset == "faithful"
+    state.model_name = "gmm1d"
+    assert UPLOADED in state.param.dataset.objects
 
 
-def test_errors_show_a_message_and_keep_the_session():
-    app = App("gmm1d")
-    app.e_step()
-    app.theta0 = "{bad json"
-    assert app.message.visible and "not valid JSON" in app.message.object
-    assert app.session.position == 1   # the old session is kept
-    app.theta0 = '{"variances": [-1, 2]}'
-    assert "must be positive" in app.message.object
-    app.theta0 = ""
-    assert not app.message.visible
-
-
-def test_bad_upload_is_refused_with_the_row_named():
-    app = App("gmm1d")
-    n = len(app.model.data)
-    app.upload.filename = "bad.csv"
-    app.upload.value = b"x\n1\n2\nabc\n4\n5\n"
-    assert app.message.visible and "row 4" in app.message.object and "abc" in app.message.object
-    assert len(app.model.data) == n
-    app.upload.value = b"x\n1\n1.2\n0.9\n5\n5.1\n4.8\n"
-    assert not app.message.visible
-    assert app.dataset == "uploaded CSV" and len(app.model.data) == 6
+def test_a_rejected_upload_leaves_everything_as_it_was():
+    state = ExplorerState(model_name="gmm2d")
+    model, session = state.model, state.session
+    collinear = b"a,b\n" + b"".join(f"{i},{2 * i}\n".encode() for i in range(3))
+    assert not state.upload("line.csv", collinear)
+    assert state.model is model and state.session is session and state.dataset == "faithful"
 
 
 def test_a_failing_step_shows_its_traceback(monkeypatch):
-    app = App("coins")
+    state = ExplorerState(model_name="coins")
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("planted failure")
 
-    monkeypatch.setattr(app.model, "m_step", broken)
-    app.buttons["M step"].clicks += 1
-    assert app.message.visible and "ZeroDivisionError" in app.message.object and "Traceback" in app.message.object
-    assert app.session.position == 0
+    monkeypatch.setattr(state.model, "m_step", broken)
+    state.m_step()
+    assert "ZeroDivisionError" in state.message and "Traceback" in state.details
+    assert state.session.position == 0
     monkeypatch.undo()
-    app.buttons["E step"].clicks += 1
-    assert app.session.position == 1
+    state.e_step()
+    assert state.session.position == 1 and not state.message
 
 
-def test_play_alternates_e_and_m():
-    app = App("linkage")
+def test_play_steps_and_stops_at_convergence():
+    state = ExplorerState()
     for _ in range(4):
-        app._tick()
-    assert [s.kind for s in app.session.states] == ["init", "E", "M", "E", "M"]
+        assert state.play_step()
+    assert [s.kind for s in state.session.states] == ["init", "E", "M", "E", "M"]
+    steps = 0
+    while state.play_step():
+        steps += 1
+        assert steps < 200
+    assert state.session.current.kind == "M"
 
 
-def test_each_app_has_its_own_objects():
-    a, b = App("coins"), App("coins")
+def test_each_state_has_its_own_objects():
+    a, b = ExplorerState(model_name="coins"), ExplorerState(model_name="coins")
     a.em_iteration()
     assert b.session.position == 0 and a.session is not b.session and a.model is not b.model
 
 
 def test_constrained_family_shows_the_gap_and_compares_with_exact():
     app = App("two-source")
-    assert not app.compare_button.visible
-    app.family = "mean-field"
-    assert app.compare_button.visible
-    app.e_step()
-    state = app.session.current
-    assert state.kl > 0.01
-    assert "KL stays at" in app.sentence.object and "factorise" in app.sentence.object
-    assert "sweeps of coordinate ascent" in app.sentence.object
-    assert app.views["bound"].best.visible                     # F(θ, q*_θ) inside Q′ is drawn
+    assert not app.controls.compare.visible
+    app.state.family = "mean-field"
+    assert app.controls.compare.visible
+    app.state.e_step()
+    assert app.session.current.kl > 0.01
+    html = readout_html(app.state)
+    assert "not 0" in html and "factorise" in html and "sweeps of coordinate ascent" in html
+    assert app.views["bound"].best.visible
     bound = app.views["bound"].source.data
-    assert np.all(np.asarray(bound["best"]) < np.asarray(bound["loglik"]))   # below log p everywhere
-    app.compare_button.clicks += 1
-    assert app.comparison_pane.visible and "bias Δθ" in app.comparison_pane.object
-    assert len(app.views["bound"].fixed.data["x"]) == 2 and len(app.views["landscape"].fixed.data["t"]) == 2
+    assert np.all(np.asarray(bound["best"]) < np.asarray(bound["loglik"]))
+    app.state.compare_with_exact()
+    assert "bias Δθ" in readout_html(app.state)
     exact, variational = app.views["bound"].fixed.data["x"]
     assert variational > exact                                  # the mean-field bias: s is overestimated
-    app.family = "exact"
-    assert app.comparison is None and not app.comparison_pane.visible
+    assert len(app.views["landscape"].fixed.data["t"]) == 2
+    app.state.family = "exact"
+    assert app.state.comparison is None and "bias" not in readout_html(app.state)
 
 
-def test_family_choices_follow_the_model():
-    app = App("gmm1d")
-    assert app.param.family.objects == ["exact", "hard"]
-    app.family = "hard"
-    app.em_iteration()
-    assert app.session.current.kl > 0
-    app.model_name = "factor-analysis"
-    assert app.family == "exact" and "mean-field" in app.param.family.objects
-    app.e_step()
-    assert not app.message.visible, app.message.object
+def test_family_and_schedule_choices_follow_the_model():
+    state = ExplorerState(model_name="gmm1d")
+    assert state.param.family.objects == ["exact", "hard"]
+    state.family = "hard"
+    state.em_iteration()
+    assert state.session.current.kl > 0
+    state.model_name = "factor-analysis"
+    assert state.family == "exact" and "mean-field" in state.param.family.objects
+    state.model_name = "linkage"
+    state.schedule = "incremental"
+    assert "mixture" in state.message and state.schedule == "em"
+
+
+def test_ecm_from_the_buttons_reaches_every_block():
+    state = ExplorerState(model_name="gmm1d", schedule="ecm")
+    for _ in range(3):
+        state.e_step()
+        state.m_step()
+    details = [s.detail for s in state.session.states if s.kind == "M"]
+    assert details == ["CM step: weights", "CM step: means", "CM step: variances"]
 
 
 def test_schedules_in_the_app():
     app = App("gmm1d", schedule="incremental", block_size=68)
-    assert app.block_widgets.visible and not app.step_widget.visible
+    assert app.controls.blocks.visible and not app.controls.step_size.visible
     assert app.session.schedule_object.describe() == "incremental:68"
-    app.e_step()
-    assert "block 1 of 4" in app.sentence.object and app.session.current.passes == 0.25
-    assert len(app.views["landscape"].off.data["t"]) == 2          # the start and the partial E step
-    app.trace_axis = "passes through the data"
-    assert list(app.views["trace"].source.data["index"]) == [0.0, 0.25]
-    app.schedule = "ecm"
-    app.e_step()
-    app.m_step()
-    assert "CM step: weights" in app.sentence.object
-    app.schedule = "gradient"
-    assert app.step_widget.visible
-    app.step_size = 0.05
+    app.state.e_step()
+    assert "block 1 of 4" in readout_html(app.state) and app.session.current.passes == 0.25
+    path = app.state.picture().path
+    assert all(path.placed) and len(path.t) == 2                 # partial states drawn too
+    assert len(app.views["landscape"].now.data["t"]) == 1
+    app.state.trace_axis = "passes through the data"
+    assert list(app.views["trace"].source.data["x"]) == [0.0, 0.25]
+    app.state.schedule = "gradient"
+    assert app.controls.step_size.visible
+    app.state.step_size = 0.05
     assert app.session.schedule_object.describe() == "gradient:0.05"
-    app._tick()
-    app._tick()
-    assert [s.kind for s in app.session.states] == ["init", "E", "M"]
 
 
-def test_compare_schedules_overlays_the_runs():
-    app = App("gmm1d", compared=["em", "ecm", "incremental"], block_size=34)
-    app.compare_schedules_button.clicks += 1
-    assert not app.message.visible, app.message.object
-    assert app.trace_axis == "passes through the data"
-    labels = app.views["trace"].overlay.data["label"]
-    assert labels == ["log p: em", "log p: ecm", "log p: incremental:34"]
-    assert app.views["trace"].overlay_renderer.visible
-    assert len(app.views["landscape"].overlay.data["xs"]) == 3
-    table = app.comparison_pane.object
-    assert "incremental:34" in table and "passes" in table
-    em_passes = app.schedule_runs[0].passes_to_tol
-    assert app.schedule_runs[2].passes_to_tol < em_passes        # Neal & Hinton, in kind
-    app.model_name = "linkage"
-    app.compared = ["incremental"]
-    app.compare_schedules_button.clicks += 1
-    assert app.message.visible and "at least one schedule" in app.message.object
+def test_compare_schedules_scales_to_the_runs_that_converge_and_says_why():
+    app = App("gmm1d", compared=["em", "ecm", "incremental", "gradient"], block_size=34, step_size=1e-5)
+    app.state.compare_schedules()
+    assert not app.state.message, app.state.message
+    runs = {run.schedule: run for run in app.state.schedule_runs}
+    assert not runs["gradient:1e-05"].converged
+    html = readout_html(app.state)
+    assert "did not converge" in html
+    trace = app.views["trace"]
+    assert trace.stalled.data["stalled"] == ["gradient:1e-05 (not converged)"]
+    longest = max(max(xs) for xs in trace.overlay.data["xs"])
+    assert max(trace.stalled.data["xs"][0]) >= 500 > 2 * trace.figure.x_range.end   # not stretched to it
+    assert trace.figure.x_range.end >= longest
+    linkage = ExplorerState(compared=["em", "incremental"])
+    linkage.compare_schedules()
+    assert "incremental left out" in readout_html(linkage) and "mixture" in readout_html(linkage)
 
 
-def test_history_of_a_large_data_set_is_bounded():
-    app = App("gmm1d", dataset="synthetic", n_points=200_000)
-    assert app.session.keep_q is not None
-    app.run_to_convergence(max_iterations=120)
-    s = app.session
+def test_the_history_budget_lives_in_the_session():
+    state = ExplorerState(model_name="gmm1d", dataset="synthetic", n_points=200_000)
+    assert state.session.keep_q is not None
+    state.run_to_convergence(max_iterations=120)
+    s = state.session
     assert s.earliest > 0 and all(st.q is None for st in s.history[: s.earliest])
-    assert app.timeline.start == s.earliest
-    app.timeline.value = s.earliest
-    assert s.position == s.earliest and not app.message.visible
-    assert App("gmm1d").session.keep_q is None       # small data: every state keeps its q
+    state.go_to(0)
+    assert s.position == s.earliest and not state.message
+    assert ExplorerState(model_name="gmm1d").session.keep_q is None
 
 
 def test_a_floor_warning_is_shown():
     rng = np.random.default_rng(0)
     data = np.concatenate([rng.normal(0, 1, 100), np.full(5, 7.0)])
-    app = App("gmm1d")
-    app.upload.filename = "collapse.csv"
-    app.upload.value = ("x\n" + "\n".join(map(str, data))).encode()
-    app.theta0 = '{"weights": [0.95, 0.05], "means": [0.0, 7.0], "variances": [1.0, 0.001]}'
-    app.em_iteration()
-    app.em_iteration()
-    assert app.warning.visible and "variance held at the floor" in app.warning.object
+    state = ExplorerState(model_name="gmm1d")
+    assert state.upload("collapse.csv", ("x\n" + "\n".join(map(str, data))).encode())
+    state.theta0 = '{"weights": [0.95, 0.05], "means": [0.0, 7.0], "variances": [1.0, 0.001]}'
+    state.em_iteration()
+    state.em_iteration()
+    assert "Warning: " in readout_html(state) and "variance held at the floor" in readout_html(state)
 
 
 def test_randomize_draws_a_new_start():
-    app = App("gmm1d", theta0='{"means": [50, 80]}')
-    app.randomize.clicks += 1
-    assert app.theta0 == ""
-    starts = {tuple(App("gmm1d", seed=s).session.current.theta["means"]) for s in (0, 1, 2)}
-    assert len(starts) == 3                                  # the seed picks the start
-    assert tuple(app.session.current.theta["means"]) == tuple(
-        App("gmm1d", seed=app.seed).session.current.theta["means"])
+    state = ExplorerState(model_name="gmm1d", theta0='{"means": [50, 80]}')
+    state.randomize()
+    assert state.theta0 == ""
+    starts = {tuple(ExplorerState(model_name="gmm1d", seed=s).session.current.theta["means"]) for s in (0, 1, 2)}
+    assert len(starts) == 3
+
+
+class OneDimensional(LatentClassModel):
+    """A custom two-class model on values on a line (for the choice of data view)."""
+    name, title = "line", "two classes on a line"
+    datasets, default_dataset = {"some": "twenty values"}, "some"
+
+    def params(self):
+        return [Param("m", (2,), "real", "m")]
+
+    @classmethod
+    def load_dataset(cls, name, **options):
+        return np.linspace(-2, 2, 20)
+
+    def validate_data(self, data):
+        return np.asarray(data, dtype=float)
+
+    def n_classes(self):
+        return 2
+
+    def log_joint(self, theta, rows=slice(None)):
+        x = self.data[rows]
+        return np.log(0.5) - 0.5 * (x[None, :] - theta["m"][:, None]) ** 2
+
+    def m_step(self, q, theta, frozen=frozenset()):
+        return {"m": (q @ self.data) / q.sum(axis=1)}
+
+    def init_theta(self, rng):
+        return {"m": np.array([-1.0, 1.0])}
+
+
+def test_the_data_view_follows_what_the_model_declares_or_its_data():
+    from explorer.views.data import view_kind
+    from explorer import make_model
+    assert view_kind(OneDimensional(np.linspace(-2, 2, 20))) == "histogram"
+    assert view_kind(make_model("gmm2d")) == "scatter"
+    assert view_kind(make_model("linkage")) == "cells"
+    app = App(OneDimensional, np.linspace(-2, 2, 20))
+    app.state.e_step()
+    assert type(app.views["data"]).__name__ == "HistogramView"
+    assert len(app.views["data"].points.data["color"]) == 20

@@ -128,13 +128,14 @@ def test_the_app_shows_a_user_traceback_and_keeps_working(tmp_path):
     path = tmp_path / "broken_model.py"
     path.write_text(BROKEN)
     app = App(f"{path}:Broken")
-    app.buttons["E step"].clicks += 1
-    app.buttons["M step"].clicks += 1
-    assert app.message.visible and "planted failure" in app.message.object
-    assert "broken_model.py" in app.message.object
+    app.steps.buttons["E step"].clicks += 1
+    app.steps.buttons["M step"].clicks += 1
+    assert "planted failure" in app.state.message and "broken_model.py" in app.state.details
+    from explorer.app.viewers import readout_html
+    assert "planted failure" in readout_html(app.state) and "broken_model.py" in readout_html(app.state)
     assert app.session.position == 1
-    app.buttons["Undo"].clicks += 1
-    assert app.session.position == 0
+    app.steps.buttons["Undo"].clicks += 1
+    assert app.session.position == 0 and not app.state.message
 
 
 def test_three_ways_in(monkeypatch):
@@ -142,17 +143,17 @@ def test_three_ways_in(monkeypatch):
     try:
         # 1. the server's command line
         app = App.from_args(["--model", f"{EXAMPLES}/zero_inflated_poisson.py:ZeroInflatedPoisson"])
-        assert app.model_name == "zip" and app.dataset == "counts"
+        assert app.state.model_name == "zip" and app.state.dataset == "counts"
         # 2. the user's own Python: a class (with or without data) or an instance
         from exponential_mixture import ExponentialMixture
         data = np.random.default_rng(1).exponential(3.0, 200)
         for app in (App(ExponentialMixture), App(ExponentialMixture, data=data), App(ExponentialMixture(data))):
-            app.em_iteration()
-            assert app.model_name == "exponential-mixture" and not app.message.visible
+            app.state.em_iteration()
+            assert app.state.model_name == "exponential-mixture" and not app.state.message
         # 3. an installed package's entry point
         point = EntryPoint(name="expmix", value="exponential_mixture:ExponentialMixture", group="explorer.models")
         monkeypatch.setattr("explorer.core.loading.entry_points", lambda group: [point])
-        assert "exponential-mixture" in App().param.model_name.objects
+        assert "exponential-mixture" in App().state.param.model_name.objects
         assert "exponential-mixture" in explorer.models.available_models()
     finally:
         sys.path.remove(str(EXAMPLES))
@@ -166,8 +167,9 @@ def test_check_command_in_a_fresh_process():
 
 def test_app_checks_panel():
     app = App(f"{EXAMPLES}/buggy_gmm.py:BuggyGMM")
-    app.check_button.clicks += 1
-    assert "Some checks fail" in app.check_report.object and "moving variances[" in app.check_report.object
+    app.controls.check.clicks += 1
+    report = app.controls.check_report.object
+    assert "Some checks fail" in report and "moving variances[" in report and "FAIL" in report
     app = App("coins")
-    app.check_button.clicks += 1
-    assert "All checks pass" in app.check_report.object
+    app.controls.check.clicks += 1
+    assert "All checks pass" in app.controls.check_report.object

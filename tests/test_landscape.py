@@ -152,3 +152,19 @@ def test_entry_freezing_errors(model_name, frozen, schedule, message):
 def make_model_gmm(K=2):
     from explorer import make_model
     return make_model("gmm1d", synthetic={"n": 300, "seed": 8, "separation": 3.0}, K=K)
+
+
+@pytest.mark.parametrize("name", ["gmm1d", "gmm2d"])
+@pytest.mark.parametrize("K", [2, 3])
+def test_vectorised_ecll_grid_equals_one_pair_at_a_time(name, K):
+    from explorer import make_model
+    from explorer.core.model import Model
+    model = make_model(name, K=K)
+    session = Session(model, seed=1)
+    thetas, stats = [], []
+    for _ in range(4):
+        session.iterate()
+        thetas.append(session.current.theta)
+        stats.append(model.stats(session.current.q))
+    np.testing.assert_allclose(model.ecll_grid(thetas, stats), Model.ecll_grid(model, thetas, stats),
+                               rtol=1e-13, atol=1e-10)

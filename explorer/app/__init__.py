@@ -1,8 +1,10 @@
-"""The Panel layer: `App`, the explorer's user interface (`panel serve apps/explorer.py`)."""
+"""The Panel layer: `App`, the explorer's user interface (`panel serve apps/explorer.py`), and
+`ExplorerState`, the headless state it shows (usable and testable without a server)."""
 import panel as pn
 
 from .app import App
+from .state import ExplorerState
 
-pn.extension("katex", notifications=False)
+pn.extension(notifications=False)
 
-__all__ = ["App"]
+__all__ = ["App", "ExplorerState"]

@@ -45,6 +45,11 @@ def gaussian_q(mean, cov) -> GaussianQ:
 class GaussianLatentModel(Model):
     latent_description = "a latent Gaussian vector z_i per data point"
 
+    @property
+    def data_view(self) -> str:
+        """One point's posterior against q as ellipses, when z has two or more dimensions."""
+        return "latent-gaussian" if self.latent_dim() >= 2 else "theta"
+
     def latent_dim(self) -> int:
         raise NotImplementedError
 

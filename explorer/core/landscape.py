@@ -92,8 +92,7 @@ class LandscapeCalculator:
             stats.append(self.model.suff_stats(q_g))
             entropies.append(self.model.entropy(q_g))
             best[i] = self.model.ecll_from_stats(theta_g, stats[-1]) + entropies[-1]
-        matrix = np.array([[self.model.ecll_from_stats(t, s) for t in thetas] for s in stats])
-        matrix += np.array(entropies)[:, None]
+        matrix = self.model.ecll_grid(thetas, stats) + np.array(entropies)[:, None]
         columns = (grid, thetas, loglik, best, matrix)
         self._cached = (cache_key, columns)
         return columns
@@ -107,7 +106,7 @@ class LandscapeCalculator:
         grid, thetas, loglik, best, _ = self._columns(theta, q, key, window)
         stats = self.model.stats(q)
         entropy = self.model.entropy(q) if entropy is None else entropy
-        F = np.array([self.model.ecll_from_stats(t, stats) for t in thetas]) + entropy
+        F = self.model.ecll_grid(thetas, [stats])[0] + entropy
         return BoundSlice(key, grid, loglik, F, best, get_coordinate(theta, key),
                           self._refined_argmax(theta, key, stats, grid, F - entropy))
 

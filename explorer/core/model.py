@@ -90,6 +90,9 @@ class Model:
     # Parameters whose single entries may be frozen (e.g. "means[1]"), for models whose m_step
     # handles such keys in `frozen`; other parameters are frozen whole.
     entry_freezing: ClassVar[tuple[str, ...]] = ()
+    # The kind of data view the app draws (explorer/views/data.py: "histogram", "scatter",
+    # "sets", "cells", "latent-gaussian", "classes", "heat", "theta"); None: chosen from the data.
+    data_view: ClassVar[str | None] = None
 
     def __init__(self, data, **options):
         self.options = self.parse_options(options)
@@ -188,6 +191,11 @@ class Model:
 
     def ecll_from_stats(self, theta, stats) -> float:
         return self.expected_complete_loglik(theta, stats)
+
+    def ecll_grid(self, thetas: list, stats: list) -> np.ndarray:
+        """M[s][t] = E_q log p(X, Z | θ_t) for the q whose statistics are stats[s]: what a
+        landscape needs for every pair. Models may vectorise it; this loops."""
+        return np.array([[self.ecll_from_stats(t, st) for t in thetas] for st in stats], dtype=float)
 
     def remember_stats(self, q, stats) -> None:
         """Tell the model the statistics of q (kept up to date by incremental EM)."""

@@ -28,6 +28,7 @@ class Coins(LatentClassModel):
     title = "Two coins (Do & Batzoglou 2008)"
     datasets = {"do-batzoglou": "five sets of 10 tosses (heads 5, 9, 8, 4, 7), Do & Batzoglou 2008 Fig. 1"}
     default_dataset = "do-batzoglou"
+    data_view = "sets"
     latent_description = "which coin (A or B) tossed each set"
     reference_theta0 = {"theta_A": 0.6, "theta_B": 0.5, "weight_A": 0.5}
 

@@ -32,6 +32,7 @@ class GMM1D(GaussianMixture):
         "faithful-waiting": "Old Faithful waiting times (min), 272 (R datasets::faithful)",
     }
     default_dataset = "faithful-waiting"
+    data_view = "histogram"
     entry_freezing = ("weights", "means", "variances")
 
     def params(self):
@@ -113,6 +114,15 @@ class GMM1D(GaussianMixture):
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = count * (np.log(w) - 0.5 * (LOG_2PI + np.log(var))) - 0.5 * square / var
         return float(np.sum(np.where(count > 0, terms, 0.0)))
+
+    def ecll_grid(self, thetas, stats):
+        """ecll_from_stats for every (stats, θ) pair at once: arrays (S, T, K) by broadcasting."""
+        w, mu, var = (np.array([t[name] for t in thetas])[None] for name in ("weights", "means", "variances"))
+        count, s1, s2 = (np.array([s[name] for s in stats])[:, None] for name in ("count", "s1", "s2"))
+        m = mu - self.center
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = count * (np.log(w) - 0.5 * (LOG_2PI + np.log(var))) - 0.5 * (s2 - 2 * m * s1 + m * m * count) / var
+        return np.sum(np.where(count > 0, terms, 0.0), axis=-1)
 
     def m_step(self, q, theta, frozen=frozenset()):
         stats = self.stats(q)

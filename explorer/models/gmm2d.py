@@ -29,6 +29,7 @@ class GMM2D(GaussianMixture):
     title = "2-D Gaussian mixture (full covariances)"
     datasets = {"faithful": "Old Faithful: eruptions and waiting (min), 272 (R datasets::faithful)"}
     default_dataset = "faithful"
+    data_view = "scatter"
 
     def params(self):
         return [Param("weights", (self.K,), "simplex", r"w"),
@@ -114,6 +115,23 @@ class GMM2D(GaussianMixture):
             total -= 0.5 * float(np.sum(np.linalg.inv(cov) * scatter))
         return float(total)
 
+    def ecll_grid(self, thetas, stats):
+        """ecll_from_stats for every (stats, θ) pair at once: arrays (S, T, K, ...) by broadcasting.
+        Σ_i q_ik (x_i−μ)ᵀΣ⁻¹(x_i−μ) = tr(Σ⁻¹ S2) − 2 mᵀΣ⁻¹ s1 + N mᵀΣ⁻¹m with m = μ − centre."""
+        w = np.array([t["weights"] for t in thetas])[None]                    # (1, T, K)
+        m = np.array([t["means"] for t in thetas])[None] - self.center        # (1, T, K, 2)
+        cov = np.array([t["covariances"] for t in thetas])                     # (T, K, 2, 2)
+        inv, logdet = np.linalg.inv(cov)[None], np.linalg.slogdet(cov)[1][None]
+        count = np.array([s["count"] for s in stats])[:, None]                 # (S, 1, K)
+        s1 = np.array([s["s1"] for s in stats])[:, None]                       # (S, 1, K, 2)
+        s2 = np.array([s["s2"] for s in stats])[:, None]                       # (S, 1, K, 2, 2)
+        inv_m = np.einsum("...ab,...b->...a", inv, m)
+        quad = (np.einsum("...ab,...ab->...", inv, s2) - 2 * np.einsum("...a,...a->...", inv_m, s1)
+                + count * np.einsum("...a,...a->...", inv_m, m))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = count * (np.log(w) - LOG_2PI - 0.5 * logdet) - 0.5 * quad
+        return np.sum(np.where(count > 0, terms, 0.0), axis=-1)
+
     def m_step(self, q, theta, frozen=frozenset()):
         stats = self.stats(q)
         counts = stats["count"]
@@ -161,3 +179,7 @@ class GMM2D(GaussianMixture):
             limit = 0.98 * np.sqrt(cov[0, 0] * cov[1, 1])
             return float(-limit), float(limit)
         return super().slice_range(theta, key)
+
+    def component_shapes(self, theta):
+        """(means, covariances) of the components, for the scatter view's ellipses."""
+        return theta["means"], theta["covariances"]

@@ -31,6 +31,7 @@ class Linkage(Model):
     title = "Genetic linkage (Dempster, Laird & Rubin 1977)"
     datasets = {"rao": "Rao's counts y = (125, 18, 20, 34), 197 animals (DLR 1977, Section 1)"}
     default_dataset = "rao"
+    data_view = "cells"
     latent_description = "which part of cell 1 each of its y1 animals belongs to"
     reference_theta0 = {"theta": 0.5}
 

@@ -9,51 +9,100 @@ from bokeh.plotting import figure
 PALETTE = list(Category10_10)
 LOGP_COLOR, F_COLOR, KL_COLOR, BEST_COLOR = "#9467bd", "#1f77b4", "#d62728", "#2ca02c"  # readable on light and dark
 OVERLAY_COLORS = ["#8c564b", "#17becf", "#e377c2", "#bcbd22"]   # other runs (compared schedules)
-FONT = "13px"
+def fmt(value: float) -> str:
+    """A number for the screen: 6 significant digits, scientific when tiny or huge, a real minus."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "−∞" if value < 0 else ("∞" if value > 0 else "NaN")
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e4 or abs(value) < 1e-3:
+        return f"{value:.3e}".replace("-", "−")
+    text = f"{value:.4g}" if abs(value) < 1 else f"{value:.6g}"
+    return text.replace("-", "−")
+
+
+# Font sizes in px at 100 %; `scale_fonts` multiplies them (the projector's text scale).
+FONTS = {"title": 14, "label": 13, "tick": 12, "legend": 12, "subtitle": 12}
 
 
 def new_figure(title: str, x_label: str, y_label: str, **kwargs):
-    """A figure in the house style; pass manual=True for Range1d axes that `update` sets."""
+    """A figure in the house style; pass manual=True for Range1d axes that `update` sets. It
+    stretches to its container both ways: the layout decides how big a plot is."""
     if kwargs.pop("manual", False):
         kwargs.setdefault("x_range", Range1d(0, 1))
         kwargs.setdefault("y_range", Range1d(0, 1))
-    fig = figure(title=title, x_axis_label=x_label, y_axis_label=y_label, height=kwargs.pop("height", 280),
-                 sizing_mode="stretch_width", toolbar_location="above",
-                 tools="pan,wheel_zoom,box_zoom,reset,save", **kwargs)
+    kwargs.pop("height", None)
+    kwargs.setdefault("min_width", 200)
+    fig = figure(title=title, x_axis_label=x_label, y_axis_label=y_label, sizing_mode="stretch_both",
+                 min_height=200, toolbar_location="right",
+                 tools="pan,wheel_zoom,box_zoom,reset,save,fullscreen", **kwargs)
     fig.toolbar.logo = None
     fig.toolbar.autohide = True
-    fig.title.text_font_size = "13px"
+    fig.output_backend = "canvas"
     for axis in (fig.xaxis, fig.yaxis):
-        axis.axis_label_text_font_size = FONT
         axis.axis_label_standoff = 4
-        axis.major_label_text_font_size = "11px"
         if hasattr(axis[0].ticker, "desired_num_ticks"):
-            axis[0].ticker.desired_num_ticks = 4
+            axis[0].ticker.desired_num_ticks = 5
     fig.min_border_left = 8
-    fig.min_border_right = 8
+    fig.min_border_right = 12
+    scale_fonts(fig, 100)
     return fig
+
+
+def scale_fonts(fig, percent: int):
+    """Every text of a figure at `percent` of the house sizes (titles, axes, legends, labels)."""
+    from bokeh.models import ColorBar, Legend, Title
+
+    def px(name):
+        return f"{round(FONTS[name] * percent / 100)}px"
+
+    fig.title.text_font_size = px("title")
+    for axis in fig.axis:
+        axis.axis_label_text_font_size = px("label")
+        axis.major_label_text_font_size = px("tick")
+    for item in fig.center + fig.below + fig.above + fig.right + fig.left:
+        if isinstance(item, Legend):
+            item.label_text_font_size = px("legend")
+            item.glyph_height = item.label_height = round(FONTS["legend"] * percent / 100)
+        elif isinstance(item, ColorBar):
+            item.major_label_text_font_size = px("tick")
+            item.title_text_font_size = px("tick")
+        elif isinstance(item, Title) and item is not fig.title:
+            item.text_font_size = px("subtitle")
 
 
 def add_subtitle(fig, text: str = ""):
     """A second, smaller title line under the title (for numbers that change with each step)."""
     from bokeh.models import Title
-    subtitle = Title(text=text, text_font_size="11px", text_font_style="normal")
+    subtitle = Title(text=text, text_font_size=f"{FONTS['subtitle']}px", text_font_style="normal")
     fig.add_layout(subtitle, "above")
     return subtitle
 
 
-def style_legend(fig, location="bottom_right"):
-    fig.legend.location = location
-    fig.legend.label_text_font_size = "11px"
-    fig.legend.label_height = 12
-    fig.legend.glyph_height = 12
-    fig.legend.glyph_width = 16
-    fig.legend.background_fill_alpha = 0.55
-    fig.legend.border_line_alpha = 0.3
-    fig.legend.padding = 2
-    fig.legend.spacing = 0
-    fig.legend.margin = 4
-    fig.legend.click_policy = "hide"
+def style_legend(fig, location="below", columns: int | None = 3):
+    """A legend outside the plot area (below it, in columns), so it never covers the current
+    point or the curves; `location` inside the plot only for views with room to spare."""
+    legend = fig.legend[0]
+    if location in ("below", "right", "above"):
+        fig.center.remove(legend)
+        fig.add_layout(legend, location)
+        legend.orientation = "horizontal" if location != "right" else "vertical"
+        if columns and location != "right":
+            legend.ncols = columns
+    else:
+        legend.location = location
+    legend.label_text_font_size = f"{FONTS['legend']}px"
+    legend.label_height = legend.glyph_height = FONTS["legend"]
+    legend.glyph_width = 18
+    legend.background_fill_alpha = 0.7
+    legend.border_line_alpha = 0.0
+    legend.padding = 1
+    legend.spacing = 1
+    legend.margin = 2
+    legend.label_standoff = 3
+    legend.click_policy = "hide"
+    return legend
 
 
 def blend(q: np.ndarray) -> list[str]:
@@ -75,6 +124,20 @@ def ellipse(mean, cov, radius: float) -> np.ndarray:
 def shown_points(n: int, limit: int = 2000) -> np.ndarray:
     """Indices of at most `limit` points to draw (evenly spread, the same on every step)."""
     return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).astype(int)
+
+
+def sticky(current: tuple[float, float] | None, lo: float, hi: float, fraction: float = 0.08,
+           fill: float = 0.35) -> tuple[float, float]:
+    """An axis range for values in [lo, hi]: the current range while it holds them and they fill
+    at least `fill` of it, else [lo, hi] padded. New tick labels make Bokeh lay the plot out
+    again, so a range that stays put keeps a click cheap."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return current if current is not None else (0.0, 1.0)
+    if current is not None:
+        start, end = current
+        if start <= lo and hi <= end and (hi - lo) >= fill * (end - start):
+            return current
+    return padded(lo, hi, fraction)
 
 
 def padded(lo: float, hi: float, fraction: float = 0.06) -> tuple[float, float]:

@@ -1,86 +1,111 @@
-"""The data view of each model: the data and what θ and q say about it."""
+"""The data view of a model: the data and what θ and q say about it.
+
+A model declares the kind of view it wants (`Model.data_view`: "histogram", "scatter", "sets",
+"cells", "latent-gaussian", "classes", "heat" or "theta"); without a declaration the kind
+follows from the data and q (`view_kind`): 1-D values → a histogram, points in the plane → a
+scatter, a q per point → a heat strip, else θ's coordinates. Optional hooks enrich a view:
+`component_density(θ, grid)` (histogram), `component_shapes(θ)` → (means, covariances)
+(scatter), `expected_counts(q)` (sets), `split_of_first_cell(q)` (cells). No code here branches
+on a model's name or class.
+"""
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, FactorRange, LabelSet
+from bokeh.models import ColumnDataSource, FactorRange, LabelSet, LinearColorMapper
 
-from ..core.gaussian_latent import GaussianLatentModel
-from ..core.latent_class import LatentClassModel
-from ..models.coins import Coins
-from ..models.gmm1d import GMM1D
-from ..models.gmm2d import GMM2D
-from ..models.linkage import Linkage
 from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, new_figure, padded, shown_points,
                    style_legend)
 
 MAX_SETS = 30
 
 
-class Gmm1dDataView:
-    """Histogram, each weighted component density, the mixture; points coloured by q."""
+def q_per_point(q, n: int):
+    """q as a (K, n) matrix of q(z_i = k) when it is one (latent-class models), else None."""
+    if isinstance(q, np.ndarray) and q.ndim == 2 and q.shape[1] == n:
+        return q
+    return None
 
-    def __init__(self, model: GMM1D):
+
+class HistogramView:
+    """Histogram of 1-D data; the weighted component densities and their sum where the model
+    gives them; points coloured by q where q is a class per point."""
+
+    def __init__(self, model):
         self.model = model
-        x = model.data
+        x = np.asarray(model.data, dtype=float).reshape(-1)
+        self.n = len(x)
         counts, edges = np.histogram(x, bins=min(60, max(10, int(np.sqrt(len(x))))), density=True)
         self.grid = np.linspace(*padded(x.min(), x.max(), 0.05), 300)
         self.shown = shown_points(len(x))
-        fig = new_figure(f"{len(x)} points (◆ coloured by q), p(x|θ)", "x", "density")
+        has_density = hasattr(model, "component_density")
+        fig = new_figure(f"{len(x)} points" + (", p(x|θ)" if has_density else "") + "; ◆ coloured by q",
+                         "x", "density")
         fig.quad(left=edges[:-1], right=edges[1:], bottom=0, top=counts, color="#bbbbbb", alpha=0.6,
                  line_color="white")
         self.components = ColumnDataSource(dict(xs=[], ys=[], color=[]))
         self.mixture = ColumnDataSource(dict(x=[], y=[]))
         self.points = ColumnDataSource(dict(x=x[self.shown], y=np.full(len(self.shown), -0.04 * counts.max()),
                                             color=["#888888"] * len(self.shown)))
-        fig.multi_line("xs", "ys", color="color", source=self.components, line_width=2)
-        fig.line("x", "y", source=self.mixture, color=LOGP_COLOR, line_width=2.5)
+        if has_density:
+            fig.multi_line("xs", "ys", color="color", source=self.components, line_width=2)
+            fig.line("x", "y", source=self.mixture, color=LOGP_COLOR, line_width=2.5)
         fig.scatter("x", "y", source=self.points, color="color", size=6, alpha=0.7, marker="diamond")
         fig.y_range.start = -0.08 * counts.max()
         self.figure = fig
 
     def update(self, state):
-        dens = self.model.component_density(state.theta, self.grid)
-        self.components.data = dict(xs=[self.grid] * len(dens), ys=list(dens), color=PALETTE[: len(dens)])
-        self.mixture.data = dict(x=self.grid, y=dens.sum(axis=0))
-        self.points.data = {**self.points.data, "color": blend(np.asarray(state.q)[:, self.shown])}
+        if hasattr(self.model, "component_density"):
+            dens = self.model.component_density(state.theta, self.grid)
+            self.components.data = dict(xs=[self.grid] * len(dens), ys=list(dens),
+                                        color=[PALETTE[k % 10] for k in range(len(dens))])
+            self.mixture.data = dict(x=self.grid, y=dens.sum(axis=0))
+        q = q_per_point(state.q, self.n)
+        if q is not None:
+            self.points.data = {**self.points.data, "color": blend(q[:, self.shown])}
 
 
-class Gmm2dDataView:
-    """Scatter coloured by q, and each component's 1σ and 2σ covariance ellipses."""
+class ScatterView:
+    """Points in the plane coloured by q; each component's 1σ and 2σ ellipses where the model
+    gives them (`component_shapes`)."""
 
-    def __init__(self, model: GMM2D):
+    def __init__(self, model):
         self.model = model
-        x = model.data
+        x = np.asarray(model.data, dtype=float)
+        self.n = len(x)
         self.shown = shown_points(len(x))
-        fig = new_figure(f"{len(x)} points coloured by q; 1σ, 2σ", "x₁", "x₂")
+        has_shapes = hasattr(model, "component_shapes")
+        fig = new_figure(f"{len(x)} points coloured by q" + ("; 1σ, 2σ" if has_shapes else ""), "x₁", "x₂")
         self.points = ColumnDataSource(dict(x=x[self.shown, 0], y=x[self.shown, 1],
                                             color=["#888888"] * len(self.shown)))
         fig.scatter("x", "y", source=self.points, color="color", size=5, alpha=0.7)
         self.ellipses = {1: ColumnDataSource(dict(xs=[], ys=[], color=[])),
                          2: ColumnDataSource(dict(xs=[], ys=[], color=[]))}
         self.means = ColumnDataSource(dict(x=[], y=[], color=[]))
-        fig.multi_line("xs", "ys", color="color", source=self.ellipses[1], line_width=2.5, legend_label="1σ")
-        fig.multi_line("xs", "ys", color="color", source=self.ellipses[2], line_width=2, line_dash="dashed",
-                       legend_label="2σ")
-        fig.scatter("x", "y", source=self.means, color="color", marker="x", size=14, line_width=3)
-        style_legend(fig, "top_left")
+        if has_shapes:
+            fig.multi_line("xs", "ys", color="color", source=self.ellipses[1], line_width=2.5, legend_label="1σ")
+            fig.multi_line("xs", "ys", color="color", source=self.ellipses[2], line_width=2, line_dash="dashed",
+                           legend_label="2σ")
+            fig.scatter("x", "y", source=self.means, color="color", marker="x", size=14, line_width=3)
+            style_legend(fig, "below", columns=3)
         self.figure = fig
 
     def update(self, state):
-        means, covs = state.theta["means"], state.theta["covariances"]
-        for radius, source in self.ellipses.items():
-            curves = [ellipse(mean, cov, radius) for mean, cov in zip(means, covs)]
-            source.data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves],
-                               color=[PALETTE[k % 10] for k in range(len(curves))])
-        self.means.data = dict(x=state.theta["means"][:, 0], y=state.theta["means"][:, 1],
-                               color=PALETTE[: len(state.theta["means"])])
-        self.points.data = {**self.points.data, "color": blend(np.asarray(state.q)[:, self.shown])}
+        if hasattr(self.model, "component_shapes"):
+            means, covs = self.model.component_shapes(state.theta)
+            for radius, source in self.ellipses.items():
+                curves = [ellipse(mean, cov, radius) for mean, cov in zip(means, covs)]
+                source.data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves],
+                                   color=[PALETTE[k % 10] for k in range(len(curves))])
+            self.means.data = dict(x=means[:, 0], y=means[:, 1], color=[PALETTE[k % 10] for k in range(len(means))])
+        q = q_per_point(state.q, self.n)
+        if q is not None:
+            self.points.data = {**self.points.data, "color": blend(q[:, self.shown])}
 
 
 class CoinsDataView:
     """Each set of tosses with q(coin A), and the expected head/tail counts per coin."""
 
-    def __init__(self, model: Coins):
+    def __init__(self, model):
         self.model = model
         n = min(len(model.data), MAX_SETS)
         self.rows = [f"{i + 1}: {int(h)}H {int(t - h)}T" for i, (h, t) in enumerate(model.data[:n])]
@@ -95,7 +120,7 @@ class CoinsDataView:
         self.text = ColumnDataSource(dict(y=[], x=[], text=[]))
         fig.add_layout(LabelSet(x="x", y="y", text="text", source=self.text, text_font_size="12px",
                                 text_color="white", y_offset=-6, x_offset=4))
-        style_legend(fig, "top_right")
+        style_legend(fig, "below", columns=2)
         fig.legend.orientation = "horizontal"
         self.figure = fig
 
@@ -113,10 +138,10 @@ class LinkageDataView:
 
     CELLS = ["1: ½ + θ/4", "2: (1−θ)/4", "3: (1−θ)/4", "4: θ/4"]
 
-    def __init__(self, model: Linkage):
+    def __init__(self, model):
         self.model = model
         y = model.data
-        fig = new_figure(f"{int(y.sum())} animals in 4 cells; cell 1 split by q", "cell", "count",
+        fig = new_figure(f"{int(y.sum())} animals in 4 cells", "cell", "count",
                          x_range=self.CELLS)
         self.subtitle = add_subtitle(fig)
         self.stack = ColumnDataSource(dict(cell=[], half=[], theta_part=[], rest=[]))
@@ -128,7 +153,7 @@ class LinkageDataView:
                     legend_label="expected count under θ")
         fig.y_range.start = 0
         fig.y_range.end = y.max() * 1.25
-        style_legend(fig, "top_right")
+        style_legend(fig, "below", columns=2)
         self.figure = fig
 
     def update(self, state):
@@ -139,13 +164,13 @@ class LinkageDataView:
         t = float(state.theta["theta"])
         probs = np.array([0.5 + t / 4, (1 - t) / 4, (1 - t) / 4, t / 4])
         self.expected.data = dict(cell=self.CELLS, y=y.sum() * probs)
-        self.subtitle.text = f"E step's split of cell 1: x₁ = {x1:.2f}, x₂ = {x2:.2f} (of {int(y[0])})"
+        self.subtitle.text = f"q splits cell 1: x₁ = {x1:.2f}, x₂ = {x2:.2f}"
 
 
 class ClassMassView:
     """For any latent-class model: the mass Σ_i q(z_i = k) of each class under q."""
 
-    def __init__(self, model: LatentClassModel):
+    def __init__(self, model):
         self.model = model
         self.classes = [str(k + 1) for k in range(model.n_classes())]
         fig = new_figure(f"{model.title}: Σᵢ q(zᵢ = k)", "class k", "expected count", x_range=self.classes)
@@ -180,7 +205,7 @@ class LatentPosteriorView:
     """For a Gaussian latent model: the exact posterior of (z_1, z_2) for one data point against
     the current q, as 1σ and 2σ ellipses (Bishop's Figure 10.2 for the mean-field family)."""
 
-    def __init__(self, model: GaussianLatentModel):
+    def __init__(self, model):
         self.model = model
         data = np.asarray(model.data)
         size = np.abs(data).reshape(len(data), -1).sum(axis=1)
@@ -195,7 +220,7 @@ class LatentPosteriorView:
         fig.scatter("x", "y", source=self.means, color="color", size=9)
         fig.match_aspect = True
         self.subtitle = add_subtitle(fig) if hasattr(model, "column_cosines") else None
-        style_legend(fig, "top_left")
+        style_legend(fig, "below", columns=3)
         self.figure = fig
 
     def update(self, state):
@@ -213,11 +238,49 @@ class LatentPosteriorView:
             self.subtitle.text = f"cos∠(W₁, W₂) in the Ψ⁻¹ metric: {cosine:+.4f}"
 
 
+class HeatStripView:
+    """For any model with a class per point: q(z_i = k) as a heat strip, points along x, classes
+    along y (the generic fallback when the data are not values on a line or in the plane)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.k = model.n_classes()
+        self.shown = shown_points(model.n_points(), 600)
+        fig = new_figure(f"q(zᵢ = k) for {len(self.shown)} points", "point i", "class k", manual=True)
+        self.mapper = LinearColorMapper(palette="Viridis256", low=0.0, high=1.0)
+        self.source = ColumnDataSource(dict(image=[], x=[], y=[], dw=[], dh=[]))
+        fig.image("image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
+        fig.x_range.start, fig.x_range.end = 0, len(self.shown)
+        fig.y_range.start, fig.y_range.end = 0.5, self.k + 0.5
+        self.figure = fig
+
+    def update(self, state):
+        q = np.asarray(state.q, dtype=float)[:, self.shown]
+        self.source.data = dict(image=[q], x=[0], y=[0.5], dw=[len(self.shown)], dh=[self.k])
+
+
+VIEWS = {"histogram": HistogramView, "scatter": ScatterView, "sets": CoinsDataView, "cells": LinkageDataView,
+         "latent-gaussian": LatentPosteriorView, "classes": ClassMassView, "heat": HeatStripView,
+         "theta": ThetaView}
+
+
+def view_kind(model) -> str:
+    """The declared kind of data view, or the one the data and q call for."""
+    declared = getattr(model, "data_view", None)
+    if declared:
+        if declared not in VIEWS:
+            raise ValueError(f"model {model.name} declares data_view {declared!r}; kinds: {', '.join(VIEWS)}")
+        return declared
+    data = np.asarray(model.data) if isinstance(model.data, np.ndarray) else None
+    if data is not None and np.issubdtype(data.dtype, np.number):
+        if data.ndim == 1 or (data.ndim == 2 and data.shape[1] == 1):
+            return "histogram"
+        if data.ndim == 2 and data.shape[1] == 2:
+            return "scatter"
+    if hasattr(model, "n_classes") and hasattr(model, "n_points"):
+        return "heat"
+    return "theta"
+
+
 def data_view_for(model):
-    if isinstance(model, GaussianLatentModel) and model.latent_dim() >= 2:
-        return LatentPosteriorView(model)
-    for cls, view in ((GMM1D, Gmm1dDataView), (GMM2D, Gmm2dDataView), (Coins, CoinsDataView),
-                      (Linkage, LinkageDataView), (LatentClassModel, ClassMassView)):
-        if isinstance(model, cls):
-            return view(model)
-    return ThetaView(model)
+    return VIEWS[view_kind(model)](model)

@@ -1,27 +1,36 @@
 """The identity as a bar: log p = F + KL for the current state."""
 from __future__ import annotations
 
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColumnDataSource, Label, Range1d
 
-from .base import F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, padded
+from .base import F_COLOR, KL_COLOR, LOGP_COLOR, FONTS, new_figure, sticky
 
 
 class IdentityView:
     def __init__(self):
         self.bars = ColumnDataSource(dict(x=[], bottom=[], top=[], color=[], name=[]))
-        fig = new_figure("log p = F + KL", "", "nats", x_range=["F + KL", "log p"], y_range=Range1d(0, 1),
-                         height=280)
+        fig = new_figure("log p = F + KL", "", "", x_range=["F + KL", "log p"], y_range=Range1d(0, 1),
+                         min_width=120)
         fig.vbar(x="x", bottom="bottom", top="top", width=0.7, color="color", source=self.bars)
         fig.toolbar_location = None
+        fig.title.align = "center"
+        fig.min_border_left = 4
+        # the KL value inside the frame: a changing axis label would lay the plot out again
+        self.kl = Label(x=0.5, y=4, x_units="screen", y_units="screen", text="", text_color=KL_COLOR,
+                        text_font_size=f"{FONTS['label']}px", text_font_style="bold",
+                        background_fill_color="white", background_fill_alpha=0.7)
+        fig.add_layout(self.kl)
         self.figure = fig
 
     def update(self, state):
         kl = max(state.kl, 0.0)
         scale = max(kl, 1e-3 * max(1.0, abs(state.loglik)))   # the bars show the last few nats
-        lo, hi = padded(min(state.F, state.loglik) - 1.5 * scale, max(state.F, state.loglik), 0.15)
+        low, high = min(state.F, state.loglik) - 1.5 * scale, max(state.F, state.loglik)
+        current = (self.figure.y_range.start, self.figure.y_range.end) if self.bars.data["x"] else None
+        lo, hi = sticky(current, low, high, 0.15, fill=0.5)
         self.bars.data = dict(x=["F + KL", "F + KL", "log p"], bottom=[lo, state.F, lo],
                               top=[state.F, state.F + kl, state.loglik], color=[F_COLOR, KL_COLOR, LOGP_COLOR],
                               name=["F", "KL", "log p"])
-        self.figure.xaxis.axis_label = f"KL = {kl:.3g}"
-        self.figure.xaxis.axis_label_text_color = "#d62728"
-        self.figure.y_range.start, self.figure.y_range.end = lo, hi
+        self.kl.text = f"KL = {kl:.3g}"
+        if (lo, hi) != current:
+            self.figure.y_range.start, self.figure.y_range.end = lo, hi

@@ -1,46 +1,93 @@
-"""Trace: log p(X|θ), F(θ, q) and KL against the half-step index, E and M steps marked."""
+"""Trace: log p(X|θ), F(θ, q) and KL against the half step (or the passes through the data),
+for the whole history, with the current state marked. A step at the end of the history streams
+its one new point; only a step that cuts the history (after an undo) sends the trace again."""
 from __future__ import annotations
 
-from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearAxis
+import numpy as np
+from bokeh.models import ColumnDataSource, HoverTool, LinearAxis, Range1d, Span
 
-from .base import F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, style_legend
+from .base import F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, sticky, style_legend
+
+MARKERS = {"init": "diamond", "E": "circle", "M": "square"}
+
+
+def rows(states, by_passes: bool) -> dict:
+    return dict(x=[s.passes if by_passes else s.index for s in states], loglik=[s.loglik for s in states],
+                F=[s.F for s in states], kl=[max(s.kl, 0.0) for s in states], kind=[s.kind for s in states],
+                marker=[MARKERS[s.kind] for s in states])
 
 
 class TraceView:
     def __init__(self):
-        self.source = ColumnDataSource(dict(index=[], loglik=[], F=[], kl=[], kind=[], marker=[]))
-        fig = new_figure("Trace: log p, F and KL (right axis) per half step", "half step", "nats")
-        fig.extra_y_ranges = {"kl": DataRange1d()}
+        self.source = ColumnDataSource(rows([], False))
+        fig = new_figure("Trace: log p, F and KL (right axis)", "half step", "nats")
+        fig.extra_y_ranges = {"kl": Range1d(0, 1)}
         fig.add_layout(LinearAxis(y_range_name="kl", axis_label="KL (nats)", axis_label_text_color=KL_COLOR,
                                   major_label_text_color=KL_COLOR), "right")
-        logp = fig.line("index", "loglik", source=self.source, color=LOGP_COLOR, line_width=2,
+        logp = fig.line("x", "loglik", source=self.source, color=LOGP_COLOR, line_width=2.5,
                         legend_label="log p(X|θ)")
-        f_line = fig.line("index", "F", source=self.source, color=F_COLOR, line_width=2, line_dash="dashed",
+        f_line = fig.line("x", "F", source=self.source, color=F_COLOR, line_width=2, line_dash="dashed",
                           legend_label="F(θ, q)")
-        markers = fig.scatter("index", "F", source=self.source, marker="marker", size=8, color=F_COLOR,
+        markers = fig.scatter("x", "F", source=self.source, marker="marker", size=8, color=F_COLOR,
                               legend_label="● after E, ■ after M")
-        kl = fig.line("index", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
+        kl = fig.line("x", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
                       legend_label="KL")
         self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], label=[]))
+        self.stalled = ColumnDataSource(dict(xs=[], ys=[], color=[], stalled=[]))
         self.overlay_renderer = fig.multi_line("xs", "ys", source=self.overlay, color="color", line_width=2,
                                                line_alpha=0.85, legend_field="label", visible=False)
-        fig.extra_y_ranges["kl"].renderers = [kl]
-        fig.y_range = DataRange1d(renderers=[logp, f_line, self.overlay_renderer], range_padding=0.08)
-        fig.add_tools(HoverTool(renderers=[markers], tooltips=[("step", "@index @kind"), ("log p", "@loglik{0.0000}"),
+        self.stalled_renderer = fig.multi_line("xs", "ys", source=self.stalled, color="color", line_width=2,
+                                               line_dash="dotted", legend_field="stalled", visible=False)
+        # Ranges set here, not by the browser: they move only when the numbers leave them (the x
+        # axis spans this session and the compared runs that converged, not a run that never did)
+        fig.y_range = Range1d(0, 1)
+        fig.x_range = Range1d(0, 1)
+        self.now = Span(location=0, dimension="height", line_color="#777777", line_dash="dotted", line_width=2)
+        fig.add_layout(self.now)
+        fig.add_tools(HoverTool(renderers=[markers], tooltips=[("step", "@x @kind"), ("log p", "@loglik{0.0000}"),
                                                                 ("F", "@F{0.0000}"), ("KL", "@kl{0.0000e}")]))
-        style_legend(fig)
+        style_legend(fig, "below", columns=4)
         self.figure = fig
+        self._sent = (None, 0, None)     # (last state sent, how many, x axis)
 
     def set_overlays(self, overlays):
-        """(label, passes, log p values, colour) of other runs, drawn when x is passes."""
-        self.overlay.data = dict(xs=[o[1] for o in overlays], ys=[o[2] for o in overlays],
-                                 color=[o[3] for o in overlays], label=[f"log p: {o[0]}" for o in overlays])
+        """(label, passes, log p values, colour, converged) of other runs, drawn when x is passes;
+        a run that did not converge is dotted and left out of the x range."""
+        for source, keep, column in ((self.overlay, True, "label"), (self.stalled, False, "stalled")):
+            chosen = [o for o in overlays if bool(o[4]) == keep]
+            source.data = {"xs": [o[1] for o in chosen], "ys": [o[2] for o in chosen], "color": [o[3] for o in chosen],
+                           column: [o[0] + ("" if keep else " (not converged)") for o in chosen]}
 
-    def update(self, states, by_passes: bool = False):
-        marker = {"init": "diamond", "E": "circle", "M": "square"}
-        x = [s.passes for s in states] if by_passes else [s.index for s in states]
-        self.figure.xaxis.axis_label = "passes through the data" if by_passes else "half step"
-        self.overlay_renderer.visible = by_passes and len(self.overlay.data["xs"]) > 0
-        self.source.data = dict(index=x, loglik=[s.loglik for s in states],
-                                F=[s.F for s in states], kl=[max(s.kl, 0.0) for s in states],
-                                kind=[s.kind for s in states], marker=[marker[s.kind] for s in states])
+    def update(self, history, position: int, by_passes: bool = False):
+        last, count, axis = self._sent
+        if axis == by_passes and last is not None and len(history) > count and history[count - 1] is last:
+            self.source.stream(rows(history[count:], by_passes))
+        elif not (axis == by_passes and len(history) == count and history[-1] is last):
+            self.source.data = rows(history, by_passes)
+            self.figure.xaxis.axis_label = "passes through the data" if by_passes else "half step"
+            self.overlay_renderer.visible = by_passes and len(self.overlay.data["xs"]) > 0
+            self.stalled_renderer.visible = by_passes and len(self.stalled.data["xs"]) > 0
+        self._sent = (history[-1], len(history), by_passes)
+        now = history[position]
+        self.now.location = now.passes if by_passes else now.index
+        self._ranges(by_passes)
+
+    def _ranges(self, by_passes: bool):
+        data = self.source.data
+        overlays = [np.asarray(v, float) for v in self.overlay.data["ys"]] if by_passes else []
+        y = np.concatenate([np.asarray(data["loglik"], float), np.asarray(data["F"], float), *overlays])
+        y = y[np.isfinite(y)]
+        x_max = max([max(data["x"], default=1)] + [max(v, default=0) for v in
+                                                   (self.overlay.data["xs"] if by_passes else [])])
+        kl = np.asarray(data["kl"], float)
+        kl = kl[np.isfinite(kl)]
+        fig = self.figure
+        for rng, (lo, hi), fill in ((fig.y_range, (y.min(), y.max()) if y.size else (0, 1), 0.35),
+                                    (fig.extra_y_ranges["kl"], (0.0, kl.max() if kl.size else 1.0), 0.35)):
+            now = (rng.start, rng.end)
+            new = sticky(now, lo, hi, 0.06, fill)
+            if new != now:
+                rng.start, rng.end = new
+        end = fig.x_range.end
+        if not (x_max <= end <= 1.6 * max(x_max, 4) + 1) or fig.x_range.start != -0.3:
+            fig.x_range.start, fig.x_range.end = -0.3, 1.35 * max(x_max, 4) + 0.3

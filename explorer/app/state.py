@@ -1,0 +1,614 @@
+"""The app's state: every setting, the session and the actions, with no Panel in sight.
+
+`ExplorerState` is a `param.Parameterized`. Its parameters are the settings a user can change
+(model, data, family, schedule, start, view); its methods are the actions (steps, undo, reset,
+compare, upload). A change of settings is validated by building the new model and session
+completely before anything is swapped in: if that fails, the parameters are set back, the
+session is untouched and `message` names the problem. The viewers only read the state and
+redraw when `revision` (a step or a move in the history) or `model_revision` (new model and
+data, so new figures) goes up.
+
+The whole screen is a URL query (`to_query` / `from_query`): the settings that differ from the
+defaults, the history as the half steps taken (`steps=EM12E`: "EM" twelve times, then E) and
+the timeline position (`at`). Replaying the steps rebuilds the same states to the last digit;
+a bad or stale value is skipped with a note.
+"""
+from __future__ import annotations
+
+import json
+import re
+import traceback
+
+import numpy as np
+import param
+
+from ..core.checks import check_model
+from ..core.compare import compare_schedules, compare_with_exact
+from ..core.errors import ExplorerError
+from ..core.families import FAMILIES, families_for, get_family
+from ..core.landscape import LandscapeCalculator
+from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
+from ..core.model import Model, coordinates, get_coordinate
+from ..core.picture import picture
+from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
+from ..core.session import Session
+from ..datasets import parse_csv
+from ..models import available_models, make_model
+
+SYNTHETIC = "synthetic"
+UPLOADED = "uploaded CSV"
+GIVEN = "(given)"
+MAX_UPLOAD_BYTES = 20 * 2**20
+CONVERGED = 1e-10          # Play stops when an iteration changes log p by no more than this
+
+# The settings in the order they are applied (a later one may depend on an earlier one), with
+# their URL keys.
+MODEL_SETTINGS = ("model_name", "dataset", "option", "n_points", "data_seed", "separation")
+SESSION_SETTINGS = ("family", "schedule", "step_size", "block_size", "block_order", "seed", "theta0", "frozen")
+VIEW_SETTINGS = ("coordinate", "grid_size", "zoom", "trace_axis", "scale", "speed")
+URL_KEYS = {"model_name": "model", "dataset": "data", "option": "K", "n_points": "n", "data_seed": "dseed",
+            "separation": "sep", "family": "family", "schedule": "schedule", "step_size": "eta",
+            "block_size": "B", "block_order": "order", "seed": "seed", "theta0": "theta0", "frozen": "frozen",
+            "coordinate": "coord", "grid_size": "grid", "zoom": "zoom", "trace_axis": "x", "scale": "scale",
+            "speed": "speed"}
+
+
+class ExplorerState(param.Parameterized):
+    model_name = param.Selector(default="linkage", objects=["linkage"], label="Model")
+    dataset = param.Selector(default=None, objects=[], label="Data")
+    option = param.Integer(default=2, bounds=(1, 8), label="Model option")
+    n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N")
+    data_seed = param.Integer(default=0, bounds=(0, None), label="Synthetic data seed")
+    separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
+    family = param.Selector(default="exact", objects=list(FAMILIES), label="Family of q")
+    schedule = param.Selector(default="em", objects=list(SCHEDULE_NAMES), label="Schedule")
+    step_size = param.Number(default=0.2, bounds=(1e-6, 100.0), label="Gradient step size η")
+    block_size = param.Integer(default=20, bounds=(1, 1_000_000), label="Incremental block size B")
+    block_order = param.Selector(default="cyclic", objects=["cyclic", "random"], label="Block order")
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="Initial θ seed")
+    theta0 = param.String(default="", label="Initial θ (JSON, any subset of keys)")
+    frozen = param.ListSelector(default=[], objects=[], label="Frozen parameters")
+    coordinate = param.Selector(default=None, objects=[], label="θ coordinate in the plots")
+    grid_size = param.Integer(default=40, bounds=(10, 120), label="Landscape grid points")
+    zoom = param.Boolean(default=True, label="Zoom to the path")
+    trace_axis = param.Selector(default="half step", objects=["half step", "passes through the data"],
+                                label="Trace against")
+    compared = param.ListSelector(default=["em", "incremental"], objects=list(SCHEDULE_NAMES),
+                                  label="Schedules to compare")
+    scale = param.Integer(default=100, bounds=(100, 200), step=10, label="Text and plot scale (%)")
+    speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
+
+    message = param.String(default="", doc="The last error, for the banner ('' when all is well).")
+    details = param.String(default="", doc="A traceback or more about the message.")
+    notes = param.List(default=[], doc="Things a user should know, e.g. URL values that were ignored.")
+    revision = param.Integer(default=0, doc="+1 after each step or move in the history.")
+    model_revision = param.Integer(default=0, doc="+1 when the model or its data changed (new figures).")
+
+    def __init__(self, model: Model | type | str | None = None, data=None, query: dict | None = None,
+                 **settings):
+        """model: a built-in's name, a user's class or `path/to/file.py:Class`, or a model
+        instance (bound to its data); data: data for a class, or new data for an instance;
+        query: a URL's query (strings), applied after `settings`."""
+        super().__init__()
+        self._models = dict(available_models())
+        self._custom = None
+        self._uploaded = None            # (filename, header, values)
+        self._applying = False
+        if isinstance(model, str) and is_model_spec(model):
+            model = load_model_class(model)
+        if isinstance(model, type) and data is not None:
+            model = model(data)
+        if isinstance(model, type):
+            self._models[model.name] = model
+            model = model.name
+        if isinstance(model, Model):
+            self._custom = model if data is None else model.with_data(data)
+            self._models = {self._custom.name: type(self._custom)}
+            model = self._custom.name
+        chosen = settings.pop("model_name", model or "linkage")
+        if chosen not in self._models:
+            raise ExplorerError(f"unknown model {chosen!r} (models: {', '.join(self._models)})")
+        self.param.model_name.objects = list(self._models)
+        self.comparison = None
+        self.schedule_runs = None
+        self.schedules_left_out = {}
+        self.checks = None
+        self.activity = ""           # what the last action did beyond a step (a run's outcome)
+        self._window = None
+        self._picture = None
+        with self._quiet():
+            self.model_name = chosen
+        self._build({"model_name": chosen, **settings}, first=True)
+        if query:
+            self.apply_query(query)
+        self.param.watch(self._on_settings, list(MODEL_SETTINGS + SESSION_SETTINGS))
+        self.param.watch(self._on_view, ["coordinate", "grid_size", "zoom", "trace_axis"])
+
+    # ----- settings: validate and build, then swap in -----------------------------------------------
+    def _quiet(self):
+        state = self
+
+        class Quiet:
+            def __enter__(self):
+                self.before = state._applying
+                state._applying = True
+
+            def __exit__(self, *exc):
+                state._applying = self.before
+
+        return Quiet()
+
+    def _on_settings(self, *events):
+        if self._applying:
+            return
+        changes = {e.name: e.new for e in events}
+        old = {e.name: e.old for e in events}
+        try:
+            self._build(changes)
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the state as it was
+            with self._quiet():
+                self.param.update(**old)
+            self._report(exc, "The change was not applied (the session is unchanged)")
+
+    def _on_view(self, *events):
+        if self._applying:
+            return
+        if any(e.name == "grid_size" for e in events):
+            self.calculator = LandscapeCalculator(self.model, get_family(self.family, self.model), self.grid_size)
+        self._window = None
+        self._touch()
+
+    def set(self, **changes):
+        """Change settings at once (as the controls do, one by one); False if refused."""
+        before = self.message
+        self.message = ""
+        self.param.update(**changes)
+        refused = bool(self.message)
+        if not refused:
+            self.message = "" if before == self.message else self.message
+        return not refused
+
+    def _build(self, changes: dict, first: bool = False):
+        """Make the model (if its settings changed) and a new session from the settings with
+        `changes` applied; raise before touching anything if they do not work together."""
+        values = {name: getattr(self, name) for name in MODEL_SETTINGS + SESSION_SETTINGS + ("coordinate",)}
+        values.update(changes)
+        model_changed = first or any(name in changes for name in MODEL_SETTINGS)
+        cls = self._models[values["model_name"]]
+        new_model_class = first or cls is not type(self.model)
+        datasets = self._dataset_options(cls, values["model_name"])
+        if new_model_class and "dataset" not in changes:
+            values["dataset"] = GIVEN if self._custom is not None else (
+                cls.default_dataset if cls.default_dataset in datasets else datasets[0])
+        if values["dataset"] not in datasets:
+            raise ExplorerError(f"model {cls.name} has no data set {values['dataset']!r} "
+                                f"(data sets: {', '.join(datasets)})")
+        option = cls.option_specs[0] if cls.option_specs else None
+        if option is not None and new_model_class and "option" not in changes:
+            values["option"] = option.default
+        model = self._make_model(cls, values) if model_changed else self.model
+        families = families_for(model)
+        if values["family"] not in families:
+            if "family" in changes and not first:
+                raise ExplorerError(f"family {values['family']!r} is not available for model {model.name} "
+                                    f"(families: {', '.join(families)})")
+            values["family"] = "exact"
+        family = get_family(values["family"], model)
+        runnable = schedules_for(model, family)
+        if values["schedule"] not in runnable:
+            if "schedule" in changes and not first:
+                raise ExplorerError(why_not(values["schedule"], model, family))
+            values["schedule"] = "em"
+        frozen_options = list(model.spec()) + [k for k in coordinates(model.params())
+                                                if k.split("[")[0] in model.entry_freezing]
+        if new_model_class and "frozen" not in changes:
+            values["frozen"] = sorted(model.default_frozen())
+        unknown = [f for f in values["frozen"] if f not in frozen_options]
+        if unknown:
+            raise ExplorerError(f"cannot freeze {unknown[0]!r}: model {model.name} has "
+                                f"{', '.join(frozen_options)}")
+        if new_model_class and "theta0" not in changes:
+            values["theta0"] = ""
+        theta0 = self._start_values(values["theta0"], model)
+        session = Session(model, theta0, family=family.name, frozen=frozenset(values["frozen"]),
+                          seed=values["seed"], schedule=schedule_text(values))
+        keys = coordinates(model.params())
+        if values["coordinate"] not in keys:
+            free = [k for k in keys if k.split("[")[0] not in session.frozen and k not in session.frozen]
+            values["coordinate"] = next((k for k in free if k.startswith("means")), free[0] if free else keys[0])
+        # everything works: swap it in
+        with self._quiet():
+            self.param.dataset.objects = datasets
+            self.param.family.objects = families
+            self.param.frozen.objects = frozen_options
+            self.param.coordinate.objects = keys
+            if option is not None:
+                self.param.option.bounds = (option.minimum, option.maximum)
+                self.param.option.label = f"{option.name}: {option.help}"
+            self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
+        if model_changed or not hasattr(self, "calculator") or "family" in changes:
+            self.calculator = LandscapeCalculator(model, family, self.grid_size)
+        self.model, self.session = model, session
+        self.comparison = self.schedule_runs = self.checks = None
+        self.schedules_left_out = {}
+        self._window = None
+        self.message = self.details = ""
+        if model_changed:
+            self.model_revision += 1
+        self._touch()
+
+    def _dataset_options(self, cls, name) -> list[str]:
+        if self._custom is not None:
+            return [GIVEN]
+        options = list(cls.datasets) + [SYNTHETIC]
+        if self._uploaded is not None and self._fits(cls, {"option": self.option}):
+            options.append(UPLOADED)
+        return options
+
+    def _fits(self, cls, values) -> bool:
+        try:
+            self._uploaded_model(cls, values)
+            return True
+        except Exception:  # noqa: BLE001 - does not fit this model: not offered
+            return False
+
+    def _options(self, cls, values) -> dict:
+        option = cls.option_specs[0] if cls.option_specs else None
+        return {} if option is None else {option.name: values["option"]}
+
+    def _uploaded_model(self, cls, values):
+        _, header, table = self._uploaded
+        options = self._options(cls, values)
+        return cls(cls.data_from_table(header, table, **options), **options)
+
+    def _make_model(self, cls, values) -> Model:
+        if self._custom is not None:
+            return self._custom
+        options = self._options(cls, values)
+        if values["dataset"] == SYNTHETIC:
+            return make_model(cls, synthetic={"n": values["n_points"], "seed": values["data_seed"],
+                                              "separation": values["separation"]}, **options)
+        if values["dataset"] == UPLOADED:
+            return self._uploaded_model(cls, values)
+        return make_model(cls, data=values["dataset"], **options)
+
+    @staticmethod
+    def _start_values(text: str, model) -> dict | None:
+        if text.strip():
+            try:
+                values = json.loads(text)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                where = f" ({exc.msg} at character {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
+                raise ExplorerError(f"initial θ {text!r} is not valid JSON{where}") from None
+            if not isinstance(values, dict):
+                raise ExplorerError(f'initial θ must be a JSON object like {{"theta": 0.5}}, got {text!r}')
+            return values
+        return getattr(model, "reference_theta0", None)
+
+    # ----- messages --------------------------------------------------------------------------------
+    def _report(self, exc: Exception, context: str):
+        if isinstance(exc, (ExplorerError, UserCodeError)):
+            self.details = getattr(exc, "details", "")
+            self.message = f"{context}: {exc}"
+        else:
+            details = user_traceback(exc)
+            if "File " not in details:       # no frame of a user's model: show them all
+                details = traceback.format_exc()
+            self.details = details
+            self.message = f"{context}: {type(exc).__name__}: {exc}"
+
+    def clear_message(self):
+        self.message = self.details = ""
+
+    def _act(self, action, context="The step failed (the session is unchanged)"):
+        self.activity = ""
+        try:
+            result = action()
+        except Exception as exc:  # noqa: BLE001 - nothing a user does may take the server down
+            self._report(exc, context)
+            return None
+        self.message = self.details = ""
+        self._touch()
+        return result
+
+    def _touch(self):
+        self._picture = None
+        self.revision += 1
+
+    # ----- the actions ---------------------------------------------------------------------------
+    def e_step(self):
+        return self._act(self.session.e_step)
+
+    def m_step(self):
+        return self._act(self.session.m_step)
+
+    def em_iteration(self):
+        return self._act(self.session.iterate)
+
+    def run_to_convergence(self, tol: float = 1e-8, max_iterations: int = 500):
+        def run():
+            result = self.session.run(tol=tol, max_iterations=max_iterations)
+            outcome = "converged" if result.converged else "stopped before converging"
+            self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
+            return result
+        return self._act(run)
+
+    def undo(self):
+        return self._act(self.session.undo)
+
+    def redo(self):
+        return self._act(self.session.redo)
+
+    def go_to(self, index: int):
+        return self._act(lambda: self.session.go_to(index))
+
+    def reset(self):
+        return self._act(lambda: self.session.reset(self.session.theta0, self.session.seed))
+
+    def play_step(self) -> bool:
+        """The schedule's next half step; False when Play should stop (converged, or an error)."""
+        before = self.session.current
+        state = self._act(self.session.step)
+        if state is None:
+            return False
+        return not (state.kind == "M" and before.kind == "E" and not state.partial
+                    and abs(state.loglik - before.loglik) <= CONVERGED)
+
+    def randomize(self):
+        """A new random seed for the start (the typed θ⁰ is cleared so the seed shows)."""
+        return self.set(theta0="", seed=int(np.random.default_rng().integers(0, 10_000)))
+
+    def compare_with_exact(self):
+        def run():
+            if self.family == "exact":
+                raise ExplorerError("choose a constrained family of q to compare with exact EM")
+            self.comparison = compare_with_exact(self.model, self.family, self.session.theta0,
+                                                 self.session.frozen, self.session.seed)
+            self._window = None
+        return self._act(run, "The comparison failed")
+
+    def compare_schedules(self, max_passes: float = 500.0):
+        def run():
+            family = get_family(self.family, self.model)
+            runnable = schedules_for(self.model, family)
+            left_out = {name: why_not(name, self.model, family) for name in self.compared if name not in runnable}
+            chosen = [name for name in self.compared if name in runnable]
+            if not chosen:
+                raise ExplorerError("choose at least one schedule that runs here: " +
+                                    "; ".join(f"{k}: {v}" for k, v in left_out.items()))
+            self.schedule_runs = compare_schedules(
+                self.model, [schedule_text(self._values(), name) for name in chosen], self.session.theta0,
+                self.session.frozen, self.session.seed, self.family, max_passes=max_passes)
+            self.schedules_left_out = left_out
+            with self._quiet():
+                self.trace_axis = "passes through the data"
+        return self._act(run, "The comparison of schedules failed")
+
+    def run_checks(self):
+        def run():
+            self.checks = check_model(self.model, seed=self.seed)
+            return self.checks
+        return self._act(run, "The checks could not run")
+
+    def upload(self, filename: str, content: bytes | None):
+        """A user's CSV: parsed and checked against the model before it replaces the data."""
+        try:
+            if not content:
+                raise ExplorerError(f"{filename or 'the upload'}: the file is empty")
+            if len(content) > MAX_UPLOAD_BYTES:
+                raise ExplorerError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
+                                    f"{MAX_UPLOAD_BYTES // 2**20} MB limit for uploads")
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ExplorerError(f"{filename}: not a text CSV file (it is not UTF-8)") from None
+            header, table = parse_csv(text, filename or "upload")
+            cls = self._models[self.model_name]
+            previous = self._uploaded
+            self._uploaded = (filename, header, table)
+            try:
+                self._uploaded_model(cls, self._values())          # the model accepts it
+                self._build({"dataset": UPLOADED})
+            except Exception:
+                self._uploaded = previous
+                raise
+        except Exception as exc:  # noqa: BLE001
+            self._report(exc, "The upload was not used (the session is unchanged)")
+            return False
+        self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
+            f"Uploaded {filename}: {len(table)} rows."]
+        return True
+
+    def _values(self) -> dict:
+        return {name: getattr(self, name) for name in MODEL_SETTINGS + SESSION_SETTINGS}
+
+    # ----- what the views draw -------------------------------------------------------------------
+    @property
+    def family_object(self):
+        return get_family(self.family, self.model)
+
+    @property
+    def previous_state(self):
+        s = self.session
+        return s.history[s.position - 1] if s.position > max(s.earliest, 0) else None
+
+    def fixed_points(self):
+        if self.comparison is None:
+            return ()
+        key = self.coordinate
+        return (("θ̂ exact EM", get_coordinate(self.comparison.exact.current.theta, key)),
+                (f"θ̂ {self.comparison.family}", get_coordinate(self.comparison.constrained.current.theta, key)))
+
+    def picture(self):
+        """The picture of the current state (computed once per revision)."""
+        if self._picture is None:
+            self._picture = picture(self.session, self.coordinate, self.calculator, zoom=self.zoom,
+                                    previous_window=self._window, fixed_points=self.fixed_points())
+            self._window = self._picture.window
+        return self._picture
+
+    # ----- the URL -------------------------------------------------------------------------------
+    def history_code(self) -> str:
+        return encode_steps([s.kind for s in self.session.history[1:]])
+
+    def to_query(self) -> dict[str, str]:
+        """The settings that differ from the defaults, the steps and the timeline position."""
+        out = {}
+        for name in MODEL_SETTINGS + SESSION_SETTINGS + VIEW_SETTINGS:
+            value = getattr(self, name)
+            if name == "option" and not self.model.option_specs:
+                continue
+            if name in ("n_points", "data_seed", "separation") and self.dataset != SYNTHETIC:
+                continue
+            default = self.param[name].default
+            if name in ("dataset", "option", "frozen", "coordinate") or value != default:
+                out[URL_KEYS[name]] = to_text(value)
+        steps = self.history_code()
+        if steps:
+            out["steps"] = steps
+            out["at"] = str(self.session.position)
+        return out
+
+    def apply_query(self, query: dict):
+        """Settings, steps and position from a URL's query. A value that cannot be used is
+        skipped with a note; the rest still apply."""
+        notes, by_key = [], {v: k for k, v in URL_KEYS.items()}
+        query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
+        query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+        if "model" in query and query["model"] not in self._models:
+            notes.append(f"model={query['model']!r} is not a model here (models: {', '.join(self._models)})")
+            query = {"model": self.model_name}
+        settings = {}
+        for key, text in query.items():
+            if key in ("steps", "at", "theme"):
+                continue
+            name = by_key.get(key)
+            if name is None:
+                if self.model.option_specs and key == self.model.option_specs[0].name:
+                    name = "option"
+                else:
+                    notes.append(f"{key}= is not a setting of the app (ignored)")
+                    continue
+            try:
+                settings[name] = from_text(self.param[name], text)
+            except (ValueError, TypeError):
+                notes.append(f"{key}={text!r} cannot be read as {self.param[name].label} (ignored)")
+        for group in (MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS):
+            chosen = {k: v for k, v in settings.items() if k in group}
+            for name, value in chosen.items():
+                try:
+                    with self._quiet():
+                        self.param[name]._validate(value)
+                except ValueError as exc:
+                    notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+                    settings.pop(name)
+            chosen = {k: v for k, v in settings.items() if k in group}
+            if not chosen:
+                continue
+            if group is VIEW_SETTINGS:
+                with self._quiet():
+                    for name, value in chosen.items():
+                        try:
+                            self.param.update(**{name: value})
+                        except ValueError as exc:
+                            notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+                if "grid_size" in chosen:
+                    self.calculator = LandscapeCalculator(self.model, self.family_object, self.grid_size)
+                continue
+            try:
+                self._build(chosen)
+            except Exception as exc:  # noqa: BLE001 - try them one by one, keep those that work
+                for name, value in chosen.items():
+                    try:
+                        self._build({name: value})
+                    except Exception as one:  # noqa: BLE001
+                        notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {one} (ignored)")
+                del exc
+        if "steps" in query:
+            try:
+                kinds = decode_steps(query["steps"])
+            except ExplorerError as exc:
+                notes.append(f"steps: {exc} (no steps replayed)")
+                kinds = []
+            for i, kind in enumerate(kinds):
+                try:
+                    self.session.e_step() if kind == "E" else self.session.m_step()
+                except Exception as exc:  # noqa: BLE001
+                    notes.append(f"steps: step {i + 1} ({kind}) failed: {exc}; replayed {i} of {len(kinds)}")
+                    break
+            if "at" in query:
+                try:
+                    self.session.go_to(int(query["at"]))
+                except ValueError:
+                    notes.append(f"at={query['at']!r} is not a state number (ignored)")
+        self.notes = notes
+        self._window = None
+        self._touch()
+
+
+# ----- pieces ----------------------------------------------------------------------------------
+def schedule_text(values: dict, name: str | None = None) -> str:
+    """The schedule string of core.schedules from the app's settings."""
+    name = name or values["schedule"]
+    if name == "gradient":
+        return f"gradient:{values['step_size']:g}"
+    if name == "incremental":
+        return f"incremental:{values['block_size']}" + (":random" if values["block_order"] == "random" else "")
+    return name
+
+
+def encode_steps(kinds: list[str]) -> str:
+    """Half steps as runs of iterations: ["E","M","E","M","E"] → "EM2E". An iteration is an E
+    step and the M steps after it (or M steps before any E step)."""
+    units, out = re.findall(r"M+|EM*", "".join(kinds)), []
+    i = 0
+    while i < len(units):
+        j = i
+        while j < len(units) and units[j] == units[i]:
+            j += 1
+        out.append(units[i] + (str(j - i) if j - i > 1 else ""))
+        i = j
+    return "".join(out)
+
+
+MAX_STEPS = 100_000
+
+
+def decode_steps(code: str) -> list[str]:
+    if not re.fullmatch(r"((M+|EM*)\d*)*", code or ""):
+        raise ExplorerError(f"cannot read {code[:40]!r}: write steps like EM12E")
+    kinds = []
+    for unit, count in re.findall(r"(M+|EM*)(\d*)", code):
+        n = int(count) if count else 1
+        if len(kinds) + n * len(unit) > MAX_STEPS:
+            raise ExplorerError(f"more than {MAX_STEPS} steps")
+        kinds.extend(list(unit) * n)
+    return kinds
+
+
+def to_text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return repr(value)
+    return "" if value is None else str(value)
+
+
+def from_text(parameter, text: str):
+    """A URL string as the value a parameter takes (ValueError if it cannot be read)."""
+    if isinstance(parameter, param.Boolean):
+        if text not in ("0", "1", "true", "false"):
+            raise ValueError(text)
+        return text in ("1", "true")
+    if isinstance(parameter, param.Integer):
+        return int(text)
+    if isinstance(parameter, param.Number):
+        value = float(text)
+        if not np.isfinite(value):
+            raise ValueError(text)
+        return value
+    if isinstance(parameter, param.ListSelector):
+        return [item for item in text.split(",") if item]
+    return text

@@ -1,0 +1,318 @@
+"""Thin Panel viewers of an `ExplorerState`: the controls, the step bar, the plots and the
+readout. Each reads the state and redraws when it changes; none computes anything itself."""
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from ..core.picture import path_points
+from ..core.schedules import SCHEDULE_NAMES
+from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
+from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, scale_fonts
+from . import text
+from .state import SYNTHETIC, ExplorerState
+
+READOUT_CSS = """
+:host { line-height: 1.35; }
+table.numbers { border-collapse: collapse; margin: 3px 0; }
+table.numbers td, table.numbers th { padding: 1px 8px; border-bottom: 1px solid rgba(128,128,128,.3); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.status { margin-bottom: 3px; } .sentence { margin: 3px 0; } .theta { margin: 2px 0; overflow-wrap: anywhere; }
+.formula { font-family: 'DejaVu Serif', Georgia, serif; margin: 3px 0; }
+.error { color: #b00020; font-weight: 600; } .warning { color: #a05a00; } .note { color: #555; }
+.pass { color: #1b7f2a; font-weight: 700; } .fail { color: #b00020; font-weight: 700; }
+details pre { font-size: 11px; max-height: 12em; overflow: auto; }
+"""
+
+
+def held(action):
+    """Run an action with the document held: its changes reach the page in one message."""
+    with pn.io.hold():
+        return action()
+
+
+def fixed_point_colors(state) -> dict:
+    names = [name for name, _ in state.fixed_points()]
+    return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
+
+
+class Plots(pn.viewable.Viewer):
+    """The five figures: data, bound slice, θ–q landscape, trace and identity bar."""
+
+    state = param.ClassSelector(class_=ExplorerState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
+                      for name in ("data", "bound", "landscape", "trace", "identity")}
+        self._new_views()
+        self.state.param.watch(lambda e: self._new_views(), "model_revision")
+        self.state.param.watch(lambda e: self.refresh(), "revision")
+        self.state.param.watch(lambda e: self._scale(), "scale")
+
+    def _new_views(self):
+        self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
+                      "landscape": LandscapeView(), "identity": IdentityView()}
+        self._scale()
+        self._overlays_for = None
+        self.refresh()        # fill the new figures before they reach the page, in one piece
+        for name, view in self.views.items():
+            self.panes[name].object = view.figure
+
+    def _scale(self):
+        for view in self.views.values():
+            scale_fonts(view.figure, self.state.scale)
+
+    def refresh(self):
+        state = self.state
+        s = state.session
+        with pn.io.hold():
+            self._draw_overlays()
+            current = s.current
+            self.views["data"].update(current)
+            self.views["identity"].update(current)
+            self.views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
+            drawn = state.picture()
+            colors = fixed_point_colors(state)
+            self.views["bound"].update(drawn, state.family == "exact", colors)
+            self.views["landscape"].update(drawn, colors)
+
+    def _draw_overlays(self):
+        """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
+        runs = self.state.schedule_runs or []
+        key = (id(runs), self.state.coordinate)
+        if key == self._overlays_for:
+            return
+        self._overlays_for = key
+        colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
+        self.views["trace"].set_overlays(
+            [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
+              color, run.converged) for run, color in zip(runs, colors)])
+        paths = []
+        for run, color in zip(runs, colors):
+            ts, phis = path_points(run.session.states, self.state.coordinate)
+            on = [(t, phi) for t, phi in zip(ts, phis) if phi is not None]
+            paths.append((run.schedule, [t for t, _ in on], [phi for _, phi in on], color))
+        self.views["landscape"].set_overlays(paths)
+
+    def __panel__(self):
+        p = self.panes
+        row = {"sizing_mode": "stretch_width", "margin": 0, "styles": {"height": "calc((100vh - 150px) / 2)",
+                                                                        "min-height": "230px"}}
+        return pn.Column(
+            pn.Row(p["data"], p["bound"], p["landscape"], **row),
+            pn.Row(p["trace"], pn.Column(p["identity"], width=185, sizing_mode="stretch_height", margin=0),
+                   Readout(state=self.state), **row),
+            sizing_mode="stretch_width", margin=0)
+
+
+class Readout(pn.viewable.Viewer):
+    """The numbers panel: state, what the step did and why, its formula, the numbers, any error
+    or warning, the comparison tables. One HTML pane of fixed size, one change per step."""
+
+    state = param.ClassSelector(class_=ExplorerState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.pane = pn.pane.HTML("", sizing_mode="stretch_both", min_width=320, margin=(2, 6),
+                                 stylesheets=[READOUT_CSS])
+        self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
+        self.state.param.watch(lambda e: self._scale(), "scale")
+        self._scale()
+        self.refresh()
+
+    def _scale(self):
+        self.pane.styles = {"overflow-y": "auto", "font-size": f"{round(13 * self.state.scale / 100)}px"}
+
+    def refresh(self):
+        self.pane.object = readout_html(self.state)
+
+    def __panel__(self):
+        return self.pane
+
+
+def readout_html(state) -> str:
+    s = state.session
+    current, previous = s.current, state.previous_state
+    family = state.family_object
+    parts = []
+    if state.message:
+        parts.append(f"<div class='error'>{html.escape(state.message)}</div>")
+        if state.details:
+            parts.append(f"<details><summary>details</summary><pre>{html.escape(state.details)}</pre></details>")
+    parts.append(f"<div class='status'>{text.status_line(s.position, len(s.history) - 1, current, family)}</div>")
+    sentence = text.step_sentence(previous, current, family)
+    if state.activity:
+        parts.append(f"<div class='sentence'><b>{html.escape(state.activity)}</b></div>")
+    parts.append(f"<div class='sentence'>{html.escape(sentence)}</div>")
+    parts.append(f"<div class='formula'>{text.formula(current, family)}</div>")
+    parts.append(text.numbers_table(current, previous))
+    for warning in current.warnings:
+        parts.append(f"<div class='warning'>Warning: {html.escape(warning)}</div>")
+    for note in state.notes:
+        parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
+    if state.comparison is not None:
+        parts.append(text.comparison_table(state.comparison))
+    if state.schedule_runs:
+        parts.append(text.schedules_table(state.schedule_runs, state.schedules_left_out))
+    return "".join(parts)
+
+
+PACE = """
+if (!play.active) return;
+const since = performance.now() - (window.__explorer_last_request || 0);
+const wait = Math.max(0, 1000 / speed.value - since);
+requestAnimationFrame(() => setTimeout(() => {
+  if (!play.active) return;
+  window.__explorer_last_request = performance.now();
+  requests.value = requests.value + 1;
+}, wait));
+"""
+
+
+class StepBar(pn.viewable.Viewer):
+    """The step buttons, Play and the timeline."""
+
+    state = param.ClassSelector(class_=ExplorerState)
+    playing = param.Boolean(default=False)
+
+    ACTIONS = (("E step", "e_step", "primary"), ("M step", "m_step", "primary"),
+               ("EM iteration", "em_iteration", "primary"), ("Run to convergence", "run_to_convergence", "default"),
+               ("Undo", "undo", "default"), ("Redo", "redo", "default"), ("Reset", "reset", "default"))
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.buttons = {}
+        for label, action, color in self.ACTIONS:
+            button = pn.widgets.Button(label=label, color=color, width=len(label) * 8 + 34, margin=(4, 3))
+            button.on_click(lambda event, action=action: self._do(action))
+            self.buttons[label] = button
+        self.play = pn.widgets.Toggle(label="▶ Play", width=90, margin=(4, 3), color="success")
+        self.play.link(self, value="playing")
+        self.speed = pn.widgets.FloatSlider.from_param(self.state.param.speed, width=170, margin=(0, 10))
+        self.timeline = pn.widgets.IntSlider(label="Timeline (state)", start=0, end=1, value=0,
+                                             sizing_mode="stretch_width", margin=(0, 12))
+        self.timeline.param.watch(self._on_timeline, "value_throttled")
+        # Play is paced by the page: it asks for the next half step once the last one is painted
+        # and 1/speed seconds have passed, so steps never queue and Pause stops within one.
+        self.requests = pn.widgets.IntInput(value=0, visible=False)
+        self.requests.param.watch(self._on_request, "value")
+        args = {"play": self.play, "speed": self.speed, "requests": self.requests}
+        self.timeline.jscallback(args=args, value=PACE)
+        self.play.jscallback(args=args, value=PACE)
+        self.state.param.watch(lambda e: self.refresh(), "revision")
+        self.param.watch(lambda e: self._play(), "playing")
+        self.refresh()
+
+    def _do(self, action):
+        with pn.io.hold():           # everything the action changes reaches the page in one message
+            self.playing = False
+            getattr(self.state, action)()
+
+    def _on_timeline(self, event):
+        if event.new is not None and event.new != self.state.session.position:
+            with pn.io.hold():
+                self.state.go_to(event.new)
+
+    def refresh(self):
+        s = self.state.session
+        end = max(s.earliest + 1, len(s.history) - 1)
+        if (self.timeline.start, self.timeline.end, self.timeline.value) != (s.earliest, end, s.position):
+            self.timeline.param.update(start=s.earliest, end=end, value=s.position)
+        self.buttons["Undo"].disabled = not s.can_undo
+        self.buttons["Redo"].disabled = not s.can_redo
+
+    def _play(self):
+        self.play.param.update(value=self.playing, label="⏸ Pause" if self.playing else "▶ Play")
+
+    def _on_request(self, event):
+        """The page asks for the next half step (see PACE)."""
+        if not self.playing:
+            return
+        with pn.io.hold():
+            if not self.state.play_step():
+                self.playing = False
+
+    def stop(self):
+        self.playing = False
+
+    def __panel__(self):
+        return pn.Column(pn.Row(*self.buttons.values(), self.play, self.speed, sizing_mode="stretch_width",
+                                margin=0),
+                         self.timeline, self.requests, sizing_mode="stretch_width", margin=0)
+
+
+class Controls(pn.viewable.Viewer):
+    """The sidebar: model and data, algorithm, start, view, checks."""
+
+    state = param.ClassSelector(class_=ExplorerState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        p = self.state.param
+        self.upload = pn.widgets.FileInput(accept=".csv", sizing_mode="stretch_width")
+        self.upload.param.watch(self._on_upload, "value")
+        self.synthetic = pn.Column(pn.widgets.IntInput.from_param(p.n_points, step=100),
+                                   pn.widgets.IntInput.from_param(p.data_seed),
+                                   pn.widgets.FloatSlider.from_param(p.separation), margin=0)
+        self.option = pn.widgets.IntSlider.from_param(p.option)
+        self.step_size = pn.widgets.FloatInput.from_param(p.step_size, step=0.05)
+        self.blocks = pn.Row(pn.widgets.IntInput.from_param(p.block_size, width=130),
+                             pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
+        self.compare = pn.widgets.Button(label="Compare with exact EM", sizing_mode="stretch_width")
+        self.compare.on_click(lambda e: held(self.state.compare_with_exact))
+        self.compare_schedules = pn.widgets.Button(label="Compare schedules", sizing_mode="stretch_width")
+        self.compare_schedules.on_click(lambda e: held(self.state.compare_schedules))
+        self.randomize = pn.widgets.Button(label="Randomize", width=100, margin=(22, 5, 5, 5))
+        self.randomize.on_click(lambda e: held(self.state.randomize))
+        self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
+        self.check.on_click(lambda e: self._run_checks())
+        self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
+                                         "from it.", sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
+        self.state.param.watch(lambda e: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
+        self._visibility()
+
+    def _visibility(self):
+        state = self.state
+        self.synthetic.visible = state.dataset == SYNTHETIC
+        self.option.visible = bool(state.model.option_specs)
+        self.step_size.visible = state.schedule == "gradient"
+        self.blocks.visible = state.schedule == "incremental"
+        self.compare.visible = state.family != "exact"
+
+    def _on_upload(self, event):
+        if event.new is None:
+            return
+        self.state.upload(self.upload.filename, event.new)
+        self.upload.clear()           # the same file chosen again is read again
+
+    def _run_checks(self):
+        report = self.state.run_checks()
+        if report is not None:
+            self.check_report.object = text.checks_report(report)
+
+    def __panel__(self):
+        p = self.state.param
+
+        def card(title, *objects, collapsed=False):
+            return pn.Card(*objects, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 0))
+
+        return pn.Column(
+            card("Model and data", pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
+                 self.synthetic, pn.pane.HTML("Upload a CSV (header row, numbers):", margin=(0, 10)),
+                 self.upload, self.option),
+            card("Algorithm", pn.widgets.Select.from_param(p.family), self.compare,
+                 pn.widgets.Select.from_param(p.schedule), self.step_size, self.blocks,
+                 pn.widgets.CheckBoxGroup.from_param(p.compared, options=list(SCHEDULE_NAMES), inline=True),
+                 self.compare_schedules),
+            card("Start", pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
+                 pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
+                 pn.widgets.MultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
+            card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
+                 pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
+                 pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
+                 pn.widgets.IntSlider.from_param(p.scale)),
+            card("Checks (EM debugger)", self.check, self.check_report, collapsed=True),
+            sizing_mode="stretch_width")

@@ -1,0 +1,79 @@
+"""The app's words: every sentence's verbs match the signs of the changes it describes, for
+every family and every kind of step (the first hard E step once said "F rose" as F fell)."""
+import re
+
+import pytest
+
+from explorer import Session, make_model
+from explorer.app import text
+from explorer.core.families import families_for, get_family
+
+CASES = [(model, family, schedule)
+         for model in ("linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis")
+         for family in families_for(make_model(model))
+         for schedule in ("em", "ecm", "incremental:50", "gradient:0.05")]
+
+
+def expected_verb(before: float, after: float) -> str:
+    if abs(after - before) <= text.tolerance(before, after):
+        return "stayed"
+    return "rose" if after > before else "fell"
+
+
+def verbs(sentence: str) -> dict:
+    return {name: verb for name, verb in re.findall(r"\b(F|KL|log p) (rose|fell|stayed)\b", sentence)}
+
+
+@pytest.mark.parametrize("model, family, schedule", CASES)
+def test_the_verbs_follow_the_signs(model, family, schedule):
+    m = make_model(model)
+    try:
+        session = Session(m, family=family, schedule=schedule, seed=1)
+    except Exception:
+        pytest.skip(f"{schedule} does not run with {family} on {model}")
+    fam = get_family(family, m)
+    start = text.step_sentence(None, session.current, fam)
+    assert ("closes the gap" in start) == (family == "exact")
+    for _ in range(12):
+        previous = session.current
+        current = session.step()
+        sentence = text.step_sentence(previous, current, fam)
+        said = verbs(sentence)
+        assert said.get("F") == expected_verb(previous.F, current.F), sentence
+        if current.kind == "E" or current.partial:
+            assert said.get("KL") in (None, expected_verb(max(previous.kl, 0), max(current.kl, 0))), sentence
+        if current.kind == "M" and "log p" in said:
+            assert said["log p"] == expected_verb(previous.loglik, current.loglik), sentence
+        if current.kind == "E" and family != "exact" and not current.partial:
+            assert "not 0" in sentence and "closes" not in sentence
+
+
+def test_the_first_hard_e_step_says_f_fell():
+    m = make_model("gmm1d")
+    session = Session(m, family="hard", seed=0)
+    previous, current = session.current, session.e_step()
+    assert current.F < previous.F
+    sentence = text.step_sentence(previous, current, get_family("hard", m))
+    assert "F fell" in sentence and "projection" in sentence
+
+
+def test_at_a_mean_field_fixed_point_the_gap_is_the_familys():
+    m = make_model("two-source")
+    session = Session(m, family="mean-field")
+    session.run(tol=1e-13, max_iterations=5000)
+    session.e_step()
+    previous, current = session.current, session.m_step()
+    sentence = text.step_sentence(previous, current, get_family("mean-field", m))
+    assert "fixed point" in sentence and "family's own gap" in sentence
+    assert "fitted to the old θ" not in sentence
+
+
+def test_numbers_table_and_marks_need_no_emoji_font():
+    from explorer.core.checks import check_model
+    report = check_model(make_model("linkage"))
+    html = text.checks_report(report)
+    assert "PASS" in html and not re.search("[\U0001F300-\U0001FAFF\u2705\u274C]", html)
+    session = Session(make_model("linkage"), {"theta": 0.5})
+    session.iterate()
+    table = text.numbers_table(session.current, session.history[1])
+    assert "Δθ in the last step: theta 0.1082" in table        # 59/97 − 0.5
