@@ -30,14 +30,24 @@ def main():
     for n in (1_000, 100_000):
         for grid in (40, 100):
             app = App("gmm1d", dataset="synthetic", n_points=n, grid_size=grid)
-            app.em_iteration()
-            ms = per_call(app.em_iteration, 10)
+            app.state.em_iteration()
+            ms = per_call(app.state.em_iteration, 10)
             print(f"{f'EM iteration + all views, gmm1d K=2, N={n:,}, grid {grid}':58s} {ms:10.1f}")
+    for grid in (40, 120):
+        app = App("gmm2d", grid_size=grid)
+        app.state.e_step()
+        times = {"E": [], "M": []}
+        for i in range(12):
+            kind = "M" if i % 2 == 0 else "E"
+            times[kind].append(per_call(app.state.m_step if kind == "M" else app.state.e_step, 1))
+        for kind, values in times.items():
+            print(f"{f'{kind} step + all views, gmm2d K=2 Old Faithful, grid {grid}':58s} "
+                  f"{float(np.median(values)):10.1f}")
     app = App("gmm1d", dataset="synthetic", n_points=1_000)
-    app.em_iteration()
+    app.state.em_iteration()
     state = app.session.current
     for grid in (40, 100):
-        calculator = LandscapeCalculator(app.model, get_family("exact"), grid)
+        calculator = LandscapeCalculator(app.state.model, get_family("exact"), grid)
 
         def landscape():
             calculator._cached = None   # measure the computation, not the cache

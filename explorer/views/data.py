@@ -38,8 +38,7 @@ class HistogramView:
         self.grid = np.linspace(*padded(x.min(), x.max(), 0.05), 300)
         self.shown = shown_points(len(x))
         has_density = hasattr(model, "component_density")
-        fig = new_figure(f"{len(x)} points" + (", p(x|θ)" if has_density else "") + "; ◆ coloured by q",
-                         "x", "density")
+        fig = new_figure(f"{len(x)} points" + (", p(x|θ)" if has_density else "") + ", ◆ by q", "x", "density")
         fig.quad(left=edges[:-1], right=edges[1:], bottom=0, top=counts, color="#bbbbbb", alpha=0.6,
                  line_color="white")
         self.components = ColumnDataSource(dict(xs=[], ys=[], color=[]))
@@ -74,7 +73,7 @@ class ScatterView:
         self.n = len(x)
         self.shown = shown_points(len(x))
         has_shapes = hasattr(model, "component_shapes")
-        fig = new_figure(f"{len(x)} points coloured by q" + ("; 1σ, 2σ" if has_shapes else ""), "x₁", "x₂")
+        fig = new_figure(f"{len(x)} points by q" + (", 1σ, 2σ" if has_shapes else ""), "x₁", "x₂")
         self.points = ColumnDataSource(dict(x=x[self.shown, 0], y=x[self.shown, 1],
                                             color=["#888888"] * len(self.shown)))
         fig.scatter("x", "y", source=self.points, color="color", size=5, alpha=0.7)
@@ -210,7 +209,7 @@ class LatentPosteriorView:
         data = np.asarray(model.data)
         size = np.abs(data).reshape(len(data), -1).sum(axis=1)
         self.point = int(np.argsort(size)[len(size) // 2])    # a typical point: the median size
-        fig = new_figure(f"Point {self.point + 1}: p(z|x,θ) against q(z)", "z₁", "z₂")
+        fig = new_figure(f"Point {self.point + 1}: p(z|x,θ) and q(z)", "z₁", "z₂")
         self.sources = {}
         for name, color, dash in (("posterior", LOGP_COLOR, "solid"), ("q", PALETTE[0], "dashed")):
             self.sources[name] = ColumnDataSource(dict(xs=[], ys=[]))

@@ -4,7 +4,8 @@ along t) in their own colours, states off the path q_φ placed on the contour of
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool, PrintfTickFormatter
+from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, HoverTool, LinearColorMapper,
+                          PrintfTickFormatter)
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
@@ -15,17 +16,17 @@ E_COLOR, M_COLOR, PARTIAL_COLOR = "#ff7f0e", "#d62728", "#e377c2"
 MOVES = {"E": ("E: q moves ↕", E_COLOR), "M": ("M: θ moves ↔", M_COLOR), "P": ("partial E ↕", PARTIAL_COLOR)}
 
 
-def levels_for(values: np.ndarray) -> np.ndarray:
-    """Contour levels spread by quantile, so that the high ground (where EM goes) is resolved
-    even when F plunges far away from it."""
+def levels_for(values: np.ndarray, low_quantile: float = 0.02) -> np.ndarray:
+    """Contour levels, evenly spaced from the `low_quantile` of F to its maximum (the high ground
+    where EM goes is resolved even when F plunges far away from it); the lowest band reaches
+    down to F's minimum. The colour bar maps the same even spacing, so bands and bar agree."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.arange(N_LEVELS + 1.0)
-    levels = np.quantile(finite, np.linspace(0.0, 1.0, N_LEVELS + 1) ** 0.6)
-    if np.any(np.diff(levels) <= 0):      # ties: fall back to even spacing
-        levels = np.linspace(finite.min(), finite.max(), N_LEVELS + 1)
+    levels = np.linspace(np.quantile(finite, low_quantile), finite.max(), N_LEVELS + 1)
     if levels[-1] <= levels[0]:           # a flat landscape
         levels = levels[0] + np.arange(N_LEVELS + 1.0)
+    levels[0] = min(levels[0], finite.min())
     return levels
 
 
@@ -53,9 +54,14 @@ class LandscapeView:
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
         self.contour = fig.contour([0, 1], [0, 1], z, levels=np.linspace(0, 2, N_LEVELS + 1),
                                    fill_color=palette, line_color="white", line_alpha=0.3, line_width=0.5)
-        self.colorbar = self.contour.construct_color_bar(title="F", width=10, padding=4, label_standoff=4,
-                                                         formatter=PrintfTickFormatter(format="%.5g"))
-        fig.add_layout(self.colorbar, "right")
+        # Inside the frame, top left: off the diagonal, where F is low and the path never goes;
+        # a bar inside the frame never changes the plot's layout when its labels change.
+        self.mapper = LinearColorMapper(palette=palette, low=0, high=2, low_color=palette[0])
+        self.colorbar = ColorBar(color_mapper=self.mapper, title="F", width=8, height=72, padding=3,
+                                 label_standoff=3, formatter=PrintfTickFormatter(format="%.5g"),
+                                 ticker=FixedTicker(ticks=[0, 1, 2]), location="top_left", title_standoff=2,
+                                 background_fill_alpha=0.75, border_line_alpha=0)
+        fig.add_layout(self.colorbar, "center")
         fig.line("x", "y", source=self.diagonal, color="white", line_dash="dashed", line_width=2,
                  legend_label="t = φ")
         fig.segment("x0", "y0", "x1", "y1", source=self.moves, color="color", line_width=3.5,
@@ -72,7 +78,6 @@ class LandscapeView:
                                 tooltips=[("state", "@index"), ("θ_j", "@t{0.0000}"), ("φ", "@phi{0.0000}"),
                                           ("F", "@F{0.0000}")]))
         style_legend(fig, "below", columns=3)
-        fig.min_border_right = 80      # room for the colour bar's labels: new labels never resize the plot
         self.figure = fig
         self._drawn = None
 
@@ -88,10 +93,12 @@ class LandscapeView:
         drawn = (id(landscape.F), landscape.exact, picture.n_free, picture.key)
         if drawn != self._drawn:          # the same landscape (exact, one coordinate): not sent again
             self._drawn = drawn
-            levels = levels_for(landscape.F)
+            zoomed = picture.window != picture.full_range
+            levels = levels_for(landscape.F, 0.02 if zoomed else 0.35)
             self.contour.levels = list(levels)
-            self.colorbar.levels = list(levels)
-            self.colorbar.ticker.ticks = list(levels[::3])
+            low = float(levels[1] - (levels[2] - levels[1]))       # where the even spacing starts
+            self.mapper.low, self.mapper.high = low, float(levels[-1])
+            self.colorbar.ticker.ticks = [low, (low + float(levels[-1])) / 2, float(levels[-1])]
             self.contour.set_data(contour_data(grid, grid, landscape.F, levels=levels))
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):

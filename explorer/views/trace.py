@@ -20,7 +20,7 @@ def rows(states, by_passes: bool) -> dict:
 class TraceView:
     def __init__(self):
         self.source = ColumnDataSource(rows([], False))
-        fig = new_figure("Trace: log p, F and KL (right axis)", "half step", "nats")
+        fig = new_figure("Trace: log p, F and KL", "half step", "nats")
         fig.extra_y_ranges = {"kl": Range1d(0, 1)}
         fig.add_layout(LinearAxis(y_range_name="kl", axis_label="KL (nats)", axis_label_text_color=KL_COLOR,
                                   major_label_text_color=KL_COLOR), "right")

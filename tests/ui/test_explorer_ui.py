@@ -213,7 +213,9 @@ TEXT_FITS_JS = """() => {
     const frame = m.inner_width;
     if (m.title && m.title.text) {
       const w = width(m.title.text, m.title.text_font_size, true);
-      if (w > m.outer_width - 10) out.push(`title "${m.title.text}" ${w.toFixed(0)} > ${m.outer_width}`);
+      // a left-aligned title starts at the frame's left edge; a centred one has the whole width
+      const room = m.title.align === 'center' ? m.outer_width : m.inner_width + m.min_border_right;
+      if (w > room) out.push(`title "${m.title.text}" ${w.toFixed(0)} > ${room}`);
     }
     for (const legend of [...m.below, ...m.above]) {
       if (legend.constructor.__name__ !== 'Legend') continue;
