@@ -19,7 +19,7 @@ from .core.compare import compare_with_exact
 from .core.families import families_for, get_family
 from .core.landscape import LandscapeCalculator
 from .core.picture import picture
-from .core.model import coordinates, parse_key
+from .core.model import coordinates, parse_key, parse_theta_json
 from .core.session import Session
 from .models import MODELS, available_models, make_model, model_class
 
@@ -139,7 +139,7 @@ def session_from_args(args) -> Session:
         synthetic = {"n": args.synthetic, "seed": args.data_seed, "separation": args.separation}
     model = make_model(model_class(args.model), data=args.data, data_file=args.data_file, synthetic=synthetic,
                        **options)
-    theta0 = parse_json_object(args.theta0, "--theta0") if args.theta0 else None
+    theta0 = parse_theta_json(args.theta0, "--theta0") if args.theta0 else None
     frozen = None if args.freeze is None else {name.strip() for name in args.freeze.split(",") if name.strip()}
     return Session(model, theta0, family=args.family, frozen=frozen, seed=args.seed,
                    schedule=getattr(args, "schedule", "em"))
@@ -150,16 +150,6 @@ def parse_option(text: str) -> tuple[str, str]:
         raise ExplorerError(f"--option must look like K=3, got {text!r}")
     key, value = text.split("=", 1)
     return key.strip(), value.strip()
-
-
-def parse_json_object(text: str, flag: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExplorerError(f"{flag} is not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(value, dict):
-        raise ExplorerError(f"{flag} must be a JSON object like {{\"theta\": 0.5}}")
-    return value
 
 
 def cmd_models(args) -> dict:

@@ -15,7 +15,6 @@ a bad or stale value is skipped with a note.
 """
 from __future__ import annotations
 
-import json
 import re
 import traceback
 
@@ -28,7 +27,7 @@ from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
-from ..core.model import Model, coordinates, get_coordinate
+from ..core.model import Model, coordinates, get_coordinate, parse_theta_json
 from ..core.picture import picture
 from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
 from ..core.session import Session
@@ -275,14 +274,7 @@ class ExplorerState(param.Parameterized):
     @staticmethod
     def _start_values(text: str, model) -> dict | None:
         if text.strip():
-            try:
-                values = json.loads(text)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                where = f" ({exc.msg} at character {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
-                raise ExplorerError(f"initial θ {text!r} is not valid JSON{where}") from None
-            if not isinstance(values, dict):
-                raise ExplorerError(f'initial θ must be a JSON object like {{"theta": 0.5}}, got {text!r}')
-            return values
+            return parse_theta_json(text)
         return getattr(model, "reference_theta0", None)
 
     # ----- messages --------------------------------------------------------------------------------

@@ -300,6 +300,21 @@ def _check_constraint(p: Param, a: np.ndarray) -> None:
             raise ExplorerError(f"parameter {p.name!r} must be positive definite")
 
 
+def parse_theta_json(text: str, source: str = "initial θ") -> dict:
+    """A typed θ (any subset of keys) from JSON text; ExplorerError naming `source` otherwise.
+    The app's θ⁰ box and the CLI's --theta0 both read θ with it."""
+    import json
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExplorerError(f"{source} is not valid JSON ({exc.msg} at character {exc.pos}): {text[:60]!r}") from None
+    except RecursionError:
+        raise ExplorerError(f"{source} is not valid JSON (nested too deeply)") from None
+    if not isinstance(value, dict):
+        raise ExplorerError(f'{source} must be a JSON object like {{"theta": 0.5}}, got {text[:60]!r}')
+    return value
+
+
 def theta_to_json(theta: dict) -> dict:
     return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v).tolist()) for k, v in theta.items()}
 
