@@ -47,6 +47,7 @@ class Plots(pn.viewable.Viewer):
         super().__init__(**params)
         self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
                       for name in ("data", "bound", "landscape", "trace", "identity")}
+        self.identity_box = pn.Column(self.panes["identity"], width=185, sizing_mode="stretch_height", margin=0)
         self._new_views()
         self.state.param.watch(lambda e: self._new_views(), "model_revision")
         self.state.param.watch(lambda e: self.refresh(), "revision")
@@ -64,6 +65,7 @@ class Plots(pn.viewable.Viewer):
     def _scale(self):
         for view in self.views.values():
             scale_fonts(view.figure, self.state.scale)
+        self.identity_box.width = round(185 * self.state.scale / 100)   # its labels grow with the text
 
     def refresh(self):
         state = self.state
@@ -103,8 +105,7 @@ class Plots(pn.viewable.Viewer):
                                                                         "min-height": "230px"}}
         return pn.Column(
             pn.Row(p["data"], p["bound"], p["landscape"], **row),
-            pn.Row(p["trace"], pn.Column(p["identity"], width=185, sizing_mode="stretch_height", margin=0),
-                   Readout(state=self.state), **row),
+            pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
             sizing_mode="stretch_width", margin=0)
 
 
