@@ -390,3 +390,13 @@ def test_the_data_view_follows_what_the_model_declares_or_its_data():
     app.state.e_step()
     assert type(app.views["data"]).__name__ == "HistogramView"
     assert len(app.views["data"].points.data["color"]) == 20
+
+
+def test_a_theta_on_the_boundary_is_marked_and_the_app_keeps_working():
+    state = ExplorerState(theta0='{"theta": 1}')       # linkage: cells 2 and 3 impossible
+    assert not np.isfinite(state.session.current.loglik)
+    assert "not finite" in readout_html(state)
+    state.e_step()
+    state.reset()
+    state.theta0 = '{"theta": 0.5}'
+    assert np.isfinite(state.session.current.loglik) and "not finite" not in readout_html(state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import panel as pn
 import param
 
@@ -152,6 +153,10 @@ def readout_html(state) -> str:
     parts.append(text.numbers_table(current, previous))
     for warning in current.warnings:
         parts.append(f"<div class='warning'>Warning: {html.escape(warning)}</div>")
+    if not (np.isfinite(current.loglik) and np.isfinite(current.F)):
+        parts.append("<div class='warning'>Warning: log p or F is not finite at this θ (θ on the boundary of "
+                     "its range, or q puts mass where the data are impossible); KL cannot be read here. "
+                     "Take an E step, or start from another θ.</div>")
     for note in state.notes:
         parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
     if state.comparison is not None:
