@@ -16,6 +16,7 @@ from .core.checks import check_model
 from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
+from .core.convergence import em_map_rate, rates
 from .core.families import families_for, get_family
 from .core.landscape import LandscapeCalculator
 from .core.picture import picture
@@ -181,10 +182,13 @@ def cmd_trace(args) -> dict:
             session.iterate()
     out = {"model": session.model.name, "family": session.family,
            "schedule": session.schedule_object.describe(), "frozen": sorted(session.frozen),
-           "states": [s.to_json() for s in session.states]}
+           "states": [{**s.to_json(), "rate": r} for s, r in zip(session.states, rates(session.states))]}
     if result is not None:
         out["converged"] = result.converged
         out["iterations"] = result.iterations
+        if result.converged and session.schedule_object.name == "em":
+            out["em_map_rate"] = em_map_rate(session.model, session.current.theta, session.frozen,
+                                             session.family_object)
     return out
 
 
@@ -233,12 +237,16 @@ def render_text(result: dict) -> str:
                          f"         data sets: {', '.join(m['datasets'])}")
         return "\n".join(lines)
     if "states" in result:
-        lines = [f"{'step':>5} {'kind':4} {'log p':>16} {'F':>16} {'KL':>12}  theta"]
+        lines = [f"{'step':>5} {'kind':4} {'log p':>16} {'F':>16} {'KL':>12} {'rate':>8}  theta"]
         for s in result["states"]:
             theta = json.dumps(s["theta"])
+            rate = "" if s.get("rate") is None else f"{s['rate']:.4f}"
             lines.append(f"{s['index']:5d} {s['kind']:4} {s['loglik']:16.8f} {s['F']:16.8f} "
-                         f"{s['kl']:12.3e}  {theta[:80]}")
+                         f"{s['kl']:12.3e} {rate:>8}  {theta[:70]}")
             lines += [f"      warning: {w}" for w in s["warnings"]]
+        if "em_map_rate" in result:
+            lines.append(f"rate of the EM map at the fixed point (largest fraction of missing information): "
+                         f"{result['em_map_rate']:.6f}")
         return "\n".join(lines)
     if "slice" in result:
         b = result["slice"]

@@ -141,7 +141,8 @@ def test_mean_field_pulls_factor_loadings_toward_orthogonal_columns():
     exact_cos = model.column_cosines(result.exact.current.theta)[0, 1]
     mf_cos = model.column_cosines(result.constrained.current.theta)[0, 1]
     assert abs(mf_cos) < 1e-3 and abs(exact_cos) > 0.1
-    assert result.constrained.current.kl > 0
+    # with W's columns orthogonal the posterior factorises: at the fixed point the gap closes
+    assert abs(result.constrained.current.kl) < 1e-6
     assert result.exact.current.loglik >= result.constrained.current.loglik - 1e-6
 
 

@@ -23,6 +23,7 @@ import param
 
 from ..core.checks import check_model
 from ..core.compare import compare_schedules, compare_with_exact
+from ..core.convergence import em_map_rate, theta_vector
 from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator
@@ -319,9 +320,14 @@ class ExplorerState(param.Parameterized):
 
     def run_to_convergence(self, tol: float = 1e-8, max_iterations: int = 500):
         def run():
-            result = self.session.run(tol=tol, max_iterations=max_iterations)
+            s = self.session
+            result = s.run(tol=tol, max_iterations=max_iterations)
             outcome = "converged" if result.converged else "stopped before converging"
             self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
+            if result.converged and s.schedule_object.name == "em" and theta_size(s.current.theta) <= 60:
+                rate = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
+                self.activity += (f" The EM map's rate at θ̂ (the largest fraction of missing information) "
+                                  f"is {rate:.4f}.")
             return result
         return self._act(run)
 
@@ -539,6 +545,10 @@ class ExplorerState(param.Parameterized):
 
 
 # ----- pieces ----------------------------------------------------------------------------------
+def theta_size(theta: dict) -> int:
+    return int(theta_vector(theta).size)
+
+
 def schedule_text(values: dict, name: str | None = None) -> str:
     """The schedule string of core.schedules from the app's settings."""
     name = name or values["schedule"]

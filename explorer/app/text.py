@@ -137,6 +137,14 @@ def numbers_table(state, previous) -> str:
     return out
 
 
+def rate_line(rate: float | None) -> str:
+    """The observed rate of convergence, with what it tends to."""
+    if rate is None:
+        return ""
+    return (f"<div class='theta'>Rate |Δθ now| / |Δθ before| = {fmt(rate)} (near the fixed point: "
+            f"the largest fraction of missing information)</div>")
+
+
 def comparison_table(comparison) -> str:
     c = comparison
     e, v = c.exact.current, c.constrained.current

@@ -8,6 +8,7 @@ import numpy as np
 import panel as pn
 import param
 
+from ..core.convergence import current_rate
 from ..core.picture import path_points
 from ..core.schedules import SCHEDULE_NAMES
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
@@ -151,6 +152,7 @@ def readout_html(state) -> str:
     parts.append(f"<div class='sentence'>{html.escape(sentence)}</div>")
     parts.append(f"<div class='formula'>{text.formula(current, family)}</div>")
     parts.append(text.numbers_table(current, previous))
+    parts.append(text.rate_line(current_rate(s.states)))
     for warning in current.warnings:
         parts.append(f"<div class='warning'>Warning: {html.escape(warning)}</div>")
     if not (np.isfinite(current.loglik) and np.isfinite(current.F)):

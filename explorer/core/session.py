@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .convergence import Stopping
 from .errors import ExplorerError
 from .families import get_family
 from .model import Model, theta_to_json
@@ -169,19 +170,20 @@ class Session:
             state = self.m_step()
         return state
 
-    def run(self, tol: float = 1e-8, max_iterations: int = 1000) -> RunResult:
-        """Iterations until log p changes by at most `tol` over one pass through the data (one
-        iteration, except for incremental EM, whose pass is N/B iterations)."""
-        if tol <= 0 or max_iterations < 1:
-            raise ExplorerError("need tol > 0 and max_iterations >= 1")
+    def run(self, tol: float = 1e-8, max_iterations: int = 1000, theta_tol: float = 1e-9) -> RunResult:
+        """Iterations until the fixed point is reached (convergence.Stopping): over one pass
+        through the data (one iteration, except for incremental EM, whose pass is N/B
+        iterations) log p moves by at most `tol`, Aitken's estimate of its limit is within
+        `tol`, and θ's estimated distance to its limit is within `theta_tol` of θ's size."""
+        if not (tol > 0 and theta_tol > 0) or max_iterations < 1:
+            raise ExplorerError("need tol > 0, theta_tol > 0 and max_iterations >= 1")
         every = self.schedule_object.iterations_per_pass(self)
-        previous = self.current.loglik
+        stopping = Stopping(tol, theta_tol)
+        stopping.add(self.current.theta, self.current.loglik)
         for iteration in range(1, max_iterations + 1):
-            now = self.iterate().loglik
-            if iteration % every == 0:
-                if abs(now - previous) <= tol:
-                    return RunResult(iteration, True)
-                previous = now
+            state = self.iterate()
+            if iteration % every == 0 and stopping.add(state.theta, state.loglik):
+                return RunResult(iteration, True)
         return RunResult(max_iterations, False)
 
     def _push(self, update) -> State:

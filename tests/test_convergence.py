@@ -1,0 +1,56 @@
+"""How EM is stopped and how fast it converges (DLR 1977 §3; McLachlan & Krishnan §4.9)."""
+import json
+
+import numpy as np
+import pytest
+
+from explorer import Session, compare_with_exact, make_model
+from explorer.cli import main
+from explorer.core.convergence import aitken_limit, current_rate, em_map_rate, rates
+
+LINKAGE_MLE = (15 + np.sqrt(53809)) / 394
+
+
+def test_linkage_rate_is_dlrs_fraction_of_missing_information():
+    session = Session(make_model("linkage"), {"theta": 0.5})
+    for _ in range(7):
+        session.iterate()
+    observed = rates(session.states)
+    assert observed[:4] == [None] * 4
+    assert observed[-1] == pytest.approx(0.1328, abs=5e-5)          # DLR §3, to 4 digits
+    assert current_rate(session.states) == observed[-1]
+    assert em_map_rate(session.model, {"theta": np.array(LINKAGE_MLE)}) == pytest.approx(0.1328, abs=5e-5)
+
+
+def test_the_em_map_rate_is_the_limit_of_the_observed_ratio_for_a_mixture():
+    session = Session(make_model("gmm1d"), seed=0)
+    session.run(tol=1e-12)
+    limit = em_map_rate(session.model, session.current.theta, session.frozen)
+    assert 0 < limit < 1
+    late = [r for r in rates(session.states)[-12:-4] if r is not None]
+    assert np.median(late) == pytest.approx(limit, rel=1e-2)
+
+
+def test_stopping_reaches_the_fixed_point():
+    session = Session(make_model("linkage"), {"theta": 0.5})
+    assert session.run(tol=1e-12).converged
+    assert abs(float(session.current.theta["theta"]) - LINKAGE_MLE) < 1e-9      # it used to stop 2.8e-9 short
+    two = make_model("two-source")
+    exact = compare_with_exact(two, "mean-field").exact.current.theta["noise_var"]
+    assert float(exact) == pytest.approx(np.mean(np.asarray(two.data) ** 2) - 2, abs=1e-8)   # was 2.2e-5 off
+
+
+def test_aitken_extrapolates_a_geometric_sequence_exactly():
+    limit, r = 3.0, 0.6
+    seq = [limit - 2 * r ** t for t in range(3)]
+    assert aitken_limit(*seq) == pytest.approx(limit, abs=1e-12)
+    assert aitken_limit(0.0, 1.0, 3.0) is None           # not converging linearly
+
+
+def test_cli_prints_the_rate_of_every_state(capsys):
+    code = main(["trace", "--model", "linkage", "--theta0", '{"theta": 0.5}', "--until-converged",
+                 "--tol", "1e-12", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["states"][0]["rate"] is None
+    assert out["states"][12]["rate"] == pytest.approx(0.1328, abs=5e-5)
+    assert out["em_map_rate"] == pytest.approx(0.1328, abs=5e-5)
