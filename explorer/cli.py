@@ -185,6 +185,7 @@ def cmd_trace(args) -> dict:
            "states": [{**s.to_json(), "rate": r} for s, r in zip(session.states, rates(session.states))]}
     if result is not None:
         out["converged"] = result.converged
+        out["stalled"] = result.stalled
         out["iterations"] = result.iterations
         if result.converged and session.schedule_object.name == "em":
             out["em_map_rate"] = em_map_rate(session.model, session.current.theta, session.frozen,

@@ -39,7 +39,8 @@ def test_trace_prints_one_state_per_half_step(capsys):
     assert [s["index"] for s in states] == list(range(7))
     assert states[2]["theta"]["theta"] == pytest.approx(0.608247423, abs=1e-9)
     for s in states:
-        assert set(s) == {"index", "kind", "theta", "loglik", "F", "kl", "warnings", "detail", "passes", "rate"}
+        assert set(s) == {"index", "kind", "theta", "loglik", "F", "kl", "warnings", "detail", "passes", "rate",
+                          "stalled"}
         assert s["kl"] == pytest.approx(s["loglik"] - s["F"], abs=1e-12)
 
 

@@ -54,3 +54,17 @@ def test_cli_prints_the_rate_of_every_state(capsys):
     assert code == 0 and out["states"][0]["rate"] is None
     assert out["states"][12]["rate"] == pytest.approx(0.1328, abs=5e-5)
     assert out["em_map_rate"] == pytest.approx(0.1328, abs=5e-5)
+
+
+def test_a_gradient_run_that_stalls_says_so_instead_of_converged(capsys):
+    session = Session(make_model("coins"), seed=0, schedule="gradient:0.1")
+    result = session.run(tol=1e-12, max_iterations=20_000)
+    assert result.stalled and not result.converged
+    assert session.current.stalled and session.current.detail.startswith("stalled: the gain in F")
+    code = main(["trace", "--model", "coins", "--schedule", "gradient:0.1", "--until-converged", "--tol", "1e-12",
+                 "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["stalled"] is True and out["converged"] is False
+    assert out["states"][-1]["stalled"] is True
+    em = Session(make_model("coins"), seed=0)
+    assert not em.run(tol=1e-12).stalled

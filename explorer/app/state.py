@@ -322,7 +322,8 @@ class ExplorerState(param.Parameterized):
         def run():
             s = self.session
             result = s.run(tol=tol, max_iterations=max_iterations)
-            outcome = "converged" if result.converged else "stopped before converging"
+            outcome = ("converged" if result.converged else "stalled (the gain fell below rounding)"
+                       if result.stalled else "stopped before converging")
             self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
             if result.converged and s.schedule_object.name == "em" and theta_size(s.current.theta) <= 60:
                 rate = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)

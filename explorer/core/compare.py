@@ -76,9 +76,10 @@ def compare_schedules(model, schedules, theta0=None, frozen=None, seed: int = 0,
     for text in schedules:
         session = Session(model, theta0, family=family, frozen=frozen, seed=seed, schedule=text, keep_q=4)
         every = session.schedule_object.iterations_per_pass(session)
-        done = False
-        while not done and session.current.passes < max_passes:
-            done = session.run(tol=tol, max_iterations=50 * every).converged
+        done = stalled = False
+        while not done and not stalled and session.current.passes < max_passes:
+            result = session.run(tol=tol, max_iterations=50 * every)
+            done, stalled = result.converged, result.stalled
         sessions.append(session)
         converged.append(done)
     best = max(s.current.loglik for s in sessions)

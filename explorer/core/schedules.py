@@ -45,6 +45,7 @@ class Update:
     partial: bool = False          # q is not the family's full E step at any θ
     stats: object = None           # running sufficient statistics of q, when kept
     entropy: float | None = None   # H(q), when known without a pass over q
+    stalled: bool = False          # the step's gain in F is below rounding
 
 
 class Schedule:
@@ -154,16 +155,24 @@ class Gradient(Schedule):
             gradient[j] = (objective(u0 + e) - objective(u0 - e)) / (2 * e[j])
         evaluations = 1 + 2 * len(u0)
         eta = self.step
+        rounding = 8 * np.finfo(float).eps * max(1.0, abs(f0))
         for halvings in range(self.max_halvings + 1):
             evaluations += 1
             u1 = u0 + eta * gradient
-            if objective(u1) >= f0:
+            f1 = objective(u1)
+            if f1 >= f0:
+                if halvings and f1 - f0 <= rounding:     # F no longer changes in floating point
+                    return Update("M", unflatten(params, s.theta, free, u1), s.q,
+                                  f"stalled: the gain in F ({(f1 - f0) * n:.1e}) is below rounding after "
+                                  f"{halvings} halvings of η, so F cannot tell a better θ from this one "
+                                  f"(stopped, not converged)",
+                                  passes=m_cost(model, evaluations), stalled=True)
                 detail = f"gradient step η = {eta:.3g}" + (f" ({halvings} halvings)" if halvings else "")
                 return Update("M", unflatten(params, s.theta, free, u1), s.q, detail,
                               passes=m_cost(model, evaluations))
             eta /= 2
-        return Update("M", s.theta, s.q, "gradient step: no ascent found, θ kept",
-                      passes=m_cost(model, evaluations))
+        return Update("M", s.theta, s.q, "stalled: no ascent found, θ kept (stopped, not converged)",
+                      passes=m_cost(model, evaluations), stalled=True)
 
 
 class Incremental(Schedule):

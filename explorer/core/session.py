@@ -58,6 +58,7 @@ class State:
     passes: float = 0.0          # work so far, in passes through the data (see schedules.py)
     partial: bool = False        # q is not the family's full E step at any θ (a partial E step)
     stats: Any = None            # running sufficient statistics of q, when a schedule keeps them
+    stalled: bool = False        # an M-type step whose gain in F was below rounding (gradient)
     e_steps: int = 0             # E steps so far (incremental EM's next block follows from it)
     m_steps: int = 0             # M-type steps so far (ECM's next block follows from it)
 
@@ -68,13 +69,14 @@ class State:
     def to_json(self) -> dict:
         return {"index": self.index, "kind": self.kind, "theta": theta_to_json(self.theta),
                 "loglik": self.loglik, "F": self.F, "kl": self.kl, "warnings": list(self.warnings),
-                "detail": self.detail, "passes": self.passes}
+                "detail": self.detail, "passes": self.passes, "stalled": self.stalled}
 
 
 @dataclass(frozen=True)
 class RunResult:
     iterations: int
     converged: bool
+    stalled: bool = False        # the M step's gain fell below rounding: stopped, not converged
 
 
 @dataclass
@@ -182,6 +184,8 @@ class Session:
         stopping.add(self.current.theta, self.current.loglik)
         for iteration in range(1, max_iterations + 1):
             state = self.iterate()
+            if state.stalled:      # F cannot tell the next θ from this one: no claim of convergence
+                return RunResult(iteration, False, stalled=True)
             if iteration % every == 0 and stopping.add(state.theta, state.loglik):
                 return RunResult(iteration, True)
         return RunResult(max_iterations, False)
@@ -211,6 +215,6 @@ class Session:
         stats = u.stats if u.stats is not None else now.stats if same_q else None
         return State(index, u.kind, u.theta, u.q, loglik, F, entropy, tuple(self.model.warnings(u.theta)),
                      u.detail, passes=(now.passes if now else 0.0) + u.passes,
-                     partial=u.partial or (same_q and now.partial), stats=stats,
+                     partial=u.partial or (same_q and now.partial), stats=stats, stalled=u.stalled,
                      e_steps=(now.e_steps if now else 0) + (u.kind == "E"),
                      m_steps=(now.m_steps if now else 0) + (u.kind == "M"))
