@@ -173,3 +173,20 @@ def test_app_checks_panel():
     app = App("coins")
     app.controls.check.clicks += 1
     assert "All checks pass" in app.controls.check_report.object
+
+
+def test_the_debugger_catches_an_m_step_that_ignores_frozen():
+    """Nothing is frozen by default for gmm1d, so only a check with each parameter frozen alone
+    sees an M step that ignores `frozen`."""
+    from explorer.models.gmm1d import GMM1D
+
+    class IgnoresFrozen(GMM1D):
+        def m_step(self, q, theta, frozen=frozenset()):
+            return super().m_step(q, theta, frozenset())
+
+    report = explorer.check_model(explorer.make_model(IgnoresFrozen))
+    failed = [c for c in report.checks if not c.passed]
+    assert [c.name for c in failed] == ["the M step keeps each parameter frozen alone, and still maximises "
+                                        "over the others"]
+    assert "with only weights frozen" in failed[0].message and "changed the frozen parameter" in failed[0].message
+    assert "cannot see" in report.text() and explorer.check_model(explorer.make_model("gmm1d")).passed
