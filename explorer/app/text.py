@@ -90,7 +90,10 @@ def step_sentence(previous, current, family) -> str:
                f" The KL of {fmt(kl_of(current))} that remains is the family's own gap: {family.why_gap}.")
         return (f"M step ({what}) with q held: θ did not move (a fixed point), so {f_words} and "
                 f"{logp_words}: θ already maximises F(θ, q) for this q.{gap}")
-    if family.name == "exact":
+    if family.name == "exact" and current.partial:
+        why = ("because q was fitted block by block to earlier θs: each partial E step narrows it"
+               if kl_of(current) > tolerance(current.loglik) else "")
+    elif family.name == "exact":
         why = ("because q was fitted to the old θ, not the new one: the next E step closes it"
                if kl_of(current) > tolerance(current.loglik) else "")
     else:
