@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from .core.checks import check_model
+from .core.checks import check_model, compare_implementations
 from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data-file", help="data for a model that cannot simulate its own")
     check.add_argument("--seed", type=int, default=0)
     check.add_argument("--points", type=int, default=300, help="points to simulate (default 300)")
+    check.add_argument("--against", metavar="OTHER",
+                       help="compare with a second implementation of the same model (file.py:Class or a name): "
+                            "log p, the posterior and the M step on the same data and θ")
     check.set_defaults(handler=cmd_check, exit_code=lambda result: 0 if result["passed"] else 1)
     add_output_flags(check)
     return parser
@@ -223,7 +226,11 @@ def cmd_compare(args) -> dict:
 def cmd_check(args) -> dict:
     options = dict(parse_option(text) for text in args.option)
     model = make_model(args.model, data_file=args.data_file, **options)
-    report = check_model(model, seed=args.seed, n_points=args.points)
+    if args.against:
+        other = make_model(args.against, data_file=args.data_file, **options)
+        report = compare_implementations(model, other, seed=args.seed)
+    else:
+        report = check_model(model, seed=args.seed, n_points=args.points)
     return {**report.to_json(), "report": report.text()}
 
 

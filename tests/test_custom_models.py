@@ -190,3 +190,15 @@ def test_the_debugger_catches_an_m_step_that_ignores_frozen():
                                         "over the others"]
     assert "with only weights frozen" in failed[0].message and "changed the frozen parameter" in failed[0].message
     assert "cannot see" in report.text() and explorer.check_model(explorer.make_model("gmm1d")).passed
+
+
+def test_check_against_a_second_implementation(capsys):
+    from explorer.cli import main
+    code = main(["check", "coins", "--against", f"{EXAMPLES}/coins_log_joint.py:CoinsLogJoint", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["passed"] and len(out["checks"]) == 3
+    code = main(["check", "gmm1d", "--against", f"{EXAMPLES}/buggy_gmm.py:BuggyGMM", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    failed = [c for c in out["checks"] if not c["passed"]]
+    assert code == 1 and [c["name"] for c in failed] == ["the M step agrees"]
+    assert "first disagreement at variances[" in failed[0]["message"]
