@@ -158,15 +158,11 @@ class ExplorerState(param.Parameterized):
         self._window = None
         self._touch()
 
-    def set(self, **changes):
+    def set(self, **changes) -> bool:
         """Change settings at once (as the controls do, one by one); False if refused."""
-        before = self.message
         self.message = ""
         self.param.update(**changes)
-        refused = bool(self.message)
-        if not refused:
-            self.message = "" if before == self.message else self.message
-        return not refused
+        return not self.message
 
     def _build(self, changes: dict, first: bool = False):
         """Make the model (if its settings changed) and a new session from the settings with
