@@ -5,6 +5,7 @@ import pytest
 
 from explorer import LatentClassModel, Param
 from explorer.app import App, ExplorerState
+from explorer.core.model import get_coordinate
 from explorer.app.state import UPLOADED, decode_steps, encode_steps
 from explorer.app.viewers import readout_html
 
@@ -73,8 +74,7 @@ def test_every_number_on_screen_agrees():
             current = app.session.current
             drawn = app.state.picture()
             assert drawn.kl == current.kl
-            assert drawn.now[2] == current.F and drawn.now[0] == current.theta[app.state.coordinate.split("[")[0]].flat[
-                int(app.state.coordinate[-2]) if "[" in app.state.coordinate else 0]
+            assert drawn.now[2] == current.F and drawn.now[0] == get_coordinate(current.theta, app.state.coordinate)
             label = app.views["bound"].kl_item.label["value"]
             assert float(label.split("=")[1]) == pytest.approx(max(current.kl, 0.0), rel=1e-4, abs=1e-12)
             gap = app.views["bound"].gap.data

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import traceback
+from contextlib import contextmanager
 
 import numpy as np
 import param
@@ -112,7 +113,6 @@ class ExplorerState(param.Parameterized):
         self.comparison = None
         self.schedule_runs = None
         self.schedules_left_out = {}
-        self.checks = None
         self.activity = ""           # what the last action did beyond a step (a run's outcome)
         self._window = None
         self._picture = None
@@ -125,18 +125,14 @@ class ExplorerState(param.Parameterized):
         self.param.watch(self._on_view, ["coordinate", "grid_size", "zoom", "trace_axis"])
 
     # ----- settings: validate and build, then swap in -----------------------------------------------
+    @contextmanager
     def _quiet(self):
-        state = self
-
-        class Quiet:
-            def __enter__(self):
-                self.before = state._applying
-                state._applying = True
-
-            def __exit__(self, *exc):
-                state._applying = self.before
-
-        return Quiet()
+        """Set parameters without the watchers taking it for a user's change."""
+        before, self._applying = self._applying, True
+        try:
+            yield
+        finally:
+            self._applying = before
 
     def _on_settings(self, *events):
         if self._applying:
@@ -172,7 +168,7 @@ class ExplorerState(param.Parameterized):
         model_changed = first or any(name in changes for name in MODEL_SETTINGS)
         cls = self._models[values["model_name"]]
         new_model_class = first or cls is not type(self.model)
-        datasets = self._dataset_options(cls, values["model_name"])
+        datasets = self._dataset_options(cls)
         if new_model_class and "dataset" not in changes:
             values["dataset"] = GIVEN if self._custom is not None else (
                 cls.default_dataset if cls.default_dataset in datasets else datasets[0])
@@ -225,7 +221,7 @@ class ExplorerState(param.Parameterized):
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = LandscapeCalculator(model, family, self.grid_size)
         self.model, self.session = model, session
-        self.comparison = self.schedule_runs = self.checks = None
+        self.comparison = self.schedule_runs = None
         self.schedules_left_out = {}
         self._window = None
         self.message = self.details = ""
@@ -233,7 +229,7 @@ class ExplorerState(param.Parameterized):
             self.model_revision += 1
         self._touch()
 
-    def _dataset_options(self, cls, name) -> list[str]:
+    def _dataset_options(self, cls) -> list[str]:
         if self._custom is not None:
             return [GIVEN]
         options = list(cls.datasets) + [SYNTHETIC]
@@ -380,10 +376,8 @@ class ExplorerState(param.Parameterized):
         return self._act(run, "The comparison of schedules failed")
 
     def run_checks(self):
-        def run():
-            self.checks = check_model(self.model, seed=self.seed)
-            return self.checks
-        return self._act(run, "The checks could not run")
+        """The EM debugger on the current model (explorer.core.checks); the report, or None."""
+        return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")
 
     def upload(self, filename: str, content: bytes | None):
         """A user's CSV: parsed and checked against the model before it replaces the data."""
@@ -490,10 +484,9 @@ class ExplorerState(param.Parameterized):
                 notes.append(f"{key}={text!r} cannot be read as {self.param[name].label} (ignored)")
         for group in (MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS):
             chosen = {k: v for k, v in settings.items() if k in group}
-            for name, value in chosen.items():
+            for name, value in chosen.items():      # bounds of numbers; choices are checked by _build
                 try:
-                    with self._quiet():
-                        self.param[name]._validate(value)
+                    self.param[name]._validate(value)
                 except ValueError as exc:
                     notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
                     settings.pop(name)
@@ -512,13 +505,12 @@ class ExplorerState(param.Parameterized):
                 continue
             try:
                 self._build(chosen)
-            except Exception as exc:  # noqa: BLE001 - try them one by one, keep those that work
+            except Exception:  # noqa: BLE001 - try them one by one, keep those that work
                 for name, value in chosen.items():
                     try:
                         self._build({name: value})
-                    except Exception as one:  # noqa: BLE001
-                        notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {one} (ignored)")
-                del exc
+                    except Exception as exc:  # noqa: BLE001
+                        notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
         if "steps" in query:
             try:
                 kinds = decode_steps(query["steps"])

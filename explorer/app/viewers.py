@@ -215,14 +215,14 @@ class StepBar(pn.viewable.Viewer):
         self.refresh()
 
     def _do(self, action):
-        with pn.io.hold():           # everything the action changes reaches the page in one message
+        def act():                   # Pause, then the action: one message to the page
             self.playing = False
             getattr(self.state, action)()
+        held(act)
 
     def _on_timeline(self, event):
         if event.new is not None and event.new != self.state.session.position:
-            with pn.io.hold():
-                self.state.go_to(event.new)
+            held(lambda: self.state.go_to(event.new))
 
     def refresh(self):
         s = self.state.session
