@@ -54,14 +54,13 @@ class LandscapeView:
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
         self.contour = fig.contour([0, 1], [0, 1], z, levels=np.linspace(0, 2, N_LEVELS + 1),
                                    fill_color=palette, line_color="white", line_alpha=0.3, line_width=0.5)
-        # Inside the frame, top left: off the diagonal, where F is low and the path never goes;
-        # a bar inside the frame never changes the plot's layout when its labels change.
+        # Beside the frame, never over the path. Its labels have at most 7 characters and the
+        # plot keeps room for them (min_border_right), so new labels never lay the plot out again.
         self.mapper = LinearColorMapper(palette=palette, low=0, high=2, low_color=palette[0])
-        self.colorbar = ColorBar(color_mapper=self.mapper, title="F", width=8, height=72, padding=3,
-                                 label_standoff=3, formatter=PrintfTickFormatter(format="%.5g"),
-                                 ticker=FixedTicker(ticks=[0, 1, 2]), location="top_left", title_standoff=2,
-                                 background_fill_alpha=0.75, border_line_alpha=0)
-        fig.add_layout(self.colorbar, "center")
+        self.colorbar = ColorBar(color_mapper=self.mapper, title="F", width=8, padding=3, label_standoff=3,
+                                 formatter=PrintfTickFormatter(format="%.5g"), ticker=FixedTicker(ticks=[0, 1, 2]),
+                                 title_standoff=2, background_fill_alpha=0, border_line_alpha=0)
+        fig.add_layout(self.colorbar, "right")
         fig.line("x", "y", source=self.diagonal, color="white", line_dash="dashed", line_width=2,
                  legend_label="t = φ")
         fig.segment("x0", "y0", "x1", "y1", source=self.moves, color="color", line_width=3.5,
@@ -78,6 +77,7 @@ class LandscapeView:
                                 tooltips=[("state", "@index"), ("θ_j", "@t{0.0000}"), ("φ", "@phi{0.0000}"),
                                           ("F", "@F{0.0000}")]))
         style_legend(fig, "below", columns=3)
+        fig.min_border_right = 72
         self.figure = fig
         self._drawn = None
 
