@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from .core.checks import check_model, compare_implementations
 from .core.errors import ExplorerError
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--until-converged", action="store_true",
                       help="iterate until log p changes by at most --tol")
     trace.add_argument("--tol", type=float, default=1e-8, help="tolerance on log p (default 1e-8)")
+    trace.add_argument("--theta-tol", type=float, default=1e-9,
+                       help="tolerance on θ's estimated distance to its limit, relative to θ's size (default 1e-9)")
     trace.add_argument("--max-iterations", type=int, default=1000)
     trace.set_defaults(handler=cmd_trace)
     add_output_flags(trace)
@@ -136,7 +139,22 @@ def add_model_flags(parser):
                         help="em | ecm | gradient:STEP | incremental:B[:random] (default em)")
 
 
-def session_from_args(args) -> Session:
+class Progress:
+    """A line on stderr every few seconds of a long run, so that a long run shows it is alive."""
+
+    def __init__(self, every: float = 2.0):
+        self.every = every
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, iteration: int, state) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            print(f"iteration {iteration}: log p = {state.loglik:.12g} ({now - self.start:.0f} s)",
+                  file=sys.stderr, flush=True)
+
+
+def session_from_args(args, keep_q: int | None = None) -> Session:
     options = dict(parse_option(text) for text in args.option)
     synthetic = None
     if args.synthetic is not None:
@@ -146,7 +164,7 @@ def session_from_args(args) -> Session:
     theta0 = parse_theta_json(args.theta0, "--theta0") if args.theta0 else None
     frozen = None if args.freeze is None else {name.strip() for name in args.freeze.split(",") if name.strip()}
     return Session(model, theta0, family=args.family, frozen=frozen, seed=args.seed,
-                   schedule=getattr(args, "schedule", "em"))
+                   schedule=getattr(args, "schedule", "em"), keep_q=keep_q)
 
 
 def parse_option(text: str) -> tuple[str, str]:
@@ -164,7 +182,7 @@ def cmd_models(args) -> dict:
             "name": name, "title": cls.title, "latent": cls.latent_description,
             "options": [{"name": o.name, "default": o.default, "minimum": o.minimum,
                          "maximum": o.maximum, "help": o.help} for o in cls.option_specs],
-            "parameters": [{"name": p.name, "shape": list(p.shape), "constraint": p.constraint,
+            "parameters": [{"name": p.name, "shape": list(p.shape), "constraint": str(p.constraint),
                             "label": p.label, "frozen_by_default": p.frozen_by_default}
                            for p in model.params()],
             "datasets": dict(cls.datasets), "default_dataset": cls.default_dataset,
@@ -176,13 +194,15 @@ def cmd_models(args) -> dict:
 def cmd_trace(args) -> dict:
     if args.iterations is not None and args.iterations < 0:
         raise ExplorerError("--iterations must be 0 or more")
-    session = session_from_args(args)
+    session = session_from_args(args, keep_q=2)   # no undo here: only the current q is needed
     result = None
+    progress = Progress()
     if args.until_converged:
-        result = session.run(tol=args.tol, max_iterations=args.max_iterations)
+        result = session.run(tol=args.tol, max_iterations=args.max_iterations, theta_tol=args.theta_tol,
+                             progress=progress)
     else:
-        for _ in range(args.iterations):
-            session.iterate()
+        for iteration in range(1, args.iterations + 1):
+            progress(iteration, session.iterate())
     out = {"model": session.model.name, "family": session.family,
            "schedule": session.schedule_object.describe(), "frozen": sorted(session.frozen),
            "states": [{**s.to_json(), "rate": r} for s, r in zip(session.states, rates(session.states))]}

@@ -57,12 +57,13 @@ def test_cli_prints_the_rate_of_every_state(capsys):
 
 
 def test_a_gradient_run_that_stalls_says_so_instead_of_converged(capsys):
+    # tolerances finer than F's rounding: the run cannot converge, so it must stall and say so
     session = Session(make_model("coins"), seed=0, schedule="gradient:0.1")
-    result = session.run(tol=1e-12, max_iterations=20_000)
+    result = session.run(tol=1e-16, theta_tol=1e-16, max_iterations=20_000)
     assert result.stalled and not result.converged
     assert session.current.stalled and session.current.detail.startswith("stalled: the gain in F")
-    code = main(["trace", "--model", "coins", "--schedule", "gradient:0.1", "--until-converged", "--tol", "1e-12",
-                 "--json"])
+    code = main(["trace", "--model", "coins", "--schedule", "gradient:0.1", "--until-converged", "--tol", "1e-16",
+                 "--theta-tol", "1e-16", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["stalled"] is True and out["converged"] is False
     assert out["states"][-1]["stalled"] is True

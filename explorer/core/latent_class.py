@@ -17,9 +17,11 @@ values of F in an iteration share one pass over q.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .model import Model
+from .model import Model, add_stats
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
@@ -29,12 +31,85 @@ def _blocks(n: int):
     return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
 
 
+@dataclass(frozen=True)
+class Pass:
+    """What one pass over the data at θ found."""
+    theta: dict
+    loglik: float
+    posterior: np.ndarray
+    entropy: float
+    stats: object                 # statistics of the posterior (None: the model has none)
+    joint: np.ndarray | None      # the log joint, kept for models without statistics
+
+
+def normalise(joint: np.ndarray, out: np.ndarray) -> tuple[float, float]:
+    """The posterior of a block of points from their log joint (K, n), written into `out`;
+    returns the block's Σ_i log p(x_i | θ) and Σ_i H(q*_i). `joint` is overwritten. Per point,
+    with b_ik = log p(x_i, k | θ) − max_k' log p(x_i, k' | θ):
+
+        log p(x_i | θ) = max + log t_i,   t_i = Σ_k exp(b_ik),   q*_ik = exp(b_ik) / t_i,
+        H(q*_i) = −Σ_k q*_ik log q*_ik = log t_i − Σ_k q*_ik b_ik.
+    """
+    if len(joint) == 2:
+        done = _normalise_two(joint, out)
+        if done is not None:
+            return done
+    top = joint.max(axis=0)
+    top[~np.isfinite(top)] = 0.0          # a point impossible under θ keeps log p = −∞
+    joint -= top
+    np.exp(joint, out=out)
+    total = out.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out /= total
+        log_total = sum_of_logs(total, len(joint))
+        return float(top.sum()) + log_total, log_total - _dot_where_positive(out, joint)
+
+
+def _normalise_two(joint, out):
+    """`normalise` for two classes with one exp per point instead of two: the likelier class
+    has b = 0, the other b_i = −|d_i| with d_i = log p(x_i, 1 | θ) − log p(x_i, 2 | θ), so
+    t_i = 1 + e^{b_i}. None when some point is impossible under θ (the general path handles it)."""
+    top = np.maximum(joint[0], joint[1])
+    if not np.isfinite(top).all():
+        return None
+    d = joint[0] - joint[1]
+    b = -np.abs(d)
+    e = np.exp(b)
+    total = 1.0 + e
+    likelier = 1.0 / total
+    other = e * likelier
+    first = d >= 0
+    out[0] = np.where(first, likelier, other)
+    out[1] = np.where(first, other, likelier)
+    log_total = sum_of_logs(total, 2)
+    return float(top.sum()) + log_total, log_total - _dot_where_positive(other, b)
+
+
+def sum_of_logs(values: np.ndarray, k: int) -> float:
+    """Σ log v for values v in [1, k]: the logs of products of runs short enough that the
+    product stays below 2^1000, so one log is taken per run instead of one per value (the
+    product's rounding, about √run ulps, is far below the sum's)."""
+    run = max(1, int(1000 // np.log2(max(k, 2))))
+    whole = len(values) // run * run
+    head = float(np.log(np.prod(values[:whole].reshape(-1, run), axis=1)).sum()) if whole else 0.0
+    return head + float(np.log(values[whole:]).sum())
+
+
+def _dot_where_positive(q: np.ndarray, b: np.ndarray) -> float:
+    """Σ q b with terms where q = 0 counting 0 (b may be −∞ there)."""
+    total = float(np.vdot(q, b))
+    if np.isnan(total):
+        with np.errstate(invalid="ignore"):
+            total = float(np.sum(np.where(q > 0, q * b, 0.0)))
+    return total
+
+
 class LatentClassModel(Model):
     latent_description = "z_i ∈ {1..K}, one class per data point"
 
     def __init__(self, data, **options):
         super().__init__(data, **options)
-        self._theta_cache = None   # (θ, per-point log p(x_i | θ), posterior, log joint or None)
+        self._theta_cache = None   # the Pass of the last θ
 
     def log_joint(self, theta, rows=slice(None)) -> np.ndarray:
         """(K, n): log p(x_i, z_i = k | θ) for the data points i in `rows` (a slice), as a new
@@ -58,51 +133,59 @@ class LatentClassModel(Model):
         return type(self).ecll_from_stats is not Model.ecll_from_stats
 
     # ------------------------------------------------------------------------------------------
-    def _evaluate(self, theta):
-        """(per-point log p(x_i | θ), posterior, log joint or None), computed once per θ."""
+    def _evaluate(self, theta) -> "Pass":
+        """One pass over the data at θ, once per θ: log p(X | θ), the posterior q*, H(q*) and
+        (for a model with statistics) the statistics of q*, so that an EM iteration reads its
+        data once (see `normalise`)."""
         cached = getattr(self, "_theta_cache", None)
-        if cached is not None and cached[0] is theta:
-            return cached[1:]
-        n = self.n_points()
-        posterior, normaliser = np.empty((self.n_classes(), n)), np.empty(n)
+        if cached is not None and cached.theta is theta:
+            return cached
+        n, k = self.n_points(), self.n_classes()
+        posterior = np.empty((k, n))
         kept = None if self.has_stats else np.empty_like(posterior)   # for E_q log p without stats
+        loglik = entropy = 0.0
+        stats = None
         for rows in _blocks(n):          # blocks of points that stay in cache: one pass over memory
             block = self.log_joint(theta, rows)
             if kept is not None:
                 kept[:, rows] = block
-            top = block.max(axis=0)
-            top[~np.isfinite(top)] = 0.0          # a point impossible under θ keeps log p = −∞
-            block -= top
-            np.exp(block, out=block)
-            total = block.sum(axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                normaliser[rows] = np.log(total) + top
-                np.divide(block, total, out=posterior[:, rows])
+            q = posterior[:, rows]
+            block_loglik, block_entropy = normalise(block, q)
+            loglik += block_loglik
+            entropy += block_entropy
+            if self.has_stats:
+                part = self.suff_stats(q, rows)
+                stats = part if stats is None else add_stats(stats, part)
         posterior.setflags(write=False)   # q is shared by states: immutable
-        self._theta_cache = (theta, normaliser, posterior, kept)
-        return normaliser, posterior, kept
+        self._theta_cache = Pass(theta, loglik, posterior, entropy, stats, kept)
+        return self._theta_cache
+
+    def stats(self, q):
+        """The statistics of q; those of the last θ's posterior come from its pass. (They are
+        remembered apart, as an iteration needs both: F(θ', q) after the pass at θ'.)"""
+        done = getattr(self, "_theta_cache", None)
+        if done is not None and q is done.posterior and done.stats is not None:
+            self.remember_stats(q, done.stats)
+            return done.stats
+        return super().stats(q)
 
     def posterior_block(self, theta, rows) -> np.ndarray:
         """(K, len(rows)): p(z_i | x_i, θ) for the points in `rows` only (incremental EM)."""
         block = self.log_joint(theta, rows)
-        top = block.max(axis=0)
-        top[~np.isfinite(top)] = 0.0
-        block = np.exp(block - top)
-        return block / block.sum(axis=0)
+        q = np.empty_like(block)
+        normalise(block, q)
+        return q
 
     def loglik(self, theta) -> float:
-        return float(self._evaluate(theta)[0].sum())
-
-    def pointwise_loglik(self, theta) -> np.ndarray:
-        return self._evaluate(theta)[0]
+        return self._evaluate(theta).loglik
 
     def posterior(self, theta) -> np.ndarray:
-        return self._evaluate(theta)[1]
+        return self._evaluate(theta).posterior
 
     def expected_complete_loglik(self, theta, q) -> float:
         if self.has_stats:
             return self.ecll_from_stats(theta, self.stats(q))
-        joint = self._evaluate(theta)[2]
+        joint = self._evaluate(theta).joint
         total = float(np.einsum("kn,kn->", q, joint))
         if np.isnan(total):   # 0 · (−∞) where a class is impossible: such terms count 0
             with np.errstate(invalid="ignore"):
@@ -117,6 +200,9 @@ class LatentClassModel(Model):
 
     def entropy(self, q) -> float:
         """H(q) = −Σ q log q, with 0 log 0 = 0 (as scipy's xlogy, but faster on large q)."""
+        done = getattr(self, "_theta_cache", None)
+        if done is not None and q is done.posterior:
+            return done.entropy
         total = 0.0
         for block in _blocks(np.shape(q)[-1]):
             part = q[..., block]

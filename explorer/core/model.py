@@ -28,33 +28,27 @@ from typing import ClassVar
 
 import numpy as np
 
+from .constraints import Constraint, get_constraint
 from .errors import ExplorerError
-
-CONSTRAINTS = ("real", "positive", "unit", "simplex", "covariance")
-
-# How close to 1 a simplex must sum, and how asymmetric a covariance may be.
-SIMPLEX_TOL = 1e-8
-SYMMETRY_TOL = 1e-8
-
 
 @dataclass(frozen=True)
 class Param:
     """One named parameter block of θ.
 
-    constraint: "real" (any finite value), "positive" (> 0), "unit" (in [0, 1]),
-    "simplex" (entries ≥ 0 summing to 1 along the last axis), "covariance" (a stack of
-    symmetric positive-definite matrices in the last two axes).
+    constraint: a name from constraints.CONSTRAINTS ("real": any finite value, "positive": > 0,
+    "unit": in [0, 1], "simplex": entries ≥ 0 summing to 1 along the last axis, "covariance": a
+    stack of symmetric positive-definite matrices in the last two axes, "ordered": increasing
+    along the last axis), or a Constraint object; it is stored as the object.
     """
 
     name: str
     shape: tuple[int, ...]
-    constraint: str
+    constraint: Constraint
     label: str
     frozen_by_default: bool = False
 
     def __post_init__(self):
-        if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"unknown constraint {self.constraint!r}")
+        object.__setattr__(self, "constraint", get_constraint(self.constraint))
 
 
 @dataclass(frozen=True)
@@ -174,14 +168,9 @@ class Model:
 
     def slice_range(self, theta, key: str) -> tuple[float, float]:
         """The interval of coordinate `key` that a slice or landscape plot spans."""
-        param = self.spec()[parse_key(key)[0]]
-        value = get_coordinate(theta, key)
-        if param.constraint in ("unit", "simplex"):
-            return 0.005, 0.995
-        if param.constraint == "positive" or (param.constraint == "covariance" and _is_diagonal(key)):
-            return value / 5, value * 5
-        width = max(1.0, abs(value))
-        return value - width, value + width
+        name, index = parse_key(key)
+        get_coordinate(theta, key)
+        return self.spec()[name].constraint.slice_range(theta[name], index)
 
     # Optional fast path for landscapes: F(θ, q) for many θ and one q from sufficient statistics.
     def suff_stats(self, q, rows=slice(None)):
@@ -258,6 +247,13 @@ class Model:
         return new
 
 
+def add_stats(a, b, sign: float = 1.0):
+    """a + sign·b for sufficient statistics (dicts of arrays, or arrays)."""
+    if isinstance(a, dict):
+        return {k: a[k] + sign * b[k] for k in a}
+    return a + sign * b
+
+
 # ----- θ validation ---------------------------------------------------------------------------
 def validate_theta(params: list[Param], values: dict) -> dict:
     names = [p.name for p in params]
@@ -275,29 +271,12 @@ def validate_theta(params: list[Param], values: dict) -> dict:
         if array.shape != tuple(p.shape):
             raise ExplorerError(f"parameter {p.name!r} must have shape {list(p.shape)}, "
                                 f"got {list(array.shape)}")
-        _check_constraint(p, array)
+        if not np.all(np.isfinite(array)):
+            raise ExplorerError(f"parameter {p.name!r} must be finite, got {array.tolist()}")
+        p.constraint.check(p.name, array)
         array.setflags(write=False)
         theta[p.name] = array
     return theta
-
-
-def _check_constraint(p: Param, a: np.ndarray) -> None:
-    if not np.all(np.isfinite(a)):
-        raise ExplorerError(f"parameter {p.name!r} must be finite, got {a.tolist()}")
-    if p.constraint == "positive" and np.any(a <= 0):
-        raise ExplorerError(f"parameter {p.name!r} must be positive, got {a.tolist()}")
-    if p.constraint == "unit" and np.any((a < 0) | (a > 1)):
-        raise ExplorerError(f"parameter {p.name!r} must lie in [0, 1], got {a.tolist()}")
-    if p.constraint == "simplex":
-        if np.any(a < 0):
-            raise ExplorerError(f"parameter {p.name!r} must be non-negative, got {a.tolist()}")
-        if np.any(np.abs(a.sum(axis=-1) - 1) > SIMPLEX_TOL):
-            raise ExplorerError(f"parameter {p.name!r} must sum to 1, got sum {float(a.sum()):.10g}")
-    if p.constraint == "covariance":
-        if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > SYMMETRY_TOL * (1 + np.abs(a))):
-            raise ExplorerError(f"parameter {p.name!r} must be symmetric")
-        if np.any(np.linalg.eigvalsh(a) <= 0):
-            raise ExplorerError(f"parameter {p.name!r} must be positive definite")
 
 
 def parse_theta_json(text: str, source: str = "initial θ") -> dict:
@@ -340,7 +319,7 @@ def coordinates(params: list[Param]) -> list[str]:
     keys = []
     for p in params:
         for index in itertools.product(*(range(n) for n in p.shape)):
-            if p.constraint == "covariance" and index[-2] > index[-1]:
+            if not p.constraint.is_coordinate(index):
                 continue
             keys.append(format_key(p.name, index))
     return keys
@@ -358,61 +337,20 @@ def get_coordinate(theta: dict, key: str) -> float:
 
 
 def set_coordinate(params: list[Param], theta: dict, key: str, value: float) -> dict:
-    """θ with one scalar coordinate moved, keeping the constraint.
-
-    A simplex entry w_j = v rescales the other entries of its simplex to sum to 1 − v; a
-    covariance entry Σ_ab = v also sets Σ_ba. The result is validated.
-    """
+    """θ with one scalar coordinate moved, keeping the constraint (Constraint.set_entry: a
+    simplex entry w_j = v rescales the others to sum to 1 − v; a covariance entry Σ_ab = v also
+    sets Σ_ba). The result is validated."""
     name, index = parse_key(key)
     get_coordinate(theta, key)
-    param = {p.name: p for p in params}[name]
-    array = np.array(theta[name], dtype=float)
-    if param.constraint == "simplex":
-        row = array[index[:-1]] if len(index) > 1 else array
-        j = index[-1]
-        rest = row.sum() - row[j]
-        others = np.arange(row.size) != j
-        row[others] = (row[others] / rest * (1 - value)) if rest > 0 else (1 - value) / (row.size - 1)
-        row[j] = value
-    else:
-        array[index] = value
-        if param.constraint == "covariance":
-            array[index[:-2] + (index[-1], index[-2])] = value
+    array = {p.name: p for p in params}[name].constraint.set_entry(theta[name], index, value)
     return validate_theta(params, {**theta, name: array})
-
-
-def _is_diagonal(key: str) -> bool:
-    _, index = parse_key(key)
-    return len(index) >= 2 and index[-1] == index[-2]
 
 
 # ----- random feasible moves (tests and checks) --------------------------------------------------
 def perturb(params: list[Param], theta: dict, rng: np.random.Generator, scale: float,
             frozen=frozenset()) -> dict:
-    """A random feasible θ near `theta`: each free block is moved in an unconstrained
-    parametrisation (log for positive, logit for unit, log-ratios for simplex, A Σ Aᵀ with
-    A = I + noise for covariances) by noise of size `scale`."""
-    new = {}
-    for p in params:
-        a = np.array(theta[p.name], dtype=float)
-        if p.name in frozen:
-            new[p.name] = a
-            continue
-        noise = rng.normal(scale=scale, size=a.shape)
-        if p.constraint == "real":
-            a = a + noise * np.maximum(np.abs(a), 1.0)
-        elif p.constraint == "positive":
-            a = a * np.exp(noise)
-        elif p.constraint == "unit":
-            inner = np.clip(a, 1e-12, 1 - 1e-12)
-            a = 1 / (1 + np.exp(-(np.log(inner) - np.log1p(-inner) + noise)))
-        elif p.constraint == "simplex":
-            a = np.maximum(a, 1e-300) * np.exp(noise)
-            a = a / a.sum(axis=-1, keepdims=True)
-        else:  # covariance
-            d = a.shape[-1]
-            mix = np.eye(d) + rng.normal(scale=scale, size=a.shape)
-            a = mix @ a @ np.swapaxes(mix, -1, -2)
-            a = (a + np.swapaxes(a, -1, -2)) / 2
-        new[p.name] = a
+    """A random feasible θ near `theta`: each free block moved by its constraint's `perturb`
+    (noise of size `scale` in an unconstrained parametrisation)."""
+    new = {p.name: np.array(theta[p.name], dtype=float) if p.name in frozen else
+           p.constraint.perturb(np.array(theta[p.name], dtype=float), rng, scale) for p in params}
     return validate_theta(params, new)

@@ -31,6 +31,7 @@ import numpy as np
 
 from .errors import ExplorerError
 from .latent_class import LatentClassModel
+from .model import add_stats
 from .reparam import flatten, unflatten
 
 
@@ -229,13 +230,6 @@ class Incremental(Schedule):
 def m_cost(model, evaluations: int) -> float:
     """Passes an M-type step costs: none from sufficient statistics, else one per evaluation."""
     return 0.0 if getattr(model, "has_stats", False) else float(evaluations)
-
-
-def add_stats(a, b, sign: float):
-    """a + sign·b for sufficient statistics (dicts of arrays, or arrays)."""
-    if isinstance(a, dict):
-        return {k: a[k] + sign * b[k] for k in a}
-    return a + sign * b
 
 
 SCHEDULE_NAMES = ("em", "ecm", "gradient", "incremental")

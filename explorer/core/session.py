@@ -172,11 +172,13 @@ class Session:
             state = self.m_step()
         return state
 
-    def run(self, tol: float = 1e-8, max_iterations: int = 1000, theta_tol: float = 1e-9) -> RunResult:
+    def run(self, tol: float = 1e-8, max_iterations: int = 1000, theta_tol: float = 1e-9,
+            progress=None) -> RunResult:
         """Iterations until the fixed point is reached (convergence.Stopping): over one pass
         through the data (one iteration, except for incremental EM, whose pass is N/B
         iterations) log p moves by at most `tol`, Aitken's estimate of its limit is within
-        `tol`, and θ's estimated distance to its limit is within `theta_tol` of θ's size."""
+        `tol`, and θ's estimated distance to its limit is within `theta_tol` of θ's size.
+        `progress(iteration, state)`, if given, is called after every iteration."""
         if not (tol > 0 and theta_tol > 0) or max_iterations < 1:
             raise ExplorerError("need tol > 0, theta_tol > 0 and max_iterations >= 1")
         every = self.schedule_object.iterations_per_pass(self)
@@ -184,6 +186,8 @@ class Session:
         stopping.add(self.current.theta, self.current.loglik)
         for iteration in range(1, max_iterations + 1):
             state = self.iterate()
+            if progress is not None:
+                progress(iteration, state)
             if state.stalled:      # F cannot tell the next θ from this one: no claim of convergence
                 return RunResult(iteration, False, stalled=True)
             if iteration % every == 0 and stopping.add(state.theta, state.loglik):
