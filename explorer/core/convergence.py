@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .model import parse_key
-from .reparam import flatten, to_unconstrained, unflatten
+from .reparam import flatten, unflatten
 
 
 def theta_vector(theta: dict) -> np.ndarray:
@@ -119,7 +119,7 @@ def em_map_rate(model, theta: dict, frozen=frozenset(), family=None, step: float
                 name, index = parse_key(item)
                 if name == p.name and index:
                     held.add(offset + int(np.ravel_multi_index(index, p.shape)))
-            offset += to_unconstrained(p, theta[p.name]).size
+            offset += p.constraint.to_unconstrained(theta[p.name]).size
     moving = [j for j in range(len(u0)) if j not in held]
     jacobian = np.empty((len(u0), len(moving)))
     for column, j in enumerate(moving):

@@ -142,18 +142,4 @@ class LogJointModel(LatentClassModel):
 
 def default_theta(params: list[Param], rng) -> dict:
     """A random θ inside every constraint (used when a model gives no init_theta)."""
-    theta = {}
-    for p in params:
-        shape = tuple(p.shape)
-        if p.constraint == "real":
-            theta[p.name] = rng.normal(size=shape)
-        elif p.constraint == "positive":
-            theta[p.name] = np.exp(rng.normal(scale=0.5, size=shape))
-        elif p.constraint == "unit":
-            theta[p.name] = rng.uniform(0.2, 0.8, size=shape)
-        elif p.constraint == "simplex":
-            theta[p.name] = rng.dirichlet(np.full(shape[-1], 5.0), size=shape[:-1]) if len(shape) > 1 \
-                else rng.dirichlet(np.full(shape[-1], 5.0))
-        else:
-            theta[p.name] = np.broadcast_to(np.eye(shape[-1]), shape).copy()
-    return theta
+    return {p.name: p.constraint.random(tuple(p.shape), rng) for p in params}

@@ -133,11 +133,5 @@ def free_coordinate_count(model, frozen) -> int:
         if p.name in frozen:
             continue
         entries = sum(1 for item in frozen if item.startswith(f"{p.name}["))
-        size = (int(np.prod(p.shape)) if p.shape else 1) - entries
-        if p.constraint == "simplex":
-            size = max(size - int(np.prod(p.shape[:-1])), 0)
-        if p.constraint == "covariance":
-            d = p.shape[-1]
-            size = size // (d * d) * d * (d + 1) // 2
-        count += size
+        count += max(p.constraint.free_dimension(tuple(p.shape)) - entries, 0)
     return count
