@@ -20,6 +20,7 @@ MODEL_FACTORIES = {
     "gmm2d": lambda: make_model("gmm2d", synthetic={"n": 60, "seed": 4, "separation": 3.0}, K=2),
     "two-source": lambda: make_model("two-source", synthetic={"n": 50, "seed": 5, "separation": 1.0}),
     "factor-analysis": lambda: make_model("factor-analysis", synthetic={"n": 80, "seed": 6, "separation": 1.0}),
+    "censored": lambda: make_model("censored"),
 }
 
 

@@ -3,13 +3,14 @@ URL) and the viewers' wiring to it."""
 import numpy as np
 import pytest
 
+import explorer.models
 from explorer import LatentClassModel, Param
 from explorer.app import App, ExplorerState
 from explorer.core.model import get_coordinate
 from explorer.app.state import UPLOADED, decode_steps, encode_steps
 from explorer.app.viewers import readout_html
 
-MODELS = ["linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis"]
+MODELS = sorted(explorer.models.MODELS)
 
 
 def view_sources(app):

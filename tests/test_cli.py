@@ -19,7 +19,9 @@ def test_models_lists_every_model_with_its_spec(capsys):
     code, out, _ = run_cli(["models", "--json"], capsys)
     assert code == 0
     models = {m["name"]: m for m in json.loads(out)["models"]}
-    assert set(models) == {"linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis"}
+    assert set(models) == {"linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis", "censored"}
+    assert models["censored"]["parameters"] == [{"name": "rate", "shape": [], "constraint": "positive",
+                                                 "label": r"\lambda", "frozen_by_default": False}]
     assert [p["name"] for p in models["gmm2d"]["parameters"]] == ["weights", "means", "covariances"]
     assert models["gmm2d"]["parameters"][2]["shape"] == [2, 2, 2]
     assert models["coins"]["parameters"][2]["frozen_by_default"] is True

@@ -69,3 +69,16 @@ def test_an_em_iteration_reads_the_data_once(monkeypatch):
     session.iterate()
     covered = sum(r.stop - r.start for r in calls)
     assert covered == model.n_points()       # one pass: every point's log joint computed once
+
+
+def test_a_session_past_its_history_budget_says_how_far_undo_reaches():
+    model = make_model("gmm1d", synthetic={"n": 20_000, "seed": 0, "separation": 3.0}, K=2)
+    session = Session(model, seed=0, history_budget=2 * 20_000 * 2 * 8)   # room for two q's
+    assert session.history_note == ""
+    for _ in range(3):
+        session.iterate()
+    assert session.keep_q == 2 and session.earliest > 0
+    assert "undo reaches back 2 states" in session.history_note and "0.3 MB" in session.history_note
+    while session.can_undo:
+        session.undo()
+    assert session.position == session.earliest and session.current.q is not None

@@ -97,7 +97,9 @@ def test_kl_gap_agrees_with_its_closed_form(rng):
             posterior = model.posterior(theta)
             if model.name in ("two-source", "factor-analysis"):
                 continue   # Gaussian q: checked against the closed form in test_families.py
-            if model.name == "linkage":   # y1 independent Bernoulli(π) against Bernoulli(π*)
+            if model.name == "censored":  # Exp(r_i) against Exp(λ): log(r/λ) + λ/r − 1 per unit
+                direct = np.sum(np.log(q / posterior) + posterior / q - 1)
+            elif model.name == "linkage":   # y1 independent Bernoulli(π) against Bernoulli(π*)
                 q, posterior = np.array([q, 1 - q]), np.array([posterior, 1 - posterior])
                 direct = model.data[0] * np.sum(xlogy(q, q) - xlogy(q, posterior))
             else:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from explorer import Session, make_model
+from explorer.core.errors import ExplorerError
 
 DLR_TABLE_1 = [0.608247423, 0.624321051, 0.626488879, 0.626777323, 0.626815632,
                0.626820719, 0.626821395, 0.626821484]
@@ -87,3 +88,41 @@ def test_old_faithful_standardised_fit():
     session = Session(model, seed=0)
     assert session.run(tol=1e-12, max_iterations=2000).converged
     assert session.current.loglik / len(z) == pytest.approx(-1.4171349105, abs=1e-9)
+
+
+def test_censored_gehan_6mp_mle_is_events_over_total_time():
+    """Gehan's 6-MP arm: 21 patients, 9 relapses seen, 359 weeks in all (Gehan 1965)."""
+    model = make_model("censored")
+    assert len(model.data) == 21 and model.events == 9 and model.total_time == 359
+    session = Session(model, seed=0)
+    result = session.run(tol=1e-13, max_iterations=500)
+    assert result.converged
+    assert float(session.current.theta["rate"]) == pytest.approx(9 / 359, rel=1e-9)
+    assert session.current.loglik == pytest.approx(9 * np.log(9 / 359) - 9, rel=1e-13)
+
+
+def test_censored_em_converges_at_the_fraction_censored():
+    """dλ'/dλ = m/n at the MLE: the observed rate and the EM map's rate both equal 12/21."""
+    from explorer.core.convergence import em_map_rate, rates
+    model = make_model("censored")
+    session = Session(model, {"rate": 0.2})
+    for _ in range(30):
+        session.iterate()
+    observed = [r for r in rates(session.states) if r is not None]
+    assert observed[-1] == pytest.approx(12 / 21, abs=1e-4)
+    assert em_map_rate(model, {"rate": 9 / 359}, frozenset(), session.family_object) == pytest.approx(12 / 21, rel=1e-6)
+    synthetic = make_model("censored", synthetic={"n": 4000, "seed": 1, "separation": 2.0})
+    fraction = 1 - synthetic.events / len(synthetic.data)
+    assert em_map_rate(synthetic, {"rate": synthetic.events / synthetic.total_time}, frozenset(),
+                       session.family_object) == pytest.approx(fraction, rel=1e-6)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([[1.0, 1.0], [2.0, 0.5]], r"row 2: observed must be 1 \(event\) or 0 \(censored\)"),
+    ([[1.0, 1.0], [-2.0, 0.0]], "row 2: the time must be a finite number ≥ 0"),
+    ([[1.0, 0.0], [2.0, 0.0]], "no observed event"),
+    ([[1.0, 1.0]], "at least 2 units"),
+])
+def test_censored_bad_data_names_the_row_and_rule(rows, message):
+    with pytest.raises(ExplorerError, match=message):
+        make_model("censored").with_data(np.array(rows))

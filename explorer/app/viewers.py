@@ -159,7 +159,7 @@ def readout_html(state) -> str:
         parts.append("<div class='warning'>Warning: log p or F is not finite at this θ (θ on the boundary of "
                      "its range, or q puts mass where the data are impossible); KL cannot be read here. "
                      "Take an E step, or start from another θ.</div>")
-    for note in state.notes:
+    for note in state.notes + ([s.history_note] if s.history_note else []):
         parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
     if state.comparison is not None:
         parts.append(text.comparison_table(state.comparison))

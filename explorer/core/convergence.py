@@ -66,7 +66,7 @@ class Stopping:
             return False
         a, b, c = self.thetas
         step = np.linalg.norm(theta_vector(c) - theta_vector(b))
-        size = 1.0 + np.linalg.norm(theta_vector(c))
+        size = np.linalg.norm(theta_vector(c)) or 1.0     # relative: a rate of 0.025 needs digits of its own
         r = ratio(a, b, c)
         r = 0.0 if r is None else min(r, 0.999999)
         return step * max(1.0, r / (1 - r)) <= self.theta_tol * size

@@ -142,6 +142,16 @@ class Session:
         return self.current
 
     @property
+    def history_note(self) -> str:
+        """What the history budget holds back, once it does ("" before that)."""
+        if self.earliest == 0:
+            return ""
+        size = q_bytes(self.current.q) if self.current.q is not None else 0
+        budget = "" if self.history_budget is None else f" within the history budget of {self.history_budget / 2**20:.0f} MiB"
+        return (f"undo reaches back {self.keep_q} states: each q takes {size / 2**20:.1f} MB, so only the last "
+                f"{self.keep_q} keep theirs{budget} (the trace keeps every state's numbers)")
+
+    @property
     def can_undo(self) -> bool:
         return self.position > self.earliest
 

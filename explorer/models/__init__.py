@@ -5,6 +5,7 @@ from ..core.errors import ExplorerError
 from ..core.loading import entry_point_models, is_model_spec, load_model_class
 from ..core.model import Model
 from ..datasets import read_table
+from .censored import Censored
 from .coins import Coins
 from .factor_analysis import FactorAnalysis
 from .gmm1d import GMM1D
@@ -12,7 +13,8 @@ from .gmm2d import GMM2D
 from .linkage import Linkage
 from .two_source import TwoSource
 
-MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis)}
+MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis,
+                                                            Censored)}
 
 
 def available_models() -> dict[str, type[Model]]:

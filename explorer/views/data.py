@@ -1,11 +1,12 @@
 """The data view of a model: the data and what θ and q say about it.
 
 A model declares the kind of view it wants (`Model.data_view`: "histogram", "scatter", "sets",
-"cells", "latent-gaussian", "classes", "heat" or "theta"); without a declaration the kind
+"cells", "latent-gaussian", "classes", "heat", "lifetimes" or "theta"); without a declaration the kind
 follows from the data and q (`view_kind`): 1-D values → a histogram, points in the plane → a
 scatter, a q per point → a heat strip, else θ's coordinates. Optional hooks enrich a view:
 `component_density(θ, grid)` (histogram), `component_shapes(θ)` → (means, covariances)
-(scatter), `expected_counts(q)` (sets), `split_of_first_cell(q)` (cells). No code here branches
+(scatter), `expected_counts(q)` (sets), `split_of_first_cell(q)` (cells); the "lifetimes" view
+needs `lifetimes(q)` (time, observed, expected lifetime under q). No code here branches
 on a model's name or class.
 """
 from __future__ import annotations
@@ -237,6 +238,43 @@ class LatentPosteriorView:
             self.subtitle.text = f"cos∠(W₁, W₂) in the Ψ⁻¹ metric: {cosine:+.4f}"
 
 
+class LifetimesView:
+    """Follow-up times, one line per unit (longest at the top): an event seen at t (filled dot)
+    or censored at t (open dot), and for a censored unit the lifetime q expects, t + E_q[excess],
+    as a dashed extension. Hook: `lifetimes(q)` → time, observed, expected."""
+
+    def __init__(self, model):
+        self.model = model
+        times = np.asarray(model.lifetimes(model.initial_q(model.start_theta()))["time"])
+        self.shown = np.sort(shown_points(len(times), 120))
+        self.order = self.shown[np.argsort(times[self.shown], kind="stable")]
+        fig = new_figure(f"Lifetimes of {len(times)} units", "time", "unit", manual=True)
+        fig.yaxis.visible = False
+        self.subtitle = add_subtitle(fig)
+        self.seen = ColumnDataSource(dict(x0=[], x1=[], y=[], fill=[]))
+        self.extra = ColumnDataSource(dict(x0=[], x1=[], y=[]))
+        fig.segment("x0", "y", "x1", "y", source=self.seen, color="#555555", line_width=2)
+        fig.segment("x0", "y", "x1", "y", source=self.extra, color=PALETTE[0], line_width=2, line_dash="dashed",
+                    legend_label="censored: expected remaining life under q")
+        fig.scatter("x1", "y", source=self.seen, size=7, line_color="#555555", fill_color="fill",
+                    legend_label="event (filled) / censored (open)")
+        fig.y_range.start, fig.y_range.end = -1, len(self.order)
+        style_legend(fig, "below", columns=1)
+        self.figure = fig
+
+    def update(self, state):
+        drawn = self.model.lifetimes(state.q)
+        time, observed, expected = (np.asarray(drawn[k])[self.order] for k in ("time", "observed", "expected"))
+        y = np.arange(len(self.order))
+        self.seen.data = dict(x0=np.zeros(len(y)), x1=time, y=y,
+                              fill=np.where(observed, "#555555", "white").tolist())
+        cens = ~observed
+        self.extra.data = dict(x0=time[cens], x1=expected[cens], y=y[cens])
+        self.figure.x_range.start, self.figure.x_range.end = 0, float(max(expected.max(), time.max()) * 1.05)
+        excess = float(np.mean(expected[cens] - time[cens])) if cens.any() else 0.0
+        self.subtitle.text = f"{int(observed.sum())} events, {int(cens.sum())} censored; E_q[excess] = {excess:.3g}"
+
+
 class HeatStripView:
     """For any model with a class per point: q(z_i = k) as a heat strip, points along x, classes
     along y (the generic fallback when the data are not values on a line or in the plane)."""
@@ -260,7 +298,7 @@ class HeatStripView:
 
 VIEWS = {"histogram": HistogramView, "scatter": ScatterView, "sets": CoinsDataView, "cells": LinkageDataView,
          "latent-gaussian": LatentPosteriorView, "classes": ClassMassView, "heat": HeatStripView,
-         "theta": ThetaView}
+         "lifetimes": LifetimesView, "theta": ThetaView}
 
 
 def view_kind(model) -> str:
