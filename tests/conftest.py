@@ -21,6 +21,7 @@ MODEL_FACTORIES = {
     "two-source": lambda: make_model("two-source", synthetic={"n": 50, "seed": 5, "separation": 1.0}),
     "factor-analysis": lambda: make_model("factor-analysis", synthetic={"n": 80, "seed": 6, "separation": 1.0}),
     "censored": lambda: make_model("censored"),
+    "student-t": lambda: make_model("student-t"),
 }
 
 

@@ -126,3 +126,68 @@ def test_censored_em_converges_at_the_fraction_censored():
 def test_censored_bad_data_names_the_row_and_rule(rows, message):
     with pytest.raises(ExplorerError, match=message):
         make_model("censored").with_data(np.array(rows))
+
+
+def t_mle(x, df=None):
+    """(μ, σ, ν, log p) maximising Σ log t_ν(x_i; μ, σ) directly: scipy's BFGS on the t
+    log-likelihood, then scipy's root finder on its score equations (ν held when given)."""
+    from scipy import optimize, special, stats
+
+    def negative(p):
+        nu = df if df is not None else np.exp(p[2])
+        return -stats.t.logpdf(x, nu, p[0], np.exp(p[1])).sum()
+
+    def score(p):
+        mu, sigma, nu = p[0], p[1], (df if df is not None else p[2])
+        d, n = x - mu, len(x)
+        delta = (d / sigma) ** 2
+        out = [np.sum((nu + 1) * d / (nu * sigma ** 2 + d * d)),
+               -n / sigma + np.sum((nu + 1) * d * d / (sigma * (nu * sigma ** 2 + d * d)))]
+        if df is None:
+            out.append(n / 2 * (special.digamma((nu + 1) / 2) - special.digamma(nu / 2) - 1 / nu)
+                       - 0.5 * np.sum(np.log1p(delta / nu)) + (nu + 1) / 2 * np.sum(delta / (nu * nu + nu * delta)))
+        return out
+    start = [np.median(x) + 1.0, np.log(np.std(x)), np.log(10.0)][: 2 if df is not None else 3]
+    found = optimize.minimize(negative, start, method="BFGS", options={"gtol": 1e-10}).x
+    found = [found[0], np.exp(found[1])] + ([np.exp(found[2])] if df is None else [])
+    root = optimize.root(score, found, method="hybr", options={"xtol": 1e-14})
+    assert np.max(np.abs(score(root.x))) < 1e-9
+    mu, sigma = root.x[0], root.x[1]
+    nu = df if df is not None else root.x[2]
+    return mu, sigma, nu, stats.t.logpdf(x, nu, mu, sigma).sum()
+
+
+@pytest.mark.parametrize("free_df", [False, True])
+def test_student_t_em_fixed_point_is_the_direct_t_mle_on_darwins_maize(free_df):
+    model = make_model("student-t")
+    assert len(model.data) == 15 and model.data[1] == -8.375
+    session = Session(model, seed=0, frozen=set() if free_df else None)
+    assert session.run(tol=1e-14, theta_tol=1e-12, max_iterations=5000).converged
+    theta = session.current.theta
+    mu, sigma, nu, loglik = t_mle(model.data, None if free_df else 4.0)
+    assert float(theta["loc"]) == pytest.approx(mu, abs=1e-8)
+    assert float(theta["scale"]) == pytest.approx(sigma, rel=1e-8)
+    assert float(theta["df"]) == pytest.approx(nu, rel=1e-7)
+    assert session.current.loglik == pytest.approx(loglik, rel=1e-12)
+
+
+def test_student_t_ecm_reaches_em_s_fixed_point_with_df_free():
+    """Q separates into μ, σ given μ, and ν, so ECM's cycle of conditional maximisations is the
+    M step itself: the Compare schedules table shows the same fixed point for both."""
+    from explorer.app import ExplorerState
+    state = ExplorerState(model_name="student-t")
+    state.set(frozen=[], compared=["em", "ecm"])
+    assert state.session.frozen == frozenset()
+    state.compare_schedules(max_passes=2000)
+    runs = {run.schedule: run for run in state.schedule_runs}
+    assert runs["em"].converged and runs["ecm"].converged
+    em, ecm = runs["em"].session.current.theta, runs["ecm"].session.current.theta
+    assert float(ecm["df"]) == pytest.approx(float(em["df"]), rel=1e-6)
+
+
+@pytest.mark.parametrize("values, message", [([1.0, np.nan, 2.0], "row 2 is not a finite number"),
+                                             ([1.0, 2.0], "at least 3 points"),
+                                             ([2.0, 2.0, 2.0], "single distinct value")])
+def test_student_t_bad_data_names_the_row_and_rule(values, message):
+    with pytest.raises(ExplorerError, match=message):
+        make_model("student-t").with_data(np.array(values))

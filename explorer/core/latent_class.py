@@ -128,10 +128,6 @@ class LatentClassModel(Model):
     def n_points(self) -> int:
         return len(self.data)
 
-    @property
-    def has_stats(self) -> bool:
-        return type(self).ecll_from_stats is not Model.ecll_from_stats
-
     # ------------------------------------------------------------------------------------------
     def _evaluate(self, theta) -> "Pass":
         """One pass over the data at θ, once per θ: log p(X | θ), the posterior q*, H(q*) and

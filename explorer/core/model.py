@@ -181,6 +181,11 @@ class Model:
     def ecll_from_stats(self, theta, stats) -> float:
         return self.expected_complete_loglik(theta, stats)
 
+    @property
+    def has_stats(self) -> bool:
+        """Does the model compute E_q log p from sufficient statistics (so an M step reads no data)?"""
+        return type(self).ecll_from_stats is not Model.ecll_from_stats
+
     def ecll_grid(self, thetas: list, stats: list) -> np.ndarray:
         """M[s][t] = E_q log p(X, Z | θ_t) for the q whose statistics are stats[s]: what a
         landscape needs for every pair. Models may vectorise it; this loops."""

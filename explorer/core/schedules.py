@@ -229,7 +229,7 @@ class Incremental(Schedule):
 
 def m_cost(model, evaluations: int) -> float:
     """Passes an M-type step costs: none from sufficient statistics, else one per evaluation."""
-    return 0.0 if getattr(model, "has_stats", False) else float(evaluations)
+    return 0.0 if model.has_stats else float(evaluations)
 
 
 SCHEDULE_NAMES = ("em", "ecm", "gradient", "incremental")

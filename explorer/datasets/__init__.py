@@ -25,6 +25,9 @@ PROVENANCE = {
                 "PARVUS; UCI Machine Learning Repository 'Wine' (Aeberhard, Coomans & de Vel 1992).",
     "gehan.csv": "Remission times (weeks) of 42 leukaemia patients, 6-MP against control. "
                  "Gehan (1965), Biometrika 52:203–223; R MASS::gehan.",
+    "zeamays.csv": "Darwin's Zea mays: heights (inches) of 15 pairs of crossed and self-fertilised plants, "
+                   "and their difference. Darwin (1876); Fisher (1935), The Design of Experiments; "
+                   "R HistData::ZeaMays.",
 }
 
 

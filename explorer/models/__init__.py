@@ -11,10 +11,11 @@ from .factor_analysis import FactorAnalysis
 from .gmm1d import GMM1D
 from .gmm2d import GMM2D
 from .linkage import Linkage
+from .student_t import StudentT
 from .two_source import TwoSource
 
 MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis,
-                                                            Censored)}
+                                                            Censored, StudentT)}
 
 
 def available_models() -> dict[str, type[Model]]:
