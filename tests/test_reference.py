@@ -191,3 +191,73 @@ def test_student_t_ecm_reaches_em_s_fixed_point_with_df_free():
 def test_student_t_bad_data_names_the_row_and_rule(values, message):
     with pytest.raises(ExplorerError, match=message):
         make_model("student-t").with_data(np.array(values))
+
+
+def mvn_observed_mle(x):
+    """(μ, Σ) maximising Σ_i log N(x_i,o | μ_o, Σ_oo) directly (scipy's BFGS over μ and the
+    Cholesky factor of Σ, log of its diagonal), not by EM."""
+    from scipy import optimize, stats
+    n, d = x.shape
+    rows, cols = np.tril_indices(d)
+
+    def unpack(p):
+        chol = np.zeros((d, d))
+        chol[rows, cols] = p[d:]
+        chol[np.diag_indices(d)] = np.exp(np.diag(chol))
+        return p[:d], chol @ chol.T
+
+    def negative(p):
+        mu, sigma = unpack(p)
+        total = 0.0
+        for row in x:
+            o = ~np.isnan(row)
+            total += stats.multivariate_normal.logpdf(row[o], mu[o], sigma[np.ix_(o, o)])
+        return -total
+    scale = np.nanstd(x, axis=0)
+    start_chol = np.diag(np.log(scale))[rows, cols]
+    start = np.concatenate([np.nanmean(x, axis=0), start_chol])
+    found = optimize.minimize(negative, start, method="BFGS", options={"gtol": 1e-9, "maxiter": 20_000})
+    return (*unpack(found.x), -found.fun)
+
+
+def test_mvn_missing_em_fixed_point_is_the_direct_observed_data_mle():
+    model = make_model("mvn-missing", synthetic={"n": 80, "seed": 2, "separation": 1.5})
+    assert np.isnan(model.data).any()
+    session = Session(model, seed=0)
+    assert session.run(tol=1e-12, theta_tol=1e-11, max_iterations=5000).converged
+    mu, sigma, loglik = mvn_observed_mle(model.data)
+    theta = session.current.theta
+    np.testing.assert_allclose(theta["mean"], mu, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(theta["covariance"], sigma, rtol=1e-6, atol=1e-6)
+    assert session.current.loglik == pytest.approx(loglik, rel=1e-10)
+
+
+def test_mvn_missing_airquality_has_its_published_missing_cells():
+    model = make_model("mvn-missing")
+    assert model.data.shape == (153, 4) and model.column_names == ["Ozone", "Solar.R", "Wind", "Temp"]
+    assert list((~model.observed).sum(axis=0)) == [37, 7, 0, 0]
+    session = Session(model, seed=0)
+    session.run(tol=1e-10, max_iterations=2000)
+    complete = model.data[model.observed.all(axis=1)]
+    # EM's means differ from the complete-case means where the missing values are not MCAR
+    assert abs(float(session.current.theta["mean"][2]) - float(np.nanmean(model.data[:, 2]))) < 1e-9
+    assert float(session.current.theta["mean"][0]) != pytest.approx(complete[:, 0].mean(), abs=1e-3)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([[1.0, 2.0], [np.nan, np.nan], [3.0, 1.0], [2.0, 5.0]], "row 2 has no observed value"),
+    ([[1.0, np.inf], [2.0, 1.0], [3.0, 1.0]], "row 1, column 2 is infinite"),
+    ([[1.0, np.nan], [2.0, np.nan], [3.0, 1.0]], "column 2 has fewer than 2 observed values"),
+])
+def test_mvn_missing_bad_data_names_the_row_and_rule(rows, message):
+    with pytest.raises(ExplorerError, match=message):
+        make_model("mvn-missing").with_data(np.array(rows))
+
+
+def test_empty_cells_are_read_only_for_models_that_accept_them(tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b\n1,2\n,3\n4,\n5,6\n7,9\n")
+    model = make_model("mvn-missing", data_file=str(path))
+    assert model.column_names == ["a", "b"] and int(np.isnan(model.data).sum()) == 2
+    with pytest.raises(ExplorerError, match="row 3, column 'a': '' is not a number"):
+        make_model("gmm2d", data_file=str(path))

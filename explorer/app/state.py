@@ -391,8 +391,8 @@ class ExplorerState(param.Parameterized):
                 text = content.decode("utf-8")
             except UnicodeDecodeError:
                 raise ExplorerError(f"{filename}: not a text CSV file (it is not UTF-8)") from None
-            header, table = parse_csv(text, filename or "upload")
             cls = self._models[self.model_name]
+            header, table = parse_csv(text, filename or "upload", missing_ok=cls.accepts_missing)
             previous = self._uploaded
             self._uploaded = (filename, header, table)
             try:

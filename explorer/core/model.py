@@ -87,6 +87,8 @@ class Model:
     # The kind of data view the app draws (explorer/views/data.py: "histogram", "scatter",
     # "sets", "cells", "latent-gaussian", "classes", "heat", "theta"); None: chosen from the data.
     data_view: ClassVar[str | None] = None
+    # Whether data files may have empty cells (read as NaN, a missing value the model fills in).
+    accepts_missing: ClassVar[bool] = False
 
     def __init__(self, data, **options):
         self.options = self.parse_options(options)

@@ -25,6 +25,9 @@ PROVENANCE = {
                 "PARVUS; UCI Machine Learning Repository 'Wine' (Aeberhard, Coomans & de Vel 1992).",
     "gehan.csv": "Remission times (weeks) of 42 leukaemia patients, 6-MP against control. "
                  "Gehan (1965), Biometrika 52:203–223; R MASS::gehan.",
+    "airquality.csv": "Daily air quality in New York, May–September 1973: Ozone (ppb), Solar.R (langleys), "
+                      "Wind (mph), Temp (°F); empty cells are missing (37 Ozone, 7 Solar.R). Chambers, "
+                      "Cleveland, Kleiner & Tukey (1983); R datasets::airquality.",
     "zeamays.csv": "Darwin's Zea mays: heights (inches) of 15 pairs of crossed and self-fertilised plants, "
                    "and their difference. Darwin (1876); Fisher (1935), The Design of Experiments; "
                    "R HistData::ZeaMays.",
@@ -35,12 +38,13 @@ def builtin_text(filename: str) -> str:
     return resources.files(__package__).joinpath("data", filename).read_text()
 
 
-def builtin_table(filename: str) -> tuple[list[str], np.ndarray]:
-    return parse_csv(builtin_text(filename), filename, numeric_only=False)
+def builtin_table(filename: str, missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
+    return parse_csv(builtin_text(filename), filename, numeric_only=False, missing_ok=missing_ok)
 
 
-def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
-    """Header and float matrix from a CSV file with a header row, or from a `.npy` array."""
+def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
+    """Header and float matrix from a CSV file with a header row, or from a `.npy` array.
+    With missing_ok (for models that declare `accepts_missing`), an empty cell is NaN."""
     path = Path(path)
     if not path.exists():
         raise ExplorerError(f"data file {str(path)!r} does not exist")
@@ -49,16 +53,17 @@ def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
             values = np.load(path, allow_pickle=False)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
             raise ExplorerError(f"{path.name}: not a readable .npy array ({exc})") from None
-        return array_table(values, path.name)
+        return array_table(values, path.name, missing_ok)
     try:
         text = path.read_text()
     except UnicodeDecodeError:
         raise ExplorerError(f"{path.name}: not a text CSV file") from None
-    return parse_csv(text, path.name)
+    return parse_csv(text, path.name, missing_ok=missing_ok)
 
 
-def array_table(values, source: str = "array") -> tuple[list[str], np.ndarray]:
-    """A numeric array as a table (1-D arrays become one column), checked to be finite."""
+def array_table(values, source: str = "array", missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
+    """A numeric array as a table (1-D arrays become one column), checked to be finite (NaN
+    allowed, as a missing value, with missing_ok)."""
     values = np.asarray(values)
     if values.ndim == 1:
         values = values[:, None]
@@ -66,7 +71,7 @@ def array_table(values, source: str = "array") -> tuple[list[str], np.ndarray]:
         raise ExplorerError(f"{source}: expected a numeric array with one or two dimensions, "
                             f"got shape {list(values.shape)} of {values.dtype}")
     values = values.astype(float)
-    bad = np.argwhere(~np.isfinite(values))
+    bad = np.argwhere(np.isinf(values) if missing_ok else ~np.isfinite(values))
     if len(bad):
         row, col = bad[0]
         raise ExplorerError(f"{source}: row {row + 1}, column {col + 1} is {values[row, col]} "
@@ -74,9 +79,10 @@ def array_table(values, source: str = "array") -> tuple[list[str], np.ndarray]:
     return [f"x{j + 1}" for j in range(values.shape[1])], values
 
 
-def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True):
-    """Parse CSV text with a header row. Every cell must be a finite number; with
-    numeric_only=False, non-numeric columns are dropped (used for built-in files only)."""
+def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True, missing_ok: bool = False):
+    """Parse CSV text with a header row. Every cell must be a finite number, or, with
+    missing_ok, empty (read as NaN: a missing value); with numeric_only=False, non-numeric
+    columns are dropped (used for built-in files only)."""
     rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
     if not rows:
         raise ExplorerError(f"{source}: the file is empty")
@@ -88,13 +94,17 @@ def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True):
         raise ExplorerError(f"{source}: no data rows below the header")
     keep = list(range(len(header)))
     if not numeric_only:
-        keep = [j for j in keep if all(_is_number(r[j]) for r in rows[1:] if j < len(r))]
+        keep = [j for j in keep if all(_is_number(r[j]) or (missing_ok and not r[j].strip())
+                                       for r in rows[1:] if j < len(r))]
     values = np.empty((len(rows) - 1, len(keep)))
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise ExplorerError(f"{source}: row {i} has {len(row)} fields, the header has {len(header)}")
         for out, j in enumerate(keep):
             cell = row[j].strip()
+            if missing_ok and not cell:
+                values[i - 2, out] = np.nan
+                continue
             if not _is_number(cell):
                 raise ExplorerError(f"{source}: row {i}, column {header[j]!r}: {cell!r} is not a number")
             number = float(cell)

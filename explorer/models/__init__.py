@@ -11,11 +11,12 @@ from .factor_analysis import FactorAnalysis
 from .gmm1d import GMM1D
 from .gmm2d import GMM2D
 from .linkage import Linkage
+from .mvn_missing import MVNMissing
 from .student_t import StudentT
 from .two_source import TwoSource
 
 MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis,
-                                                            Censored, StudentT)}
+                                                            Censored, StudentT, MVNMissing)}
 
 
 def available_models() -> dict[str, type[Model]]:
@@ -45,7 +46,7 @@ def make_model(name_or_class, data: str | None = None, data_file=None, *, synthe
     if sum(x is not None for x in (data, data_file, synthetic)) > 1:
         raise ExplorerError("give at most one of a data set name, a data file, or synthetic data")
     if data_file is not None:
-        header, values = read_table(data_file)
+        header, values = read_table(data_file, missing_ok=cls.accepts_missing)
         values = cls.data_from_table(header, values, **options)
     elif synthetic is not None:
         values = cls.synthetic(**synthetic, **options)

@@ -1,12 +1,13 @@
 """The data view of a model: the data and what θ and q say about it.
 
 A model declares the kind of view it wants (`Model.data_view`: "histogram", "scatter", "sets",
-"cells", "latent-gaussian", "classes", "heat", "lifetimes" or "theta"); without a declaration the kind
+"cells", "latent-gaussian", "classes", "heat", "lifetimes", "imputed" or "theta"); without a declaration the kind
 follows from the data and q (`view_kind`): 1-D values → a histogram, points in the plane → a
 scatter, a q per point → a heat strip, else θ's coordinates. Optional hooks enrich a view:
 `component_density(θ, grid)` (histogram), `component_shapes(θ)` → (means, covariances)
 (scatter), `expected_counts(q)` (sets), `split_of_first_cell(q)` (cells); the "lifetimes" view
-needs `lifetimes(q)` (time, observed, expected lifetime under q). No code here branches
+needs `lifetimes(q)` (time, observed, expected lifetime under q), the "imputed" view
+`imputed_points(q)` (two columns filled in by q, with their spread). No code here branches
 on a model's name or class.
 """
 from __future__ import annotations
@@ -275,6 +276,48 @@ class LifetimesView:
         self.subtitle.text = f"{int(observed.sum())} events, {int(cens.sum())} censored; E_q[excess] = {excess:.3g}"
 
 
+class ImputedView:
+    """Two columns of a table with missing cells: complete rows in grey, rows with a filled-in
+    entry at q's means with ±1 sd bars along what q filled in. Hook: `imputed_points(q)`."""
+
+    def __init__(self, model):
+        self.model = model
+        drawn = model.imputed_points(model.initial_q(model.start_theta()))
+        x_name, y_name = drawn["names"]
+        self.filled = drawn["missing_x"] | drawn["missing_y"]
+        fig = new_figure(f"{x_name} vs {y_name}, {int(self.filled.sum())} filled in", x_name, y_name, manual=True)
+        self.subtitle = add_subtitle(fig)
+        seen = ~self.filled
+        fig.scatter(np.asarray(drawn["x"])[seen], np.asarray(drawn["y"])[seen], color="#999999", size=5,
+                    alpha=0.7, legend_label="observed")
+        self.bars = ColumnDataSource(dict(xs=[], ys=[]))
+        self.points = ColumnDataSource(dict(x=[], y=[]))
+        fig.multi_line("xs", "ys", source=self.bars, color=PALETTE[0], alpha=0.6, line_width=1.5)
+        fig.scatter("x", "y", source=self.points, color=PALETTE[0], size=7, marker="diamond",
+                    legend_label="filled in: q's mean ± 1 sd")
+        style_legend(fig, "below", columns=2)
+        self.figure = fig
+
+    def update(self, state):
+        d = self.model.imputed_points(state.q)
+        x, y, sx, sy = (np.asarray(d[k], dtype=float) for k in ("x", "y", "sx", "sy"))
+        rows = np.flatnonzero(self.filled)
+        xs, ys = [], []
+        for i in rows:
+            if d["missing_x"][i]:
+                xs.append([x[i] - sx[i], x[i] + sx[i]]); ys.append([y[i], y[i]])
+            if d["missing_y"][i]:
+                xs.append([x[i], x[i]]); ys.append([y[i] - sy[i], y[i] + sy[i]])
+        self.bars.data = dict(xs=xs, ys=ys)
+        self.points.data = dict(x=x[rows], y=y[rows])
+        lo_x, hi_x = padded(float(np.min(x - sx)), float(np.max(x + sx)), 0.05)
+        lo_y, hi_y = padded(float(np.min(y - sy)), float(np.max(y + sy)), 0.05)
+        self.figure.x_range.start, self.figure.x_range.end = lo_x, hi_x
+        self.figure.y_range.start, self.figure.y_range.end = lo_y, hi_y
+        self.subtitle.text = (f"mean filled-in {d['names'][0]}: {float(np.mean(x[d['missing_x']])):.4g}"
+                              if d["missing_x"].any() else "")
+
+
 class HeatStripView:
     """For any model with a class per point: q(z_i = k) as a heat strip, points along x, classes
     along y (the generic fallback when the data are not values on a line or in the plane)."""
@@ -298,7 +341,7 @@ class HeatStripView:
 
 VIEWS = {"histogram": HistogramView, "scatter": ScatterView, "sets": CoinsDataView, "cells": LinkageDataView,
          "latent-gaussian": LatentPosteriorView, "classes": ClassMassView, "heat": HeatStripView,
-         "lifetimes": LifetimesView, "theta": ThetaView}
+         "lifetimes": LifetimesView, "imputed": ImputedView, "theta": ThetaView}
 
 
 def view_kind(model) -> str:
