@@ -22,6 +22,7 @@ MODEL_FACTORIES = {
     "factor-analysis": lambda: make_model("factor-analysis", synthetic={"n": 80, "seed": 6, "separation": 1.0}),
     "censored": lambda: make_model("censored"),
     "student-t": lambda: make_model("student-t"),
+    "hmm": lambda: make_model("hmm", synthetic={"n": 40, "seed": 8, "separation": 2.0}),
     "mvn-missing": lambda: make_model("mvn-missing", synthetic={"n": 60, "seed": 7, "separation": 1.0}),
 }
 

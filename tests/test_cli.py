@@ -20,7 +20,7 @@ def test_models_lists_every_model_with_its_spec(capsys):
     assert code == 0
     models = {m["name"]: m for m in json.loads(out)["models"]}
     assert set(models) == {"linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis", "censored",
-                           "student-t", "mvn-missing"}
+                           "student-t", "mvn-missing", "hmm"}
     assert models["censored"]["parameters"] == [{"name": "rate", "shape": [], "constraint": "positive",
                                                  "label": r"\lambda", "frozen_by_default": False}]
     assert [p["name"] for p in models["gmm2d"]["parameters"]] == ["weights", "means", "covariances"]

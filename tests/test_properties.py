@@ -103,6 +103,12 @@ def test_kl_gap_agrees_with_its_closed_form(rng):
                 values = evaluate(model, theta, q)
                 assert abs(values.kl - direct) <= 1e-8 * scale(values.loglik)
                 continue
+            if model.name == "hmm":  # two Markov chains: Σ_t KL of pair marginals − interior one-step ones
+                values = evaluate(model, theta, q)
+                direct = (np.sum(xlogy(q.xi, q.xi) - xlogy(q.xi, posterior.xi))
+                          - np.sum(xlogy(q.gamma[:, 1:-1], q.gamma[:, 1:-1]) - xlogy(q.gamma[:, 1:-1], posterior.gamma[:, 1:-1])))
+                assert abs(values.kl - direct) <= 1e-8 * scale(values.loglik)
+                continue
             if model.name == "mvn-missing":  # row by row: KL of N(x̂_m, C) against N(m*, C*)
                 values = evaluate(model, theta, q)
                 direct = 0.0

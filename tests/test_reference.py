@@ -261,3 +261,77 @@ def test_empty_cells_are_read_only_for_models_that_accept_them(tmp_path):
     assert model.column_names == ["a", "b"] and int(np.isnan(model.data).sum()) == 2
     with pytest.raises(ExplorerError, match="row 3, column 'a': '' is not a number"):
         make_model("gmm2d", data_file=str(path))
+
+
+def brute_force_chain(model, theta):
+    """log p, γ and ξ by summing over all K^T paths (small T only)."""
+    import itertools
+    from scipy.special import logsumexp
+    k, t = model.K, len(model.data)
+    log_b = model.log_emission(theta)
+    paths = np.array(list(itertools.product(range(k), repeat=t)))
+    with np.errstate(divide="ignore"):
+        log_joint = (np.log(theta["startprob"])[paths[:, 0]] + log_b[paths, np.arange(t)].sum(axis=1)
+                     + np.log(theta["transmat"])[paths[:, :-1], paths[:, 1:]].sum(axis=1))
+    loglik = logsumexp(log_joint)
+    weight = np.exp(log_joint - loglik)
+    gamma = np.array([[weight[paths[:, s] == j].sum() for s in range(t)] for j in range(k)])
+    xi = np.array([[[weight[(paths[:, s] == i) & (paths[:, s + 1] == j)].sum() for s in range(t - 1)]
+                    for j in range(k)] for i in range(k)])
+    return loglik, gamma, xi
+
+
+@pytest.mark.parametrize("k, t", [(2, 2), (2, 8), (3, 7), (3, 5)])
+def test_hmm_forward_backward_equals_enumerating_every_path(k, t):
+    model = make_model("hmm", synthetic={"n": t, "seed": t, "separation": 1.5}, K=k)
+    rng = np.random.default_rng(k * 10 + t)
+    theta = model.theta({"startprob": rng.dirichlet(np.ones(k)), "transmat": rng.dirichlet(np.ones(k), size=k),
+                         "means": rng.normal(size=k) * 2, "variances": np.exp(rng.normal(size=k))})
+    loglik, gamma, xi = brute_force_chain(model, theta)
+    q = model.posterior(theta)
+    assert model.loglik(theta) == pytest.approx(loglik, rel=1e-13)
+    np.testing.assert_allclose(q.gamma, gamma, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(q.xi, xi, rtol=1e-10, atol=1e-14)
+
+
+def test_hmm_matches_hmmlearn_for_20_iterations_on_the_geyser():
+    hmmlearn = pytest.importorskip("hmmlearn.hmm")
+    model = make_model("hmm")
+    assert len(model.data) == 299 and model.data[0] == 80
+    start = {"startprob": [0.5, 0.5], "transmat": [[0.7, 0.3], [0.4, 0.6]], "means": [55.0, 80.0],
+             "variances": [60.0, 40.0]}
+    session = Session(model, start)
+    reference = hmmlearn.GaussianHMM(2, covariance_type="diag", min_covar=0.0, startprob_prior=1.0,
+                                     transmat_prior=1.0, means_prior=0, means_weight=0, covars_prior=0.0,
+                                     covars_weight=1, n_iter=1, tol=-np.inf, init_params="", params="stmc")
+    reference.startprob_ = np.array(start["startprob"])
+    reference.transmat_ = np.array(start["transmat"])
+    reference.means_ = np.array(start["means"])[:, None]
+    reference.covars_ = np.array(start["variances"])[:, None]
+    x = model.data[:, None]
+    for _ in range(20):
+        assert session.current.loglik == pytest.approx(reference.score(x), rel=1e-10)
+        reference.fit(x)
+        theta = session.iterate().theta
+        np.testing.assert_allclose(theta["startprob"], reference.startprob_, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(theta["transmat"], reference.transmat_, rtol=1e-8)
+        np.testing.assert_allclose(theta["means"], reference.means_[:, 0], rtol=1e-8)
+        np.testing.assert_allclose(theta["variances"], reference.covars_[:, 0, 0], rtol=1e-8)
+
+
+def test_hmm_mean_field_over_time_leaves_a_gap_that_cannot_close():
+    model = make_model("hmm")
+    session = Session(model, seed=0, family="mean-field")
+    session.run(tol=1e-9, max_iterations=2000)
+    gap = session.current.kl
+    assert gap > 0.5        # the chain's correlations that a factorised q cannot carry
+    exact = Session(model, seed=0)
+    exact.run(tol=1e-9)
+    assert exact.current.loglik > session.current.loglik
+
+
+@pytest.mark.parametrize("values, message", [([70.0], "at least 2 observations"),
+                                             ([70.0, np.nan, 60.0], "row 2 is not a finite number")])
+def test_hmm_bad_data_names_the_row_and_rule(values, message):
+    with pytest.raises(ExplorerError, match=message):
+        make_model("hmm").with_data(np.array(values))

@@ -6,15 +6,17 @@ E step, and the fixed points of the resulting variational EM move away from the 
 
     exact            q ← p(Z | X, θ)
     hard             q ← point masses at argmax_z p(z_i | x_i, θ)       (classification EM)
-    mean-field       q ← argmax over Π_j q(z_ij) of F, coordinate ascent to convergence
+    mean-field       q ← argmax over a factorised q of F, coordinate ascent to convergence (the model
+                     says how q factorises: over each point's components, or over time)
     mean-field-1     the same, one sweep of coordinate ascent per E step (a partial E step)
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .errors import ExplorerError
-from .gaussian_latent import GaussianLatentModel
 from .latent_class import LatentClassModel
 
 
@@ -27,6 +29,10 @@ class Family:
 
     def supports(self, model) -> bool:
         return True
+
+    def bind(self, model) -> "Family":
+        """This family as it reads for `model` (a model may word its own formula and gap)."""
+        return self
 
     def supports_schedule(self, schedule) -> bool:
         """Incremental EM needs the E step of a block of points on its own (`block`)."""
@@ -89,7 +95,19 @@ class MeanField(Family):
     sweeps: int | None = None   # None: coordinate ascent to convergence
 
     def supports(self, model) -> bool:
-        return isinstance(model, GaussianLatentModel)
+        """Any model that offers `mean_field(θ, q, max_sweeps)` → (q, sweeps): the Gaussian
+        latent models (over each point's components), the HMM (over time)."""
+        return callable(getattr(model, "mean_field", None))
+
+    def bind(self, model):
+        """The model's own words for its factorisation, where it gives them
+        (`mean_field_formula`, `mean_field_why_gap`)."""
+        formula, why = getattr(model, "mean_field_formula", None), getattr(model, "mean_field_why_gap", None)
+        if formula is None and why is None:
+            return self
+        bound = copy.copy(self)
+        bound.formula, bound.why_gap = formula or self.formula, why or self.why_gap
+        return bound
 
     def run(self, model, theta, q):
         q, sweeps = model.mean_field(theta, q, self.sweeps)
@@ -110,10 +128,12 @@ def get_family(name: str, model=None) -> Family:
     if name not in FAMILIES:
         raise ExplorerError(f"unknown family {name!r} (families: {', '.join(FAMILIES)})")
     family = FAMILIES[name]
-    if model is not None and not family.supports(model):
+    if model is None:
+        return family
+    if not family.supports(model):
         raise ExplorerError(f"family {name!r} is not available for model {model.name} "
                             f"(families: {', '.join(families_for(model))})")
-    return family
+    return family.bind(model)
 
 
 def families_for(model) -> list[str]:

@@ -10,13 +10,14 @@ from .coins import Coins
 from .factor_analysis import FactorAnalysis
 from .gmm1d import GMM1D
 from .gmm2d import GMM2D
+from .hmm import HMM
 from .linkage import Linkage
 from .mvn_missing import MVNMissing
 from .student_t import StudentT
 from .two_source import TwoSource
 
 MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis,
-                                                            Censored, StudentT, MVNMissing)}
+                                                            Censored, StudentT, MVNMissing, HMM)}
 
 
 def available_models() -> dict[str, type[Model]]:

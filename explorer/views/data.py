@@ -1,13 +1,14 @@
 """The data view of a model: the data and what θ and q say about it.
 
 A model declares the kind of view it wants (`Model.data_view`: "histogram", "scatter", "sets",
-"cells", "latent-gaussian", "classes", "heat", "lifetimes", "imputed" or "theta"); without a declaration the kind
+"cells", "latent-gaussian", "classes", "heat", "lifetimes", "imputed", "series" or "theta"); without a declaration the kind
 follows from the data and q (`view_kind`): 1-D values → a histogram, points in the plane → a
 scatter, a q per point → a heat strip, else θ's coordinates. Optional hooks enrich a view:
 `component_density(θ, grid)` (histogram), `component_shapes(θ)` → (means, covariances)
 (scatter), `expected_counts(q)` (sets), `split_of_first_cell(q)` (cells); the "lifetimes" view
 needs `lifetimes(q)` (time, observed, expected lifetime under q), the "imputed" view
-`imputed_points(q)` (two columns filled in by q, with their spread). No code here branches
+`imputed_points(q)` (two columns filled in by q, with their spread), the "series" view
+`series(θ, q)` (a series coloured by q's state probabilities, with the transition matrix). No code here branches
 on a model's name or class.
 """
 from __future__ import annotations
@@ -318,6 +319,35 @@ class ImputedView:
                               if d["missing_x"].any() else "")
 
 
+class SeriesView:
+    """A series in time order, each observation coloured by q's state probabilities γ_t (the
+    states' colours mixed), with the states' means as dashed levels and the transition matrix
+    in the subtitle. Hook: `series(θ, q)` → x, probabilities (K, T), transmat, means."""
+
+    def __init__(self, model):
+        self.model = model
+        x = np.asarray(model.data, dtype=float)
+        self.shown = shown_points(len(x), 1500)
+        fig = new_figure(f"Series of {len(x)}, coloured by q(z_t)", "t", "x_t")
+        fig.line(self.shown, x[self.shown], color="#bbbbbb", line_width=1)
+        self.points = ColumnDataSource(dict(t=self.shown, x=x[self.shown], color=["#888888"] * len(self.shown)))
+        fig.scatter("t", "x", source=self.points, color="color", size=5)
+        self.levels = ColumnDataSource(dict(xs=[], ys=[], color=[]))
+        fig.multi_line("xs", "ys", source=self.levels, color="color", line_dash="dashed", line_width=2)
+        self.subtitle = add_subtitle(fig)
+        self.figure = fig
+
+    def update(self, state):
+        drawn = self.model.series(state.theta, state.q)
+        probabilities = np.asarray(drawn["probabilities"])[:, self.shown]
+        self.points.data = {**self.points.data, "color": blend(probabilities)}
+        ends = [float(self.shown[0]), float(self.shown[-1])]
+        self.levels.data = dict(xs=[ends] * len(drawn["means"]), ys=[[float(m)] * 2 for m in drawn["means"]],
+                                color=[PALETTE[k % 10] for k in range(len(drawn["means"]))])
+        rows = " | ".join(" ".join(f"{v:.2f}" for v in row) for row in np.asarray(drawn["transmat"]))
+        self.subtitle.text = f"A: {rows}"
+
+
 class HeatStripView:
     """For any model with a class per point: q(z_i = k) as a heat strip, points along x, classes
     along y (the generic fallback when the data are not values on a line or in the plane)."""
@@ -341,7 +371,7 @@ class HeatStripView:
 
 VIEWS = {"histogram": HistogramView, "scatter": ScatterView, "sets": CoinsDataView, "cells": LinkageDataView,
          "latent-gaussian": LatentPosteriorView, "classes": ClassMassView, "heat": HeatStripView,
-         "lifetimes": LifetimesView, "imputed": ImputedView, "theta": ThetaView}
+         "lifetimes": LifetimesView, "imputed": ImputedView, "series": SeriesView, "theta": ThetaView}
 
 
 def view_kind(model) -> str:

@@ -1,0 +1,331 @@
+"""A hidden Markov model with Gaussian emissions (Baum–Welch is its EM; Bishop §13.2).
+
+A chain z_1 … z_T of K states, z_1 ~ π, z_{t+1} | z_t ~ A[z_t], x_t | z_t = k ~ N(μ_k, σ²_k).
+
+The posterior of z is itself a Markov chain, so q is a chain too: its one-step marginals
+γ_t(k) = q(z_t = k) and pair marginals ξ_t(i, j) = q(z_t = i, z_{t+1} = j). Then
+
+    E_q log p(X, Z | θ) = Σ_k γ_1(k) log π_k + Σ_ij (Σ_t ξ_t(i, j)) log A_ij
+                          + Σ_t Σ_k γ_t(k) log N(x_t | μ_k, σ²_k)
+    H(q)                = Σ_{t<T} H(ξ_t) − Σ_{1<t<T} H(γ_t)        (the entropy of a Markov chain)
+
+E step (forward–backward). With M_t = A diag(b_t), b_t(k) = p(x_t | z_t = k):
+α_t = α_1 M_2 ⋯ M_t, β_t = M_{t+1} ⋯ M_T 1, log p(X | θ) = log Σ_k α_T(k), γ_t ∝ α_t ∘ β_t and
+ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). The products of the M_t are taken by a parallel
+prefix scan (pairs, then pairs of pairs: log₂ T vectorised levels instead of a Python loop over
+t), each product kept normalised with its log scale, so nothing under- or overflows.
+
+M step: π = γ_1, A_ij = Σ_t ξ_t(i, j) / Σ_t γ_t(i) (t < T), and the weighted means and variances
+of a mixture (with its variance floor).
+
+The mean-field family q(z) = Π_t q_t(z_t) cannot carry the chain's correlations, so its gap
+stays open (Turner & Sahani 2011, "Two problems with variational EM for time series models").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import xlogy
+
+from ..core.errors import ExplorerError
+from ..core.model import Model, Option, Param
+from ..datasets import builtin_table
+from .gaussian_mixture import VARIANCE_FLOOR
+
+LOG_2PI = np.log(2 * np.pi)
+TINY = np.finfo(float).tiny
+
+
+@dataclass(frozen=True)
+class ChainQ:
+    """A Markov-chain q over z_1 … z_T by its marginals: gamma (K, T), xi (K, K, T − 1)."""
+    gamma: np.ndarray
+    xi: np.ndarray
+
+    def __post_init__(self):
+        for array in (self.gamma, self.xi):
+            array.setflags(write=False)
+
+
+def product_q(gamma: np.ndarray) -> ChainQ:
+    """The factorised q(z) = Π_t q_t(z_t): its pair marginals are outer products."""
+    return ChainQ(gamma, gamma[:, None, :-1] * gamma[None, :, 1:])
+
+
+# ----- products of many small matrices ------------------------------------------------------------
+def _multiply(a, b):
+    """a_t b_t for stacks (K, K, n) of matrices, the stack index last."""
+    return np.einsum("ijn,jkn->ikn", a, b)
+
+
+def _normalised(p, log):
+    total = p.sum(axis=(0, 1))
+    p /= total
+    return p, log + np.log(total)
+
+
+def prefix_products(m: np.ndarray, log: np.ndarray):
+    """P_t = m_0 m_1 ⋯ m_t for every t (an inclusive scan): products of pairs, the scan of
+    those (recursively), then the even positions from their left neighbour. Each P_t is
+    returned normalised (entries sum to 1) with the log of its scale added to `log`."""
+    n = m.shape[2]
+    if n == 1:
+        return m.copy(), log.copy()
+    half = n // 2
+    pairs, pair_log = _normalised(_multiply(m[:, :, 0:2 * half:2], m[:, :, 1:2 * half:2]),
+                                  log[0:2 * half:2] + log[1:2 * half:2])
+    scanned, scanned_log = prefix_products(pairs, pair_log)      # m_0 ⋯ m_{2i+1}
+    p, p_log = np.empty_like(m), np.empty_like(log)
+    p[:, :, 1:2 * half:2], p_log[1:2 * half:2] = scanned, scanned_log
+    p[:, :, 0], p_log[0] = m[:, :, 0], log[0]
+    evens = np.arange(2, n, 2)
+    if len(evens):
+        left = evens // 2 - 1
+        p[:, :, evens], p_log[evens] = _normalised(_multiply(scanned[:, :, left], m[:, :, evens]),
+                                                   scanned_log[left] + log[evens])
+    return p, p_log
+
+
+def forward_backward(start, transition, log_emission):
+    """(log p(X | θ), γ (K, T), ξ (K, K, T − 1)) for a chain with start π (K), transitions
+    A (K, K) and log b_t(k) given as log_emission (K, T)."""
+    k, t = log_emission.shape
+    shift = log_emission.max(axis=0)
+    b = np.exp(log_emission - shift)                       # b̃_t = b_t e^{−shift_t}, max entry 1
+    first = start * b[:, 0]
+    if t == 1:
+        total = first.sum()
+        return float(np.log(total) + shift[0]), (first / total)[:, None], np.zeros((k, k, 0))
+    m = transition[:, :, None] * b[None, :, 1:]            # M_t = A diag(b̃_t), t = 2 … T
+    forward, forward_log = prefix_products(m, np.zeros(t - 1))
+    alpha = np.empty((k, t))
+    alpha[:, 0] = first
+    alpha[:, 1:] = np.einsum("i,ijn->jn", first, forward)
+    end = alpha[:, -1].sum()
+    loglik = float(np.log(end) + forward_log[-1] + shift.sum())
+    alpha /= alpha.sum(axis=0)
+    reverse = np.ascontiguousarray(np.swapaxes(m[:, :, ::-1], 0, 1))    # M_Tᵀ, M_{T−1}ᵀ, …
+    backward, _ = prefix_products(reverse, np.zeros(t - 1))
+    beta = np.ones((k, t))
+    beta[:, :-1] = backward.sum(axis=0)[:, ::-1]          # β̃_t ∝ (M_{t+1} ⋯ M_T) 1
+    gamma = alpha * beta
+    gamma /= gamma.sum(axis=0)
+    xi = alpha[:, None, :-1] * transition[:, :, None] * (b[:, 1:] * beta[:, 1:])[None, :, :]
+    xi /= xi.sum(axis=(0, 1))
+    return loglik, gamma, xi
+
+
+def _entropy(p: np.ndarray, axes) -> np.ndarray:
+    return -xlogy(p, p).sum(axis=axes)
+
+
+class HMM(Model):
+    name = "hmm"
+    title = "Hidden Markov model, Gaussian emissions"
+    option_specs = (Option("K", 2, 1, 8, "number of hidden states"),)
+    datasets = {"geyser": "Old Faithful, 299 waiting times (min) in time order, 1–15 August 1985 "
+                          "(Azzalini & Bowman 1990; R MASS::geyser)"}
+    default_dataset = "geyser"
+    data_view = "series"
+    latent_description = "the hidden state z_t behind each observation, a Markov chain"
+    mean_field_formula = (r"q(z) = \prod_t q_t(z_t),\quad q_t(z_t) \propto "
+                          r"\exp \mathbb{E}_{q_{t-1} q_{t+1}}[\log p(X, z \mid \theta)]")
+    mean_field_why_gap = ("q(z) must factorise over time, but the posterior chains each state to "
+                          "its neighbours, so q cannot equal it and KL > 0 remains")
+
+    @property
+    def K(self) -> int:
+        return self.options["K"]
+
+    def params(self):
+        k = self.K
+        return [Param("startprob", (k,), "simplex", r"\pi"), Param("transmat", (k, k), "simplex", "A"),
+                Param("means", (k,), "real", r"\mu"), Param("variances", (k,), "positive", r"\sigma^2")]
+
+    # ----- data ----------------------------------------------------------------------------------
+    @classmethod
+    def load_dataset(cls, name, **options):
+        if name != "geyser":
+            return super().load_dataset(name)
+        header, values = builtin_table("geyser.csv")
+        return values[:, header.index("waiting")]
+
+    @classmethod
+    def data_from_table(cls, header, values, **options):
+        if values.shape[1] != 1:
+            raise ExplorerError(f"hmm data must be one column (a series in time order), got {values.shape[1]} "
+                                f"({', '.join(header)})")
+        return values[:, 0]
+
+    @classmethod
+    def synthetic(cls, n, seed, separation=3.0, K=2, **options):
+        """A K-state chain that stays put with probability 0.9, means `separation` apart, unit variances."""
+        K = cls.parse_options({"K": K})["K"]
+        rng = np.random.default_rng(seed)
+        stay = 0.9 if K > 1 else 1.0
+        transition = np.full((K, K), (1 - stay) / max(K - 1, 1)) + np.eye(K) * (stay - (1 - stay) / max(K - 1, 1))
+        states = np.empty(n, dtype=int)
+        states[0] = rng.integers(K)
+        draws = rng.uniform(size=n)
+        cumulative = transition.cumsum(axis=1)
+        for t in range(1, n):
+            states[t] = min(int(np.searchsorted(cumulative[states[t - 1]], draws[t])), K - 1)
+        return rng.normal(separation * states, 1.0)
+
+    def validate_data(self, data):
+        x = np.asarray(data, dtype=float)
+        if x.ndim == 2 and x.shape[1] == 1:
+            x = x[:, 0]
+        if x.ndim != 1:
+            raise ExplorerError(f"hmm data must be one series of numbers, got shape {list(x.shape)}")
+        bad = np.flatnonzero(~np.isfinite(x))
+        if len(bad):
+            raise ExplorerError(f"hmm data row {bad[0] + 1} is not a finite number")
+        if len(x) < 2:
+            raise ExplorerError(f"hmm data must be a series of at least 2 observations, got {len(x)}: "
+                                f"a chain of one step has no transitions to learn")
+        if np.ptp(x) == 0:
+            raise ExplorerError("hmm data has a single distinct value: the emission variances would be 0")
+        self.center = float(x.mean())
+        self.floor = VARIANCE_FLOOR * float(x.var())
+        return x
+
+    # ----- the contract ----------------------------------------------------------------------------
+    def log_emission(self, theta) -> np.ndarray:
+        """(K, T): log N(x_t | μ_k, σ²_k)."""
+        mu, var = theta["means"][:, None], theta["variances"][:, None]
+        return -0.5 * (LOG_2PI + np.log(var)) - 0.5 * (self.data[None, :] - mu) ** 2 / var
+
+    def _forward_backward(self, theta):
+        cached = getattr(self, "_chain_cache", None)
+        if cached is None or cached[0] is not theta:
+            loglik, gamma, xi = forward_backward(theta["startprob"], theta["transmat"], self.log_emission(theta))
+            cached = self._chain_cache = (theta, loglik, ChainQ(gamma, xi))
+        return cached[1], cached[2]
+
+    def loglik(self, theta):
+        return self._forward_backward(theta)[0]
+
+    def posterior(self, theta):
+        return self._forward_backward(theta)[1]
+
+    def suff_stats(self, q, rows=slice(None)):
+        d = self.data - self.center
+        return {"first": q.gamma[:, 0], "transitions": q.xi.sum(axis=2), "count": q.gamma.sum(axis=1),
+                "s1": q.gamma @ d, "s2": q.gamma @ (d * d)}
+
+    def ecll_from_stats(self, theta, s):
+        m = theta["means"] - self.center
+        var = theta["variances"]
+        square = s["s2"] - 2 * m * s["s1"] + m * m * s["count"]
+        emission = np.sum(-0.5 * s["count"] * (LOG_2PI + np.log(var)) - 0.5 * square / var)
+        return float(np.sum(xlogy(s["first"], theta["startprob"])) + np.sum(xlogy(s["transitions"], theta["transmat"]))
+                     + emission)
+
+    def expected_complete_loglik(self, theta, q):
+        return self.ecll_from_stats(theta, self.stats(q))
+
+    def entropy(self, q):
+        inner = q.gamma[:, 1:-1]
+        return float(_entropy(q.xi, (0, 1)).sum() - _entropy(inner, 0).sum()) if q.xi.shape[2] else \
+            float(_entropy(q.gamma, 0).sum())
+
+    def m_step(self, q, theta, frozen=frozenset()):
+        s = self.stats(q)
+        new = {name: np.array(theta[name], dtype=float) for name in theta}
+        if "startprob" not in frozen:
+            new["startprob"] = s["first"] / s["first"].sum()
+        if "transmat" not in frozen:
+            rows = s["transitions"].sum(axis=1)
+            full = rows > 0                      # a state never left keeps its row
+            new["transmat"][full] = s["transitions"][full] / rows[full, None]
+        count = s["count"]
+        full = count > 0
+        if "means" not in frozen:
+            new["means"][full] = self.center + s["s1"][full] / count[full]
+        if "variances" not in frozen:
+            m = new["means"] - self.center
+            square = s["s2"] - 2 * m * s["s1"] + m * m * count
+            new["variances"][full] = np.maximum(self.floor, square[full] / count[full])
+        return new
+
+    def init_theta(self, rng):
+        k = self.K
+        stay = 0.8 if k > 1 else 1.0
+        transition = np.full((k, k), (1 - stay) / max(k - 1, 1)) + np.eye(k) * (stay - (1 - stay) / max(k - 1, 1))
+        spread = float(self.data.std())
+        means = np.quantile(self.data, (np.arange(k) + 0.5) / k) + 0.2 * spread * rng.normal(size=k)
+        return {"startprob": np.full(k, 1.0 / k), "transmat": transition, "means": np.sort(means),
+                "variances": np.full(k, self.data.var() / k)}
+
+    def simulate(self, theta, n, rng):
+        states = np.empty(n, dtype=int)
+        states[0] = rng.choice(self.K, p=theta["startprob"])
+        for t in range(1, n):
+            states[t] = rng.choice(self.K, p=theta["transmat"][states[t - 1]])
+        return rng.normal(theta["means"][states], np.sqrt(theta["variances"][states]))
+
+    def initial_q(self, theta):
+        """Every z_t uniform and independent: a q that has looked at neither data nor θ."""
+        return product_q(np.full((self.K, len(self.data)), 1.0 / self.K))
+
+    def random_q(self, rng):
+        """A random Markov chain: a random first marginal and a random transition kernel per step."""
+        k, t = self.K, len(self.data)
+        gamma = np.empty((k, t))
+        gamma[:, 0] = rng.dirichlet(np.ones(k))
+        kernels = rng.dirichlet(np.ones(k), size=(t - 1, k)).transpose(1, 2, 0)     # (K, K, T − 1)
+        xi = np.empty((k, k, t - 1))
+        for step in range(t - 1):
+            xi[:, :, step] = gamma[:, step, None] * kernels[:, :, step]
+            gamma[:, step + 1] = xi[:, :, step].sum(axis=0)
+        return ChainQ(gamma, xi)
+
+    def mean_field(self, theta, q, max_sweeps: int | None, tol: float = 1e-12):
+        """Coordinate ascent for q(z) = Π_t q_t(z_t), from q's marginals; returns (q, sweeps).
+        q_t(k) ∝ exp(log b_t(k) + [t = 1] log π_k + Σ_i q_{t−1}(i) log A_ik + Σ_j q_{t+1}(j) log A_kj):
+        each q_t depends on its neighbours only, so the even t and then the odd t are updated
+        at once (a sweep). A zero entry of π or A enters as log(tiny) ≈ −708 (see warnings)."""
+        log_b = self.log_emission(theta)
+        log_a = np.log(np.maximum(theta["transmat"], TINY))
+        log_pi = np.log(np.maximum(theta["startprob"], TINY))
+        gamma = np.array(q.gamma, dtype=float)
+        t = gamma.shape[1]
+        limit = 10_000 if max_sweeps is None else max_sweeps
+        sweeps = 0
+        while sweeps < limit:
+            before = gamma.copy()
+            for parity in (0, 1):
+                at = np.arange(parity, t, 2)
+                field = log_b[:, at].copy()
+                field[:, at == 0] += log_pi[:, None]
+                has_left, has_right = at > 0, at < t - 1
+                field[:, has_left] += log_a.T @ gamma[:, at[has_left] - 1]
+                field[:, has_right] += log_a @ gamma[:, at[has_right] + 1]
+                field -= field.max(axis=0)
+                np.exp(field, out=field)
+                gamma[:, at] = field / field.sum(axis=0)
+            sweeps += 1
+            if max_sweeps is None and np.max(np.abs(gamma - before)) <= tol:
+                break
+        return product_q(gamma), sweeps
+
+    def warnings(self, theta):
+        out = [f"variance of state {k + 1} held at the floor {self.floor:.3g}"
+               for k, v in enumerate(theta["variances"]) if v <= self.floor]
+        if np.any(theta["transmat"] == 0) or np.any(theta["startprob"] == 0):
+            out.append("a start or transition probability is 0: the mean-field family uses log(tiny) ≈ −708 for it")
+        return out
+
+    def slice_range(self, theta, key):
+        if key.startswith("means"):
+            return float(self.data.min()), float(self.data.max())
+        return super().slice_range(theta, key)
+
+    # ----- the data view ---------------------------------------------------------------------------
+    def series(self, theta, q) -> dict:
+        """What the series view draws: the observations in time order, q's state probabilities
+        γ_t (K, T), and the transition matrix."""
+        return {"x": self.data, "probabilities": q.gamma, "transmat": theta["transmat"],
+                "means": theta["means"]}
