@@ -5,11 +5,12 @@ import re
 import pytest
 
 from explorer import Session, make_model
+from explorer.models import MODELS
 from explorer.app import text
 from explorer.core.families import families_for, get_family
 
 CASES = [(model, family, schedule)
-         for model in ("linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis")
+         for model in sorted(MODELS)
          for family in families_for(make_model(model))
          for schedule in ("em", "ecm", "incremental:50", "gradient:0.05")]
 

@@ -328,7 +328,7 @@ class SeriesView:
         self.model = model
         x = np.asarray(model.data, dtype=float)
         self.shown = shown_points(len(x), 1500)
-        fig = new_figure(f"Series of {len(x)}, coloured by q(z_t)", "t", "x_t")
+        fig = new_figure(f"{len(x)} steps, coloured by q(z_t)", "t", "x_t")
         fig.line(self.shown, x[self.shown], color="#bbbbbb", line_width=1)
         self.points = ColumnDataSource(dict(t=self.shown, x=x[self.shown], color=["#888888"] * len(self.shown)))
         fig.scatter("t", "x", source=self.points, color="color", size=5)

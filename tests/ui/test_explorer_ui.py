@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-MODELS = ["linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis"]
+from explorer.models import MODELS as BUILT_IN
+
+MODELS = sorted(BUILT_IN)
 
 SOURCES_JS = """() => {
   // the data source of every visible glyph renderer (hidden ones, e.g. the fixed points of a
@@ -238,7 +240,7 @@ TEXT_FITS_JS = """() => {
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-@pytest.mark.parametrize("model", ["linkage", "gmm1d", "two-source"])
+@pytest.mark.parametrize("model", ["linkage", "gmm1d", "two-source", "censored", "student-t", "mvn-missing", "hmm"])
 def test_no_title_or_legend_is_cut_off(watched_page, app_url, model, size, output_path):
     page = watched_page
     page.set_viewport_size({"width": size[0], "height": size[1]})
