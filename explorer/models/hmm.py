@@ -11,9 +11,9 @@ The posterior of z is itself a Markov chain, so q is a chain too: its one-step m
 
 E step (forward–backward). With M_t = A diag(b_t), b_t(k) = p(x_t | z_t = k):
 α_t = α_1 M_2 ⋯ M_t, β_t = M_{t+1} ⋯ M_T 1, log p(X | θ) = log Σ_k α_T(k), γ_t ∝ α_t ∘ β_t and
-ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). The products of the M_t are taken by a parallel
-prefix scan (pairs, then pairs of pairs: log₂ T vectorised levels instead of a Python loop over
-t), each product kept normalised with its log scale, so nothing under- or overflows.
+ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). Both recursions run chunked (`scan_vectors`:
+the chunks side by side, vectorised, instead of a Python loop over t), every step normalised,
+so nothing under- or overflows.
 
 M step: π = γ_1, A_ij = Σ_t ξ_t(i, j) / Σ_t γ_t(i) (t < T), and the weighted means and variances
 of a mixture (with its variance floor).
@@ -53,67 +53,132 @@ def product_q(gamma: np.ndarray) -> ChainQ:
     return ChainQ(gamma, gamma[:, None, :-1] * gamma[None, :, 1:])
 
 
-# ----- products of many small matrices ------------------------------------------------------------
-def _multiply(a, b):
-    """a_t b_t for stacks (K, K, n) of matrices, the stack index last."""
-    return np.einsum("ijn,jkn->ikn", a, b)
+# ----- the forward and backward recursions ---------------------------------------------------------
+CHUNK = 64   # steps per chunk: the chunks' recursions run side by side, vectorised
 
 
-def _normalised(p, log):
-    total = p.sum(axis=(0, 1))
-    p /= total
-    return p, log + np.log(total)
+def scan_vectors(v0: np.ndarray, step) -> tuple[np.ndarray, np.ndarray]:
+    """v_t ∝ v_{t−1} M_t for t = 1 … n, from a normalised v0 (K,): the normalised v_t (K, n),
+    and the log of each unnormalised v_t's sum (n,). `step` gives the matrices: either a stack
+    (K, K, n), or a `ChainSteps` that makes them on the fly.
+
+    Without a Python loop over n: the steps are cut into chunks of CHUNK; the product of each
+    chunk's matrices is taken for all chunks at once, the vectors entering the chunks follow
+    by the same scan over those products (recursively, CHUNK times shorter), and then every
+    chunk runs its CHUNK steps side by side. Each step is normalised, so nothing under- or
+    overflows."""
+    steps = step if isinstance(step, ChainSteps) else Stack(step)
+    k, n = len(v0), steps.n
+    if n <= CHUNK:
+        out, logs, v = np.empty((k, n)), np.empty(n), v0
+        for t in range(n):
+            v = v @ steps.matrix(t)
+            total = v.sum()
+            v = v / total
+            out[:, t], logs[t] = v, np.log(total)
+        return out, logs
+    chunks = -(-n // CHUNK)
+    matrix_at = steps.laid(chunks)
+    product = matrix_at(0)
+    for position in range(1, CHUNK):
+        product = np.einsum("ijc,jkc->ikc", product, matrix_at(position))
+        product = product / product.sum(axis=(0, 1))
+    after, _ = scan_vectors(v0, product)                       # the vector leaving each chunk
+    v = np.concatenate([v0[:, None], after[:, :-1]], axis=1)   # ... and so entering the next
+    out, totals = np.empty((k, CHUNK, chunks)), np.empty((CHUNK, chunks))
+    for position in range(CHUNK):
+        v = np.einsum("ic,ijc->jc", v, matrix_at(position))
+        totals[position] = v.sum(axis=0)
+        v = out[:, position] = v / totals[position]
+    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n], np.log(totals.T.reshape(-1)[:n])
 
 
-def prefix_products(m: np.ndarray, log: np.ndarray):
-    """P_t = m_0 m_1 ⋯ m_t for every t (an inclusive scan): products of pairs, the scan of
-    those (recursively), then the even positions from their left neighbour. Each P_t is
-    returned normalised (entries sum to 1) with the log of its scale added to `log`."""
-    n = m.shape[2]
-    if n == 1:
-        return m.copy(), log.copy()
-    half = n // 2
-    pairs, pair_log = _normalised(_multiply(m[:, :, 0:2 * half:2], m[:, :, 1:2 * half:2]),
-                                  log[0:2 * half:2] + log[1:2 * half:2])
-    scanned, scanned_log = prefix_products(pairs, pair_log)      # m_0 ⋯ m_{2i+1}
-    p, p_log = np.empty_like(m), np.empty_like(log)
-    p[:, :, 1:2 * half:2], p_log[1:2 * half:2] = scanned, scanned_log
-    p[:, :, 0], p_log[0] = m[:, :, 0], log[0]
-    evens = np.arange(2, n, 2)
-    if len(evens):
-        left = evens // 2 - 1
-        p[:, :, evens], p_log[evens] = _normalised(_multiply(scanned[:, :, left], m[:, :, evens]),
-                                                   scanned_log[left] + log[evens])
-    return p, p_log
+class Stack:
+    """Step matrices stored as a stack (K, K, n)."""
+
+    def __init__(self, stack):
+        self.stack, self.n = stack, stack.shape[2]
+
+    def matrix(self, t):
+        return self.stack[:, :, t]
+
+    def laid(self, chunks):
+        """The chunks side by side, as a function: position l → the l-th matrix of every chunk
+        (K, K, C); the last chunk is padded with identities (they change neither a vector nor
+        its sum)."""
+        k, pad = self.stack.shape[0], chunks * CHUNK - self.n
+        stack = self.stack
+        if pad:
+            stack = np.concatenate([stack, np.broadcast_to(np.eye(k)[:, :, None], (k, k, pad))], axis=2)
+        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))   # (K, K, L, C)
+        return lambda position: laid[:, :, position]
+
+
+class ChainSteps:
+    """The HMM's step matrices M_t = A diag(b̃_t), or with transpose=True their transposes
+    diag(b̃_t) Aᵀ (the backward recursion), made when needed from A (K, K) and b̃ (K, n) rather
+    than stored as (K, K, n)."""
+
+    def __init__(self, transition, b, transpose=False):
+        self.a, self.b, self.transpose, self.n = (transition.T if transpose else transition), b, transpose, b.shape[1]
+
+    def _make(self, b):
+        return self.a[:, :, None] * (b[:, None, :] if self.transpose else b[None, :, :])
+
+    def matrix(self, t):
+        return self._make(self.b[:, t:t + 1])[:, :, 0]
+
+    def laid(self, chunks):
+        """As Stack.laid, making each position's matrices when asked."""
+        pad = chunks * CHUNK - self.n
+        b = np.concatenate([self.b, np.ones((len(self.b), pad))], axis=1) if pad else self.b
+        laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
+        identity = np.eye(len(self.a))
+
+        def matrix(position):
+            made = self._make(laid[:, position])
+            if (chunks - 1) * CHUNK + position >= self.n:     # the last chunk's padding
+                made[:, :, -1] = identity
+            return made
+        return matrix
+
+
+def _xlogy_sum(x, y) -> float:
+    """Σ x log y with terms where x = 0 counting 0 (y may be 0 there)."""
+    with np.errstate(divide="ignore"):
+        return float(np.sum(np.where(x > 0, x * np.log(np.where(x > 0, y, 1.0)), 0.0)))
 
 
 def forward_backward(start, transition, log_emission):
-    """(log p(X | θ), γ (K, T), ξ (K, K, T − 1)) for a chain with start π (K), transitions
-    A (K, K) and log b_t(k) given as log_emission (K, T)."""
+    """(log p(X | θ), γ (K, T), ξ (K, K, T − 1), H(q*)) for a chain with start π (K),
+    transitions A (K, K) and log b_t(k) given as log_emission (K, T).
+
+    Scaled recursions: with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t
+    normalised, c_t = Σ_j (α̂_{t−1} A)_j b̃_t(j) and log p = log c_1 + Σ_{t>1} log c_t + Σ_t s_t.
+    The posterior's entropy is log p − E_q* log p(X, Z | θ), summed as the O(1) terms
+    log c_t − Σ_ij ξ_t(i,j) log A_ij − Σ_k γ_t(k) log b̃_t(k) (the s_t cancel), so it keeps its
+    digits on a long series."""
     k, t = log_emission.shape
     shift = log_emission.max(axis=0)
-    b = np.exp(log_emission - shift)                       # b̃_t = b_t e^{−shift_t}, max entry 1
+    log_b = log_emission - shift
+    b = np.exp(log_b)
     first = start * b[:, 0]
-    if t == 1:
-        total = first.sum()
-        return float(np.log(total) + shift[0]), (first / total)[:, None], np.zeros((k, k, 0))
-    m = transition[:, :, None] * b[None, :, 1:]            # M_t = A diag(b̃_t), t = 2 … T
-    forward, forward_log = prefix_products(m, np.zeros(t - 1))
+    c0 = first.sum()
     alpha = np.empty((k, t))
-    alpha[:, 0] = first
-    alpha[:, 1:] = np.einsum("i,ijn->jn", first, forward)
-    end = alpha[:, -1].sum()
-    loglik = float(np.log(end) + forward_log[-1] + shift.sum())
-    alpha /= alpha.sum(axis=0)
-    reverse = np.ascontiguousarray(np.swapaxes(m[:, :, ::-1], 0, 1))    # M_Tᵀ, M_{T−1}ᵀ, …
-    backward, _ = prefix_products(reverse, np.zeros(t - 1))
-    beta = np.ones((k, t))
-    beta[:, :-1] = backward.sum(axis=0)[:, ::-1]          # β̃_t ∝ (M_{t+1} ⋯ M_T) 1
+    alpha[:, 0] = first / c0
+    alpha[:, 1:], logs = scan_vectors(alpha[:, 0], ChainSteps(transition, b[:, 1:]))   # M_t, t = 2 … T
+    loglik = float(np.log(c0) + logs.sum() + shift.sum())
+    beta = np.full((k, t), 1.0 / k)                              # β̂_t ∝ M_{t+1} β̂_{t+1}
+    backward, _ = scan_vectors(beta[:, -1], ChainSteps(transition, b[:, :0:-1], transpose=True))
+    beta[:, :-1] = backward[:, ::-1]
     gamma = alpha * beta
     gamma /= gamma.sum(axis=0)
-    xi = alpha[:, None, :-1] * transition[:, :, None] * (b[:, 1:] * beta[:, 1:])[None, :, :]
+    xi = np.multiply(alpha[:, None, :-1], transition[:, :, None])
+    xi *= (b[:, 1:] * beta[:, 1:])[None, :, :]
     xi /= xi.sum(axis=(0, 1))
-    return loglik, gamma, xi
+    entropy = (float(np.log(c0) + logs.sum()) - _xlogy_sum(gamma[:, 0], start)
+               - _xlogy_sum(xi.sum(axis=2), transition) - float(np.vdot(gamma, log_b)))
+    return loglik, gamma, xi, entropy
 
 
 def _entropy(p: np.ndarray, axes) -> np.ndarray:
@@ -198,11 +263,13 @@ class HMM(Model):
         return -0.5 * (LOG_2PI + np.log(var)) - 0.5 * (self.data[None, :] - mu) ** 2 / var
 
     def _forward_backward(self, theta):
+        """(log p, the posterior chain, its entropy), once per θ."""
         cached = getattr(self, "_chain_cache", None)
         if cached is None or cached[0] is not theta:
-            loglik, gamma, xi = forward_backward(theta["startprob"], theta["transmat"], self.log_emission(theta))
-            cached = self._chain_cache = (theta, loglik, ChainQ(gamma, xi))
-        return cached[1], cached[2]
+            loglik, gamma, xi, entropy = forward_backward(theta["startprob"], theta["transmat"],
+                                                          self.log_emission(theta))
+            cached = self._chain_cache = (theta, loglik, ChainQ(gamma, xi), entropy)
+        return cached[1:]
 
     def loglik(self, theta):
         return self._forward_backward(theta)[0]
@@ -227,6 +294,9 @@ class HMM(Model):
         return self.ecll_from_stats(theta, self.stats(q))
 
     def entropy(self, q):
+        cached = getattr(self, "_chain_cache", None)
+        if cached is not None and q is cached[2]:
+            return cached[3]
         inner = q.gamma[:, 1:-1]
         return float(_entropy(q.xi, (0, 1)).sum() - _entropy(inner, 0).sum()) if q.xi.shape[2] else \
             float(_entropy(q.gamma, 0).sum())
