@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 
@@ -28,7 +29,10 @@ from .models import MODELS, available_models, make_model, model_class
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:          # a refused argument (one `error:` line printed), or --help
+        return int(exc.code or 0)
     try:
         result = args.handler(args)
     except ExplorerError as exc:
@@ -45,20 +49,83 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     if getattr(args, "exit_code", None) is not None:
         code = args.exit_code(result)
-        print(json.dumps(result, indent=1) if args.json else render_text(result))
+        print(json.dumps(finite_json(result), indent=1, allow_nan=False) if args.json else render_text(result))
         return code
     if args.json:
-        json.dump(result, sys.stdout, indent=None if args.compact else 1)
+        json.dump(finite_json(result), sys.stdout, indent=None if args.compact else 1, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(render_text(result))
     return 0
 
 
+MAX_SYNTHETIC = 10_000_000    # points the CLI simulates at most (the app allows 10⁶)
+MAX_SEED = 2**63 - 1
+
+
+def finite_json(value, where: str = "", found: list | None = None):
+    """`value` with every non-finite number written as null (JSON has no NaN or ∞), and a
+    warning on stderr naming where (e.g. states[0].loglik: −∞ when θ sits on the edge of its
+    range)."""
+    top = found is None
+    found = [] if top else found
+    if isinstance(value, dict):
+        out = {k: finite_json(v, f"{where}.{k}" if where else str(k), found) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        out = [finite_json(v, f"{where}[{i}]", found) for i, v in enumerate(value)]
+    elif isinstance(value, float) and not math.isfinite(value):
+        found.append(f"{where} = {value}")
+        out = None
+    else:
+        out = value
+    if top and found:
+        print(f"warning: {len(found)} value(s) are not finite and are written as null: "
+              f"{', '.join(found[:5])}{', ...' if len(found) > 5 else ''}", file=sys.stderr)
+    return out
+
+
+def whole(minimum: int, maximum: int):
+    """An argparse type: a whole number in [minimum, maximum]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum} and {maximum}, got {value}")
+        return value
+    return parse
+
+
+def number(minimum: float, maximum: float, open_below: bool = False):
+    """An argparse type: a finite number in [minimum, maximum] ((minimum, maximum] if open_below)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        low_ok = value > minimum if open_below else value >= minimum
+        if not (math.isfinite(value) and low_ok and value <= maximum):
+            raise argparse.ArgumentTypeError(
+                f"must be a number {'>' if open_below else '≥'} {minimum:g} and ≤ {maximum:g}, got {text}")
+        return value
+    return parse
+
+
+TOLERANCE = number(0.0, 1.0, open_below=True)
+SEED = whole(0, MAX_SEED)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (and status 2) instead of the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m explorer",
-                                     description="The variational view of EM, computed.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="python -m explorer", description="The variational view of EM, computed.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     models = commands.add_parser("models", help="list the models, their parameters and data sets")
     models.set_defaults(handler=cmd_models)
@@ -67,13 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("trace", help="run E and M steps and print every half step")
     add_model_flags(trace)
     stop = trace.add_mutually_exclusive_group(required=True)
-    stop.add_argument("--iterations", type=int, help="number of EM iterations (E then M)")
+    stop.add_argument("--iterations", type=whole(0, 10_000_000), help="number of EM iterations (E then M)")
     stop.add_argument("--until-converged", action="store_true",
                       help="iterate until log p changes by at most --tol")
-    trace.add_argument("--tol", type=float, default=1e-8, help="tolerance on log p (default 1e-8)")
-    trace.add_argument("--theta-tol", type=float, default=1e-9,
+    trace.add_argument("--tol", type=TOLERANCE, default=1e-8, help="tolerance on log p (default 1e-8)")
+    trace.add_argument("--theta-tol", type=TOLERANCE, default=1e-9,
                        help="tolerance on θ's estimated distance to its limit, relative to θ's size (default 1e-9)")
-    trace.add_argument("--max-iterations", type=int, default=1000)
+    trace.add_argument("--max-iterations", type=whole(1, 10_000_000), default=1000)
     trace.set_defaults(handler=cmd_trace)
     add_output_flags(trace)
 
@@ -82,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_flags(landscape)
     landscape.add_argument("--param", required=True, metavar="KEY[INDEX]",
                            help="the coordinate θ_j, e.g. theta, means[1], covariances[0,0,1]")
-    landscape.add_argument("--grid", type=int, default=50, help="grid points per axis (default 50)")
-    landscape.add_argument("--iterations", type=int, default=0, help="EM iterations before the picture")
+    landscape.add_argument("--grid", type=whole(3, 1000), default=50, help="grid points per axis (default 50)")
+    landscape.add_argument("--iterations", type=whole(0, 100_000), default=0, help="EM iterations before the picture")
     landscape.add_argument("--no-e-step", action="store_true",
                            help="draw the state as it is (by default an E step is taken first, so "
                                 "q is the posterior at θ, as in Bishop's Figure 9.14)")
@@ -95,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="exact EM against variational EM in --family, both run to convergence")
     add_model_flags(compare)
-    compare.add_argument("--tol", type=float, default=1e-9, help="tolerance on log p (default 1e-9)")
-    compare.add_argument("--max-iterations", type=int, default=5000)
+    compare.add_argument("--tol", type=TOLERANCE, default=1e-9, help="tolerance on log p (default 1e-9)")
+    compare.add_argument("--max-iterations", type=whole(1, 10_000_000), default=5000)
     compare.set_defaults(handler=cmd_compare)
     add_output_flags(compare)
 
@@ -105,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("model", help="path/to/file.py:ClassName, module:ClassName, or a model's name")
     check.add_argument("--option", action="append", default=[], metavar="K=V")
     check.add_argument("--data-file", help="data for a model that cannot simulate its own")
-    check.add_argument("--seed", type=int, default=0)
-    check.add_argument("--points", type=int, default=300, help="points to simulate (default 300)")
+    check.add_argument("--seed", type=SEED, default=0)
+    check.add_argument("--points", type=whole(2, 1_000_000), default=300, help="points to simulate (default 300)")
     check.add_argument("--against", metavar="OTHER",
                        help="compare with a second implementation of the same model (file.py:Class or a name): "
                             "log p, the posterior and the M step on the same data and θ")
@@ -127,11 +194,13 @@ def add_model_flags(parser):
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--data", help="a built-in data set of the model")
     data.add_argument("--data-file", help="a CSV file with a header row, or a .npy array")
-    data.add_argument("--synthetic", type=int, metavar="N", help="N points simulated from the model")
-    parser.add_argument("--separation", type=float, default=3.0, help="with --synthetic: how far apart")
-    parser.add_argument("--data-seed", type=int, default=0, help="with --synthetic: the data's seed")
+    data.add_argument("--synthetic", type=whole(1, MAX_SYNTHETIC), metavar="N",
+                      help=f"N points simulated from the model (N ≤ {MAX_SYNTHETIC:,})")
+    parser.add_argument("--separation", type=number(-1e6, 1e6), default=3.0,
+                        help="with --synthetic: how far apart (|separation| ≤ 10⁶)")
+    parser.add_argument("--data-seed", type=SEED, default=0, help="with --synthetic: the data's seed")
     parser.add_argument("--theta0", help="initial θ as JSON, any subset of the keys")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial θ's other keys")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the initial θ's other keys")
     parser.add_argument("--freeze", default=None,
                         help="comma-separated parameters held fixed (default: the model's own)")
     parser.add_argument("--family", default="exact", help="the family of q the E step searches")
@@ -192,8 +261,6 @@ def cmd_models(args) -> dict:
 
 
 def cmd_trace(args) -> dict:
-    if args.iterations is not None and args.iterations < 0:
-        raise ExplorerError("--iterations must be 0 or more")
     session = session_from_args(args, keep_q=2)   # no undo here: only the current q is needed
     result = None
     progress = Progress()
@@ -217,8 +284,6 @@ def cmd_trace(args) -> dict:
 
 
 def cmd_landscape(args) -> dict:
-    if args.iterations < 0 or args.grid < 3 or args.grid > 1000:
-        raise ExplorerError("need --iterations >= 0 and 3 <= --grid <= 1000")
     session = session_from_args(args)
     parse_key(args.param)
     if args.param not in coordinates(session.model.params()):

@@ -147,7 +147,7 @@ def test_gmm2d_with_too_many_components_in_the_url_stays_gmm2d():
     ('{"theta": 7}', "must lie in [0, 1]"),
     ('{"means": [50, 80]}', "no parameter 'means'"),
     ("[0.5]", "JSON object"),
-    ('{"theta": "x"}', "must be numbers"),
+    ('{"theta": "x"}', "must be a number or a list of numbers"),
     ("[" * 30000, "not valid JSON"),
 ])
 def test_a_bad_initial_theta_leaves_the_state_unchanged(text, words):

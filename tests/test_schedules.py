@@ -126,7 +126,7 @@ def test_cli_schedule(capsys):
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["schedule"] == "incremental:68"
     assert [s["passes"] for s in out["states"]] == [0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1.0, 1.0]
-    for bad, message in (("gradient:-1", "must be positive"), ("incremental:x", "cannot read"),
+    for bad, message in (("gradient:-1", "must be a positive finite number"), ("incremental:x", "cannot read"),
                          ("newton", "unknown schedule")):
         code = main(["trace", "--model", "gmm1d", "--schedule", bad, "--iterations", "1"])
         assert code == 2 and message in capsys.readouterr().err

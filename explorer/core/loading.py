@@ -84,11 +84,23 @@ def entry_point_models() -> dict[str, type[Model]]:
     return found
 
 
+INSTALLED = tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def is_user_frame(filename: str) -> bool:
+    """A frame of the user's own code: a .py file outside the explorer, the interpreter's
+    installation (the standard library, site-packages) and the libraries' compiled parts."""
+    if filename.startswith("<") or not filename.endswith(".py"):
+        return False
+    path = os.path.realpath(filename)
+    return (not path.startswith(PACKAGE_DIR) and not path.startswith(INSTALLED)
+            and not any(part in path for part in LIBRARY_PARTS))
+
+
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of `exc` with the explorer's own frames (and the interpreter's) left out."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(PACKAGE_DIR) and not f.filename.startswith("<")
-              and not any(part in f.filename for part in LIBRARY_PARTS)]
+    """The traceback of `exc` with the explorer's own frames (and the interpreter's, and the
+    libraries') left out."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_user_frame(f.filename)]
     lines = traceback.format_list(frames) if frames else []
     return "Traceback (most recent call last, your code only):\n" + "".join(lines) + \
         "".join(traceback.format_exception_only(type(exc), exc))

@@ -31,6 +31,9 @@ import numpy as np
 from .constraints import Constraint, get_constraint
 from .errors import ExplorerError
 
+MAX_MAGNITUDE = 1e100   # no θ entry (and no data value) is larger: squares and sums stay finite
+
+
 @dataclass(frozen=True)
 class Param:
     """One named parameter block of θ.
@@ -280,6 +283,8 @@ def validate_theta(params: list[Param], values: dict) -> dict:
                                 f"got {list(array.shape)}")
         if not np.all(np.isfinite(array)):
             raise ExplorerError(f"parameter {p.name!r} must be finite, got {array.tolist()}")
+        if np.any(np.abs(array) > MAX_MAGNITUDE):
+            raise ExplorerError(f"parameter {p.name!r} has an entry beyond ±{MAX_MAGNITUDE:g}, got {array.tolist()}")
         p.constraint.check(p.name, array)
         array.setflags(write=False)
         theta[p.name] = array
@@ -298,7 +303,29 @@ def parse_theta_json(text: str, source: str = "initial θ") -> dict:
         raise ExplorerError(f"{source} is not valid JSON (nested too deeply)") from None
     if not isinstance(value, dict):
         raise ExplorerError(f'{source} must be a JSON object like {{"theta": 0.5}}, got {text[:60]!r}')
+    for key, entry in value.items():
+        bad = _not_a_number(entry)
+        if bad is not None:
+            raise ExplorerError(f"{source}: {key!r} must be a number or a list of numbers, got {bad}")
     return value
+
+
+def _not_a_number(entry, depth: int = 0):
+    """The first leaf of a JSON value that is not a finite number (None if all are); booleans,
+    strings, null, NaN and ±Infinity are not."""
+    if isinstance(entry, list):
+        if depth > 4:
+            return "lists nested too deeply"
+        for item in entry:
+            bad = _not_a_number(item, depth + 1)
+            if bad is not None:
+                return bad
+        return None
+    if isinstance(entry, bool) or not isinstance(entry, (int, float)):
+        return repr(entry)
+    if isinstance(entry, float) and not np.isfinite(entry):
+        return repr(entry)
+    return None
 
 
 def theta_to_json(theta: dict) -> dict:

@@ -125,8 +125,8 @@ class Gradient(Schedule):
     difference = 1e-6
 
     def __init__(self, step: float = 0.1):
-        if not step > 0:
-            raise ExplorerError(f"the gradient step size must be positive, got {step}")
+        if not (step > 0 and math.isfinite(step)):
+            raise ExplorerError(f"the gradient step size must be a positive finite number, got {step}")
         self.step = float(step)
 
     def describe(self) -> str:

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ExplorerError
+from ..core.model import MAX_MAGNITUDE
+
+MAX_FILE_BYTES = 1 << 30    # data files larger than 1 GiB are refused before they are read
 
 PROVENANCE = {
     "faithful.csv": "Old Faithful geyser, 272 eruptions: eruptions and waiting time (minutes). "
@@ -48,6 +51,12 @@ def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], n
     path = Path(path)
     if not path.exists():
         raise ExplorerError(f"data file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise ExplorerError(f"data file {str(path)!r} is not a regular file (a directory or a device?)")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ExplorerError(f"{path.name}: {size / 2**20:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit "
+                            f"for data files")
     if path.suffix == ".npy":
         try:
             values = np.load(path, allow_pickle=False)
@@ -55,9 +64,12 @@ def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], n
             raise ExplorerError(f"{path.name}: not a readable .npy array ({exc})") from None
         return array_table(values, path.name, missing_ok)
     try:
-        text = path.read_text()
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
     except UnicodeDecodeError:
-        raise ExplorerError(f"{path.name}: not a text CSV file") from None
+        raise ExplorerError(f"{path.name}: not a text CSV file (it is not UTF-8)") from None
+    except OSError as exc:
+        raise ExplorerError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
     return parse_csv(text, path.name, missing_ok=missing_ok)
 
 
@@ -67,15 +79,17 @@ def array_table(values, source: str = "array", missing_ok: bool = False) -> tupl
     values = np.asarray(values)
     if values.ndim == 1:
         values = values[:, None]
-    if values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
-        raise ExplorerError(f"{source}: expected a numeric array with one or two dimensions, "
-                            f"got shape {list(values.shape)} of {values.dtype}")
+    if values.ndim != 2 or values.dtype.kind not in "iuf":
+        raise ExplorerError(f"{source}: expected a real numeric array (integers or floats) with one or two "
+                            f"dimensions, got shape {list(values.shape)} of {values.dtype}")
     values = values.astype(float)
-    bad = np.argwhere(np.isinf(values) if missing_ok else ~np.isfinite(values))
+    with np.errstate(invalid="ignore"):
+        too_big = np.abs(values) > MAX_MAGNITUDE
+    bad = np.argwhere(too_big | (np.isinf(values) if missing_ok else ~np.isfinite(values)))
     if len(bad):
         row, col = bad[0]
         raise ExplorerError(f"{source}: row {row + 1}, column {col + 1} is {values[row, col]} "
-                            f"(every value must be a finite number)")
+                            f"(every value must be a finite number of size at most {MAX_MAGNITUDE:g})")
     return [f"x{j + 1}" for j in range(values.shape[1])], values
 
 
@@ -83,7 +97,11 @@ def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True, missing
     """Parse CSV text with a header row. Every cell must be a finite number, or, with
     missing_ok, empty (read as NaN: a missing value); with numeric_only=False, non-numeric
     columns are dropped (used for built-in files only)."""
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text))   # blank lines are skipped; "," is a row
+                if len(row) > 1 or (row and row[0].strip())]
+    except csv.Error as exc:
+        raise ExplorerError(f"{source}: not a readable CSV ({exc}; an unclosed quote?)") from None
     if not rows:
         raise ExplorerError(f"{source}: the file is empty")
     header = [h.strip() for h in rows[0]]
@@ -108,9 +126,9 @@ def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True, missing
             if not _is_number(cell):
                 raise ExplorerError(f"{source}: row {i}, column {header[j]!r}: {cell!r} is not a number")
             number = float(cell)
-            if not np.isfinite(number):
+            if not (np.isfinite(number) and abs(number) <= MAX_MAGNITUDE):
                 raise ExplorerError(f"{source}: row {i}, column {header[j]!r} is {cell!r} "
-                                    f"(every value must be a finite number)")
+                                    f"(every value must be a finite number of size at most {MAX_MAGNITUDE:g})")
             values[i - 2, out] = number
     return [header[j] for j in keep], values
 
