@@ -23,6 +23,7 @@ from .core.families import families_for, get_family
 from .core.landscape import LandscapeCalculator
 from .core.picture import picture
 from .core.model import coordinates, parse_key, parse_theta_json
+from .core.restarts import MAX_STARTS, run_restarts
 from .core.session import Session
 from .models import MODELS, available_models, make_model, model_class
 
@@ -167,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(handler=cmd_compare)
     add_output_flags(compare)
 
+    restarts = commands.add_parser(
+        "restarts", help="EM from many seeded starts: the distinct fixed points and how often each is reached")
+    add_model_flags(restarts)
+    restarts.add_argument("--starts", type=whole(1, MAX_STARTS), default=20,
+                          help=f"number of starts, seeds --seed … --seed + R − 1 (default 20, at most {MAX_STARTS})")
+    restarts.add_argument("--tol", type=TOLERANCE, default=1e-8, help="tolerance on log p (default 1e-8)")
+    restarts.add_argument("--max-iterations", type=whole(1, 100_000), default=2000)
+    restarts.set_defaults(handler=cmd_restarts)
+    add_output_flags(restarts)
+
     check = commands.add_parser(
         "check", help="check a model against the key results of the variational view (exit 1 on failure)")
     check.add_argument("model", help="path/to/file.py:ClassName, module:ClassName, or a model's name")
@@ -308,6 +319,17 @@ def cmd_compare(args) -> dict:
     return {"model": session.model.name, **result.to_json()}
 
 
+def cmd_restarts(args) -> dict:
+    if args.theta0:
+        raise ExplorerError("restarts draws its own starts from the seeds: leave out --theta0")
+    session = session_from_args(args)           # validates the model, family and frozen names
+    progress = Progress()
+    result = run_restarts(session.model, args.starts, seed=args.seed, family=args.family, frozen=session.frozen,
+                          tol=args.tol, max_iterations=args.max_iterations,
+                          progress=lambda done, total: progress(done, session.current))
+    return {"model": session.model.name, **result.to_json()}
+
+
 def cmd_check(args) -> dict:
     options = dict(parse_option(text) for text in args.option)
     model = make_model(args.model, data_file=args.data_file, **options)
@@ -328,6 +350,13 @@ def render_text(result: dict) -> str:
             params = ", ".join(f"{p['name']}{p['shape'] or ''}" for p in m["parameters"])
             lines.append(f"{m['name']:8s} {m['title']}\n         parameters: {params}\n"
                          f"         data sets: {', '.join(m['datasets'])}")
+        return "\n".join(lines)
+    if "fixed_points" in result:
+        lines = [f"{result['starts']} starts reached {len(result['fixed_points'])} distinct fixed point(s):",
+                 f"{'#':>3} {'log p':>16} {'starts':>6} {'relabelled':>10}  theta"]
+        for i, p in enumerate(result["fixed_points"], start=1):
+            lines.append(f"{i:3d} {p['loglik']:16.8f} {p['count']:6d} {p['relabelled']:10d}  "
+                         f"{json.dumps(p['theta'])[:90]}")
         return "\n".join(lines)
     if "states" in result:
         lines = [f"{'step':>5} {'kind':4} {'log p':>16} {'F':>16} {'KL':>12} {'rate':>8}  theta"]

@@ -65,6 +65,15 @@ class GaussianMixture(LatentClassModel):
         return (f"component {k + 1}: variance held at the floor {self.floor:.3g} "
                 f"(it collapsed onto a point; the likelihood would otherwise go to infinity)")
 
+    def canonical(self, theta) -> tuple[dict, bool]:
+        """θ with its components in the order of their means (by the first coordinate, then the
+        second): the K! relabellings of a fixed point become one. Returns (θ, relabelled?)."""
+        means = np.asarray(theta["means"], dtype=float).reshape(self.K, -1)
+        order = np.lexsort(means.T[::-1])
+        if np.array_equal(order, np.arange(self.K)):
+            return theta, False
+        return self.theta({name: np.asarray(value)[order] for name, value in theta.items()}), True
+
     def random_points(self, rng) -> np.ndarray:
         """K data points drawn without replacement, as the starting means."""
         return self.data[rng.choice(len(self.data), size=self.K, replace=False)]

@@ -381,6 +381,15 @@ class HMM(Model):
                 break
         return product_q(gamma), sweeps
 
+    def canonical(self, theta) -> tuple[dict, bool]:
+        """θ with the states in the order of their means (relabelling a chain permutes π, the
+        rows and columns of A, the means and variances together). Returns (θ, relabelled?)."""
+        order = np.argsort(theta["means"], kind="stable")
+        if np.array_equal(order, np.arange(self.K)):
+            return theta, False
+        return self.theta({"startprob": theta["startprob"][order], "transmat": theta["transmat"][np.ix_(order, order)],
+                           "means": theta["means"][order], "variances": theta["variances"][order]}), True
+
     def warnings(self, theta):
         out = [f"variance of state {k + 1} held at the floor {self.floor:.3g}"
                for k, v in enumerate(theta["variances"]) if v <= self.floor]
