@@ -401,3 +401,18 @@ def test_a_theta_on_the_boundary_is_marked_and_the_app_keeps_working():
     state.reset()
     state.theta0 = '{"theta": 0.5}'
     assert np.isfinite(state.session.current.loglik) and "not finite" not in readout_html(state)
+
+
+def test_restarts_find_the_galaxies_optima_and_load_one():
+    state = ExplorerState(model_name="gmm1d", dataset="galaxies")
+    state.set(option=3, restart_count=12)
+    state.run_restarts()
+    points = state.restarts.fixed_points
+    assert len(points) >= 2 and sum(p.count for p in points) == 12
+    html = readout_html(state)
+    assert "12 starts" in html and "distinct fixed points" in html
+    assert state.load_fixed_point(2)
+    theta = state.session.current.theta
+    np.testing.assert_allclose(theta["means"], points[1].theta["means"])
+    assert state.restarts is not None                  # the table stays for another load
+    assert not state.load_fixed_point(99) and "no fixed point 99" in state.message

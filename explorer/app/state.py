@@ -15,6 +15,7 @@ a bad or stale value is skipped with a note.
 """
 from __future__ import annotations
 
+import json
 import re
 import traceback
 from contextlib import contextmanager
@@ -29,7 +30,8 @@ from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
-from ..core.model import Model, coordinates, get_coordinate, parse_theta_json
+from ..core.model import Model, coordinates, get_coordinate, parse_theta_json, theta_to_json
+from ..core.restarts import MAX_STARTS, run_restarts
 from ..core.picture import picture
 from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
 from ..core.session import Session
@@ -78,6 +80,7 @@ class ExplorerState(param.Parameterized):
                                   label="Schedules to compare")
     scale = param.Integer(default=100, bounds=(100, 200), step=10, label="Text and plot scale (%)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
+    restart_count = param.Integer(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
 
     message = param.String(default="", doc="The last error, for the banner ('' when all is well).")
     details = param.String(default="", doc="A traceback or more about the message.")
@@ -112,6 +115,7 @@ class ExplorerState(param.Parameterized):
         self.param.model_name.objects = list(self._models)
         self.comparison = None
         self.schedule_runs = None
+        self.restarts = None         # run_restarts' result: the local optima from many starts
         self.schedules_left_out = {}
         self.activity = ""           # what the last action did beyond a step (a run's outcome)
         self._window = None
@@ -221,7 +225,7 @@ class ExplorerState(param.Parameterized):
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = LandscapeCalculator(model, family, self.grid_size)
         self.model, self.session = model, session
-        self.comparison = self.schedule_runs = None
+        self.comparison = self.schedule_runs = self.restarts = None
         self.schedules_left_out = {}
         self._window = None
         self.message = self.details = ""
@@ -374,6 +378,25 @@ class ExplorerState(param.Parameterized):
             with self._quiet():
                 self.trace_axis = "passes through the data"
         return self._act(run, "The comparison of schedules failed")
+
+    def run_restarts(self):
+        """EM from `restart_count` seeded starts (seed, seed + 1, …): the distinct fixed points."""
+        def run():
+            self.restarts = run_restarts(self.model, self.restart_count, seed=self.seed, family=self.family,
+                                         frozen=self.session.frozen)
+        return self._act(run, "The restarts failed")
+
+    def load_fixed_point(self, number: int):
+        """Start the session from fixed point `number` (1 = the best) of the last restarts."""
+        if self.restarts is None or not 1 <= number <= len(self.restarts.fixed_points):
+            count = 0 if self.restarts is None else len(self.restarts.fixed_points)
+            self.message = f"there is no fixed point {number} to load (run the restarts; they found {count})"
+            return False
+        theta = self.restarts.fixed_points[number - 1].theta
+        restarts = self.restarts
+        done = self.set(theta0=json.dumps(theta_to_json(theta)))
+        self.restarts = restarts          # the table stays, so another can be loaded
+        return done
 
     def run_checks(self):
         """The EM debugger on the current model (explorer.core.checks); the report, or None."""

@@ -181,6 +181,21 @@ def schedules_table(runs, left_out: dict[str, str]) -> str:
     return out
 
 
+def restarts_table(result) -> str:
+    """The distinct fixed points of a restarts run, best first, with how many starts reached each."""
+    rows = []
+    for i, point in enumerate(result.fixed_points, start=1):
+        theta = "; ".join(f"{html.escape(k)} = {short(v)}" for k, v in point.theta.items())
+        merged = f" ({point.relabelled} relabelled)" if point.relabelled else ""
+        rows.append(f"<tr><td class='num'>{i}</td><td class='num'>{fmt(point.loglik)}</td>"
+                    f"<td class='num'>{point.count}{merged}</td><td>{theta}</td></tr>")
+    starts = len(result.traces)
+    return (f"<b>{starts} starts, {len(result.fixed_points)} distinct fixed point"
+            f"{'s' if len(result.fixed_points) != 1 else ''}</b> (load one from the Restarts card)"
+            "<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>"
+            + "".join(rows) + "</table>")
+
+
 def checks_report(report) -> str:
     """The debugger's report with PASS/FAIL words (no emoji font needed)."""
     head = "All checks pass" if report.passed else "Some checks fail"

@@ -29,10 +29,10 @@ details pre { font-size: 11px; max-height: 12em; overflow: auto; }
 """
 
 
-def held(action):
+def held(action, *args):
     """Run an action with the document held: its changes reach the page in one message."""
     with pn.io.hold():
-        return action()
+        return action(*args)
 
 
 def fixed_point_colors(state) -> dict:
@@ -165,6 +165,8 @@ def readout_html(state) -> str:
         parts.append(text.comparison_table(state.comparison))
     if state.schedule_runs:
         parts.append(text.schedules_table(state.schedule_runs, state.schedules_left_out))
+    if state.restarts is not None:
+        parts.append(text.restarts_table(state.restarts))
     return "".join(parts)
 
 
@@ -275,6 +277,11 @@ class Controls(pn.viewable.Viewer):
         self.compare_schedules.on_click(lambda e: held(self.state.compare_schedules))
         self.randomize = pn.widgets.Button(label="Randomize", width=100, margin=(22, 5, 5, 5))
         self.randomize.on_click(lambda e: held(self.state.randomize))
+        self.restart = pn.widgets.Button(label="Run restarts", sizing_mode="stretch_width")
+        self.restart.on_click(lambda e: held(self.state.run_restarts))
+        self.chosen_point = pn.widgets.IntInput(name="Fixed point #", value=1, start=1, width=120)
+        self.load_point = pn.widgets.Button(label="Start from it", width=120, margin=(22, 5, 5, 5))
+        self.load_point.on_click(lambda e: held(self.state.load_fixed_point, self.chosen_point.value))
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self._run_checks())
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
@@ -322,5 +329,7 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
                  pn.widgets.IntSlider.from_param(p.scale)),
+            card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
+                 pn.Row(self.chosen_point, self.load_point, margin=0), collapsed=True),
             card("Checks (EM debugger)", self.check, self.check_report, collapsed=True),
             sizing_mode="stretch_width")
