@@ -14,6 +14,7 @@ from ..core.schedules import SCHEDULE_NAMES
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, scale_fonts
 from . import text
+from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .state import SYNTHETIC, ExplorerState
 
 READOUT_CSS = """
@@ -212,9 +213,30 @@ class StepBar(pn.viewable.Viewer):
         args = {"play": self.play, "speed": self.speed, "requests": self.requests}
         self.timeline.jscallback(args=args, value=PACE)
         self.play.jscallback(args=args, value=PACE)
+        self.keys = KeyboardShortcuts()
+        self.keys.param.watch(self._on_key, "presses")
+        rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
+                       for key, what in SHORTCUTS)
+        self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
+                                 visible=False, stylesheets=[READOUT_CSS], margin=(0, 12))
         self.state.param.watch(lambda e: self.refresh(), "revision")
         self.param.watch(lambda e: self._play(), "playing")
         self.refresh()
+
+    def _on_key(self, event):
+        """A shortcut pressed in the page (keyboard.py)."""
+        key = self.keys.pressed
+        if key == "help":
+            self.help.visible = not self.help.visible
+        elif key == "play":
+            self.playing = not self.playing
+        elif key in ("back", "forward"):
+            s = self.state.session
+            target = s.position + (1 if key == "forward" else -1)
+            if s.earliest <= target < len(s.history):
+                held(lambda: self.state.go_to(target))
+        else:
+            self._do(key)
 
     def _do(self, action):
         def act():                   # Pause, then the action: one message to the page
@@ -251,7 +273,7 @@ class StepBar(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(pn.Row(*self.buttons.values(), self.play, self.speed, sizing_mode="stretch_width",
                                 margin=0),
-                         self.timeline, self.requests, sizing_mode="stretch_width", margin=0)
+                         self.timeline, self.help, self.requests, self.keys, sizing_mode="stretch_width", margin=0)
 
 
 class Controls(pn.viewable.Viewer):

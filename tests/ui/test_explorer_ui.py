@@ -280,3 +280,41 @@ def test_play_stops_within_one_state_of_pause(watched_page, app_url):
     page.wait_for_timeout(1500)
     assert page.evaluate(state) - at_pause <= 1
     assert not page.watch.errors, page.watch.errors
+
+
+def test_every_keyboard_shortcut(watched_page, app_url):
+    page = watched_page
+    page.goto(f"{app_url}?model=linkage")
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"State 0 of 0")).first.wait_for(timeout=20_000)
+    page.locator("body").click(position={"x": 700, "y": 10})       # focus the page, not a box
+
+    def press(key, state, last=None):
+        page.keyboard.press(key)
+        page.get_by_text(re.compile(rf"State {state} of {last if last is not None else state}\b")).first.wait_for(
+            timeout=20_000)
+
+    press("e", 1)
+    press("m", 2)
+    press("Space", 4)
+    press("u", 3, 4)
+    press("r", 4)
+    press("ArrowLeft", 3, 4)
+    press("ArrowLeft", 2, 4)
+    press("ArrowRight", 3, 4)
+    page.keyboard.press("Shift+?")
+    expect(page.get_by_text("show or hide this list")).to_be_visible(timeout=10_000)
+    page.keyboard.press("Shift+?")
+    expect(page.get_by_text("show or hide this list")).to_be_hidden(timeout=10_000)
+    page.keyboard.press("p")                                        # Play, then Pause
+    expect(page.get_by_role("button", name="⏸ Pause")).to_be_visible(timeout=10_000)
+    page.keyboard.press("p")
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=10_000)
+    # typing in a text box is text, not a shortcut
+    box = page.get_by_placeholder(re.compile("e.g."))
+    box.click()
+    box.type("em")
+    page.wait_for_timeout(800)
+    assert box.input_value() == "em"
+    assert page.get_by_text("Traceback").count() == 0
+    assert not page.watch.errors, page.watch.errors

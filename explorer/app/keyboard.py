@@ -1,0 +1,50 @@
+"""Keyboard shortcuts: a lecturer steps EM without the mouse.
+
+    e  E step          m  M step          space  EM iteration      p  Play / Pause
+    ←  previous state  →  next state      u  undo                  r  redo
+    ?  this list, shown or hidden
+
+A small page component listens to key presses on the whole page and tells the server which
+shortcut was pressed; keys typed into a text box, a number box or a menu are left alone.
+"""
+from __future__ import annotations
+
+import param
+from panel.custom import JSComponent
+
+SHORTCUTS = (("e", "E step"), ("m", "M step"), ("space", "EM iteration"), ("p", "Play / Pause"),
+             ("← / →", "previous / next state (the timeline)"), ("u / r", "undo / redo"),
+             ("?", "show or hide this list"))
+
+KEYS = {"e": "e_step", "m": "m_step", " ": "em_iteration", "p": "play", "ArrowLeft": "back",
+        "ArrowRight": "forward", "u": "undo", "r": "redo", "?": "help"}
+
+
+class KeyboardShortcuts(JSComponent):
+    """Counts the presses of each shortcut key; `pressed` names the last one."""
+
+    pressed = param.String(default="")
+    presses = param.Integer(default=0)
+
+    _esm = """
+    const KEYS = %s;
+    export function render({ model, el }) {
+      el.style.display = "none";
+      const typing = (event) => {
+        const target = event.composedPath ? event.composedPath()[0] : event.target;
+        if (!target || !target.tagName) return false;
+        const tag = target.tagName.toUpperCase();
+        return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+      };
+      const listener = (event) => {
+        if (event.ctrlKey || event.metaKey || event.altKey || typing(event)) return;
+        const key = event.key;
+        if (!(key in KEYS)) return;
+        event.preventDefault();
+        model.pressed = KEYS[key];
+        model.presses = model.presses + 1;
+      };
+      document.addEventListener("keydown", listener);
+      model.on("remove", () => document.removeEventListener("keydown", listener));
+    }
+    """ % ("{" + ", ".join(f'"{k}": "{v}"' for k, v in KEYS.items()) + "}")
