@@ -18,13 +18,14 @@ from .core.checks import check_model, compare_implementations
 from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
-from .core.convergence import em_map_rate, rates
+from .core.convergence import em_map_rate
 from .core.families import families_for, get_family
 from .core.landscape import LandscapeCalculator
 from .core.picture import picture
 from .core.model import coordinates, parse_key, parse_theta_json
 from .core.restarts import MAX_STARTS, run_restarts
 from .core.session import Session
+from .export import trace_csv, trace_json, without_non_finite
 from .models import MODELS, available_models, make_model, model_class
 
 
@@ -64,22 +65,13 @@ MAX_SYNTHETIC = 10_000_000    # points the CLI simulates at most (the app allows
 MAX_SEED = 2**63 - 1
 
 
-def finite_json(value, where: str = "", found: list | None = None):
+def finite_json(value):
     """`value` with every non-finite number written as null (JSON has no NaN or ∞), and a
     warning on stderr naming where (e.g. states[0].loglik: −∞ when θ sits on the edge of its
     range)."""
-    top = found is None
-    found = [] if top else found
-    if isinstance(value, dict):
-        out = {k: finite_json(v, f"{where}.{k}" if where else str(k), found) for k, v in value.items()}
-    elif isinstance(value, (list, tuple)):
-        out = [finite_json(v, f"{where}[{i}]", found) for i, v in enumerate(value)]
-    elif isinstance(value, float) and not math.isfinite(value):
-        found.append(f"{where} = {value}")
-        out = None
-    else:
-        out = value
-    if top and found:
+    found = []
+    out = without_non_finite(value, found)
+    if found:
         print(f"warning: {len(found)} value(s) are not finite and are written as null: "
               f"{', '.join(found[:5])}{', ...' if len(found) > 5 else ''}", file=sys.stderr)
     return out
@@ -167,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--max-iterations", type=whole(1, 10_000_000), default=5000)
     compare.set_defaults(handler=cmd_compare)
     add_output_flags(compare)
+
+    export = commands.add_parser(
+        "export", help="run the steps and write the history as CSV or JSON (the format of trace --json)")
+    add_model_flags(export)
+    stop = export.add_mutually_exclusive_group(required=True)
+    stop.add_argument("--iterations", type=whole(0, 10_000_000), help="number of EM iterations (E then M)")
+    stop.add_argument("--until-converged", action="store_true", help="iterate to the fixed point")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--output", "-o", help="the file to write (default: standard output)")
+    export.set_defaults(handler=cmd_export, json=False, compact=False)
 
     restarts = commands.add_parser(
         "restarts", help="EM from many seeded starts: the distinct fixed points and how often each is reached")
@@ -281,9 +283,7 @@ def cmd_trace(args) -> dict:
     else:
         for iteration in range(1, args.iterations + 1):
             progress(iteration, session.iterate())
-    out = {"model": session.model.name, "family": session.family,
-           "schedule": session.schedule_object.describe(), "frozen": sorted(session.frozen),
-           "states": [{**s.to_json(), "rate": r} for s, r in zip(session.states, rates(session.states))]}
+    out = trace_json(session)
     if result is not None:
         out["converged"] = result.converged
         out["stalled"] = result.stalled
@@ -319,6 +319,25 @@ def cmd_compare(args) -> dict:
     return {"model": session.model.name, **result.to_json()}
 
 
+def cmd_export(args) -> dict:
+    session = session_from_args(args, keep_q=2)
+    if args.until_converged:
+        session.run(progress=Progress())
+    else:
+        for iteration in range(1, args.iterations + 1):
+            Progress()(iteration, session.iterate())
+    text = trace_csv(session) if args.format == "csv" else \
+        json.dumps(finite_json(trace_json(session)), indent=1, allow_nan=False) + "\n"
+    if args.output:
+        try:
+            with open(args.output, "w") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise ExplorerError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+        return {"written": args.output, "states": len(session.states), "format": args.format}
+    return {"text": text}
+
+
 def cmd_restarts(args) -> dict:
     if args.theta0:
         raise ExplorerError("restarts draws its own starts from the seeds: leave out --theta0")
@@ -342,6 +361,10 @@ def cmd_check(args) -> dict:
 
 
 def render_text(result: dict) -> str:
+    if "text" in result:
+        return result["text"].rstrip("\n")
+    if "written" in result:
+        return f"wrote {result['states']} states as {result['format']} to {result['written']}"
     if "report" in result:
         return result["report"]
     if "models" in result:

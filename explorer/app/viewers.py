@@ -3,6 +3,7 @@ readout. Each reads the state and redraws when it changes; none computes anythin
 from __future__ import annotations
 
 import html
+import io
 
 import numpy as np
 import panel as pn
@@ -11,6 +12,7 @@ import param
 from ..core.convergence import current_rate
 from ..core.picture import path_points
 from ..core.schedules import SCHEDULE_NAMES
+from ..export import trace_csv, trace_json_text
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, scale_fonts
 from . import text
@@ -301,9 +303,14 @@ class Controls(pn.viewable.Viewer):
         self.randomize.on_click(lambda e: held(self.state.randomize))
         self.restart = pn.widgets.Button(label="Run restarts", sizing_mode="stretch_width")
         self.restart.on_click(lambda e: held(self.state.run_restarts))
-        self.chosen_point = pn.widgets.IntInput(name="Fixed point #", value=1, start=1, width=120)
+        self.chosen_point = pn.widgets.IntInput(label="Fixed point #", value=1, start=1, width=120)
         self.load_point = pn.widgets.Button(label="Start from it", width=120, margin=(22, 5, 5, 5))
         self.load_point.on_click(lambda e: held(self.state.load_fixed_point, self.chosen_point.value))
+        self.downloads = pn.Row(
+            pn.widgets.FileDownload(callback=lambda: io.StringIO(trace_csv(self.state.session)),
+                                    filename="em-history.csv", label="History (CSV)", width=135),
+            pn.widgets.FileDownload(callback=lambda: io.StringIO(trace_json_text(self.state.session)),
+                                    filename="em-history.json", label="History (JSON)", width=135), margin=0)
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self._run_checks())
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
@@ -353,5 +360,8 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.IntSlider.from_param(p.scale)),
             card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
                  pn.Row(self.chosen_point, self.load_point, margin=0), collapsed=True),
+            card("Export", pn.pane.HTML("The states up to the current one: θ, log p, F, KL, rate "
+                                        "(the JSON is the CLI's trace format).", margin=(0, 10)),
+                 self.downloads, collapsed=True),
             card("Checks (EM debugger)", self.check, self.check_report, collapsed=True),
             sizing_mode="stretch_width")
