@@ -1,0 +1,61 @@
+"""explorer.plots: HoloViews elements whose data are the session's own numbers."""
+import holoviews as hv
+import numpy as np
+import pytest
+
+from explorer import Session, make_model, plots
+from explorer.core.families import get_family
+from explorer.core.landscape import LandscapeCalculator
+from explorer.core.picture import picture
+
+
+@pytest.fixture
+def session():
+    s = Session(make_model("linkage"), {"theta": 0.5})
+    for _ in range(3):
+        s.iterate()
+    return s
+
+
+def test_trace_curves_are_the_states_numbers(session):
+    overlay = plots.trace(session)
+    logp, f, kl = overlay.values()
+    assert list(logp.dimension_values(1)) == [s.loglik for s in session.states]
+    assert list(f.dimension_values(1)) == [s.F for s in session.states]
+    np.testing.assert_allclose(kl.dimension_values(1), [s.kl for s in session.states])
+
+
+def test_bound_and_landscape_are_the_apps_picture(session):
+    drawn = picture(session, "theta", LandscapeCalculator(session.model, get_family("exact"), 60))
+    gap, logp, f, now = plots.bound(session, "theta", grid=60).values()
+    np.testing.assert_allclose(logp.dimension_values(1), drawn.bound.loglik)
+    np.testing.assert_allclose(f.dimension_values(1), drawn.bound.F)
+    assert now.data == pytest.approx(float(session.current.theta["theta"]))
+    image, path, points = plots.landscape(session, "theta", grid=60).values()
+    np.testing.assert_allclose(np.sort(np.unique(image.dimension_values(0))), drawn.landscape.grid)
+    np.testing.assert_allclose(points.dimension_values(0), drawn.path.t)
+    np.testing.assert_allclose(points.dimension_values(1), drawn.path.phi)
+
+
+def test_identity_and_data_views(session):
+    bars = plots.identity(session)
+    s = session.current
+    assert list(bars.dimension_values(1)) == pytest.approx([s.loglik, s.F, s.kl])
+    gmm = Session(make_model("gmm1d", data="galaxies", K=3), seed=0)
+    gmm.iterate()
+    histogram = plots.data(gmm)
+    assert isinstance(histogram, hv.Overlay)
+    scatter = Session(make_model("gmm2d"), seed=0)
+    scatter.iterate()
+    points = plots.data(scatter)
+    np.testing.assert_allclose(points.dimension_values(2), scatter.current.q[0])
+    assert isinstance(plots.data(session), hv.Bars)
+
+
+def test_figures_compose_and_save(session, tmp_path):
+    hv.extension("bokeh")
+    layout = plots.trace(session) + plots.bound(session, "theta") + plots.landscape(session, "theta") + \
+        plots.identity(session)
+    target = tmp_path / "em.html"
+    hv.save(layout, str(target))
+    assert target.stat().st_size > 10_000
