@@ -14,9 +14,10 @@ from panel.theme.fast import Fast
 
 from ..core.errors import ExplorerError
 from ..core.loading import UserCodeError
+from ..lessons import add_lesson_dir
 from ..models import make_model
 from .state import ExplorerState
-from .viewers import Controls, Plots, StepBar
+from .viewers import Controls, LessonBar, Plots, StepBar
 
 
 # The Fast design without its web font: a lecture hall may have no internet, and the page must
@@ -33,6 +34,7 @@ class App(pn.viewable.Viewer):
         self.state = state if state is not None else ExplorerState(model, data, query=query, **settings)
         self.controls = Controls(state=self.state)
         self.steps = StepBar(state=self.state)
+        self.lesson = LessonBar(state=self.state)
         self.plots = Plots(state=self.state)
 
     @classmethod
@@ -43,7 +45,10 @@ class App(pn.viewable.Viewer):
         parser = argparse.ArgumentParser(prog="panel serve apps/explorer.py --args")
         parser.add_argument("--model", help="a model's name, path/to/file.py:Class or module:Class")
         parser.add_argument("--data", help="a CSV or .npy file for that model")
+        parser.add_argument("--lessons", help="a folder of lesson files (*.json) to offer beside the built-in ones")
         args = parser.parse_args(argv)
+        if args.lessons:
+            add_lesson_dir(args.lessons)
         if args.data and not args.model:
             parser.error("--data needs --model")
         try:
@@ -66,14 +71,15 @@ class App(pn.viewable.Viewer):
         return self.plots.views
 
     def __panel__(self):
-        return pn.Row(pn.Column(self.controls, width=300), pn.Column(self.steps, self.plots,
+        return pn.Row(pn.Column(self.controls, width=300), pn.Column(self.steps, self.lesson, self.plots,
                                                                        sizing_mode="stretch_width"),
                       sizing_mode="stretch_width")
 
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.plots, sizing_mode="stretch_width", margin=0)], sidebar_width=300,
+            main=[pn.Column(self.steps, self.lesson, self.plots, sizing_mode="stretch_width", margin=0)],
+            sidebar_width=300,
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,
             busy_indicator=None,
             font="DejaVu Sans, Liberation Sans, Arial, sans-serif")
@@ -81,7 +87,8 @@ class App(pn.viewable.Viewer):
     def servable(self, title: str | None = None, **kwargs):
         """Serve in the template; the URL follows every change, so it always rebuilds this screen."""
         if pn.state.location is not None:
-            self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed"])
+            self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed",
+                                                                  "lesson_name", "lesson_step"])
             self._write_url()
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda context: self.steps.stop())

@@ -36,6 +36,7 @@ from ..core.picture import picture
 from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
 from ..core.session import Session
 from ..datasets import parse_csv
+from ..lessons import available_lessons, load_lesson
 from ..models import available_models, make_model
 
 SYNTHETIC = "synthetic"
@@ -46,6 +47,8 @@ CONVERGED = 1e-10          # Play stops when an iteration changes log p by no mo
 
 # The settings in the order they are applied (a later one may depend on an earlier one), with
 # their URL keys.
+# What a lesson step's screen is, for every setting it does not name.
+LESSON_DEFAULTS = {"model": "linkage", "family": "exact", "schedule": "em", "theta0": "", "seed": "0"}
 MODEL_SETTINGS = ("model_name", "dataset", "option", "n_points", "data_seed", "separation")
 SESSION_SETTINGS = ("family", "schedule", "step_size", "block_size", "block_order", "seed", "theta0", "frozen")
 VIEW_SETTINGS = ("coordinate", "grid_size", "zoom", "trace_axis", "scale", "speed")
@@ -81,6 +84,8 @@ class ExplorerState(param.Parameterized):
     scale = param.Integer(default=100, bounds=(100, 200), step=10, label="Text and plot scale (%)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
     restart_count = param.Integer(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
+    lesson_name = param.Selector(default="", objects=[""] + available_lessons(), label="Lesson")
+    lesson_step = param.Integer(default=0, bounds=(0, None), doc="The lesson step on screen (0 = the first).")
 
     message = param.String(default="", doc="The last error, for the banner ('' when all is well).")
     details = param.String(default="", doc="A traceback or more about the message.")
@@ -123,10 +128,12 @@ class ExplorerState(param.Parameterized):
         with self._quiet():
             self.model_name = chosen
         self._build({"model_name": chosen, **settings}, first=True)
+        self.param.lesson_name.objects = [""] + available_lessons()     # a teacher's own folder too
         if query:
             self.apply_query(query)
         self.param.watch(self._on_settings, list(MODEL_SETTINGS + SESSION_SETTINGS))
         self.param.watch(self._on_view, ["coordinate", "grid_size", "zoom", "trace_axis"])
+        self.param.watch(self._on_lesson_name, "lesson_name")
 
     # ----- settings: validate and build, then swap in -----------------------------------------------
     @contextmanager
@@ -398,6 +405,61 @@ class ExplorerState(param.Parameterized):
         self.restarts = restarts          # the table stays, so another can be loaded
         return done
 
+    # ----- lessons ------------------------------------------------------------------------------
+    @property
+    def lesson(self):
+        """The open lesson (explorer.lessons.Lesson), or None."""
+        return load_lesson(self.lesson_name) if self.lesson_name else None
+
+    def open_lesson(self, name: str, step: int = 0):
+        """Open lesson `name` at `step` (0-based): its screen is set up and its caption shown."""
+        try:
+            lesson = load_lesson(name)
+        except ExplorerError as exc:
+            self.message = str(exc)
+            return False
+        with self._quiet():
+            self.lesson_name = name
+        return self.lesson_go(step, lesson)
+
+    def lesson_go(self, step: int, lesson=None):
+        """Show step `step` of the open lesson: the screen it names, from its start, with its
+        steps taken (whatever the user did since is replaced; Back and Next come back to it)."""
+        lesson = lesson or self.lesson
+        if lesson is None:
+            return False
+        step = min(max(int(step), 0), len(lesson.steps) - 1)
+        screen = {**LESSON_DEFAULTS, **lesson.steps[step].screen}
+        if screen["model"] != self.model_name:
+            self.set(model_name=screen["model"])
+        self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
+        self.reset()
+        if screen.get("steps"):
+            self.apply_query({k: screen[k] for k in ("steps", "at") if k in screen})
+        with self._quiet():
+            self.lesson_step = step
+        self.revision += 1
+        return True
+
+    def _on_lesson_name(self, event):
+        if self._applying:
+            return
+        if event.new:
+            self.open_lesson(event.new)
+        else:
+            self.close_lesson()
+
+    def lesson_next(self):
+        return self.lesson_go(self.lesson_step + 1)
+
+    def lesson_back(self):
+        return self.lesson_go(self.lesson_step - 1)
+
+    def close_lesson(self):
+        with self._quiet():
+            self.lesson_name, self.lesson_step = "", 0
+        self.revision += 1
+
     def run_checks(self):
         """The EM debugger on the current model (explorer.core.checks); the report, or None."""
         return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")
@@ -464,8 +526,9 @@ class ExplorerState(param.Parameterized):
         return encode_steps([s.kind for s in self.session.history[1:]])
 
     def to_query(self) -> dict[str, str]:
-        """The settings that differ from the defaults, the steps and the timeline position."""
-        out = {}
+        """The settings that differ from the defaults, the steps and the timeline position (and
+        the lesson and its step, when one is open)."""
+        out = {"lesson": self.lesson_name, "ls": str(self.lesson_step + 1)} if self.lesson_name else {}
         for name in MODEL_SETTINGS + SESSION_SETTINGS + VIEW_SETTINGS:
             value = getattr(self, name)
             if name == "option" and not self.model.option_specs:
@@ -487,6 +550,17 @@ class ExplorerState(param.Parameterized):
         notes, by_key = [], {v: k for k, v in URL_KEYS.items()}
         query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
         query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+        if "lesson" in query:
+            name, step = query.pop("lesson"), query.pop("ls", "1")
+            step = int(step) - 1 if step.isdigit() and int(step) >= 1 else 0
+            if name not in available_lessons():
+                notes.append(f"lesson={name!r} is not a lesson here (lessons: {', '.join(available_lessons())})")
+            elif not set(query) - {"theme"}:
+                return self.open_lesson(name, step)       # a lesson's link: its step sets the screen
+            else:
+                with self._quiet():                       # a copied screen inside a lesson
+                    self.lesson_name = name
+                    self.lesson_step = min(step, len(load_lesson(name).steps) - 1)
         if "model" in query and query["model"] not in self._models:
             notes.append(f"model={query['model']!r} is not a model here (models: {', '.join(self._models)})")
             query = {"model": self.model_name}

@@ -19,6 +19,11 @@ from . import text
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .state import SYNTHETIC, ExplorerState
 
+LESSON_CSS = """
+.lesson { border-left: 4px solid #1f4e79; padding: 2px 10px; background: rgba(31, 78, 121, .06); }
+.caption { margin: 3px 0; font-size: 1.05em; }
+"""
+
 READOUT_CSS = """
 :host { line-height: 1.35; }
 table.numbers { border-collapse: collapse; margin: 3px 0; }
@@ -278,6 +283,45 @@ class StepBar(pn.viewable.Viewer):
                          self.timeline, self.help, self.requests, self.keys, sizing_mode="stretch_width", margin=0)
 
 
+class LessonBar(pn.viewable.Viewer):
+    """The open lesson's step above the plots: Back, Next, the step's title, caption and formula
+    (hidden when no lesson is open)."""
+
+    state = param.ClassSelector(class_=ExplorerState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.back = pn.widgets.Button(label="◀ Back", width=90, margin=(4, 3))
+        self.next = pn.widgets.Button(label="Next ▶", width=90, margin=(4, 3), color="primary")
+        self.back.on_click(lambda e: held(self.state.lesson_back))
+        self.next.on_click(lambda e: held(self.state.lesson_next))
+        self.close = pn.widgets.Button(label="Close the lesson", width=140, margin=(4, 3))
+        self.close.on_click(lambda e: held(self.state.close_lesson))
+        self.caption = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[READOUT_CSS, LESSON_CSS],
+                                    margin=(0, 10))
+        self.layout = pn.Column(pn.Row(self.back, self.next, self.close, margin=0), self.caption,
+                                sizing_mode="stretch_width", margin=(0, 0, 6, 0), visible=False)
+        self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
+        self.refresh()
+
+    def refresh(self):
+        lesson = self.state.lesson
+        self.layout.visible = lesson is not None
+        if lesson is None:
+            return
+        number = self.state.lesson_step
+        step = lesson.steps[number]
+        self.back.disabled = number == 0
+        self.next.disabled = number == len(lesson.steps) - 1
+        self.caption.object = (f"<div class='lesson'><b>{html.escape(lesson.title)}, step {number + 1} of "
+                               f"{len(lesson.steps)}: {html.escape(step.title)}</b>"
+                               f"<div class='caption'>{html.escape(step.caption)}</div>"
+                               + (f"<div class='formula'>{step.formula}</div>" if step.formula else "") + "</div>")
+
+    def __panel__(self):
+        return self.layout
+
+
 class Controls(pn.viewable.Viewer):
     """The sidebar: model and data, algorithm, start, view, checks."""
 
@@ -344,6 +388,9 @@ class Controls(pn.viewable.Viewer):
             return pn.Card(*objects, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 0))
 
         return pn.Column(
+            card("Lesson", pn.widgets.Select.from_param(p.lesson_name, label="Lesson (a guided path)"),
+                 pn.pane.HTML("A lesson sets up each screen and says what it shows; Back and Next "
+                              "come back to it whatever you did in between.", margin=(0, 10))),
             card("Model and data", pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
                  self.synthetic, pn.pane.HTML("Upload a CSV (header row, numbers):", margin=(0, 10)),
                  self.upload, self.option),

@@ -28,7 +28,7 @@ def wait_for_app(page):
 
 
 def numbers_text(page) -> str:
-    return page.locator("table").first.inner_text()
+    return page.locator("table.numbers").first.inner_text()
 
 
 def click(page, name, expect_state):
@@ -316,5 +316,26 @@ def test_every_keyboard_shortcut(watched_page, app_url):
     box.type("em")
     page.wait_for_timeout(800)
     assert box.input_value() == "em"
+    assert page.get_by_text("Traceback").count() == 0
+    assert not page.watch.errors, page.watch.errors
+
+
+def test_the_lessons_next_and_back_change_captions_and_numbers(watched_page, app_url):
+    page = watched_page
+    page.goto(f"{app_url}?lesson=variational-em")
+    wait_for_app(page)
+    page.get_by_text("step 1 of 8").first.wait_for(timeout=20_000)
+    first = numbers_text(page)
+    seen = ["step 1 of 8"]
+    for number in (2, 3, 4):
+        page.get_by_role("button", name="Next ▶").click()
+        page.get_by_text(f"step {number} of 8").first.wait_for(timeout=20_000)
+        seen.append(f"step {number} of 8")
+    page.get_by_text(re.compile(r"State 2 of 2")).first.wait_for(timeout=20_000)
+    assert numbers_text(page) != first
+    page.get_by_role("button", name="◀ Back").click()
+    page.get_by_text("step 3 of 8").first.wait_for(timeout=20_000)
+    page.get_by_text(re.compile(r"State 1 of 1")).first.wait_for(timeout=20_000)
+    expect(page.get_by_text("Key result 1: the E step closes the gap").first).to_be_visible()
     assert page.get_by_text("Traceback").count() == 0
     assert not page.watch.errors, page.watch.errors

@@ -1,0 +1,93 @@
+"""Lessons are data: the built-in one loads and plays, and a malformed file is refused with the
+step and the field named."""
+import json
+
+import pytest
+
+from explorer.app import ExplorerState
+from explorer.core.errors import ExplorerError
+from explorer.lessons import available_lessons, load_lesson, parse_lesson
+
+
+def test_the_built_in_lesson_has_the_eight_steps_of_the_argument():
+    assert "variational-em" in available_lessons()
+    lesson = load_lesson("variational-em")
+    assert len(lesson.steps) == 8
+    models = [step.screen.get("model") for step in lesson.steps]
+    assert models[:5] == ["linkage"] * 5 and models[5] == "gmm1d" and models[7] == "two-source"
+    for step in lesson.steps:
+        sentences = [s for s in step.caption.replace("?", ".").split(". ") if s.strip()]
+        assert 2 <= len(sentences) <= 4, step.title
+
+
+def test_every_step_sets_up_its_screen_without_a_note():
+    state = ExplorerState()
+    assert state.open_lesson("variational-em")
+    seen = []
+    for number in range(8):
+        assert state.lesson_step == number and not state.message and not state.notes, (number, state.notes)
+        seen.append((state.model_name, state.family, state.schedule, state.session.position,
+                     round(state.session.current.kl, 6)))
+        state.lesson_next()
+    assert seen[2][4] == 0 and seen[3][4] > 0          # the E step closes the gap, the M step opens it
+    assert seen[6][2] == "incremental" and seen[7][1] == "mean-field" and seen[7][4] > 0.1
+    state.e_step()                                       # the user's own step, then Back and Next again
+    state.lesson_back()
+    state.lesson_next()
+    assert state.session.position == seen[7][3]
+
+
+def test_a_lesson_link_opens_its_step_and_the_url_keeps_it():
+    state = ExplorerState(query={"lesson": "variational-em", "ls": "3"})
+    assert state.lesson_step == 2 and state.session.position == 1
+    query = state.to_query()
+    assert query["lesson"] == "variational-em" and query["ls"] == "3"
+    again = ExplorerState(query=query)
+    assert again.lesson_step == 2 and again.session.current.loglik == state.session.current.loglik
+    bad = ExplorerState(query={"lesson": "nope"})
+    assert bad.lesson is None and any("not a lesson" in note for note in bad.notes)
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "must be an object"),
+    ({"title": "x", "steps": []}, "non-empty list"),
+    ({"title": "x", "steps": [{"caption": "c", "screen": {}}]}, "step 1: the field 'title' is missing"),
+    ({"title": "x", "steps": [{"title": "t", "caption": "c", "screen": {}},
+                              {"title": "t", "caption": 3, "screen": {}}]}, "step 2: the field 'caption' must be str"),
+    ({"title": "x", "steps": [{"title": "t", "caption": "c", "screen": {}, "colour": "red"}]},
+     "step 1: unknown field 'colour'"),
+    ({"title": "x", "steps": [{"title": "t", "caption": "c", "screen": {"modle": "linkage"}}]},
+     "step 1: screen has an unknown key 'modle'"),
+    ({"title": "x", "steps": [{"title": "t", "caption": "c", "screen": {"steps": ["E"]}}]},
+     "step 1: screen value of 'steps' must be text"),
+])
+def test_a_malformed_lesson_names_the_step_and_field(data, message):
+    with pytest.raises(ExplorerError, match=message):
+        parse_lesson("mine", data)
+
+
+def test_a_teachers_lesson_file_is_read_from_its_path(tmp_path):
+    path = tmp_path / "coins.json"
+    path.write_text(json.dumps({"title": "Two coins", "steps": [
+        {"title": "Start", "caption": "Five sets of tosses. Which coin made each?", "screen": {"model": "coins"}},
+        {"title": "One iteration", "caption": "The E step weighs each set. The M step re-estimates.",
+         "screen": {"model": "coins", "steps": "EM"}}]}))
+    lesson = load_lesson(str(path))
+    assert lesson.title == "Two coins" and len(lesson.steps) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ nope")
+    with pytest.raises(ExplorerError, match="lesson bad: not valid JSON"):
+        load_lesson(str(bad))
+
+
+def test_a_teachers_folder_of_lessons_is_offered_in_the_app(tmp_path, monkeypatch):
+    from explorer import lessons
+    monkeypatch.setattr(lessons, "LESSON_DIRS", [])
+    (tmp_path / "coins-intro.json").write_text(json.dumps({"title": "Two coins", "steps": [
+        {"title": "Start", "caption": "Five sets of tosses. Which coin made each?", "screen": {"model": "coins"}}]}))
+    lessons.add_lesson_dir(tmp_path)
+    state = ExplorerState(query={"lesson": "coins-intro"})
+    assert "coins-intro" in state.param.lesson_name.objects
+    assert state.lesson.title == "Two coins" and state.model_name == "coins"
+    with pytest.raises(ExplorerError, match="is not a folder"):
+        lessons.add_lesson_dir(tmp_path / "nope")
