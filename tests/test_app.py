@@ -416,3 +416,24 @@ def test_restarts_find_the_galaxies_optima_and_load_one():
     np.testing.assert_allclose(theta["means"], points[1].theta["means"])
     assert state.restarts is not None                  # the table stays for another load
     assert not state.load_fixed_point(99) and "no fixed point 99" in state.message
+
+
+def test_the_dlr_preset_puts_table_1_beside_ours_to_1e_9():
+    from explorer.presets import DLR_TABLE_1
+    state = ExplorerState(query={"preset": "dlr-table-1"})
+    assert state.preset_name == "dlr-table-1" and state.model_name == "linkage"
+    assert state.session.position == 16
+    thetas = [r for r in state.preset_rows if r.quantity.startswith("θ⁽")]
+    assert [r.published for r in thetas] == list(DLR_TABLE_1)
+    assert all(abs(r.difference) < 1e-9 for r in thetas)
+    assert "ours beside the source" in readout_html(state)
+    state.set(model_name="coins")                       # leaving the preset's screen drops its table
+    assert state.preset_name == "" and state.preset_rows == []
+
+
+@pytest.mark.parametrize("name", ["do-batzoglou", "bishop-9-14", "faithful-1d", "faithful-2d", "mean-field-bias"])
+def test_every_preset_sets_up_its_screen(name):
+    state = ExplorerState()
+    assert state.open_preset(name) and not state.message and not state.notes
+    for row in state.preset_rows:
+        assert abs(row.difference) <= 0.03 * max(1.0, abs(row.published)), row

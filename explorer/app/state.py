@@ -37,6 +37,7 @@ from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
 from ..core.session import Session
 from ..datasets import parse_csv
 from ..lessons import available_lessons, load_lesson
+from ..presets import PRESETS, rows as preset_rows
 from ..models import available_models, make_model
 
 SYNTHETIC = "synthetic"
@@ -84,6 +85,7 @@ class ExplorerState(param.Parameterized):
     scale = param.Integer(default=100, bounds=(100, 200), step=10, label="Text and plot scale (%)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
     restart_count = param.Integer(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
+    preset_name = param.Selector(default="", objects=[""] + list(PRESETS), label="Preset (the literature)")
     lesson_name = param.Selector(default="", objects=[""] + available_lessons(), label="Lesson")
     lesson_step = param.Integer(default=0, bounds=(0, None), doc="The lesson step on screen (0 = the first).")
 
@@ -121,6 +123,7 @@ class ExplorerState(param.Parameterized):
         self.comparison = None
         self.schedule_runs = None
         self.restarts = None         # run_restarts' result: the local optima from many starts
+        self.preset_rows = []        # the open preset's table: ours beside the published numbers
         self.schedules_left_out = {}
         self.activity = ""           # what the last action did beyond a step (a run's outcome)
         self._window = None
@@ -134,6 +137,7 @@ class ExplorerState(param.Parameterized):
         self.param.watch(self._on_settings, list(MODEL_SETTINGS + SESSION_SETTINGS))
         self.param.watch(self._on_view, ["coordinate", "grid_size", "zoom", "trace_axis"])
         self.param.watch(self._on_lesson_name, "lesson_name")
+        self.param.watch(self._on_preset_name, "preset_name")
 
     # ----- settings: validate and build, then swap in -----------------------------------------------
     @contextmanager
@@ -233,6 +237,9 @@ class ExplorerState(param.Parameterized):
             self.calculator = LandscapeCalculator(model, family, self.grid_size)
         self.model, self.session = model, session
         self.comparison = self.schedule_runs = self.restarts = None
+        self.preset_rows = []
+        with self._quiet():
+            self.preset_name = ""
         self.schedules_left_out = {}
         self._window = None
         self.message = self.details = ""
@@ -429,17 +436,44 @@ class ExplorerState(param.Parameterized):
         if lesson is None:
             return False
         step = min(max(int(step), 0), len(lesson.steps) - 1)
-        screen = {**LESSON_DEFAULTS, **lesson.steps[step].screen}
+        self.show_screen(lesson.steps[step].screen)
+        with self._quiet():
+            self.lesson_step = step
+        self.revision += 1
+        return True
+
+    def show_screen(self, screen: dict):
+        """Set up a screen named in the URL's words (a lesson step's or a preset's): the settings
+        it names, the defaults for the rest, from the start, then its steps."""
+        screen = {**LESSON_DEFAULTS, **screen}
         if screen["model"] != self.model_name:
             self.set(model_name=screen["model"])
         self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
         self.reset()
         if screen.get("steps"):
             self.apply_query({k: screen[k] for k in ("steps", "at") if k in screen})
+
+    def open_preset(self, name: str):
+        """A figure or table of the literature: its screen, and ours beside the published numbers."""
+        if name not in PRESETS:
+            self.message = f"no preset {name!r} (presets: {', '.join(PRESETS)})"
+            return False
+        preset = PRESETS[name]
+        self.show_screen(preset.screen)
         with self._quiet():
-            self.lesson_step = step
+            self.preset_name = name
+        self.preset_rows = self._act(lambda: preset_rows(name, self.session), "The preset's table failed") or []
         self.revision += 1
         return True
+
+    def _on_preset_name(self, event):
+        if self._applying:
+            return
+        if event.new:
+            self.open_preset(event.new)
+        else:
+            self.preset_rows = []
+            self.revision += 1
 
     def _on_lesson_name(self, event):
         if self._applying:
@@ -550,6 +584,12 @@ class ExplorerState(param.Parameterized):
         notes, by_key = [], {v: k for k, v in URL_KEYS.items()}
         query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
         query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+        if "preset" in query:
+            name = query.pop("preset")
+            if name not in PRESETS:
+                notes.append(f"preset={name!r} is not a preset here (presets: {', '.join(PRESETS)})")
+            elif not set(query) - {"theme"}:
+                return self.open_preset(name)
         if "lesson" in query:
             name, step = query.pop("lesson"), query.pop("ls", "1")
             step = int(step) - 1 if step.isdigit() and int(step) >= 1 else 0

@@ -13,6 +13,7 @@ from ..core.convergence import current_rate
 from ..core.picture import path_points
 from ..core.schedules import SCHEDULE_NAMES
 from ..export import trace_csv, trace_json_text
+from ..presets import PRESETS
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, scale_fonts
 from . import text
@@ -175,6 +176,8 @@ def readout_html(state) -> str:
         parts.append(text.schedules_table(state.schedule_runs, state.schedules_left_out))
     if state.restarts is not None:
         parts.append(text.restarts_table(state.restarts))
+    if state.preset_name and state.preset_rows:
+        parts.append(text.preset_table(PRESETS[state.preset_name].title, state.preset_rows))
     return "".join(parts)
 
 
@@ -388,9 +391,12 @@ class Controls(pn.viewable.Viewer):
             return pn.Card(*objects, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 0))
 
         return pn.Column(
-            card("Lesson", pn.widgets.Select.from_param(p.lesson_name, label="Lesson (a guided path)"),
+            card("Lesson and presets", pn.widgets.Select.from_param(p.lesson_name, label="Lesson (a guided path)"),
                  pn.pane.HTML("A lesson sets up each screen and says what it shows; Back and Next "
-                              "come back to it whatever you did in between.", margin=(0, 10))),
+                              "come back to it whatever you did in between.", margin=(0, 10)),
+                 pn.widgets.Select.from_param(p.preset_name),
+                 pn.pane.HTML("A preset sets up a figure of the literature and puts our numbers "
+                              "beside the published ones.", margin=(0, 10))),
             card("Model and data", pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
                  self.synthetic, pn.pane.HTML("Upload a CSV (header row, numbers):", margin=(0, 10)),
                  self.upload, self.option),

@@ -42,7 +42,8 @@ FLOOR = 1e-8   # s is held at or above FLOOR × var(y), with a warning
 class TwoSource(GaussianLatentModel):
     name = "two-source"
     title = "Two sources, one sum (mean-field bias)"
-    datasets = {"sim-s1": "200 points simulated with s = 1 (seed 0)"}
+    datasets = {"sim-s1": "200 points simulated with s = 1 (seed 0)",
+                "m3": "the same 200 points scaled so that mean y² = 3 exactly: the MLE is s = 1"}
     default_dataset = "sim-s1"
     latent_description = "the two sources (x_i1, x_i2) behind each y_i"
 
@@ -51,9 +52,10 @@ class TwoSource(GaussianLatentModel):
 
     @classmethod
     def load_dataset(cls, name, **options):
-        if name != "sim-s1":
+        if name not in cls.datasets:
             return super().load_dataset(name)
-        return cls.synthetic(200, 0, separation=1.0)
+        y = cls.synthetic(200, 0, separation=1.0)
+        return y if name == "sim-s1" else y * np.sqrt(3.0 / np.mean(y * y))
 
     @classmethod
     def data_from_table(cls, header, values, **options):

@@ -1,0 +1,34 @@
+"""Presets reproduce the literature's tables: ours beside the published numbers."""
+import pytest
+
+from explorer import Session, make_model
+from explorer.presets import PRESETS, rows
+
+
+def session_for(name):
+    screen = PRESETS[name].screen
+    options = {"K": int(screen["K"])} if "K" in screen else {}
+    return Session(make_model(screen["model"], data=screen.get("data"), **options), seed=0)
+
+
+def test_dlr_table_1_to_1e_9_and_the_rate():
+    table = rows("dlr-table-1", session_for("dlr-table-1"))
+    for row in table[:8]:
+        assert row.difference == pytest.approx(0, abs=1e-9)
+    assert table[8].ours == pytest.approx(0.1328, abs=5e-5)
+    assert table[9].difference == pytest.approx(0, abs=1e-10)
+
+
+def test_do_batzoglou_to_the_figures_rounding():
+    for row in rows("do-batzoglou", session_for("do-batzoglou")):
+        decimals = 1 if "expected" in row.quantity else 2
+        assert abs(row.difference) <= 0.5 * 10 ** -decimals + 1e-12, row
+
+
+def test_faithful_2d_matches_scikit_learns_fit_and_the_mean_field_closed_forms():
+    for row in rows("faithful-2d", session_for("faithful-2d")):
+        assert row.difference == pytest.approx(0, abs=1e-5 * max(1, abs(row.published))), row
+    table = rows("mean-field-bias", session_for("mean-field-bias"))
+    assert table[1].published == pytest.approx(1.0, abs=1e-12)
+    assert table[1].ours == pytest.approx(1.0, abs=1e-8)
+    assert table[2].ours == pytest.approx(table[2].published, abs=1e-10) and table[2].ours > 2
