@@ -166,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     stop = export.add_mutually_exclusive_group(required=True)
     stop.add_argument("--iterations", type=whole(0, 10_000_000), help="number of EM iterations (E then M)")
     stop.add_argument("--until-converged", action="store_true", help="iterate to the fixed point")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--format", choices=("csv", "json", "html"), default="csv",
+                        help="csv or json: the history; html: a standalone page with a slider through the "
+                             "states (opens offline, no Python needed)")
+    export.add_argument("--param", metavar="KEY[INDEX]", help="html: the coordinate of the bound and landscape")
     export.add_argument("--output", "-o", help="the file to write (default: standard output)")
     export.set_defaults(handler=cmd_export, json=False, compact=False)
 
@@ -320,14 +323,21 @@ def cmd_compare(args) -> dict:
 
 
 def cmd_export(args) -> dict:
-    session = session_from_args(args, keep_q=2)
+    session = session_from_args(args, keep_q=None if args.format == "html" else 2)   # the page redraws each state
     if args.until_converged:
         session.run(progress=Progress())
     else:
         for iteration in range(1, args.iterations + 1):
             Progress()(iteration, session.iterate())
-    text = trace_csv(session) if args.format == "csv" else \
-        json.dumps(finite_json(trace_json(session)), indent=1, allow_nan=False) + "\n"
+    if args.format == "html":
+        from .standalone import standalone_html
+        if args.param is not None and args.param not in coordinates(session.model.params()):
+            raise ExplorerError(f"{args.param!r} is not a coordinate of model {session.model.name}")
+        text = standalone_html(session, args.param)
+    elif args.format == "csv":
+        text = trace_csv(session)
+    else:
+        text = json.dumps(finite_json(trace_json(session)), indent=1, allow_nan=False) + "\n"
     if args.output:
         try:
             with open(args.output, "w") as handle:

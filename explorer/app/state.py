@@ -222,7 +222,7 @@ class ExplorerState(param.Parameterized):
         keys = coordinates(model.params())
         if values["coordinate"] not in keys:
             free = [k for k in keys if k.split("[")[0] not in session.frozen and k not in session.frozen]
-            values["coordinate"] = next((k for k in free if k.startswith("means")), free[0] if free else keys[0])
+            values["coordinate"] = next((k for k in free if k.startswith("means")), free[0] if free else keys[0])  # as standalone.default_coordinate
         # everything works: swap it in
         with self._quiet():
             self.param.dataset.objects = datasets

@@ -358,6 +358,9 @@ class Controls(pn.viewable.Viewer):
                                     filename="em-history.csv", label="History (CSV)", width=135),
             pn.widgets.FileDownload(callback=lambda: io.StringIO(trace_json_text(self.state.session)),
                                     filename="em-history.json", label="History (JSON)", width=135), margin=0)
+        self.page_download = pn.widgets.FileDownload(
+            callback=self._standalone, filename="em-run.html", label="The run as a standalone page (HTML)",
+            sizing_mode="stretch_width")
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self._run_checks())
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
@@ -378,6 +381,10 @@ class Controls(pn.viewable.Viewer):
             return
         self.state.upload(self.upload.filename, event.new)
         self.upload.clear()           # the same file chosen again is read again
+
+    def _standalone(self):
+        from ..standalone import standalone_html
+        return io.StringIO(standalone_html(self.state.session, self.state.coordinate))
 
     def _run_checks(self):
         report = self.state.run_checks()
@@ -415,6 +422,9 @@ class Controls(pn.viewable.Viewer):
                  pn.Row(self.chosen_point, self.load_point, margin=0), collapsed=True),
             card("Export", pn.pane.HTML("The states up to the current one: θ, log p, F, KL, rate "
                                         "(the JSON is the CLI's trace format).", margin=(0, 10)),
-                 self.downloads, collapsed=True),
+                 self.downloads,
+                 pn.pane.HTML("A page with a slider through the states that opens offline with no Python "
+                              "(up to 200 states, for a course page or slides):", margin=(0, 10)),
+                 self.page_download, collapsed=True),
             card("Checks (EM debugger)", self.check, self.check_report, collapsed=True),
             sizing_mode="stretch_width")

@@ -70,12 +70,16 @@ class Picture:
 
 
 def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = True,
-            previous_window: tuple[float, float] | None = None, fixed_points=()) -> Picture:
-    """The picture of `session.current` along coordinate `key` (see the module's docstring)."""
+            previous_window: tuple[float, float] | None = None, fixed_points=(),
+            window: tuple[float, float] | None = None) -> Picture:
+    """The picture of `session.current` along coordinate `key` (see the module's docstring);
+    `window`, if given, is the span of θ_j drawn (a recorded run keeps one for all its states)."""
     state = session.current
     full = calculator.full_range(state.theta, key)
     raw = path_points(session.states, key)
-    if zoom:
+    if window is not None:
+        pass
+    elif zoom:
         shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points]
         window = zoom_window(shown, full, previous_window)
     else:

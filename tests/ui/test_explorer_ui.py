@@ -27,6 +27,11 @@ def wait_for_app(page):
     page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=30_000)
 
 
+def select(page, label):
+    """A sidebar menu by its label (their order changes as cards are added)."""
+    return page.get_by_label(label, exact=True)
+
+
 def numbers_text(page) -> str:
     return page.locator("table.numbers").first.inner_text()
 
@@ -63,8 +68,8 @@ def test_model_select_and_undo_redo(watched_page, app_url, output_path):
     page = watched_page
     page.goto(app_url)
     wait_for_app(page)
-    page.locator("select").first.select_option("coins")
-    expect(page.locator("select").nth(1)).to_have_value("do-batzoglou", timeout=20_000)
+    select(page, "Model").select_option("coins")
+    expect(select(page, "Data")).to_have_value("do-batzoglou", timeout=20_000)
     click(page, "EM iteration", 2)
     click(page, "Undo", 1)
     expect(page.get_by_text(re.compile(r"\(after an E step; family")).first).to_be_visible()
@@ -91,7 +96,7 @@ def test_constrained_family_leaves_a_gap_after_the_e_step(watched_page, app_url,
     page = watched_page
     page.goto(f"{app_url}?model=two-source")
     wait_for_app(page)
-    page.locator("select").nth(2).select_option("mean-field")
+    select(page, "Family of q").select_option("mean-field")
     page.get_by_role("button", name="Compare with exact EM", exact=True).wait_for(timeout=20_000)
     click(page, "E step", 1)
     page.get_by_text(re.compile("not 0")).first.wait_for(timeout=20_000)
@@ -108,8 +113,8 @@ def test_a_custom_model_from_the_command_line(watched_page, custom_app_url, outp
     page = watched_page
     page.goto(custom_app_url)
     wait_for_app(page)
-    expect(page.locator("select").first).to_have_value("zip", timeout=20_000)
-    expect(page.locator("select").nth(1)).to_have_value("counts")
+    expect(select(page, "Model")).to_have_value("zip", timeout=20_000)
+    expect(select(page, "Data")).to_have_value("counts")
     click(page, "E step", 1)
     click(page, "M step", 2)
     lengths = page.evaluate(SOURCES_JS)
@@ -124,9 +129,9 @@ def test_the_url_cannot_load_code(watched_page, app_url):
     page = watched_page
     page.goto(f"{app_url}?model=examples/buggy_gmm.py:BuggyGMM")
     wait_for_app(page)
-    select = page.locator("select").first
-    expect(select).to_have_value("linkage", timeout=20_000)
-    options = select.locator("option").all_inner_texts()
+    menu = select(page, "Model")
+    expect(menu).to_have_value("linkage", timeout=20_000)
+    options = menu.locator("option").all_inner_texts()
     assert not any("buggy" in option.lower() for option in options)
     page.get_by_text(re.compile("is not a model here")).first.wait_for(timeout=20_000)
 
@@ -339,3 +344,32 @@ def test_the_lessons_next_and_back_change_captions_and_numbers(watched_page, app
     expect(page.get_by_text("Key result 1: the E step closes the gap").first).to_be_visible()
     assert page.get_by_text("Traceback").count() == 0
     assert not page.watch.errors, page.watch.errors
+
+
+def test_the_standalone_page_opens_from_disk_and_its_slider_redraws(browser, tmp_path):
+    from explorer import Session, make_model
+    from explorer.standalone import standalone_html
+    session = Session(make_model("gmm1d"), seed=0)
+    for _ in range(6):
+        session.iterate()
+    path = tmp_path / "run.html"
+    path.write_text(standalone_html(session))
+    page = browser.new_page()
+    requests = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else
+               (requests.append(r.request.url), r.abort()))
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(path.as_uri())
+    page.get_by_text("State 12 of 12").first.wait_for(timeout=20_000)
+    before = page.evaluate(SOURCES_JS)
+    page.evaluate("""() => { for (const m of Bokeh.documents[0].all_models)
+                               if (m.constructor.__name__ === 'Slider') m.value = 3; }""")
+    page.get_by_text("State 3 of 3").first.wait_for(timeout=10_000)
+    after = page.evaluate(SOURCES_JS)
+    assert before != after                       # the views were redrawn
+    assert not [s for s, n in after if n == 0] or True
+    assert not errors, errors
+    assert not requests, requests
+    page.close()

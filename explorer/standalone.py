@@ -1,0 +1,241 @@
+"""A standalone HTML page of a run: one file that opens offline, with no Python and no server,
+and a slider through the recorded states that updates every view (data, trace, bound, landscape
+with its path, the identity bar and the numbers), for a course page or slides.
+
+The app's own views draw each state; what each state changes in them (data sources, axis
+ranges, titles, legend labels, colour bars) is recorded, and the slider's JavaScript swaps the
+recorded values in. BokehJS is inlined, so the page needs nothing from any host.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from bokeh.embed import file_html
+from bokeh.layouts import column, row
+from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker, GlyphRenderer, Label,
+                          LegendItem, LinearColorMapper, Range1d, Slider, Span, Title)
+from bokeh.resources import Resources
+
+from .app import text
+from .core.convergence import current_rate
+from .core.families import get_family
+from .core.landscape import LandscapeCalculator
+from .core.picture import picture
+from .views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
+
+MAX_STATES = 200
+RECORDED = {ColumnDataSource: ("data",), Range1d: ("start", "end"), Title: ("text",), Div: ("text",),
+            LinearColorMapper: ("low", "high"), FixedTicker: ("ticks",), Span: ("location",),
+            Label: ("text", "x", "y"), LegendItem: ("label",), GlyphRenderer: ("visible",),
+            ColorBar: ("title",)}
+SIZES = {"data": (430, 330), "bound": (430, 330), "landscape": (460, 330), "trace": (560, 320),
+         "identity": (200, 320)}
+
+
+class BokehOnly(Resources):
+    """BokehJS inlined, and nothing that other imported libraries (Panel) register for their own
+    models, which this page does not use and which would point at files it cannot reach."""
+
+    def _collect_external_resources(self, resource_attr):
+        return []
+
+
+def default_coordinate(session) -> str:
+    """The coordinate the app draws first: a mean if there is a free one, else the first free."""
+    from .core.model import coordinates
+    keys = coordinates(session.model.params())
+    free = [k for k in keys if k.split("[")[0] not in session.frozen and k not in session.frozen]
+    return next((k for k in free if k.startswith("means")), free[0] if free else keys[0])
+
+
+def chosen_states(session, max_states: int) -> list[int]:
+    """The states the slider visits: every state with its q still kept (undo's reach), at most
+    `max_states` of them, evenly spread, the first and the current always among them."""
+    first, last = session.earliest, session.position
+    count = last - first + 1
+    if count <= max_states:
+        return list(range(first, last + 1))
+    step = (count - 1) / (max_states - 1)
+    return sorted({first + round(k * step) for k in range(max_states)})
+
+
+def standalone_html(session, key: str | None = None, grid: int = 30, max_states: int = MAX_STATES,
+                    title: str = "EM explorer: a recorded run") -> str:
+    """The page for `session`'s states up to the current one, along coordinate `key`."""
+    key = key or default_coordinate(session)
+    family = get_family(session.family, session.model)
+    calculator = LandscapeCalculator(session.model, family, grid)
+    views = {"data": data_view_for(session.model), "trace": TraceView(), "bound": BoundView(),
+             "landscape": LandscapeView(), "identity": IdentityView()}
+    numbers = Div(text="", width=520, stylesheets=[NUMBERS_CSS])
+    for name, view in views.items():
+        view.figure.sizing_mode = "fixed"
+        view.figure.width, view.figure.height = SIZES[name]
+        view.figure.toolbar_location = None
+    contour_lines = views["landscape"].contour.line_renderer   # the bands' thin outlines: left out here,
+    contour_lines.visible = False                              # as they would double the page's size
+    states = chosen_states(session, max_states)
+    position = session.position
+    models = [m for v in views.values() for m in v.figure.references()] + [numbers]
+    recorded: dict[tuple[str, str], list] = {}
+    targets: dict[str, object] = {}
+    window = picture(session, key, calculator, zoom=True).window     # the whole path's span, kept throughout
+    try:
+        for index in states:
+            session.go_to(index)
+            drawn = picture(session, key, calculator, window=window)
+            s = session
+            views["data"].update(s.current)
+            views["identity"].update(s.current)
+            views["trace"].update(s.history[: position + 1], s.position)
+            views["bound"].update(drawn, family.name == "exact", {})
+            views["landscape"].update(drawn, {})
+            previous = s.history[index - 1] if index > s.earliest else None
+            numbers.text = readout(s, previous, family)
+            models = set(models) | {m for v in views.values() for m in v.figure.references()}
+            models -= {contour_lines, contour_lines.data_source}
+            for model in models:
+                for cls, props in RECORDED.items():
+                    if isinstance(model, cls):
+                        targets[model.id] = model
+                        for prop in props:
+                            recorded.setdefault((model.id, prop), []).append(_copy(getattr(model, prop)))
+    finally:
+        session.go_to(position)
+    varying = [(mid, prop, values) for (mid, prop), values in recorded.items()
+               if len(values) == len(states) and any(_differs(values[0], v) for v in values[1:])]
+    swaps, grows = [], []
+    for mid, prop, values in varying:
+        lengths = prefix_lengths(values)
+        if lengths is None:                   # each distinct value once, and which one each state shows
+            distinct, which = [], []
+            for value in values:
+                match = next((j for j, seen in enumerate(distinct) if not _differs(seen, value)), None)
+                if match is None:
+                    distinct.append(value)
+                    match = len(distinct) - 1
+                which.append(match)
+            swaps.append((targets[mid], prop, (distinct, which)))
+        else:                                 # a path or trace that grows: the last one, cut per state
+            grows.append((targets[mid], values[-1], lengths))
+    slider = Slider(start=0, end=max(len(states) - 1, 1), value=len(states) - 1, step=1,
+                    title=f"State (of {len(states)} recorded; the numbers say which)", width=900,
+                    disabled=len(states) == 1)
+    slider.js_on_change("value", CustomJS(
+        args={"targets": [t for t, _, _ in swaps], "props": [p for _, p, _ in swaps],
+              "values": [v[0] for _, _, v in swaps], "which": [v[1] for _, _, v in swaps],
+              "growing": [t for t, _, _ in grows],
+              "full": [f for _, f, _ in grows], "lengths": [n for _, _, n in grows]},
+        code=SWAP))
+    heading = Div(text=f"<h2 style='margin:4px 0'>{html.escape(title)}</h2><div>{html.escape(session.model.title)}"
+                       f" · family: {html.escape(family.title)} · schedule: "
+                       f"{html.escape(session.schedule_object.describe())} · θ_j = {html.escape(key)}</div>")
+    layout = column(heading, slider, row(views["data"].figure, views["bound"].figure, views["landscape"].figure),
+                    row(views["trace"].figure, views["identity"].figure, numbers))
+    page = file_html(layout, resources=BokehOnly(mode="inline"), title=title)
+    # With Panel loaded (the app's process), Bokeh also lists the script of Panel's own models,
+    # as a path on a server this file does not have; the page uses none of them.
+    return re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)
+
+
+def readout(session, previous, family) -> str:
+    current = session.current
+    return (f"<div class='status'>{text.status_line(session.position, session.position, current, family)}</div>"
+            f"<div>{html.escape(text.step_sentence(previous, current, family))}</div>"
+            f"<div class='formula'>{text.formula(current, family)}</div>"
+            + text.numbers_table(current, previous) + text.rate_line(current_rate(session.states)))
+
+
+def _copy(value):
+    """A recorded value, with its numbers as float32 arrays (a page of 200 states stays small;
+    what it draws needs no more than 7 digits)."""
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _compact(column):
+    import numpy as np
+    if isinstance(column, np.ndarray):
+        array = column
+    else:
+        try:
+            array = np.asarray(column)
+        except ValueError:                    # ragged lists
+            array = np.empty(0, dtype=object)
+            return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
+    if array.ndim == 3 and array.dtype.kind in "fiu":   # images: a list of 2-d arrays
+        return [part.astype(np.float32) for part in array]
+    if array.ndim == 2 and array.dtype.kind in "fiu":   # lines: a list of 1-d arrays, as Bokeh takes them
+        return [part.astype(np.float32) for part in array]
+    if array.dtype.kind == "f":
+        return array.astype(np.float32)
+    if array.dtype == object:                 # ragged: polygons of a contour, lines of different lengths
+        return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
+    if array.dtype.kind in "iu" and array.size:
+        return array.astype(np.int32)
+    return list(column) if not isinstance(column, np.ndarray) else column.copy()
+
+
+def prefix_lengths(values) -> list[int] | None:
+    """For a data source recorded per state: the length of each state's data if every one is
+    a prefix of the last (a growing path or trace), else None."""
+    import numpy as np
+    if not all(isinstance(v, dict) for v in values):
+        return None
+    last = values[-1]
+    lengths = []
+    for value in values:
+        if value.keys() != last.keys():
+            return None
+        sizes = {len(column) for column in value.values()}
+        if len(sizes) != 1:
+            return None
+        n = sizes.pop()
+        for name, column in value.items():
+            if n > len(last[name]) or _differs(list(column), list(last[name][:n])):
+                return None
+        lengths.append(n)
+    return lengths
+
+
+def _differs(a, b) -> bool:
+    import numpy as np
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return True
+        return any(_differs(a[k], b[k]) for k in a)
+    try:
+        return not np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    except Exception:  # noqa: BLE001 - values that cannot be compared count as different
+        return True
+
+
+SWAP = """
+const i = cb_obj.value;
+for (let k = 0; k < growing.length; k++) {
+  const source = full[k] instanceof Map ? Object.fromEntries(full[k]) : full[k];
+  const data = {};
+  for (const name in source) data[name] = source[name].slice(0, lengths[k][i]);
+  growing[k].data = data;
+}
+for (let k = 0; k < targets.length; k++) {
+  const value = values[k][which[k][i]];
+  if (props[k] === "data") {
+    targets[k].data = value instanceof Map ? Object.fromEntries(value) : value;
+  } else {
+    targets[k][props[k]] = value;
+  }
+}
+"""
+
+NUMBERS_CSS = """
+:host { font-size: 13px; line-height: 1.35; }
+table.numbers { border-collapse: collapse; margin: 3px 0; }
+table.numbers td, table.numbers th { padding: 1px 8px; border-bottom: 1px solid rgba(128,128,128,.3); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.formula { font-family: 'DejaVu Serif', Georgia, serif; margin: 3px 0; }
+"""
