@@ -437,3 +437,12 @@ def test_every_preset_sets_up_its_screen(name):
     assert state.open_preset(name) and not state.message and not state.notes
     for row in state.preset_rows:
         assert abs(row.difference) <= 0.03 * max(1.0, abs(row.published)), row
+
+
+def test_the_basins_map_is_drawn_below_the_plots():
+    app = App("gmm1d")
+    app.state.run_to_convergence()
+    assert not app.plots.basins_box.visible
+    app.state.run_basins(grid=10)
+    assert app.plots.basins_box.visible and app.plots.basins_plot.object is not None
+    assert "Fixed points of the basins map" in app.plots.basins_table.object

@@ -50,3 +50,50 @@ def test_restarts_cli_prints_the_table_and_refuses_bad_counts(capsys):
     assert "between 1 and 100" in capsys.readouterr().err
     with pytest.raises(ExplorerError, match="between 1 and 100"):
         run_restarts(make_model("linkage"), 0)
+
+
+def converged_theta(model):
+    session = Session(model, seed=0)
+    session.run(tol=1e-10)
+    return {k: np.asarray(v).tolist() for k, v in session.current.theta.items()}
+
+
+def test_a_basins_map_of_the_two_means_shows_the_label_switching_symmetry():
+    from explorer.core.basins import basins
+    model = make_model("gmm1d")
+    theta = converged_theta(model)
+    theta["weights"], theta["variances"] = [0.5, 0.5], [40.0, 40.0]    # exchangeable components
+    result = basins(model, theta, ("means[0]", "means[1]"), grid=21)
+    assert result.label.shape == (21, 21) and sum(result.counts) == 21 * 21
+    # swapping a start's two means swaps the labels of the fixed point it reaches
+    for i in range(21):
+        for j in range(21):
+            if i == j:
+                continue
+            a = result.fixed_points[result.label[i, j]]["means"]
+            b = result.fixed_points[result.label[j, i]]["means"]
+            np.testing.assert_allclose(a, b[::-1], rtol=1e-4)
+    pairs = sorted(result.logliks)
+    assert pairs[-1] == pytest.approx(pairs[-2], rel=1e-9)         # the best fixed point and its twin
+
+
+def test_the_batched_em_agrees_with_sessions():
+    from explorer.core.basins import basins
+    model = make_model("gmm1d")
+    theta = converged_theta(model)
+    result = basins(model, theta, ("means[0]", "means[1]"), grid=4, tol=1e-10, max_iterations=2000)
+    for i, y in enumerate(result.y):
+        for j, x in enumerate(result.x):
+            start = {**theta, "means": [x, y]}
+            session = Session(model, start, frozen={"weights", "variances"})
+            session.run(tol=1e-10, max_iterations=2000)
+            reached = result.fixed_points[result.label[i, j]]
+            np.testing.assert_allclose(session.current.theta["means"], reached["means"], rtol=1e-4)
+
+
+def test_basins_in_the_app():
+    from explorer.app import ExplorerState
+    state = ExplorerState(model_name="gmm1d")
+    state.run_to_convergence()
+    state.run_basins(grid=12)
+    assert state.basins.keys == ("means[0]", "means[1]") and len(state.basins.fixed_points) >= 2

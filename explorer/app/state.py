@@ -31,6 +31,7 @@ from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
 from ..core.model import Model, coordinates, get_coordinate, parse_theta_json, theta_to_json
+from ..core.basins import basins
 from ..core.restarts import MAX_STARTS, run_restarts
 from ..core.picture import picture
 from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
@@ -123,6 +124,7 @@ class ExplorerState(param.Parameterized):
         self.comparison = None
         self.schedule_runs = None
         self.restarts = None         # run_restarts' result: the local optima from many starts
+        self.basins = None           # a basins map over two coordinates
         self.preset_rows = []        # the open preset's table: ours beside the published numbers
         self.schedules_left_out = {}
         self.activity = ""           # what the last action did beyond a step (a run's outcome)
@@ -236,7 +238,7 @@ class ExplorerState(param.Parameterized):
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = LandscapeCalculator(model, family, self.grid_size)
         self.model, self.session = model, session
-        self.comparison = self.schedule_runs = self.restarts = None
+        self.comparison = self.schedule_runs = self.restarts = self.basins = None
         self.preset_rows = []
         with self._quiet():
             self.preset_name = ""
@@ -399,6 +401,26 @@ class ExplorerState(param.Parameterized):
             self.restarts = run_restarts(self.model, self.restart_count, seed=self.seed, family=self.family,
                                          frozen=self.session.frozen)
         return self._act(run, "The restarts failed")
+
+    def basins_keys(self) -> tuple[str, str]:
+        """The map's two coordinates: the one in the plots, and the next free one (for a mixture's
+        means[0], means[1])."""
+        keys = [k for k in coordinates(self.model.params())
+                if k.split("[")[0] not in self.session.frozen and k not in self.session.frozen]
+        first = self.coordinate if self.coordinate in keys else keys[0]
+        name = first.split("[")[0]
+        same = [k for k in keys if k.split("[")[0] == name and k != first]
+        others = [k for k in keys if k != first]
+        if not others:
+            raise ExplorerError("a basins map needs two free coordinates")
+        return first, (same or others)[0]
+
+    def run_basins(self, grid: int = 40):
+        """Which fixed point EM reaches from each start on a grid over two coordinates (the
+        rest of the current θ held)."""
+        def run():
+            self.basins = basins(self.model, dict(self.session.current.theta), self.basins_keys(), grid=grid)
+        return self._act(run, "The basins map failed")
 
     def load_fixed_point(self, number: int):
         """Start the session from fixed point `number` (1 = the best) of the last restarts."""

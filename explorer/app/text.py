@@ -22,6 +22,10 @@ FORMULAS = {
 PASS, FAIL = "PASS", "FAIL"     # words, not emoji: a lecture hall's machine may lack the font
 
 
+def short_theta(theta) -> str:
+    return "; ".join(f"{k} = {short(v)}" for k, v in theta.items())
+
+
 def short(value) -> str:
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:

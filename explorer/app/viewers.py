@@ -15,7 +15,7 @@ from ..core.schedules import SCHEDULE_NAMES
 from ..export import trace_csv, trace_json_text
 from ..presets import PRESETS
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
-from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, scale_fonts
+from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, fmt, scale_fonts
 from . import text
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .state import SYNTHETIC, ExplorerState
@@ -59,6 +59,10 @@ class Plots(pn.viewable.Viewer):
         self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
                       for name in ("data", "bound", "landscape", "trace", "identity")}
         self.identity_box = pn.Column(self.panes["identity"], width=185, sizing_mode="stretch_height", margin=0)
+        self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
+        self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
+        self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
+        self._basins_for = None
         self._new_views()
         self.state.param.watch(lambda e: self._new_views(), "model_revision")
         self.state.param.watch(lambda e: self.refresh(), "revision")
@@ -91,6 +95,12 @@ class Plots(pn.viewable.Viewer):
             colors = fixed_point_colors(state)
             self.views["bound"].update(drawn, state.family == "exact", colors)
             self.views["landscape"].update(drawn, colors)
+            if state.basins is not self._basins_for:
+                self._basins_for = state.basins
+                self.basins_box.visible = state.basins is not None
+                if state.basins is not None:
+                    self.basins_plot.object = basins_figure(state.basins)
+                    self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(state.basins))
 
     def _draw_overlays(self):
         """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
@@ -117,7 +127,7 @@ class Plots(pn.viewable.Viewer):
         return pn.Column(
             pn.Row(p["data"], p["bound"], p["landscape"], **row),
             pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
-            sizing_mode="stretch_width", margin=0)
+            self.basins_box, sizing_mode="stretch_width", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
@@ -286,6 +296,40 @@ class StepBar(pn.viewable.Viewer):
                          self.timeline, self.help, self.requests, self.keys, sizing_mode="stretch_width", margin=0)
 
 
+def basins_figure(result):
+    """The basins map: each start on the grid coloured by the fixed point EM reached from it,
+    the fixed points marked (a white circle, numbered: 1 has the highest log p)."""
+    from bokeh.models import ColumnDataSource, LabelSet
+    from bokeh.palettes import Category10_10
+    from ..views.base import new_figure
+    x, y = result.x, result.y
+    fig = new_figure(f"Basins of {len(result.fixed_points)} fixed points",
+                     f"{result.keys[0]} at the start", f"{result.keys[1]} at the start", manual=True)
+    colors = [Category10_10[i % 10] for i in range(len(result.fixed_points))]
+    from bokeh.models import LinearColorMapper
+    mapper = LinearColorMapper(palette=colors or ["#888888"], low=-0.5, high=max(len(colors), 1) - 0.5)
+    dx, dy = x[1] - x[0], y[1] - y[0]
+    fig.image(image=[result.label.astype(float)], x=x[0] - dx / 2, y=y[0] - dy / 2, dw=x[-1] - x[0] + dx,
+              dh=y[-1] - y[0] + dy, color_mapper=mapper)
+    from ..core.model import get_coordinate
+    marks = ColumnDataSource(dict(x=[get_coordinate(t, result.keys[0]) for t in result.fixed_points],
+                                  y=[get_coordinate(t, result.keys[1]) for t in result.fixed_points],
+                                  text=[str(i + 1) for i in range(len(result.fixed_points))]))
+    fig.scatter("x", "y", source=marks, size=12, fill_color="white", line_color="black")
+    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4))
+    fig.x_range.start, fig.x_range.end = x[0] - dx / 2, x[-1] + dx / 2
+    fig.y_range.start, fig.y_range.end = y[0] - dy / 2, y[-1] + dy / 2
+    fig.match_aspect = True
+    return fig
+
+
+def basins_html(result) -> str:
+    rows = "".join(f"<tr><td class='num'>{i + 1}</td><td class='num'>{fmt(l)}</td><td class='num'>{c}</td>"
+                   f"<td>{html.escape(text.short_theta(t))}</td></tr>"
+                   for i, (t, l, c) in enumerate(zip(result.fixed_points, result.logliks, result.counts)))
+    return ("<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>" + rows + "</table>")
+
+
 class LessonBar(pn.viewable.Viewer):
     """The open lesson's step above the plots: Back, Next, the step's title, caption and formula
     (hidden when no lesson is open)."""
@@ -350,6 +394,8 @@ class Controls(pn.viewable.Viewer):
         self.randomize.on_click(lambda e: held(self.state.randomize))
         self.restart = pn.widgets.Button(label="Run restarts", sizing_mode="stretch_width")
         self.restart.on_click(lambda e: held(self.state.run_restarts))
+        self.basins = pn.widgets.Button(label="Basins map (40×40 starts)", sizing_mode="stretch_width")
+        self.basins.on_click(lambda e: held(self.state.run_basins))
         self.chosen_point = pn.widgets.IntInput(label="Fixed point #", value=1, start=1, width=120)
         self.load_point = pn.widgets.Button(label="Start from it", width=120, margin=(22, 5, 5, 5))
         self.load_point.on_click(lambda e: held(self.state.load_fixed_point, self.chosen_point.value))
@@ -419,7 +465,10 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
                  pn.widgets.IntSlider.from_param(p.scale)),
             card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
-                 pn.Row(self.chosen_point, self.load_point, margin=0), collapsed=True),
+                 pn.Row(self.chosen_point, self.load_point, margin=0),
+                 pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "
+                              "the rest of θ held (drawn below the plots):", margin=(0, 10)),
+                 self.basins, collapsed=True),
             card("Export", pn.pane.HTML("The states up to the current one: θ, log p, F, KL, rate "
                                         "(the JSON is the CLI's trace format).", margin=(0, 10)),
                  self.downloads,

@@ -136,6 +136,45 @@ class GMM1D(GaussianMixture):
         variances[free] = np.maximum(self.floor, self.scatter(means, stats)[free] / counts[free])
         return {"weights": self.new_weights(counts, theta, frozen), "means": means, "variances": variances}
 
+    def em_many(self, starts: list, frozen, max_iterations: int, tol: float):
+        """EM from many starts at once (a basins map): the same E and M steps as `m_step`,
+        with the starts stacked along a first axis; a start stops when its log p moves by at
+        most `tol` in an iteration. Returns (final θ of each start, its log p)."""
+        w, mu, var = (np.array([t[name] for t in starts], dtype=float) for name in ("weights", "means", "variances"))
+        d = self.data - self.center
+        m = mu - self.center
+        loglik = np.full(len(starts), -np.inf)
+        active = np.arange(len(starts))
+        for _ in range(max_iterations):
+            wa, ma, va = w[active], m[active], var[active]
+            with np.errstate(divide="ignore"):
+                joint = (np.log(wa) - 0.5 * (LOG_2PI + np.log(va)))[:, :, None] \
+                    - 0.5 * (d[None, None, :] - ma[:, :, None]) ** 2 / va[:, :, None]      # (S, K, N)
+            top = joint.max(axis=1, keepdims=True)
+            resp = np.exp(joint - top)
+            total = resp.sum(axis=1, keepdims=True)
+            now = (np.log(total) + top).sum(axis=(1, 2))
+            moving = np.abs(now - loglik[active]) > tol
+            loglik[active] = now
+            resp /= total
+            counts, s1, s2 = resp.sum(axis=2), resp @ d, resp @ (d * d)
+            full = counts > EMPTY
+            if "weights" not in frozen:
+                wa = counts / counts.sum(axis=1, keepdims=True)
+            if "means" not in frozen:
+                ma = np.where(full, s1 / np.where(full, counts, 1.0), ma)
+            if "variances" not in frozen:
+                scatter = s2 - 2 * ma * s1 + ma * ma * counts
+                va = np.where(full, np.maximum(self.floor, scatter / np.where(full, counts, 1.0)), va)
+            keep = active[moving]                      # the converged keep the θ at which log p stopped
+            w[keep], m[keep], var[keep] = wa[moving], ma[moving], va[moving]
+            active = keep
+            if len(active) == 0:
+                break
+        thetas = [self.theta({"weights": w[i], "means": m[i] + self.center, "variances": var[i]})
+                  for i in range(len(starts))]
+        return thetas, [float(v) for v in loglik]
+
     def init_theta(self, rng):
         return {"weights": np.full(self.K, 1.0 / self.K),
                 "means": np.sort(self.random_points(rng)),

@@ -1,0 +1,88 @@
+"""Basins of attraction: which fixed point EM reaches from each start on a grid.
+
+Two coordinates θ_a, θ_b vary over a grid (the other parameters held at their values in θ0 and
+frozen); EM runs from every grid point to convergence, and each start is coloured by the fixed
+point it reaches. With the two means of a two-component mixture free, the map is symmetric
+about the diagonal μ_1 = μ_2: swapping the starts swaps the labels of the fixed point reached.
+
+A model may run many starts at once (`em_many(thetas, frozen, max_iterations, tol)`, θ values
+stacked along a first axis); otherwise each start runs in its own session.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .convergence import theta_vector
+from .errors import ExplorerError
+from .model import get_coordinate, parse_key, set_coordinate
+from .session import Session
+
+
+@dataclass
+class Basins:
+    keys: tuple[str, str]
+    x: np.ndarray                 # (G,) values of θ_a
+    y: np.ndarray                 # (G,) values of θ_b
+    label: np.ndarray             # (G, G) index of the fixed point reached from (x[j], y[i]); −1: none
+    fixed_points: list[dict]      # θ of each fixed point
+    logliks: list[float]
+    counts: list[int]
+
+    def to_json(self) -> dict:
+        from .model import theta_to_json
+        return {"keys": list(self.keys), "x": self.x.tolist(), "y": self.y.tolist(), "label": self.label.tolist(),
+                "fixed_points": [{"theta": theta_to_json(t), "loglik": l, "count": c}
+                                 for t, l, c in zip(self.fixed_points, self.logliks, self.counts)]}
+
+
+def basins(model, theta0: dict, keys: tuple[str, str], ranges=None, grid: int = 40, max_iterations: int = 500,
+           tol: float = 1e-8, progress=None) -> Basins:
+    """EM from every point of a grid over coordinates `keys` (the rest of θ0 held)."""
+    if len(keys) != 2 or keys[0] == keys[1]:
+        raise ExplorerError("a basins map needs two different coordinates")
+    if not 2 <= grid <= 200:
+        raise ExplorerError(f"the basins grid must have 2 to 200 points a side, got {grid}")
+    params = model.params()
+    theta0 = model.start_theta(0, theta0)
+    free = {parse_key(k)[0] for k in keys}
+    frozen = frozenset(p.name for p in params if p.name not in free)
+    for k in keys:
+        get_coordinate(theta0, k)
+    ranges = ranges or [model.slice_range(theta0, k) for k in keys]
+    x, y = (np.linspace(lo, hi, grid) for lo, hi in ranges)
+    starts = []
+    for b in y:
+        for a in x:
+            starts.append(set_coordinate(params, set_coordinate(params, theta0, keys[0], a), keys[1], b))
+    batch = getattr(model, "em_many", None)
+    if callable(batch):
+        finals, logliks = batch(starts, frozen, max_iterations, tol)
+    else:
+        finals, logliks = [], []
+        for i, start in enumerate(starts):
+            session = Session(model, start, frozen=frozen, keep_q=2)
+            session.run(tol=tol, max_iterations=max_iterations)
+            finals.append(session.current.theta)
+            logliks.append(session.current.loglik)
+            if progress is not None and i % grid == 0:
+                progress(i, len(starts))
+    points, point_logliks, counts, labels = [], [], [], []
+    for theta, loglik in zip(finals, logliks):
+        vector = theta_vector(theta)
+        match = next((j for j, p in enumerate(points)
+                      if np.linalg.norm(theta_vector(p) - vector) <= 1e-3 * (1 + np.linalg.norm(vector))), None)
+        if match is None:
+            points.append(theta)
+            point_logliks.append(float(loglik))
+            counts.append(0)
+            match = len(points) - 1
+        counts[match] += 1
+        labels.append(match)
+    order = np.argsort(-np.array(point_logliks), kind="stable")      # best fixed point first
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    label = rank[np.array(labels)].reshape(grid, grid)
+    return Basins(tuple(keys), x, y, label, [points[i] for i in order], [point_logliks[i] for i in order],
+                  [counts[i] for i in order])
