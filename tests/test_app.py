@@ -439,6 +439,15 @@ def test_every_preset_sets_up_its_screen(name):
         assert abs(row.difference) <= 0.03 * max(1.0, abs(row.published)), row
 
 
+def test_the_restarts_traces_are_drawn_below_the_plots():
+    app = App("gmm1d", dataset="galaxies")
+    app.state.set(option=3, restart_count=8)
+    app.state.run_restarts()
+    assert app.plots.restarts_plot.visible
+    lines = [r for r in app.plots.restarts_plot.object.renderers]
+    assert sum(len(r.data_source.data["ys"]) for r in lines) == 8
+
+
 def test_the_basins_map_is_drawn_below_the_plots():
     app = App("gmm1d")
     app.state.run_to_convergence()

@@ -63,6 +63,8 @@ class Plots(pn.viewable.Viewer):
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
         self._basins_for = None
+        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", visible=False, margin=(2, 4))
+        self._restarts_for = None
         self._new_views()
         self.state.param.watch(lambda e: self._new_views(), "model_revision")
         self.state.param.watch(lambda e: self.refresh(), "revision")
@@ -95,6 +97,11 @@ class Plots(pn.viewable.Viewer):
             colors = fixed_point_colors(state)
             self.views["bound"].update(drawn, state.family == "exact", colors)
             self.views["landscape"].update(drawn, colors)
+            if state.restarts is not self._restarts_for:
+                self._restarts_for = state.restarts
+                self.restarts_plot.visible = state.restarts is not None
+                if state.restarts is not None:
+                    self.restarts_plot.object = restarts_figure(state.restarts)
             if state.basins is not self._basins_for:
                 self._basins_for = state.basins
                 self.basins_box.visible = state.basins is not None
@@ -127,7 +134,7 @@ class Plots(pn.viewable.Viewer):
         return pn.Column(
             pn.Row(p["data"], p["bound"], p["landscape"], **row),
             pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
-            self.basins_box, sizing_mode="stretch_width", margin=0)
+            self.restarts_plot, self.basins_box, sizing_mode="stretch_width", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
@@ -320,6 +327,23 @@ def basins_figure(result):
     fig.x_range.start, fig.x_range.end = x[0] - dx / 2, x[-1] + dx / 2
     fig.y_range.start, fig.y_range.end = y[0] - dy / 2, y[-1] + dy / 2
     fig.match_aspect = True
+    return fig
+
+
+def restarts_figure(result):
+    """log p after each iteration of every start, coloured by the fixed point it reached."""
+    from bokeh.models import ColumnDataSource
+    from bokeh.palettes import Category10_10
+    from ..views.base import new_figure, style_legend
+    fig = new_figure(f"log p from {len(result.traces)} starts", "iteration", "log p(X|θ)")
+    reached = {seed: i for i, point in enumerate(result.fixed_points) for seed in point.seeds}
+    for i, point in enumerate(result.fixed_points):
+        seeds = [seed for seed in result.traces if reached.get(seed) == i]
+        source = ColumnDataSource(dict(xs=[list(range(len(result.traces[s]))) for s in seeds],
+                                       ys=[result.traces[s] for s in seeds]))
+        fig.multi_line("xs", "ys", source=source, color=Category10_10[i % 10], alpha=0.7, line_width=1.5,
+                       legend_label=f"→ fixed point {i + 1} ({point.count})")
+    style_legend(fig, "below", columns=3)
     return fig
 
 
