@@ -455,3 +455,10 @@ def test_the_basins_map_is_drawn_below_the_plots():
     app.state.run_basins(grid=10)
     assert app.plots.basins_box.visible and app.plots.basins_plot.object is not None
     assert "Fixed points of the basins map" in app.plots.basins_table.object
+
+
+def test_the_plots_can_be_drawn_as_svg_for_export():
+    app = App("linkage")
+    assert {v.figure.output_backend for v in app.views.values()} == {"canvas"}
+    app.state.svg = True
+    assert {v.figure.output_backend for v in app.views.values()} == {"svg"}

@@ -84,6 +84,8 @@ class ExplorerState(param.Parameterized):
     compared = param.ListSelector(default=["em", "incremental"], objects=list(SCHEDULE_NAMES),
                                   label="Schedules to compare")
     scale = param.Integer(default=100, bounds=(100, 200), step=10, label="Text and plot scale (%)")
+    svg = param.Boolean(default=False, label="Draw the plots as SVG (each plot's save button then writes SVG, "
+                                             "not PNG)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
     restart_count = param.Integer(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
     preset_name = param.Selector(default="", objects=[""] + list(PRESETS), label="Preset (the literature)")

@@ -69,15 +69,22 @@ class Plots(pn.viewable.Viewer):
         self.state.param.watch(lambda e: self._new_views(), "model_revision")
         self.state.param.watch(lambda e: self.refresh(), "revision")
         self.state.param.watch(lambda e: self._scale(), "scale")
+        self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _new_views(self):
         self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
                       "landscape": LandscapeView(), "identity": IdentityView()}
         self._scale()
+        self._backend()
         self._overlays_for = None
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = view.figure
+
+    def _backend(self):
+        """Canvas (fast) or SVG (vector: the save tool then exports SVG files for papers)."""
+        for view in self.views.values():
+            view.figure.output_backend = "svg" if self.state.svg else "canvas"
 
     def _scale(self):
         for view in self.views.values():
@@ -149,8 +156,14 @@ class Readout(pn.viewable.Viewer):
                                  stylesheets=[READOUT_CSS])
         self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
         self.state.param.watch(lambda e: self._scale(), "scale")
+        self.state.param.watch(lambda e: self._backend(), "svg")
         self._scale()
         self.refresh()
+
+    def _backend(self):
+        """Canvas (fast) or SVG (vector: the save tool then exports SVG files for papers)."""
+        for view in self.views.values():
+            view.figure.output_backend = "svg" if self.state.svg else "canvas"
 
     def _scale(self):
         self.pane.styles = {"overflow-y": "auto", "font-size": f"{round(13 * self.state.scale / 100)}px"}
@@ -487,7 +500,7 @@ class Controls(pn.viewable.Viewer):
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
-                 pn.widgets.IntSlider.from_param(p.scale)),
+                 pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.svg)),
             card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
                  pn.Row(self.chosen_point, self.load_point, margin=0),
                  pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "
