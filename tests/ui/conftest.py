@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,15 +48,19 @@ def free_port() -> int:
 
 
 def serve(*extra_args) -> tuple[subprocess.Popen, str]:
+    """The app served on a free local port. Its log goes to a file: a pipe nobody reads fills
+    up after some hundred log lines and then blocks the server (the tests would hang)."""
     port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", prefix="panel-serve-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *extra_args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"panel serve exited:\n{process.stdout.read()}")
+            log.seek(0)
+            raise RuntimeError(f"panel serve exited:\n{log.read()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process, f"http://127.0.0.1:{port}/explorer"
@@ -65,12 +70,20 @@ def serve(*extra_args) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("panel serve did not start within 60 s")
 
 
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def app_url():
     process, url = serve()
     yield url
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 @pytest.fixture(scope="session")
@@ -78,8 +91,7 @@ def custom_app_url():
     """The app served with a user's model from the command line."""
     process, url = serve("--args", "--model", "examples/zero_inflated_poisson.py:ZeroInflatedPoisson")
     yield url
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 class PageWatch:
