@@ -165,7 +165,6 @@ def _compact(column):
         try:
             array = np.asarray(column)
         except ValueError:                    # ragged lists
-            array = np.empty(0, dtype=object)
             return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
     if array.ndim == 3 and array.dtype.kind in "fiu":   # images: a list of 2-d arrays
         return [part.astype(np.float32) for part in array]

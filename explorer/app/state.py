@@ -439,13 +439,18 @@ class ExplorerState(param.Parameterized):
     # ----- lessons ------------------------------------------------------------------------------
     @property
     def lesson(self):
-        """The open lesson (explorer.lessons.Lesson), or None."""
-        return load_lesson(self.lesson_name) if self.lesson_name else None
+        """The open lesson (explorer.lessons.Lesson), or None; its file is read once per opening,
+        not at every step the lesson bar redraws."""
+        if not self.lesson_name:
+            return None
+        if getattr(self, "_lesson", None) is None or self._lesson.name != self.lesson_name:
+            self._lesson = load_lesson(self.lesson_name)
+        return self._lesson
 
     def open_lesson(self, name: str, step: int = 0):
         """Open lesson `name` at `step` (0-based): its screen is set up and its caption shown."""
         try:
-            lesson = load_lesson(name)
+            lesson = self._lesson = load_lesson(name)      # read again: a teacher may have edited it
         except ExplorerError as exc:
             self.message = str(exc)
             return False
