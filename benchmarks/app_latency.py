@@ -7,11 +7,14 @@ and asks for an animation frame; the latency of a click is from t0 to the end of
 painted after the last data change (a frame callback, then a task after it, so the paint has
 happened). The server's cost is its process CPU time (user + system, from /proc) over the clicks.
 
-    python benchmarks/app_latency.py [--clicks 30] [--models linkage,gmm1d] [--play]
+    python benchmarks/app_latency.py [--clicks 100] [--models linkage,gmm1d] [--long 500] [--play]
 
-Prints p50/p95 of click → painted, document changes per click, server CPU ms per click; with
---play, how many states Play at 10 half steps/s makes per second on gmm1d and how many arrive
-after Pause. Stops by itself: a bounded number of clicks, and a time limit on each.
+Prints, per model: p50/p95 of click → painted, document changes per click, server CPU ms per
+click (and the clicks per second one core serves at that cost), the same CPU after a history of
+2 × --long half steps (loaded from the URL: a click must not cost more with a longer history),
+and the step alone in-process. With --play, how many states Play at 10 half steps/s makes per
+second on gmm1d and how many arrive after Pause. Stops by itself: a bounded number of clicks,
+and a time limit on each.
 """
 from __future__ import annotations
 
@@ -127,9 +130,22 @@ def measure_play(page, url):
     return (at_pause - before) / 5.0, after - at_pause
 
 
+def step_ms(model: str, steps: int = 200) -> float:
+    """An E or M step alone, in this process (the mathematics of a click, without the app)."""
+    from explorer.core.session import Session
+    from explorer.models import make_model
+    session = Session(make_model(model), None)
+    session.e_step()
+    start = time.process_time()
+    for i in range(steps):
+        session.m_step() if i % 2 == 0 else session.e_step()
+    return (time.process_time() - start) / steps * 1000
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--clicks", type=int, default=100)
+    parser.add_argument("--long", type=int, default=500, help="EM iterations of history for the long-history column")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--play", action="store_true")
     args = parser.parse_args()
@@ -145,24 +161,31 @@ def main():
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.route("**/*", local_only)
             for model in args.models.split(","):
-                page.goto(f"{url}?model={model}")
-                wait_ready(page)
-                time_clicks(page, 2)                    # warm up
-                cpu0 = cpu_seconds(server.pid)
-                latencies, changes = time_clicks(page, args.clicks)
-                cpu = (cpu_seconds(server.pid) - cpu0) / args.clicks * 1000
+                cpu = {}
+                for history in ("", f"&steps=EM{args.long}"):
+                    page.goto(f"{url}?model={model}{history}")
+                    wait_ready(page)
+                    time_clicks(page, 2)                    # warm up
+                    cpu0 = cpu_seconds(server.pid)
+                    clicks = args.clicks if not history else max(args.clicks // 2, 10)
+                    timed, changes = time_clicks(page, clicks)
+                    cpu[history] = (cpu_seconds(server.pid) - cpu0) / clicks * 1000
+                    if not history:
+                        latencies, counts = timed, changes
                 rows.append((model, percentile(latencies, 50), percentile(latencies, 95),
-                             statistics.median(changes), cpu))
+                             statistics.median(counts), cpu[""], cpu[f"&steps=EM{args.long}"], step_ms(model)))
                 print(f"{model:16s} done", file=sys.stderr)
             play = measure_play(page, url) if args.play else None
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"{'model':16s} {'p50 ms':>8s} {'p95 ms':>8s} {'changes':>8s} {'server CPU ms':>14s}")
-    for model, p50, p95, n, cpu in rows:
-        print(f"{model:16s} {p50:8.0f} {p95:8.0f} {n:8.0f} {cpu:14.1f}")
-    print("(click → painted: in-page; CPU includes the server's quiet wait, so it is an upper bound)")
+    print(f"{'model':16s} {'p50 ms':>7s} {'p95 ms':>7s} {'changes':>8s} {'CPU ms/click':>13s} "
+          f"{'clicks/s/core':>14s} {f'CPU after {2 * args.long}':>15s} {'step alone ms':>14s}")
+    for model, p50, p95, n, cpu, cpu_long, step in rows:
+        print(f"{model:16s} {p50:7.0f} {p95:7.0f} {n:8.0f} {cpu:13.1f} {1000 / cpu:14.0f} {cpu_long:15.1f} {step:14.2f}")
+    print("(click → painted: in-page; server CPU: user + system time of the server process per click, "
+          "including its idle wait between clicks, so an upper bound)")
     if play is not None:
         print(f"Play at 10 half steps/s on gmm1d: {play[0]:.1f} states/s; {play[1]} states after Pause")
 

@@ -73,8 +73,6 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         view.figure.sizing_mode = "fixed"
         view.figure.width, view.figure.height = SIZES[name]
         view.figure.toolbar_location = None
-    contour_lines = views["landscape"].contour.line_renderer   # the bands' thin outlines: left out here,
-    contour_lines.visible = False                              # as they would double the page's size
     states = chosen_states(session, max_states)
     position = session.position
     models = [m for v in views.values() for m in v.figure.references()] + [numbers]
@@ -94,7 +92,6 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
             previous = s.history[index - 1] if index > s.earliest else None
             numbers.text = readout(s, previous, family)
             models = set(models) | {m for v in views.values() for m in v.figure.references()}
-            models -= {contour_lines, contour_lines.data_source}
             for model in models:
                 for cls, props in RECORDED.items():
                     if isinstance(model, cls):
@@ -166,6 +163,8 @@ def _compact(column):
             array = np.asarray(column)
         except ValueError:                    # ragged lists
             return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
+    if array.dtype == np.uint8:                         # RGBA colours: already compact
+        return array.copy()
     if array.ndim == 3 and array.dtype.kind in "fiu":   # images: a list of 2-d arrays
         return [part.astype(np.float32) for part in array]
     if array.ndim == 2 and array.dtype.kind in "fiu":   # lines: a list of 1-d arrays, as Bokeh takes them

@@ -33,7 +33,7 @@ from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_
 from ..core.model import Model, coordinates, get_coordinate, parse_theta_json, theta_to_json
 from ..core.basins import basins
 from ..core.restarts import MAX_STARTS, run_restarts
-from ..core.picture import picture
+from ..core.picture import PathMemo, picture
 from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
 from ..core.session import Session
 from ..datasets import parse_csv
@@ -132,6 +132,7 @@ class ExplorerState(param.Parameterized):
         self.activity = ""           # what the last action did beyond a step (a run's outcome)
         self._window = None
         self._picture = None
+        self._path_memo = PathMemo()     # the landscape path, kept between steps
         with self._quiet():
             self.model_name = chosen
         self._build({"model_name": chosen, **settings}, first=True)
@@ -580,7 +581,8 @@ class ExplorerState(param.Parameterized):
         """The picture of the current state (computed once per revision)."""
         if self._picture is None:
             self._picture = picture(self.session, self.coordinate, self.calculator, zoom=self.zoom,
-                                    previous_window=self._window, fixed_points=self.fixed_points())
+                                    previous_window=self._window, fixed_points=self.fixed_points(),
+                                    memo=self._path_memo)
             self._window = self._picture.window
         return self._picture
 

@@ -118,11 +118,11 @@ class Plots(pn.viewable.Viewer):
 
     def _draw_overlays(self):
         """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
-        runs = self.state.schedule_runs or []
-        key = (id(runs), self.state.coordinate)
+        key = (id(self.state.schedule_runs), self.state.coordinate)
         if key == self._overlays_for:
             return
         self._overlays_for = key
+        runs = self.state.schedule_runs or []
         colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
         self.views["trace"].set_overlays(
             [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
@@ -156,14 +156,8 @@ class Readout(pn.viewable.Viewer):
                                  stylesheets=[READOUT_CSS])
         self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
         self.state.param.watch(lambda e: self._scale(), "scale")
-        self.state.param.watch(lambda e: self._backend(), "svg")
         self._scale()
         self.refresh()
-
-    def _backend(self):
-        """Canvas (fast) or SVG (vector: the save tool then exports SVG files for papers)."""
-        for view in self.views.values():
-            view.figure.output_backend = "svg" if self.state.svg else "canvas"
 
     def _scale(self):
         self.pane.styles = {"overflow-y": "auto", "font-size": f"{round(13 * self.state.scale / 100)}px"}

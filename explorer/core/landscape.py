@@ -84,7 +84,8 @@ class LandscapeCalculator:
         cache_key = (key, grid.tobytes(), tuple(v.tobytes() for v in anchor.values()))
         if self._cached is not None and self._cached[0] == cache_key:
             return self._cached[1]
-        thetas = [anchor] + [set_coordinate(params, theta, key, g) for g in grid[1:]]
+        last = len(grid) - 1               # the ends are checked; the points between them lie inside
+        thetas = [anchor] + [set_coordinate(params, theta, key, g, check=i == last) for i, g in enumerate(grid[1:], 1)]
         stats, entropies, loglik, best = [], [], np.empty(len(grid)), np.empty(len(grid))
         for i, theta_g in enumerate(thetas):
             q_g = self.family.e_step(self.model, theta_g, q)
@@ -118,7 +119,7 @@ class LandscapeCalculator:
         params = self.model.params()
 
         def negative_f(t):
-            return -self.model.ecll_from_stats(set_coordinate(params, theta, key, t), stats)
+            return -self.model.ecll_from_stats(set_coordinate(params, theta, key, t, check=False), stats)
 
         found = minimize_scalar(negative_f, bounds=(lo, hi), method="bounded",
                                 options={"xatol": 1e-10 * (1 + abs(hi))})

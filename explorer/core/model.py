@@ -370,13 +370,18 @@ def get_coordinate(theta: dict, key: str) -> float:
                             f"{list(np.shape(theta[name]))}") from None
 
 
-def set_coordinate(params: list[Param], theta: dict, key: str, value: float) -> dict:
+def set_coordinate(params: list[Param], theta: dict, key: str, value: float, check: bool = True) -> dict:
     """θ with one scalar coordinate moved, keeping the constraint (Constraint.set_entry: a
     simplex entry w_j = v rescales the others to sum to 1 − v; a covariance entry Σ_ab = v also
-    sets Σ_ba). The result is validated."""
+    sets Σ_ba). The result is validated unless `check` is False (a point between two checked
+    ones: the constraints' sets are convex along a coordinate)."""
     name, index = parse_key(key)
     get_coordinate(theta, key)
     array = {p.name: p for p in params}[name].constraint.set_entry(theta[name], index, value)
+    if not check:
+        array = np.array(array, dtype=float)
+        array.setflags(write=False)
+        return {**theta, name: array}
     return validate_theta(params, {**theta, name: array})
 
 

@@ -71,12 +71,14 @@ class Picture:
 
 def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = True,
             previous_window: tuple[float, float] | None = None, fixed_points=(),
-            window: tuple[float, float] | None = None) -> Picture:
+            window: tuple[float, float] | None = None, memo: "PathMemo | None" = None) -> Picture:
     """The picture of `session.current` along coordinate `key` (see the module's docstring);
-    `window`, if given, is the span of θ_j drawn (a recorded run keeps one for all its states)."""
+    `window`, if given, is the span of θ_j drawn (a recorded run keeps one for all its states);
+    `memo` keeps the path between pictures of one growing history (see `PathMemo`)."""
     state = session.current
     full = calculator.full_range(state.theta, key)
-    raw = path_points(session.states, key)
+    memo = memo if memo is not None else PathMemo()
+    raw = memo.path_points(session.states, key)
     if window is not None:
         pass
     elif zoom:
@@ -87,36 +89,83 @@ def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = Tru
     n_free = free_coordinate_count(session.model, session.frozen)
     bound = calculator.bound_slice(state.theta, state.q, key, state.entropy, window=window)
     landscape = calculator.landscape(state.theta, state.q, key, n_free, window=window)
-    path = place_on_landscape(raw, session.states, landscape)
+    path = memo.place(raw, session.states, landscape)
     now = (path.t[-1], path.phi[-1], state.F)
     return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full)
 
 
 def path_points(states, key: str):
     """θ_j of each state and, where its q is some q_φ, that φ (None where it is not)."""
-    ts, phis, phi = [], [], None
-    for state in states:
-        t = get_coordinate(state.theta, key)
-        if state.kind == "E":
-            phi = t
-        ts.append(t)
-        phis.append(None if state.partial or phi is None else phi)
-    return ts, phis
+    return PathMemo().path_points(states, key)
 
 
 def place_on_landscape(raw, states, landscape: Landscape) -> Path:
-    ts, phis = raw
-    grid, matrix = landscape.grid, landscape.F
-    out_phi, placed = [], []
-    for i, (t, phi, state) in enumerate(zip(ts, phis, states)):
-        if phi is None:
-            column = np.array([np.interp(t, grid, row) for row in matrix])
-            start = out_phi[-1] if out_phi else None
-            phi = contour_crossing(grid, column, state.F, t, start)
-        out_phi.append(float(phi))
-        placed.append(state.partial or phis[i] is None)
-    return Path(ts, out_phi, [s.F for s in states], [s.index for s in states], [s.kind for s in states],
-                placed)
+    return PathMemo().place(raw, states, landscape)
+
+
+class PathMemo:
+    """The path of a history that grows a state at a time, kept between pictures. States are
+    immutable, so the points of the states seen before are reused, and a placed point (a q off
+    the path q_φ) is placed again only when the landscape changes: a step costs its new point,
+    not the whole history."""
+
+    def __init__(self):
+        self.key = None
+        self.states, self.ts, self.phis, self.last_e = [], [], [], []   # last_e: φ of the last E step so far
+        self.placed_on, self.placed = None, {}                          # the landscape's F, {index: φ} on it
+
+    def _common_prefix(self, states) -> int:
+        m = len(self.states)
+        if m <= len(states) and m and states[m - 1] is self.states[m - 1] and states[0] is self.states[0]:
+            return m
+        n = 0
+        while n < min(m, len(states)) and states[n] is self.states[n]:
+            n += 1
+        return n
+
+    def path_points(self, states, key: str):
+        n = self._common_prefix(states) if key == self.key else 0
+        if n < len(self.states) or key != self.key:
+            self.key = key
+            del self.states[n:], self.ts[n:], self.phis[n:], self.last_e[n:]
+            self.placed = {}
+        phi = self.last_e[-1] if self.last_e else None
+        for state in states[n:]:
+            t = get_coordinate(state.theta, key)
+            if state.kind == "E":
+                phi = t
+            self.states.append(state)
+            self.ts.append(t)
+            self.phis.append(None if state.partial or phi is None else phi)
+            self.last_e.append(phi)
+        return list(self.ts), list(self.phis)
+
+    def place(self, raw, states, landscape: Landscape) -> Path:
+        ts, phis = raw
+        if self.placed_on is not landscape.F:
+            self.placed_on, self.placed = landscape.F, {}
+        grid, matrix = landscape.grid, landscape.F
+        out_phi, placed = [], []
+        for i, (t, phi, state) in enumerate(zip(ts, phis, states)):
+            if phi is None:
+                phi = self.placed.get(i)
+                if phi is None or i == len(ts) - 1:
+                    start = out_phi[-1] if out_phi else None
+                    phi = self.placed[i] = contour_crossing(grid, column_at(grid, matrix, t), state.F, t, start)
+            out_phi.append(float(phi))
+            placed.append(state.partial or phis[i] is None)
+        return Path(ts, out_phi, [s.F for s in states], [s.index for s in states], [s.kind for s in states],
+                    placed)
+
+
+def column_at(grid, matrix, t: float) -> np.ndarray:
+    """F(θ_t, q_φ) for every φ of the grid, interpolated linearly between the grid's t columns."""
+    j = int(np.clip(np.searchsorted(grid, t) - 1, 0, len(grid) - 2))
+    w = float(np.clip((t - grid[j]) / (grid[j + 1] - grid[j]), 0.0, 1.0)) if grid[j + 1] != grid[j] else 0.0
+    if w in (0.0, 1.0):                 # on a grid column (also where F is −∞ there)
+        return matrix[:, j + int(w)].copy()
+    with np.errstate(invalid="ignore"):
+        return (1 - w) * matrix[:, j] + w * matrix[:, j + 1]
 
 
 def contour_crossing(grid, column, value: float, diagonal: float, start: float | None) -> float:
@@ -153,4 +202,4 @@ def zoom_window(values, full: tuple[float, float], previous=None) -> tuple[float
     return max(full[0], lo - PAD * span), min(full[1], hi + PAD * span)
 
 
-__all__ = ["Picture", "Path", "picture", "zoom_window", "free_coordinate_count"]
+__all__ = ["Picture", "Path", "PathMemo", "picture", "zoom_window", "free_coordinate_count"]

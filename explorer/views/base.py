@@ -105,11 +105,47 @@ def style_legend(fig, location="below", columns: int | None = 3):
     return legend
 
 
-def blend(q: np.ndarray) -> list[str]:
-    """Hex colours mixing the component colours by responsibility: q is (K, n)."""
+def blend(q: np.ndarray) -> np.ndarray:
+    """(n, 4) RGBA bytes mixing the component colours by responsibility: q is (K, n). Bytes, not
+    hex strings: Bokeh sends them as one binary buffer."""
     rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in PALETTE[: q.shape[0]]], float)
-    mixed = np.clip(np.rint(q.T @ rgb), 0, 255).astype(int)
-    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in mixed]
+    colors = np.full((q.shape[1], 4), 255, np.uint8)
+    colors[:, :3] = np.clip(np.rint(q.T @ rgb), 0, 255)
+    return colors
+
+
+def grey(n: int) -> np.ndarray:
+    """(n, 4) RGBA bytes of the points' colour before q colours them."""
+    return np.tile(np.array([136, 136, 136, 255], np.uint8), (n, 1))
+
+
+def sync_rows(source, columns: dict) -> None:
+    """Make `source` hold `columns` (equal-length arrays), sending the page only what changed:
+    the new rows as a stream and the changed rows as a patch; everything only when the rows
+    were cut (an undo) or the columns are new. So a path or trace that grows by a row costs a
+    row, not the whole history."""
+    old = source.data
+    n_old = len(next(iter(old.values()), ()))
+    n_new = len(next(iter(columns.values()), ()))
+    if set(old) != set(columns) or n_new < n_old:
+        source.data = columns
+        return
+    patches = {}
+    for name, values in columns.items():
+        before, now = np.asarray(old[name]), np.asarray(values[:n_old])
+        if before.dtype.kind == "f" and now.dtype.kind == "f":
+            changed = np.flatnonzero(~((before == now) | (np.isnan(before) & np.isnan(now))))
+        else:
+            changed = np.flatnonzero(before != now) if before.shape == now.shape else np.arange(n_old)
+        if len(changed) > max(8, n_old // 4):           # most of it changed: send it all
+            source.data = columns
+            return
+        if len(changed):
+            patches[name] = [(int(i), values[i]) for i in changed]
+    if patches:
+        source.patch(patches)
+    if n_new > n_old:
+        source.stream({name: values[n_old:] for name, values in columns.items()})
 
 
 CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 80)), np.sin(np.linspace(0, 2 * np.pi, 80))])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, FactorRange, LabelSet, LinearColorMapper
 
-from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, new_figure, padded, shown_points,
+from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, grey, new_figure, padded, shown_points,
                    style_legend)
 
 MAX_SETS = 30
@@ -47,7 +47,8 @@ class HistogramView:
         self.components = ColumnDataSource(dict(xs=[], ys=[], color=[]))
         self.mixture = ColumnDataSource(dict(x=[], y=[]))
         self.points = ColumnDataSource(dict(x=x[self.shown], y=np.full(len(self.shown), -0.04 * counts.max()),
-                                            color=["#888888"] * len(self.shown)))
+                                            color=grey(len(self.shown))))
+        self._drawn = (None, None)       # (θ, q) drawn: a step changes one of them, so only it is sent
         if has_density:
             fig.multi_line("xs", "ys", color="color", source=self.components, line_width=2)
             fig.line("x", "y", source=self.mixture, color=LOGP_COLOR, line_width=2.5)
@@ -56,14 +57,20 @@ class HistogramView:
         self.figure = fig
 
     def update(self, state):
-        if hasattr(self.model, "component_density"):
+        theta_drawn, q_drawn = self._drawn
+        self._drawn = (state.theta, state.q)
+        if hasattr(self.model, "component_density") and state.theta is not theta_drawn:
             dens = self.model.component_density(state.theta, self.grid)
-            self.components.data = dict(xs=[self.grid] * len(dens), ys=list(dens),
-                                        color=[PALETTE[k % 10] for k in range(len(dens))])
-            self.mixture.data = dict(x=self.grid, y=dens.sum(axis=0))
+            if len(self.components.data["xs"]) == len(dens):     # the x grid is there: send the densities only
+                self.components.data.update(ys=list(dens))
+                self.mixture.data.update(y=dens.sum(axis=0))
+            else:
+                self.components.data = dict(xs=[self.grid] * len(dens), ys=list(dens),
+                                            color=[PALETTE[k % 10] for k in range(len(dens))])
+                self.mixture.data = dict(x=self.grid, y=dens.sum(axis=0))
         q = q_per_point(state.q, self.n)
-        if q is not None:
-            self.points.data = {**self.points.data, "color": blend(q[:, self.shown])}
+        if q is not None and state.q is not q_drawn:
+            self.points.data.update(color=blend(q[:, self.shown]))
 
 
 class ScatterView:
@@ -77,8 +84,8 @@ class ScatterView:
         self.shown = shown_points(len(x))
         has_shapes = hasattr(model, "component_shapes")
         fig = new_figure(f"{len(x)} points by q" + (", 1σ, 2σ" if has_shapes else ""), "x₁", "x₂")
-        self.points = ColumnDataSource(dict(x=x[self.shown, 0], y=x[self.shown, 1],
-                                            color=["#888888"] * len(self.shown)))
+        self.points = ColumnDataSource(dict(x=x[self.shown, 0], y=x[self.shown, 1], color=grey(len(self.shown))))
+        self._drawn = (None, None)       # (θ, q) drawn
         fig.scatter("x", "y", source=self.points, color="color", size=5, alpha=0.7)
         self.ellipses = {1: ColumnDataSource(dict(xs=[], ys=[], color=[])),
                          2: ColumnDataSource(dict(xs=[], ys=[], color=[]))}
@@ -92,7 +99,9 @@ class ScatterView:
         self.figure = fig
 
     def update(self, state):
-        if hasattr(self.model, "component_shapes"):
+        theta_drawn, q_drawn = self._drawn
+        self._drawn = (state.theta, state.q)
+        if hasattr(self.model, "component_shapes") and state.theta is not theta_drawn:
             means, covs = self.model.component_shapes(state.theta)
             for radius, source in self.ellipses.items():
                 curves = [ellipse(mean, cov, radius) for mean, cov in zip(means, covs)]
@@ -100,8 +109,8 @@ class ScatterView:
                                    color=[PALETTE[k % 10] for k in range(len(curves))])
             self.means.data = dict(x=means[:, 0], y=means[:, 1], color=[PALETTE[k % 10] for k in range(len(means))])
         q = q_per_point(state.q, self.n)
-        if q is not None:
-            self.points.data = {**self.points.data, "color": blend(q[:, self.shown])}
+        if q is not None and state.q is not q_drawn:
+            self.points.data.update(color=blend(q[:, self.shown]))
 
 
 class CoinsDataView:
@@ -330,7 +339,7 @@ class SeriesView:
         self.shown = shown_points(len(x), 1500)
         fig = new_figure(f"{len(x)} steps, coloured by q(z_t)", "t", "x_t")
         fig.line(self.shown, x[self.shown], color="#bbbbbb", line_width=1)
-        self.points = ColumnDataSource(dict(t=self.shown, x=x[self.shown], color=["#888888"] * len(self.shown)))
+        self.points = ColumnDataSource(dict(t=self.shown, x=x[self.shown], color=grey(len(self.shown))))
         fig.scatter("t", "x", source=self.points, color="color", size=5)
         self.levels = ColumnDataSource(dict(xs=[], ys=[], color=[]))
         fig.multi_line("xs", "ys", source=self.levels, color="color", line_dash="dashed", line_width=2)
@@ -340,7 +349,7 @@ class SeriesView:
     def update(self, state):
         drawn = self.model.series(state.theta, state.q)
         probabilities = np.asarray(drawn["probabilities"])[:, self.shown]
-        self.points.data = {**self.points.data, "color": blend(probabilities)}
+        self.points.data.update(color=blend(probabilities))
         ends = [float(self.shown[0]), float(self.shown[-1])]
         self.levels.data = dict(xs=[ends] * len(drawn["means"]), ys=[[float(m)] * 2 for m in drawn["means"]],
                                 color=[PALETTE[k % 10] for k in range(len(drawn["means"]))])

@@ -9,7 +9,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, HoverTool, Li
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
-from .base import new_figure, style_legend
+from .base import new_figure, style_legend, sync_rows
 
 N_LEVELS = 12
 E_COLOR, M_COLOR, PARTIAL_COLOR = "#ff7f0e", "#d62728", "#e377c2"
@@ -32,13 +32,16 @@ def levels_for(values: np.ndarray, low_quantile: float = 0.02) -> np.ndarray:
 
 def moves(path) -> dict:
     """The segments between consecutive states, each with the kind of move that made it."""
-    x0, y0, x1, y1, label, color = [], [], [], [], [], []
-    for i in range(1, len(path.t)):
-        kind = "P" if path.kind[i] == "E" and path.placed[i] else path.kind[i]
-        name, c = MOVES.get(kind, MOVES["M"])
-        x0.append(path.t[i - 1]), y0.append(path.phi[i - 1]), x1.append(path.t[i]), y1.append(path.phi[i])
-        label.append(name), color.append(c)
-    return dict(x0=x0, y0=y0, x1=x1, y1=y1, label=label, color=color)
+    kinds = ["P" if kind == "E" and placed else kind for kind, placed in zip(path.kind[1:], path.placed[1:])]
+    named = [MOVES.get(kind, MOVES["M"]) for kind in kinds]
+    t, phi = np.asarray(path.t, float), np.asarray(path.phi, float)
+    return dict(x0=t[:-1], y0=phi[:-1], x1=t[1:], y1=phi[1:], label=[n for n, _ in named],
+                color=[c for _, c in named])
+
+
+def points(path) -> dict:
+    return dict(t=np.asarray(path.t, float), phi=np.asarray(path.phi, float), F=np.asarray(path.F, float),
+                index=np.asarray(path.index, float), marker=["square" if p else "circle" for p in path.placed])
 
 
 class LandscapeView:
@@ -53,7 +56,8 @@ class LandscapeView:
         z = np.array([[0.0, 1.0], [1.0, 2.0]])
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
         self.contour = fig.contour([0, 1], [0, 1], z, levels=np.linspace(0, 2, N_LEVELS + 1),
-                                   fill_color=palette, line_color="white", line_alpha=0.3, line_width=0.5)
+                                   fill_color=palette, line_color=None)
+        # Bands without outlines: the outlines would double what each new landscape sends.
         # Beside the frame, never over the path. Its labels have at most 7 characters and the
         # plot keeps room for them (min_border_right), so new labels never lay the plot out again.
         self.mapper = LinearColorMapper(palette=palette, low=0, high=2, low_color=palette[0])
@@ -99,7 +103,7 @@ class LandscapeView:
             low = float(levels[1] - (levels[2] - levels[1]))       # where the even spacing starts
             self.mapper.low, self.mapper.high = low, float(levels[-1])
             self.colorbar.ticker.ticks = [low, (low + float(levels[-1])) / 2, float(levels[-1])]
-            self.contour.set_data(contour_data(grid, grid, landscape.F, levels=levels))
+            self.contour.set_data(contour_data(grid, grid, landscape.F, levels=levels, want_line=False))
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):
                 rng.start, rng.end = grid[0], grid[-1]
@@ -107,9 +111,8 @@ class LandscapeView:
             self.figure.title.text = f"θ–q landscape ({kind})"
             self.figure.xaxis.axis_label = f"t ({picture.key} in θ)"
             self.figure.yaxis.axis_label = f"φ ({picture.key} at q's E step)"
-        self.moves.data = moves(path)
-        self.points.data = dict(t=path.t, phi=path.phi, F=path.F, index=path.index,
-                                marker=["square" if p else "circle" for p in path.placed])
+        sync_rows(self.moves, moves(path))         # a step adds a row: only that row is sent
+        sync_rows(self.points, points(path))
         self.now.data = dict(t=[picture.now[0]], phi=[picture.now[1]], F=[picture.now[2]], index=[path.index[-1]])
         fixed = picture.fixed_points
         self.fixed.data = dict(t=[v for _, v in fixed], phi=[v for _, v in fixed],

@@ -12,9 +12,11 @@ MARKERS = {"init": "diamond", "E": "circle", "M": "square"}
 
 
 def rows(states, by_passes: bool) -> dict:
-    return dict(x=[s.passes if by_passes else s.index for s in states], loglik=[s.loglik for s in states],
-                F=[s.F for s in states], kl=[max(s.kl, 0.0) for s in states], kind=[s.kind for s in states],
-                marker=[MARKERS[s.kind] for s in states])
+    def numbers(values):
+        return np.fromiter(values, float, len(states))
+    return dict(x=numbers(s.passes if by_passes else s.index for s in states), loglik=numbers(s.loglik for s in states),
+                F=numbers(s.F for s in states), kl=numbers(max(s.kl, 0.0) for s in states),
+                kind=[s.kind for s in states], marker=[MARKERS[s.kind] for s in states])
 
 
 class TraceView:
@@ -77,8 +79,8 @@ class TraceView:
         overlays = [np.asarray(v, float) for v in self.overlay.data["ys"]] if by_passes else []
         y = np.concatenate([np.asarray(data["loglik"], float), np.asarray(data["F"], float), *overlays])
         y = y[np.isfinite(y)]
-        x_max = max([max(data["x"], default=1)] + [max(v, default=0) for v in
-                                                   (self.overlay.data["xs"] if by_passes else [])])
+        x_max = max([float(np.max(data["x"])) if len(data["x"]) else 1.0] +
+                    [max(v, default=0) for v in (self.overlay.data["xs"] if by_passes else [])])
         kl = np.asarray(data["kl"], float)
         kl = kl[np.isfinite(kl)]
         fig = self.figure

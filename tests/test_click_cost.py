@@ -1,0 +1,104 @@
+"""What a click sends the page: only what changed, and no more after 300 steps than after 10."""
+import numpy as np
+import pytest
+from bokeh.document import Document
+from bokeh.models import ColumnDataSource
+from bokeh.protocol import Protocol
+
+from explorer.app import App
+from explorer.core.picture import PathMemo, path_points, place_on_landscape, picture
+from explorer.core.session import Session
+from explorer.core.landscape import LandscapeCalculator
+from explorer.core.families import get_family
+from explorer.models import make_model
+from explorer.views.base import sync_rows
+
+
+def served(app):
+    doc = Document()
+    app.template().server_doc(doc)
+    events = []
+    doc.on_change(events.append)
+    return events
+
+
+def sent_bytes(events) -> int:
+    message = Protocol().create("PATCH-DOC", events)
+    return len(message.content_json) + sum(len(b.to_bytes()) for b in message.buffers)
+
+
+@pytest.mark.parametrize("model", ["linkage", "gmm1d"])
+def test_a_step_sends_as_much_after_300_steps_as_after_10(model):
+    app = App(model)
+    events = served(app)
+    sizes = {}
+    for i in range(302):
+        events.clear()
+        (app.state.e_step if i % 2 == 0 else app.state.m_step)()
+        if i in (10, 11, 300, 301):
+            sizes[i] = sent_bytes(events)
+    assert sizes[300] <= 1.1 * sizes[10] + 200
+    assert sizes[301] <= 1.1 * sizes[11] + 200
+
+
+def test_an_e_step_does_not_send_the_component_densities_again():
+    app = App("gmm1d")
+    events = served(app)
+    app.state.e_step()
+    app.state.m_step()
+    events.clear()
+    app.state.e_step()                       # θ unchanged: only q's colours move in the data view
+    data_view = app.views["data"]
+    touched = {id(getattr(e, "model", None)) for e in events}
+    assert id(data_view.points) in touched
+    assert id(data_view.components) not in touched and id(data_view.mixture) not in touched
+
+
+def test_sync_rows_streams_patches_or_replaces():
+    source = ColumnDataSource(dict(x=np.array([1.0, 2.0]), label=["a", "b"]))
+    doc = Document()
+    doc.add_root(source)
+    events = []
+    doc.on_change(events.append)
+    sync_rows(source, dict(x=np.array([1.0, 2.0, 3.0]), label=["a", "b", "c"]))
+    assert [type(e).__name__ for e in events] == ["ColumnsStreamedEvent"]
+    events.clear()
+    sync_rows(source, dict(x=np.array([1.5, 2.0, 3.0, 4.0]), label=["a", "b", "c", "d"]))
+    assert [type(e).__name__ for e in events] == ["ColumnsPatchedEvent", "ColumnsStreamedEvent"]
+    assert list(source.data["x"]) == [1.5, 2.0, 3.0, 4.0] and list(source.data["label"]) == ["a", "b", "c", "d"]
+    events.clear()
+    sync_rows(source, dict(x=np.array([9.0]), label=["z"]))          # cut (an undo): all of it
+    assert [type(e).__name__ for e in events] == ["ColumnDataChangedEvent"]
+    assert list(source.data["x"]) == [9.0]
+    events.clear()
+    sync_rows(source, dict(x=np.array([9.0]), label=["z"]))          # nothing changed: nothing sent
+    assert events == []
+
+
+@pytest.mark.parametrize("schedule", ["em", "incremental:60"])
+def test_the_kept_path_equals_the_path_drawn_afresh(schedule):
+    """Steps, undo, redo and a jump back: the path kept between pictures is the fresh one."""
+    model = make_model("gmm1d")
+    session = Session(model, None, schedule=schedule)
+    calculator = LandscapeCalculator(model, get_family("exact"), 20)
+    memo = PathMemo()
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        action = rng.choice(["e", "m", "iter", "undo", "redo", "back"], p=[.3, .3, .2, .1, .05, .05])
+        if action == "e":
+            session.e_step()
+        elif action == "m":
+            session.m_step()
+        elif action == "iter":
+            session.iterate()
+        elif action == "undo" and session.can_undo:
+            session.undo()
+        elif action == "redo" and session.can_redo:
+            session.redo()
+        elif action == "back":
+            session.go_to(max(session.earliest, session.position - 3))
+        kept = picture(session, "means[0]", calculator, memo=memo)
+        fresh = picture(session, "means[0]", calculator)
+        assert kept.path == fresh.path
+    raw = path_points(session.states, "means[0]")
+    assert place_on_landscape(raw, session.states, fresh.landscape) == fresh.path
