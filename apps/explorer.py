@@ -16,4 +16,6 @@ import panel as pn  # noqa: E402
 
 from explorer.app import App  # noqa: E402
 
+pn.extension(notifications=True)   # Panel's notification area: it says when a session has ended
+
 App.from_args(sys.argv[1:], query=pn.state.session_args).servable(title="EM explorer")

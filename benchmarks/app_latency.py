@@ -57,10 +57,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(port: int) -> subprocess.Popen:
+def serve(port: int, extra=()) -> subprocess.Popen:
+    """`panel serve apps/explorer.py` on 127.0.0.1:port (with `extra` options), once it answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
-         "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
+         "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:

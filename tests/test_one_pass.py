@@ -82,3 +82,18 @@ def test_a_session_past_its_history_budget_says_how_far_undo_reaches():
     while session.can_undo:
         session.undo()
     assert session.position == session.earliest and session.current.q is not None
+
+
+def test_the_default_history_budget_bounds_the_memory_q_holds():
+    """A Session made with no budget given keeps at most HISTORY_BUDGET bytes of q, however
+    many steps it takes (the issue measured 0.77 MB a step without one)."""
+    from explorer.core.session import HISTORY_BUDGET, q_bytes
+    model = make_model("gmm1d", synthetic={"n": 100_000, "seed": 0, "separation": 3.0}, K=2)
+    session = Session(model, seed=0)
+    assert session.history_budget == HISTORY_BUDGET == 512 * 2**20
+    assert session.keep_q == HISTORY_BUDGET // q_bytes(session.current.q) == 335
+    for _ in range(200):
+        session.iterate()
+    kept = {id(s.q): q_bytes(s.q) for s in session.history if s.q is not None}
+    assert sum(kept.values()) <= HISTORY_BUDGET
+    assert len(session.history) == 401 and session.earliest == 401 - 335

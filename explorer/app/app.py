@@ -7,6 +7,8 @@ page's URL, so a reload (the theme toggle reloads) or a copied link rebuilds the
 """
 from __future__ import annotations
 
+import logging
+import time
 from urllib.parse import urlencode
 
 import panel as pn
@@ -16,7 +18,7 @@ from ..core.errors import ExplorerError
 from ..core.loading import UserCodeError
 from ..lessons import add_lesson_dir
 from ..models import make_model
-from .state import ExplorerState
+from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
 
 
@@ -27,11 +29,20 @@ OfflineFast = type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {
                                      "__doc__": "The Fast design without its web font."})
 
 
+IDLE_MINUTES = 30.0     # a page with no action for this long is closed (`--args --idle-minutes`; 0: never)
+ENDED = ("This session has ended (idle for a while, or the server restarted). Reload the page to start "
+         "again: its address keeps the model, the settings and the steps taken.")
+log = logging.getLogger("explorer.app")
+
+
 class App(pn.viewable.Viewer):
     def __init__(self, model=None, data=None, query: dict | None = None, state: ExplorerState | None = None,
-                 **settings):
+                 idle_minutes: float = IDLE_MINUTES, **settings):
         super().__init__()
         self.state = state if state is not None else ExplorerState(model, data, query=query, **settings)
+        self.idle_minutes = idle_minutes
+        self.last_action = None          # set when the page has loaded, then by every action
+        self.state.param.watch(self._active, ["revision", "model_revision", "message", "lesson_step"])
         self.controls = Controls(state=self.state)
         self.steps = StepBar(state=self.state)
         self.lesson = LessonBar(state=self.state)
@@ -46,17 +57,28 @@ class App(pn.viewable.Viewer):
         parser.add_argument("--model", help="a model's name, path/to/file.py:Class or module:Class")
         parser.add_argument("--data", help="a CSV or .npy file for that model")
         parser.add_argument("--lessons", help="a folder of lesson files (*.json) to offer beside the built-in ones")
+        parser.add_argument("--idle-minutes", type=float, default=IDLE_MINUTES,
+                            help="close a page after this many minutes without an action (default %(default)g; "
+                                 "0: never); its URL rebuilds it on reload")
+        parser.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_BYTES / 2**20,
+                            help="the largest CSV a page may upload, in MB (default %(default)g; keep it under "
+                                 "the server's --websocket-max-message-size, 20 MB by default)")
         args = parser.parse_args(argv)
+        if not 0 < args.max_upload_mb <= 1024:
+            parser.error("--max-upload-mb must be in (0, 1024]")
+        if args.idle_minutes < 0:
+            parser.error("--idle-minutes must be 0 (never) or more")
+        limit = {"max_upload_bytes": int(args.max_upload_mb * 2**20), "idle_minutes": args.idle_minutes}
         if args.lessons:
             add_lesson_dir(args.lessons)
         if args.data and not args.model:
             parser.error("--data needs --model")
         try:
             if args.data:
-                return cls(make_model(args.model, data_file=args.data), query=query)
-            return cls(args.model, query=query)
+                return cls(make_model(args.model, data_file=args.data), query=query, **limit)
+            return cls(args.model, query=query, **limit)
         except (ExplorerError, UserCodeError) as exc:   # show it in the page; the server keeps going
-            app = cls(query=query)
+            app = cls(query=query, **limit)
             app.state.details = getattr(exc, "details", "")
             app.state.message = f"The model {args.model!r} could not be loaded: {exc}"
             return app
@@ -91,8 +113,39 @@ class App(pn.viewable.Viewer):
                                                                   "lesson_name", "lesson_step"])
             self._write_url()
         if pn.state.curdoc is not None:
-            pn.state.on_session_destroyed(lambda context: self.steps.stop())
+            pn.config.disconnect_notification = ENDED
+            log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
+            pn.state.on_session_destroyed(self._ended)
+            if self.idle_minutes > 0:
+                pn.state.onload(self._active)        # idle from when the page is there, not from its request
+                period = min(60.0, self.idle_minutes * 60 / 4)
+                pn.state.add_periodic_callback(self._close_if_idle, period=int(period * 1000))
         return self.template().servable(title=title, **kwargs)
+
+    def _active(self, *events):
+        if self.last_action is not None or not events:     # the page's load (no events) starts the clock
+            self.last_action = time.monotonic()
+
+    def _close_if_idle(self):
+        """Close this page's connection once it has been idle too long; the server then ends
+        the session (after `--unused-session-lifetime`) and its memory is freed."""
+        if self.last_action is None:        # not loaded yet, or closed already
+            return
+        idle = time.monotonic() - self.last_action
+        if idle < self.idle_minutes * 60:
+            return
+        self.last_action = None
+        self.steps.stop()
+        session = pn.state.curdoc.session_context and pn.state.curdoc.session_context._session
+        for connection in list(getattr(session, "_subscribed_connections", ())):
+            connection._socket.close(1000, "idle")
+        log.info("closed an idle session after %.0f s without an action", idle)
+
+    def _ended(self, context):
+        """The session is over (its page closed or timed out): stop Play, say so in the log."""
+        self.steps.stop()
+        log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
+                 len(self.state.session.history) - 1)
 
     def _write_url(self):
         query = self.state.to_query()

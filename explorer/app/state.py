@@ -44,7 +44,7 @@ from ..models import available_models, make_model
 SYNTHETIC = "synthetic"
 UPLOADED = "uploaded CSV"
 GIVEN = "(given)"
-MAX_UPLOAD_BYTES = 20 * 2**20
+MAX_UPLOAD_BYTES = 10 * 2**20   # the default upload limit (`--args --max-upload-mb`): under the websocket's 20 MB
 CONVERGED = 1e-10          # Play stops when an iteration changes log p by no more than this
 
 # The settings in the order they are applied (a later one may depend on an earlier one), with
@@ -65,15 +65,15 @@ class ExplorerState(param.Parameterized):
     model_name = param.Selector(default="linkage", objects=["linkage"], label="Model")
     dataset = param.Selector(default=None, objects=[], label="Data")
     option = param.Integer(default=2, bounds=(1, 8), label="Model option")
-    n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N")
+    n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N (10 to 1,000,000)")
     data_seed = param.Integer(default=0, bounds=(0, None), label="Synthetic data seed")
     separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
     family = param.Selector(default="exact", objects=list(FAMILIES), label="Family of q")
     schedule = param.Selector(default="em", objects=list(SCHEDULE_NAMES), label="Schedule")
-    step_size = param.Number(default=0.2, bounds=(1e-6, 100.0), label="Gradient step size η")
-    block_size = param.Integer(default=20, bounds=(1, 1_000_000), label="Incremental block size B")
+    step_size = param.Number(default=0.2, bounds=(1e-6, 100.0), label="Gradient step size η (10⁻⁶ to 100)")
+    block_size = param.Integer(default=20, bounds=(1, 1_000_000), label="Incremental block size B (1 to N)")
     block_order = param.Selector(default="cyclic", objects=["cyclic", "random"], label="Block order")
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="Initial θ seed")
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="Initial θ seed (0 to 2³¹ − 1)")
     theta0 = param.String(default="", label="Initial θ (JSON, any subset of keys)")
     frozen = param.ListSelector(default=[], objects=[], label="Frozen parameters")
     coordinate = param.Selector(default=None, objects=[], label="θ coordinate in the plots")
@@ -99,11 +99,12 @@ class ExplorerState(param.Parameterized):
     model_revision = param.Integer(default=0, doc="+1 when the model or its data changed (new figures).")
 
     def __init__(self, model: Model | type | str | None = None, data=None, query: dict | None = None,
-                 **settings):
+                 max_upload_bytes: int = MAX_UPLOAD_BYTES, **settings):
         """model: a built-in's name, a user's class or `path/to/file.py:Class`, or a model
         instance (bound to its data); data: data for a class, or new data for an instance;
         query: a URL's query (strings), applied after `settings`."""
         super().__init__()
+        self.max_upload_bytes = int(max_upload_bytes)
         self._models = dict(available_models())
         self._custom = None
         self._uploaded = None            # (filename, header, values)
@@ -236,7 +237,7 @@ class ExplorerState(param.Parameterized):
             self.param.coordinate.objects = keys
             if option is not None:
                 self.param.option.bounds = (option.minimum, option.maximum)
-                self.param.option.label = f"{option.name}: {option.help}"
+                self.param.option.label = f"{option.name}: {option.help} ({option.minimum} to {option.maximum})"
             self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = LandscapeCalculator(model, family, self.grid_size)
@@ -528,14 +529,19 @@ class ExplorerState(param.Parameterized):
         """The EM debugger on the current model (explorer.core.checks); the report, or None."""
         return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")
 
+    def refuse_upload(self, why: str):
+        """A file the page refused before sending it (over the limit, not text): say why."""
+        self.details = ""
+        self.message = f"The upload was not used (the session is unchanged): {why}"
+
     def upload(self, filename: str, content: bytes | None):
         """A user's CSV: parsed and checked against the model before it replaces the data."""
         try:
             if not content:
                 raise ExplorerError(f"{filename or 'the upload'}: the file is empty")
-            if len(content) > MAX_UPLOAD_BYTES:
+            if len(content) > self.max_upload_bytes:
                 raise ExplorerError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
-                                    f"{MAX_UPLOAD_BYTES // 2**20} MB limit for uploads")
+                                    f"{self.max_upload_bytes / 2**20:.1f} MB limit for uploads on this server")
             try:
                 text = content.decode("utf-8")
             except UnicodeDecodeError:

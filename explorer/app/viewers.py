@@ -18,6 +18,7 @@ from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, fmt, scale_fonts
 from . import text
 from .keyboard import SHORTCUTS, KeyboardShortcuts
+from .upload import CsvUpload
 from .state import SYNTHETIC, ExplorerState
 
 LESSON_CSS = """
@@ -408,8 +409,9 @@ class Controls(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         p = self.state.param
-        self.upload = pn.widgets.FileInput(accept=".csv", sizing_mode="stretch_width")
-        self.upload.param.watch(self._on_upload, "value")
+        self.upload = CsvUpload(limit=self.state.max_upload_bytes, sizing_mode="stretch_width")
+        self.upload.param.watch(self._on_upload, "uploads")
+        self.upload.param.watch(lambda e: self.state.refuse_upload(self.upload.refused), "refusals")
         self.synthetic = pn.Column(pn.widgets.IntInput.from_param(p.n_points, step=100),
                                    pn.widgets.IntInput.from_param(p.data_seed),
                                    pn.widgets.FloatSlider.from_param(p.separation), margin=0)
@@ -454,10 +456,8 @@ class Controls(pn.viewable.Viewer):
         self.compare.visible = state.family != "exact"
 
     def _on_upload(self, event):
-        if event.new is None:
-            return
-        self.state.upload(self.upload.filename, event.new)
-        self.upload.clear()           # the same file chosen again is read again
+        content, self.upload.content = self.upload.content, ""     # the session keeps the table, not the file
+        held(self.state.upload, self.upload.filename, content.encode("utf-8"))
 
     def _standalone(self):
         from ..standalone import standalone_html

@@ -40,8 +40,7 @@ def states_to_keep(q, budget: int | None) -> int | None:
     reaches back that far; the trace still shows every state's numbers."""
     if budget is None:
         return None
-    size = max(q_bytes(q), 1)
-    return None if size * 10_000 <= budget else max(2, budget // size)
+    return max(2, budget // max(q_bytes(q), 1))
 
 
 @dataclass(frozen=True)

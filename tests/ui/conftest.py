@@ -56,6 +56,7 @@ def serve(*extra_args) -> tuple[subprocess.Popen, str]:
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *extra_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log_path = log.name
     deadline = time.time() + 60
     while time.time() < deadline:
         if process.poll() is not None:

@@ -1,0 +1,189 @@
+"""A class on one server: many sessions clicking at once, with no browser per session.
+
+Each simulated student is a `bokeh.client` session (the protocol a browser speaks): it pulls
+the app's document over the websocket, then every `--interval` seconds presses E step or M step
+(alternately) by sending the same `button_click` event the page sends, and waits for the server's
+patch that moves the timeline: that wait is the click's latency. At the end it reads the numbers
+panel its document shows; the benchmark replays the same clicks in-process and checks that every
+session shows exactly what the replay shows (no session saw another's state, no click was lost).
+
+    python benchmarks/load.py [--sessions 10,50,100] [--procs 1,2] [--duration 120] [--interval 2]
+
+Serves `panel serve apps/explorer.py --num-procs P` on 127.0.0.1 for each P (and only there),
+runs the sessions from `--workers` processes of threads, and prints per (P, sessions): clicks,
+clicks/s, p50/p95/max latency, errors, sessions whose final state differs from the replay, and
+the server's CPU (all its processes). Stops by itself: each session clicks for `--duration`
+seconds and every wait has a time limit. Clients and server share this machine's cores, so the
+figures are an upper bound on what a server with its own cores would show.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_latency import cpu_seconds, free_port, percentile, serve  # noqa: E402
+
+WAIT = 30.0       # a click without an answer within this many seconds counts as an error
+
+
+def find(doc, **props):
+    return next(m for m in doc.models if all(getattr(m, k, None) == v for k, v in props.items()))
+
+
+def readout_text(doc) -> str:
+    """The numbers panel's HTML: the one HTML model that shows the status line."""
+    return next(m.text for m in doc.models if "class=&#x27;status" in str(getattr(m, "text", ""))
+                or "class='status" in str(getattr(m, "text", "")))
+
+
+def student(url: str, model: str, duration: float, interval: float, seed: int, out: list):
+    """One session: connect, click every `interval` s for `duration` s, report."""
+    import panel  # noqa: F401 - registers Panel's models, so the client can read the document
+    from bokeh.client import pull_session
+    from bokeh.events import ButtonClick
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    result = {"latencies": [], "errors": 0, "clicks": 0, "final": None, "failed": None}
+    try:
+        session = pull_session(url=url, arguments={"model": model})
+    except Exception as exc:  # noqa: BLE001 - a refused connection is a result to report
+        result["failed"] = f"connect: {exc}"
+        out.append(result)
+        return
+    connection = session._connection            # the client's own loop, run until an answer arrives
+    doc = session.document
+    buttons = [find(doc, label="E step"), find(doc, label="M step")]
+    timeline = find(doc, title="Timeline (state)")
+    rng = random.Random(seed)
+    time.sleep(rng.uniform(0, interval))          # students do not click in step
+    end = time.perf_counter() + duration
+    while time.perf_counter() < end:
+        tick = time.perf_counter()
+        target = timeline.value + 1
+        doc.callbacks.send_event(ButtonClick(buttons[result["clicks"] % 2]))
+        result["clicks"] += 1
+        timer = connection._loop.call_later(WAIT, connection._loop.stop)
+        connection._loop_until(lambda: timeline.value >= target)
+        timer.cancel()
+        if timeline.value >= target:
+            result["latencies"].append(time.perf_counter() - tick)
+        else:
+            result["errors"] += 1
+        time.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+    result["final"] = readout_text(doc)
+    session.close()
+    out.append(result)
+
+
+def worker(url, model, duration, interval, seeds, queue):
+    results, threads = [], []
+    for seed in seeds:
+        thread = threading.Thread(target=student, args=(url, model, duration, interval, seed, results), daemon=True)
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.05)                          # a class arrives over a few seconds, not in one instant
+    for thread in threads:
+        thread.join(duration + 6 * WAIT)
+    queue.put(results)
+
+
+def replayed_readout(model: str, clicks: int) -> str:
+    """The numbers panel after `clicks` alternate E and M steps, in this process."""
+    from bokeh.document import Document
+
+    from explorer.app import App
+    app = App(model)
+    doc = Document()
+    app.template().server_doc(doc)
+    for i in range(clicks):
+        (app.state.e_step if i % 2 == 0 else app.state.m_step)()
+    return readout_text(doc)
+
+
+def server_cpu(root_pid: int) -> float:
+    pids = [root_pid]
+    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    return sum(cpu_seconds(p) for p in pids)
+
+
+def run(procs: int, sessions: int, args) -> dict:
+    port = free_port()
+    extra = ["--num-procs", str(procs)] if procs > 1 else []
+    server = serve(port, extra)
+    url = f"http://127.0.0.1:{port}/explorer"
+    try:
+        time.sleep(2 if procs == 1 else 6)
+        cpu0, wall0 = server_cpu(server.pid), time.perf_counter()
+        queue = multiprocessing.Queue()
+        groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
+        workers = [multiprocessing.Process(target=worker, args=(url, args.model, args.duration, args.interval,
+                                                                seeds, queue)) for seeds in groups]
+        for w in workers:
+            w.start()
+        results = [r for _ in workers for r in queue.get(timeout=args.duration + 8 * WAIT)]
+        for w in workers:
+            w.join(10)
+        cpu, wall = server_cpu(server.pid) - cpu0, time.perf_counter() - wall0
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    latencies = [x * 1000 for r in results for x in r["latencies"]]
+    replays: dict[int, str] = {}
+    differ = 0
+    for r in results:
+        if r["final"] is None:
+            continue
+        if r["clicks"] not in replays:
+            replays[r["clicks"]] = replayed_readout(args.model, r["clicks"])
+        differ += r["final"] != replays[r["clicks"]]
+    clicks = sum(r["clicks"] for r in results)
+    return {"procs": procs, "sessions": sessions, "connected": sum(r["failed"] is None for r in results),
+            "clicks": clicks, "rate": clicks / wall, "p50": percentile(latencies, 50) if latencies else float("nan"),
+            "p95": percentile(latencies, 95) if latencies else float("nan"),
+            "max": max(latencies, default=float("nan")),
+            "errors": sum(r["errors"] for r in results) + sum(r["failed"] is not None for r in results),
+            "differ": differ, "cpu_per_click": 1000 * cpu / max(clicks, 1), "cpu_share": cpu / wall}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", default="10,50,100")
+    parser.add_argument("--procs", default="1,2")
+    parser.add_argument("--duration", type=float, default=120.0)
+    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--model", default="linkage")
+    parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
+    args = parser.parse_args()
+    rows = []
+    for procs in [int(p) for p in args.procs.split(",")]:
+        for sessions in [int(s) for s in args.sessions.split(",")]:
+            rows.append(run(procs, sessions, args))
+            print(f"done: {procs} process(es), {sessions} sessions", file=sys.stderr, flush=True)
+    print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s; "
+          f"clients on the same {os.cpu_count()} cores")
+    print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'clicks':>7s} {'clicks/s':>8s} {'p50 ms':>7s} "
+          f"{'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} {'srv cores':>9s}")
+    for r in rows:
+        print(f"{r['procs']:5d} {r['sessions']:8d} {r['connected']:9d} {r['clicks']:7d} {r['rate']:8.1f} "
+              f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['errors']:6d} {r['differ']:6d} "
+              f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f}")
+
+
+if __name__ == "__main__":
+    main()

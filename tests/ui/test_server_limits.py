@@ -1,0 +1,88 @@
+"""A server for a class: uploads over the limit refused in the page, idle pages closed with a
+message, and Play ending with its session."""
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import serve, stop
+
+
+@pytest.fixture(scope="module")
+def small_uploads():
+    """Uploads up to 0.1 MB."""
+    process, url = serve("--args", "--max-upload-mb", "0.1")
+    yield process, url
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def short_server():
+    """Pages closed after 3 s without an action, their sessions ended 3 s later."""
+    process, url = serve("--check-unused-sessions", "500", "--unused-session-lifetime", "3000",
+                         "--args", "--idle-minutes", "0.05")
+    yield process, url
+    stop(process)
+
+
+def server_log(process) -> str:
+    return Path(process.log_path).read_text()
+
+
+def wait_for(predicate, seconds: float):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def test_an_upload_over_the_limit_is_refused_in_the_page(small_uploads, watched_page, tmp_path):
+    _, url = small_uploads
+    page = watched_page
+    page.goto(f"{url}?model=gmm1d")
+    chooser = page.locator("input[type=file]")
+    chooser.wait_for(state="attached", timeout=60_000)
+    big = tmp_path / "big.csv"
+    big.write_text("x\n" + "\n".join(f"{i * 0.001:.6f}" for i in range(20_000)))     # about 0.2 MB
+    chooser.set_input_files(str(big))
+    page.get_by_text("over the 0.1 MB limit for uploads on this server").first.wait_for(timeout=20_000)
+    banner = page.get_by_text("The upload was not used (the session is unchanged): big.csv: 0.2 MB is over the "
+                              "0.1 MB limit")
+    banner.wait_for(timeout=20_000)
+    small = tmp_path / "small.csv"
+    small.write_text("x\n" + "\n".join(str(v) for v in [1.0, 1.2, 0.9, 5.0, 5.3, 4.8, 1.1, 5.1, 0.95, 5.2]))
+    chooser.set_input_files(str(small))
+    page.get_by_text("Uploaded small.csv: 10 rows.").wait_for(timeout=20_000)
+    assert not page.watch.errors
+
+
+def test_an_idle_page_is_closed_with_a_message_and_its_session_ends(short_server, watched_page):
+    process, url = short_server
+    page = watched_page
+    page.goto(f"{url}?model=linkage")
+    page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("This session has ended").first.wait_for(timeout=30_000)
+    assert wait_for(lambda: "closed an idle session" in server_log(process), 10)
+    assert wait_for(lambda: re.search(r"session \S+ ended at state 0 of 0", server_log(process)), 10)
+
+
+def test_play_stops_when_its_session_ends(short_server, browser):
+    process, url = short_server
+    page = browser.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1",
+                                                                                          "ws://127.0.0.1"))
+               else route.abort())
+    page.goto(f"{url}?model=linkage&speed=10")
+    page.get_by_role("button", name="▶ Play", exact=True).click(timeout=60_000)
+    page.wait_for_timeout(1500)
+    ended_before = server_log(process).count("ended at state")
+    page.close()                                    # the student closes the tab while it plays
+    assert wait_for(lambda: server_log(process).count("ended at state") > ended_before, 15)
+    last = re.findall(r"ended at state (\d+) of (\d+)", server_log(process))[-1]
+    assert int(last[1]) >= 3                        # it was playing: several states were made
+    size = len(server_log(process))
+    time.sleep(2)
+    assert "ended at state" not in server_log(process)[size:]     # nothing runs after the end
