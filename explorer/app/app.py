@@ -12,12 +12,14 @@ import time
 from urllib.parse import urlencode
 
 import panel as pn
+from tornado.ioloop import IOLoop
 from panel.theme.fast import Fast
 
 from ..core.errors import ExplorerError
 from ..core.loading import UserCodeError
 from ..lessons import add_lesson_dir
 from ..models import make_model
+from . import heap
 from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
 
@@ -116,6 +118,7 @@ class App(pn.viewable.Viewer):
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
+            pn.state.onload(heap.settle)
             if self.idle_minutes > 0:
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
                 period = min(60.0, self.idle_minutes * 60 / 4)
@@ -146,6 +149,7 @@ class App(pn.viewable.Viewer):
         self.steps.stop()
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
+        heap.collect_ended(IOLoop.current())
 
     def _write_url(self):
         query = self.state.to_query()

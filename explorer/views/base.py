@@ -119,6 +119,38 @@ def grey(n: int) -> np.ndarray:
     return np.tile(np.array([136, 136, 136, 255], np.uint8), (n, 1))
 
 
+SMALL = 64     # arrays up to this long go inline in the JSON message, larger ones as binary buffers
+
+
+def inline(value):
+    """`value` with its small arrays (and arrays nested in lists) as lists. Bokeh sends each
+    array as a binary buffer of its own, two websocket frames each: for the few numbers a step
+    adds, that costs more than the numbers."""
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size <= SMALL and value.dtype.kind in "fiub" else value
+    if isinstance(value, dict):
+        return {k: inline(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [inline(v) for v in value]
+    return value
+
+
+def as_lists(value, decimals: int | None = None):
+    """Every array in `value` (nested lists of arrays) as a list, whatever its size, rounded to
+    `decimals` places if given (coordinates on screen need no 17 digits)."""
+    if isinstance(value, np.ndarray):
+        return (value if decimals is None else np.round(value, decimals)).tolist()
+    if isinstance(value, list):
+        return [as_lists(v, decimals) for v in value]
+    return value
+
+
+def screen_decimals(lo: float, hi: float, digits: int = 5) -> int:
+    """Decimal places that keep `digits` significant digits of a span [lo, hi]."""
+    span = abs(hi - lo) or max(abs(hi), 1.0)
+    return max(0, digits - int(np.floor(np.log10(span))))
+
+
 def sync_rows(source, columns: dict) -> None:
     """Make `source` hold `columns` (equal-length arrays), sending the page only what changed:
     the new rows as a stream and the changed rows as a patch; everything only when the rows
@@ -128,7 +160,7 @@ def sync_rows(source, columns: dict) -> None:
     n_old = len(next(iter(old.values()), ()))
     n_new = len(next(iter(columns.values()), ()))
     if set(old) != set(columns) or n_new < n_old:
-        source.data = columns
+        source.data = inline(columns)
         return
     patches = {}
     for name, values in columns.items():
@@ -138,14 +170,14 @@ def sync_rows(source, columns: dict) -> None:
         else:
             changed = np.flatnonzero(before != now) if before.shape == now.shape else np.arange(n_old)
         if len(changed) > max(8, n_old // 4):           # most of it changed: send it all
-            source.data = columns
+            source.data = inline(columns)
             return
         if len(changed):
             patches[name] = [(int(i), values[i]) for i in changed]
     if patches:
         source.patch(patches)
     if n_new > n_old:
-        source.stream({name: values[n_old:] for name, values in columns.items()})
+        source.stream(inline({name: values[n_old:] for name, values in columns.items()}))
 
 
 CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 80)), np.sin(np.linspace(0, 2 * np.pi, 80))])

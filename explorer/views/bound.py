@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, Span
 
-from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, sticky, style_legend
+from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, inline, new_figure, sticky, style_legend
 
 
 class BoundView:
@@ -55,7 +55,7 @@ class BoundView:
             self.best.visible = not family_is_exact
             items = [item for item in self.legend_items if item.renderers[0] is not self.best or not family_is_exact]
             self.figure.legend.items = items + ([self.fixed_item] if picture.fixed_points else [])
-        self.source.data = dict(t=bound.grid, loglik=bound.loglik, F=bound.F, best=bound.best_bound)
+        self.source.data = inline(dict(t=bound.grid, loglik=bound.loglik, F=bound.F, best=bound.best_bound))
         i = int(np.nanargmax(np.where(np.isfinite(bound.F), bound.F, -np.inf))) if np.isfinite(bound.F).any() else 0
         target = bound.m_target
         self.target.data = dict(t=[target], F=[np.interp(target, bound.grid, bound.F)] if np.isfinite(bound.F[i])

@@ -3,13 +3,15 @@ path of the states: E moves (q changes: vertical, along φ) and M moves (θ chan
 along t) in their own colours, states off the path q_φ placed on the contour of their own F."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, HoverTool, LinearColorMapper,
                           PrintfTickFormatter)
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
-from .base import new_figure, style_legend, sync_rows
+from .base import as_lists, new_figure, screen_decimals, style_legend, sync_rows
 
 N_LEVELS = 12
 E_COLOR, M_COLOR, PARTIAL_COLOR = "#ff7f0e", "#d62728", "#e377c2"
@@ -103,7 +105,12 @@ class LandscapeView:
             low = float(levels[1] - (levels[2] - levels[1]))       # where the even spacing starts
             self.mapper.low, self.mapper.high = low, float(levels[-1])
             self.colorbar.ticker.ticks = [low, (low + float(levels[-1])) / 2, float(levels[-1])]
-            self.contour.set_data(contour_data(grid, grid, landscape.F, levels=levels, want_line=False))
+            bands = contour_data(grid, grid, landscape.F, levels=levels, want_line=False)
+            # the bands' polygons as lists: as arrays each polygon would be a message frame of its own
+            places = screen_decimals(grid[0], grid[-1])
+            fill = replace(bands.fill_data, xs=as_lists(bands.fill_data.xs, places),
+                           ys=as_lists(bands.fill_data.ys, places))
+            self.contour.set_data(replace(bands, fill_data=fill))
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):
                 rng.start, rng.end = grid[0], grid[-1]
