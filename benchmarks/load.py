@@ -50,6 +50,7 @@ def readout_text(doc) -> str:
 def student(url: str, model: str, duration: float, interval: float, seed: int, out: list):
     """One session: connect, click every `interval` s for `duration` s, report."""
     import panel  # noqa: F401 - registers Panel's models, so the client can read the document
+    import explorer.app.viewers  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
     from bokeh.events import ButtonClick
 
@@ -81,6 +82,9 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
         else:
             result["errors"] += 1
         time.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+    timer = connection._loop.call_later(2.0, connection._loop.stop)    # take in what is still on its way
+    connection._loop_until(lambda: False)
+    timer.cancel()
     result["final"] = readout_text(doc)
     session.close()
     out.append(result)

@@ -463,3 +463,21 @@ def test_the_plots_can_be_drawn_as_svg_for_export():
     assert {v.figure.output_backend for v in app.views.values()} == {"canvas"}
     app.state.svg = True
     assert {v.figure.output_backend for v in app.views.values()} == {"svg"}
+
+
+def test_a_run_to_convergence_can_be_cancelled_and_keeps_its_iterations():
+    state = ExplorerState(model_name="gmm1d")
+    seen = []
+    assert state.converge(progress=lambda i, st: seen.append(i), cancelled=lambda: len(seen) >= 3) is None
+    assert seen == [1, 2, 3] and state.activity == "Run to convergence: cancelled after 3 iterations."
+    assert len(state.session.history) == 1 + 2 * 3
+
+
+def test_while_a_run_is_running_the_steps_wait():
+    state = ExplorerState(model_name="linkage")
+    state.running = "Run to convergence"
+    assert state.e_step() is None and state.session.position == 0
+    assert "still running" in state.message and "Cancel" in state.message
+    state.running = ""
+    state.e_step()
+    assert state.session.position == 1 and not state.message

@@ -61,6 +61,14 @@ URL_KEYS = {"model_name": "model", "dataset": "data", "option": "K", "n_points":
             "speed": "speed"}
 
 
+class RunCancelled(Exception):
+    """A run to convergence stopped by the user (Cancel)."""
+
+    def __init__(self, iterations: int):
+        super().__init__(f"cancelled after {iterations} iterations")
+        self.iterations = iterations
+
+
 class ExplorerState(param.Parameterized):
     model_name = param.Selector(default="linkage", objects=["linkage"], label="Model")
     dataset = param.Selector(default=None, objects=[], label="Data")
@@ -96,6 +104,7 @@ class ExplorerState(param.Parameterized):
     details = param.String(default="", doc="A traceback or more about the message.")
     notes = param.List(default=[], doc="Things a user should know, e.g. URL values that were ignored.")
     revision = param.Integer(default=0, doc="+1 after each step or move in the history.")
+    running = param.String(default="", doc="A long action running off the event loop ('' when none).")
     model_revision = param.Integer(default=0, doc="+1 when the model or its data changed (new figures).")
 
     def __init__(self, model: Model | type | str | None = None, data=None, query: dict | None = None,
@@ -310,6 +319,9 @@ class ExplorerState(param.Parameterized):
         self.message = self.details = ""
 
     def _act(self, action, context="The step failed (the session is unchanged)"):
+        if self.running:
+            self.message = f"{self.running} is still running: wait for it, or press Cancel."
+            return None
         self.activity = ""
         try:
             result = action()
@@ -335,18 +347,34 @@ class ExplorerState(param.Parameterized):
         return self._act(self.session.iterate)
 
     def run_to_convergence(self, tol: float = 1e-8, max_iterations: int = 500):
-        def run():
-            s = self.session
-            result = s.run(tol=tol, max_iterations=max_iterations)
-            outcome = ("converged" if result.converged else "stalled (the gain fell below rounding)"
-                       if result.stalled else "stopped before converging")
-            self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
-            if result.converged and s.schedule_object.name == "em" and theta_size(s.current.theta) <= 60:
-                rate = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
-                self.activity += (f" The EM map's rate at θ̂ (the largest fraction of missing information) "
-                                  f"is {rate:.4f}.")
-            return result
-        return self._act(run)
+        return self._act(lambda: self.converge(tol, max_iterations))
+
+    def converge(self, tol: float = 1e-8, max_iterations: int = 500, progress=None, cancelled=None):
+        """Iterate to convergence (Session.run) and say how it ended in `activity`; nothing on
+        screen changes until the caller's `_act` (the app runs this off the event loop, then
+        shows the result). `progress(iteration, state)` is told of each iteration; when
+        `cancelled()` turns true the run stops there, keeping the iterations it took."""
+        s = self.session
+
+        def tick(iteration, state):
+            if progress is not None:
+                progress(iteration, state)
+            if cancelled is not None and cancelled():
+                raise RunCancelled(iteration)
+
+        try:
+            result = s.run(tol=tol, max_iterations=max_iterations, progress=tick)
+        except RunCancelled as stop:
+            self.activity = f"Run to convergence: cancelled after {stop.iterations} iterations."
+            return None
+        outcome = ("converged" if result.converged else "stalled (the gain fell below rounding)"
+                   if result.stalled else "stopped before converging")
+        self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
+        if result.converged and s.schedule_object.name == "em" and theta_size(s.current.theta) <= 60:
+            rate = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
+            self.activity += (f" The EM map's rate at θ̂ (the largest fraction of missing information) "
+                              f"is {rate:.4f}.")
+        return result
 
     def undo(self):
         return self._act(self.session.undo)

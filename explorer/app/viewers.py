@@ -2,8 +2,13 @@
 readout. Each reads the state and redraws when it changes; none computes anything itself."""
 from __future__ import annotations
 
+import asyncio
 import html
 import io
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import panel as pn
@@ -20,6 +25,9 @@ from . import text
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
 from .state import SYNTHETIC, ExplorerState
+
+# Long runs go here, off the server's event loop: at most as many at once as there are cores.
+RUNS = ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2)), thread_name_prefix="explorer-run")
 
 LESSON_CSS = """
 .lesson { border-left: 4px solid #1f4e79; padding: 2px 10px; background: rgba(31, 78, 121, .06); }
@@ -235,6 +243,10 @@ class StepBar(pn.viewable.Viewer):
             button = pn.widgets.Button(label=label, color=color, width=len(label) * 8 + 34, margin=(4, 3))
             button.on_click(lambda event, action=action: self._do(action))
             self.buttons[label] = button
+        self.cancel = pn.widgets.Button(label="Cancel", color="danger", width=80, margin=(4, 3), visible=False)
+        self.progress = pn.pane.HTML("", margin=(10, 4))
+        self._cancel = threading.Event()          # set by Cancel: the running run stops after its iteration
+        self.cancel.on_click(lambda event: self._cancel.set())
         self.play = pn.widgets.Toggle(label="▶ Play", width=90, margin=(4, 3), color="success")
         self.play.link(self, value="playing")
         self.speed = pn.widgets.FloatSlider.from_param(self.state.param.speed, width=170, margin=(0, 10))
@@ -254,7 +266,7 @@ class StepBar(pn.viewable.Viewer):
                        for key, what in SHORTCUTS)
         self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
                                  visible=False, stylesheets=[READOUT_CSS], margin=(0, 12))
-        self.state.param.watch(lambda e: self.refresh(), "revision")
+        self.state.param.watch(lambda e: self.refresh(), ["revision", "running"])
         self.param.watch(lambda e: self._play(), "playing")
         self.refresh()
 
@@ -274,10 +286,59 @@ class StepBar(pn.viewable.Viewer):
             self._do(key)
 
     def _do(self, action):
+        if action == "run_to_convergence":
+            self.playing = False
+            pn.state.execute(self._run_in_background) if pn.state.curdoc is not None else \
+                held(self.state.run_to_convergence)
+            return
+
         def act():                   # Pause, then the action: one message to the page
             self.playing = False
             getattr(self.state, action)()
         held(act)
+
+    async def _run_in_background(self):
+        """Run to convergence off the event loop (other sessions keep their turn; numpy lets go
+        of the interpreter while it computes), with its progress shown and Cancel, then the
+        result drawn on the loop. One run per session: the steps wait until it is over."""
+        state = self.state
+        if state.running:
+            return
+        session, cancel, done = state.session, threading.Event(), {"iteration": 0}
+        state.running = "Run to convergence"
+        self.cancel.visible = True
+        self.progress.object = "running…"
+        started = time.monotonic()
+
+        def show_progress():
+            self.progress.object = (f"iteration {done['iteration']} "
+                                    f"({time.monotonic() - started:.0f} s)")
+
+        ticker = pn.state.add_periodic_callback(show_progress, period=500)
+        self._cancel = cancel
+
+        def work():
+            try:
+                return state.converge(progress=lambda i, _: done.__setitem__("iteration", i),
+                                      cancelled=cancel.is_set), None, state.activity
+            except Exception as exc:  # noqa: BLE001 - reported on the loop, like any step's failure
+                return None, exc, ""
+
+        try:
+            result, error, activity = await asyncio.get_running_loop().run_in_executor(RUNS, work)
+        finally:
+            ticker.stop()
+            state.running = ""
+            self.cancel.visible = False
+            self.progress.object = ""
+
+        def finish():
+            if error is not None:
+                raise error
+            state.activity = activity
+            return result
+        if state.session is session:        # the settings did not change meanwhile
+            held(lambda: state._act(finish))
 
     def _on_timeline(self, event):
         if event.new is not None and event.new != self.state.session.position:
@@ -288,8 +349,11 @@ class StepBar(pn.viewable.Viewer):
         end = max(s.earliest + 1, len(s.history) - 1)
         if (self.timeline.start, self.timeline.end, self.timeline.value) != (s.earliest, end, s.position):
             self.timeline.param.update(start=s.earliest, end=end, value=s.position)
-        self.buttons["Undo"].disabled = not s.can_undo
-        self.buttons["Redo"].disabled = not s.can_redo
+        running = bool(self.state.running)         # one action at a time: the steps wait for a run
+        for label, button in self.buttons.items():
+            button.disabled = running or (label == "Undo" and not s.can_undo) or (label == "Redo" and not s.can_redo)
+        self.play.disabled = running
+        self.speed.visible = not running            # room for Cancel and the progress
 
     def _play(self):
         self.play.param.update(value=self.playing, label="⏸ Pause" if self.playing else "▶ Play")
@@ -306,8 +370,8 @@ class StepBar(pn.viewable.Viewer):
         self.playing = False
 
     def __panel__(self):
-        return pn.Column(pn.Row(*self.buttons.values(), self.play, self.speed, sizing_mode="stretch_width",
-                                margin=0),
+        return pn.Column(pn.Row(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
+                                sizing_mode="stretch_width", margin=0),
                          self.timeline, self.help, self.requests, self.keys, sizing_mode="stretch_width", margin=0)
 
 

@@ -86,3 +86,28 @@ def test_play_stops_when_its_session_ends(short_server, browser):
     size = len(server_log(process))
     time.sleep(2)
     assert "ended at state" not in server_log(process)[size:]     # nothing runs after the end
+
+
+def test_a_long_run_shows_progress_can_be_cancelled_and_leaves_other_sessions_free(app_url, browser):
+    """Run to convergence on a million points runs off the event loop: its page shows the
+    iteration and Cancel, another session's step is answered meanwhile, Cancel stops it."""
+    def open_page(query):
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+            ("http://127.0.0.1", "ws://127.0.0.1")) else route.abort())
+        page.goto(f"{app_url}?{query}")
+        page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+        return page
+
+    long_run = open_page("model=gmm1d&data=synthetic&n=1000000")
+    other = open_page("model=linkage")
+    long_run.get_by_role("button", name="Run to convergence", exact=True).click()
+    long_run.get_by_text(re.compile(r"iteration \d+ \(\d+ s\)")).wait_for(timeout=30_000)
+    assert long_run.get_by_role("button", name="E step", exact=True).is_disabled()
+    other.get_by_role("button", name="E step", exact=True).click()
+    other.get_by_text("State 1 of 1").first.wait_for(timeout=20_000)       # answered while the run runs
+    long_run.get_by_role("button", name="Cancel", exact=True).click()
+    long_run.get_by_text(re.compile(r"Run to convergence: cancelled after \d+ iterations")).wait_for(timeout=30_000)
+    assert long_run.get_by_role("button", name="E step", exact=True).is_enabled()
+    long_run.close()
+    other.close()
