@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 from .core.checks import check_model, compare_implementations
 from .core.errors import ExplorerError
@@ -193,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--against", metavar="OTHER",
                        help="compare with a second implementation of the same model (file.py:Class or a name): "
                             "log p, the posterior and the M step on the same data and θ")
+    check.add_argument("--watch", action="store_true",
+                       help="run the checks again each time the model's file (or --against's) is saved, printing "
+                            "only what changed; Ctrl-C stops")
+    check.add_argument("--watch-for", type=number(0.0, 1e7), default=None, metavar="SECONDS",
+                       help="with --watch: stop after this many seconds")
     check.set_defaults(handler=cmd_check, exit_code=lambda result: 0 if result["passed"] else 1)
     add_output_flags(check)
     return parser
@@ -360,6 +366,12 @@ def cmd_restarts(args) -> dict:
 
 
 def cmd_check(args) -> dict:
+    if args.watch:
+        return watch_checks(args)
+    return run_check(args)
+
+
+def run_check(args) -> dict:
     options = dict(parse_option(text) for text in args.option)
     model = make_model(args.model, data_file=args.data_file, **options)
     if args.against:
@@ -368,6 +380,73 @@ def cmd_check(args) -> dict:
     else:
         report = check_model(model, seed=args.seed, n_points=args.points)
     return {**report.to_json(), "report": report.text()}
+
+
+def model_files(args) -> list[Path]:
+    """The files `check --watch` looks at: those of the model specs given (never anything else)."""
+    specs = [args.model] + ([args.against] if args.against else [])
+    return [Path(spec.rpartition(":")[0]) for spec in specs if spec.rpartition(":")[0].endswith(".py")]
+
+
+def watch_checks(args, poll: float = 0.3) -> dict:
+    """`check --watch`: the full report once, then after each save only what changed (a check
+    that now passes or fails, or the error that stops the model loading)."""
+    files = model_files(args)
+    if not files:
+        raise ExplorerError("--watch needs a model given as path/to/file.py:Class")
+
+    def stamp():
+        return tuple(f.stat().st_mtime_ns if f.exists() else None for f in files)
+
+    def attempt():
+        try:
+            return run_check(args), None
+        except (ExplorerError, UserCodeError) as exc:
+            return None, f"error: {exc}" + (f"\n{exc.details}" if getattr(exc, "details", "") else "")
+        except Exception as exc:  # noqa: BLE001 - the model's code raised: show it, keep watching
+            return None, f"error: the model's code raised {type(exc).__name__}\n{user_traceback(exc)}"
+
+    seen = stamp()
+    result, error = attempt()
+    print(error if error else render_text(result), flush=True)
+    last = result
+    deadline = None if args.watch_for is None else time.monotonic() + args.watch_for
+    print(f"watching {', '.join(map(str, files))} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(poll)
+            if stamp() == seen:
+                continue
+            seen = stamp()
+            result, error = attempt()
+            print(f"--- saved {time.strftime('%H:%M:%S')} ---", flush=True)
+            if error:
+                print(error, flush=True)
+                continue
+            print(checks_changed(last, result), flush=True)
+            last = result
+    except KeyboardInterrupt:
+        pass
+    if last is None:
+        raise ExplorerError("the model never loaded while watching")
+    return {**last, "report": "(watch ended)"}
+
+
+def checks_changed(before: dict | None, after: dict) -> str:
+    """The lines of a check report that differ from the last one (all of it after an error)."""
+    if before is None:
+        return after["report"]
+    old = {c["name"]: c for c in before["checks"]}
+    lines = []
+    for check in after["checks"]:
+        was = old.get(check["name"])
+        if was is None or was["passed"] != check["passed"] or (not check["passed"] and was["message"] != check["message"]):
+            word = "PASS" if check["passed"] else "FAIL"
+            lines.append(f"  now {word}  {check['name']}" + ("" if check["passed"] else f": {check['message']}"))
+    failed = sum(not c["passed"] for c in after["checks"])
+    lines.append(f"{len(after['checks']) - failed} checks passed, {failed} failed"
+                 + ("" if len(lines) else " (no change)"))
+    return "\n".join(lines)
 
 
 def render_text(result: dict) -> str:

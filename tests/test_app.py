@@ -1,5 +1,7 @@
 """The app without a browser: the headless `ExplorerState` (every action, every bad input, the
 URL) and the viewers' wiring to it."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -481,3 +483,39 @@ def test_while_a_run_is_running_the_steps_wait():
     state.running = ""
     state.e_step()
     assert state.session.position == 1 and not state.message
+
+
+def test_a_saved_model_file_is_reloaded_on_the_same_screen(tmp_path):
+    """Edit, save, see: the new code runs the same steps, a broken save keeps the last working
+    model and says why, a planted bug fails the checks and its fix passes them."""
+    import os
+    source = Path(__file__).resolve().parents[1] / "examples" / "zero_inflated_poisson.py"
+    path = tmp_path / "zip_model.py"
+    good = source.read_text()
+    path.write_text(good)
+    app = App.from_args(["--model", f"{path}:ZeroInflatedPoisson"])
+    state = app.state
+    for _ in range(3):
+        state.em_iteration()
+    loglik = state.session.current.loglik
+
+    def save(text):
+        path.write_text(text)
+        stamp = path.stat().st_mtime + 2 + len(text) % 7
+        os.utime(path, (stamp, stamp))
+        app._reload_if_saved()
+
+    save(good + "\n# a comment\n")
+    assert len(state.session.history) == 7 and state.session.current.loglik == loglik
+    assert state.notes[-1] == ("Reloaded zip from its file; the 6 steps were taken again. After the reload the "
+                               "checks pass (6/6).") and not state.message
+    assert "PASS" in app.controls.check_report.object and "FAIL" not in app.controls.check_report.object
+
+    save(good.replace("def m_step(self, q, theta, frozen=frozenset()):", "def m_step(self, q, theta, frozen=frozenset())"))
+    assert "could not be loaded (the last working version stays)" in state.message and "SyntaxError" in state.message
+    assert state.session.current.loglik == loglik and state.e_step() is not None
+
+    save(good.replace('new["lam"] = max(', 'new["lam"] = 1.3 * max('))          # a planted bug in the M step
+    assert "FAIL" in app.controls.check_report.object
+    save(good)
+    assert "FAIL" not in app.controls.check_report.object and "PASS" in app.controls.check_report.object

@@ -167,3 +167,51 @@ def test_a_collapsing_component_is_held_at_the_floor_with_a_warning(tmp_path, ca
     assert np.isfinite(states[-1]["loglik"])
     code = main(["trace", "--model", "gmm1d", "--data-file", str(path), "--theta0", theta0, "--iterations", "1"])
     assert "warning: component 2: variance held at the floor" in capsys.readouterr().out
+
+
+def test_check_watch_prints_what_changed_after_each_save(tmp_path):
+    """`check --watch`: the report, then after a save with a planted bug the check that now
+    fails, after a broken save the error, after the fix the check that passes again."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    path = tmp_path / "zip_model.py"
+    good = (root / "examples" / "zero_inflated_poisson.py").read_text()
+    path.write_text(good)
+    process = subprocess.Popen([sys.executable, "-m", "explorer", "check", f"{path}:ZeroInflatedPoisson", "--watch",
+                                "--watch-for", "150"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    lines = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+
+    def wait_for(text, count=1):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if "".join(lines).count(text) >= count:
+                return "".join(lines)
+            time.sleep(0.2)
+        raise AssertionError(f"no {text!r} in:\n{''.join(lines)}")
+
+    def save(text, version):
+        path.write_text(text)
+        os.utime(path, (time.time() + version, time.time() + version))
+
+    try:
+        first = wait_for("checks passed, 0 failed")
+        save(good.replace('new["lam"] = max(', 'new["lam"] = 1.3 * max('), 1)          # a planted bug
+        wait_for("now FAIL")
+        save(good.replace("def m_step(self, q, theta, frozen=frozenset()):", "def m_step(self, q"), 2)
+        wait_for("SyntaxError")
+        save(good, 3)                                                                 # fixed
+        out = wait_for("checks passed, 0 failed", 2)
+    finally:
+        process.kill()
+    saves = out[len(first):].split("--- saved ")[1:]
+    assert len(saves) == 3
+    assert "now FAIL" in saves[0] and "M step" in saves[0]
+    assert "SyntaxError" in saves[1]
+    assert "now PASS" in saves[2] and "0 failed" in saves[2]

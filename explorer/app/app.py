@@ -8,6 +8,7 @@ page's URL, so a reload (the theme toggle reloads) or a copied link rebuilds the
 from __future__ import annotations
 
 import logging
+import os
 import time
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from tornado.ioloop import IOLoop
 from panel.theme.fast import Fast
 
 from ..core.errors import ExplorerError
-from ..core.loading import UserCodeError
+from ..core.loading import UserCodeError, is_model_spec, load_model_class
 from ..lessons import add_lesson_dir
 from ..models import make_model
 from . import heap
@@ -31,10 +32,43 @@ OfflineFast = type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {
                                      "__doc__": "The Fast design without its web font."})
 
 
+RELOAD_PERIOD_MS = 700   # how often a served model's file is looked at (one stat call)
 IDLE_MINUTES = 30.0     # a page with no action for this long is closed (`--args --idle-minutes`; 0: never)
 ENDED = ("This session has ended (idle for a while, or the server restarted). Reload the page to start "
          "again: its address keeps the model, the settings and the steps taken.")
 log = logging.getLogger("explorer.app")
+
+
+class ModelSource:
+    """A user's model given on the server's command line (`file.py:Class`, with `--data`), and
+    whether its file has been saved since it was last read. Only this file is watched: nothing
+    the browser sends names a file."""
+
+    def __init__(self, spec: str, data_file: str | None = None):
+        self.spec, self.data_file = spec, data_file
+        where = spec.rpartition(":")[0]
+        self.path = where if where.endswith(".py") else None
+        self._seen = self._mtime()
+
+    def _mtime(self):
+        try:
+            return os.stat(self.path).st_mtime_ns if self.path else None
+        except OSError:
+            return None
+
+    def saved(self) -> bool:
+        """True once after each save of the file."""
+        now = self._mtime()
+        if now is None or now == self._seen:
+            return False
+        self._seen = now
+        return True
+
+    def load(self):
+        """The model's class, or an instance bound to `--data`; the user's errors are raised."""
+        if self.data_file:
+            return make_model(self.spec, data_file=self.data_file)
+        return load_model_class(self.spec)
 
 
 class App(pn.viewable.Viewer):
@@ -43,6 +77,7 @@ class App(pn.viewable.Viewer):
         super().__init__()
         self.state = state if state is not None else ExplorerState(model, data, query=query, **settings)
         self.idle_minutes = idle_minutes
+        self.source = None               # a ModelSource to reload from when its file is saved
         self.last_action = None          # set when the page has loaded, then by every action
         self.state.param.watch(self._active, ["revision", "model_revision", "message", "lesson_step"])
         self.controls = Controls(state=self.state)
@@ -75,15 +110,15 @@ class App(pn.viewable.Viewer):
             add_lesson_dir(args.lessons)
         if args.data and not args.model:
             parser.error("--data needs --model")
+        source = ModelSource(args.model, args.data) if args.model and is_model_spec(args.model) else None
         try:
-            if args.data:
-                return cls(make_model(args.model, data_file=args.data), query=query, **limit)
-            return cls(args.model, query=query, **limit)
+            app = cls(source.load() if source else args.model, query=query, **limit)
         except (ExplorerError, UserCodeError) as exc:   # show it in the page; the server keeps going
             app = cls(query=query, **limit)
             app.state.details = getattr(exc, "details", "")
             app.state.message = f"The model {args.model!r} could not be loaded: {exc}"
-            return app
+        app.source = source
+        return app
 
     # the names the tests and notebooks use
     @property
@@ -119,11 +154,33 @@ class App(pn.viewable.Viewer):
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
             pn.state.onload(heap.settle)
+            if self.source is not None and self.source.path:
+                pn.state.add_periodic_callback(self._reload_if_saved, period=RELOAD_PERIOD_MS)
             if self.idle_minutes > 0:
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
                 period = min(60.0, self.idle_minutes * 60 / 4)
                 pn.state.add_periodic_callback(self._close_if_idle, period=int(period * 1000))
         return self.template().servable(title=title, **kwargs)
+
+    def _reload_if_saved(self):
+        """The model's file was saved: rebuild this screen on the new code and run the checks
+        again; if the new code fails, say so with its frames and keep the last working model."""
+        if not self.source.saved():
+            return
+        try:
+            model = self.source.load()
+        except (ExplorerError, UserCodeError) as exc:
+            self.state.details = getattr(exc, "details", "")
+            self.state.message = f"The saved model could not be loaded (the last working version stays): {exc}"
+            return
+        with pn.io.hold():
+            if self.state.reload_model(model):
+                report = self.controls.run_checks()
+                if report is not None:          # the verdict where the eye is: the numbers panel
+                    failed = [c.name for c in report.checks if not c.passed]
+                    verdict = (f"the checks pass ({len(report.checks)}/{len(report.checks)})" if not failed else
+                               f"FAIL: {'; '.join(failed)} (the Checks card says why)")
+                    self.state.notes = self.state.notes[:-1] + [f"{self.state.notes[-1]} After the reload {verdict}."]
 
     def _active(self, *events):
         if self.last_action is not None or not events:     # the page's load (no events) starts the clock

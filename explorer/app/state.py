@@ -553,6 +553,38 @@ class ExplorerState(param.Parameterized):
             self.lesson_name, self.lesson_step = "", 0
         self.revision += 1
 
+    def reload_model(self, model) -> bool:
+        """A new version of the user's model (a class, or an instance bound to its data, after
+        its file was saved): the same screen rebuilt on it (the settings and the steps taken,
+        as the URL keeps them). If it cannot be built, the last working model stays, and
+        `message` shows why with the user's own frames."""
+        query = self.to_query()
+        models, custom = dict(self._models), self._custom
+        previous = (self.model, self.session, self.calculator, self.model_name, self.model_revision)
+        try:
+            if isinstance(model, Model):
+                self._custom = model
+                self._models = {model.name: type(model)}
+            else:
+                self._models = {**{k: v for k, v in models.items() if v is not type(self.model)}, model.name: model}
+            self.param.model_name.objects = list(self._models)
+            with self._quiet():
+                self.model_name = model.name
+            self._build({"model_name": model.name}, first=True)
+        except Exception as exc:  # noqa: BLE001 - a broken save must not take the page down
+            self._models, self._custom = models, custom
+            self.param.model_name.objects = list(models)
+            with self._quiet():
+                self.model_name = previous[3]
+            self.model, self.session, self.calculator = previous[:3]
+            self._report(exc, "The saved model could not be used (the last working version stays)")
+            return False
+        query.pop("model", None)
+        self.apply_query({**query, "model": model.name})
+        self.notes = [n for n in self.notes if not n.startswith("Reloaded")] + [
+            f"Reloaded {model.name} from its file; the {len(self.session.history) - 1} steps were taken again."]
+        return True
+
     def run_checks(self):
         """The EM debugger on the current model (explorer.core.checks); the report, or None."""
         return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")

@@ -505,7 +505,7 @@ class Controls(pn.viewable.Viewer):
             callback=self._standalone, filename="em-run.html", label="The run as a standalone page (HTML)",
             sizing_mode="stretch_width")
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
-        self.check.on_click(lambda e: self._run_checks())
+        self.check.on_click(lambda e: self.run_checks())
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
                                          "from it.", sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.state.param.watch(lambda e: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
@@ -527,10 +527,11 @@ class Controls(pn.viewable.Viewer):
         from ..standalone import standalone_html
         return io.StringIO(standalone_html(self.state.session, self.state.coordinate))
 
-    def _run_checks(self):
+    def run_checks(self):
         report = self.state.run_checks()
         if report is not None:
             self.check_report.object = text.checks_report(report)
+        return report
 
     def __panel__(self):
         p = self.state.param
