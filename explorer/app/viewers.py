@@ -20,6 +20,7 @@ from ..core.schedules import SCHEDULE_NAMES
 from ..export import trace_csv, trace_json_text
 from ..presets import PRESETS
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
+from ..views.evidence import evidence_figure
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, fmt, scale_fonts
 from . import text
 from .keyboard import SHORTCUTS, KeyboardShortcuts
@@ -506,8 +507,11 @@ class Controls(pn.viewable.Viewer):
             sizing_mode="stretch_width")
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self.run_checks())
+        self.check_pictures = pn.Column(margin=0)        # a picture of each failure's evidence
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
                                          "from it.", sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
+        self.checks_card = pn.Card(self.check, self.check_report, self.check_pictures, title="Checks (EM debugger)",
+                                   collapsed=True, sizing_mode="stretch_width", margin=(4, 0))
         self.state.param.watch(lambda e: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
         self._visibility()
 
@@ -531,6 +535,10 @@ class Controls(pn.viewable.Viewer):
         report = self.state.run_checks()
         if report is not None:
             self.check_report.object = text.checks_report(report)
+            figures = [evidence_figure(c.evidence) for c in report.checks if not c.passed and c.evidence]
+            self.check_pictures.objects = [pn.pane.Bokeh(f, margin=(2, 0)) for f in figures if f is not None]
+            if not report.passed:
+                self.checks_card.collapsed = False          # a failure is shown, not hidden in a closed card
         return report
 
     def __panel__(self):
@@ -571,5 +579,5 @@ class Controls(pn.viewable.Viewer):
                  pn.pane.HTML("A page with a slider through the states that opens offline with no Python "
                               "(up to 200 states, for a course page or slides):", margin=(0, 10)),
                  self.page_download, collapsed=True),
-            card("Checks (EM debugger)", self.check, self.check_report, collapsed=True),
+            self.checks_card,
             sizing_mode="stretch_width")

@@ -38,9 +38,69 @@ class Check:
     passed: bool
     message: str
     breaks: str
+    evidence: dict | None = None     # what a failure found, for a picture (see `evidence_*` below)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "message": self.message, "breaks": self.breaks}
+        out = {"name": self.name, "passed": self.passed, "message": self.message, "breaks": self.breaks}
+        return out if self.evidence is None else {**out, "evidence": self.evidence}
+
+
+# ----- evidence of a failure, as data for a picture -------------------------------------------------
+def evidence_profile(model, q, best, key: str, better: float, points: int = 41) -> dict:
+    """E_q log p(X, Z | θ) along coordinate `key` through the M step's θ (`best`), over a span
+    that includes the better value found: the M step's value and the better one marked."""
+    params = model.params()
+    current = get_coordinate(best, key)
+    half = 2.5 * max(abs(better - current), 1e-9)
+    ts, values = [], []
+    for t in np.linspace(current - half, current + half, points):
+        try:
+            values.append(float(model.expected_complete_loglik(set_coordinate(params, best, key, float(t)), q)))
+            ts.append(float(t))
+        except ExplorerError:               # outside the constraints
+            continue
+    value = float(model.expected_complete_loglik(best, q))
+    better_value = float(model.expected_complete_loglik(set_coordinate(params, best, key, better), q))
+    return {"kind": "profile", "key": key, "t": ts, "value": values, "m_step": [current, value],
+            "better": [better, better_value]}
+
+
+def evidence_trace(logliks: list[float], step: int) -> dict:
+    """The log p trace of the run where it fell, with the iteration where it did."""
+    return {"kind": "trace", "loglik": [float(v) for v in logliks], "fell_at": step}
+
+
+def evidence_per_point(values: np.ndarray, label: str, top: int = 10) -> dict:
+    """Per-point numbers (a gap, a contribution) and the `top` points where they are largest."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(-np.abs(np.nan_to_num(values, nan=np.inf)))[:top]
+    return {"kind": "per_point", "label": label, "values": values.tolist(),
+            "worst": [[int(i) + 1, float(values[i])] for i in order]}
+
+
+def per_point_posterior_gap(model, theta, q) -> np.ndarray | None:
+    """max_k |q_ik − p(z_i = k | x_i, θ)| per point, the posterior from the normalised log joint
+    (latent-class models only)."""
+    if not isinstance(model, LatentClassModel):
+        return None
+    joint = model.log_joint(theta)
+    enumerated = np.exp(joint - joint.max(axis=0))
+    enumerated /= enumerated.sum(axis=0)
+    return np.max(np.abs(np.asarray(q) - enumerated), axis=0)
+
+
+def per_point_bound(model, theta, q) -> np.ndarray | None:
+    """F_i − log p(x_i | θ) per point, F_i = Σ_k q_ik (log p(x_i, k | θ) − log q_ik): each point's
+    share of F − log p, all ≤ 0 when the bound holds (latent-class models only)."""
+    if not isinstance(model, LatentClassModel):
+        return None
+    joint = model.log_joint(theta)
+    q = np.asarray(q)
+    top = joint.max(axis=0)
+    log_p = top + np.log(np.exp(joint - top).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(q > 0, q * (joint - np.log(np.where(q > 0, q, 1.0))), 0.0)
+    return terms.sum(axis=0) - log_p
 
 
 @dataclass(frozen=True)
@@ -118,13 +178,17 @@ def _check_e_step(model, rng, starts, tol, **_):
             if np.any(q < -1e-12) or abs(total[worst] - 1) > 1e-9:
                 return [Check(_check_e_step.__doc__, False,
                               f"posterior(θ) does not normalise: for point {worst + 1} it sums to "
-                              f"{total[worst]:.9g} (and its smallest entry is {q.min():.3g})", KEY_1)]
+                              f"{total[worst]:.9g} (and its smallest entry is {q.min():.3g})", KEY_1,
+                              evidence_per_point(total - 1, "Σ_k q_ik − 1 per point"))]
         values = evaluate(model, theta, q)
         if rel(values.F, values.loglik) > tol:
+            gap = per_point_posterior_gap(model, theta, q)
             return [Check(_check_e_step.__doc__, False,
                           f"after the E step F = {values.F:.8g} but log p = {values.loglik:.8g} (gap "
                           f"{values.kl:.3g}): posterior(), entropy() or expected_complete_loglik() disagree "
-                          f"with loglik()", KEY_1)]
+                          f"with loglik()", KEY_1,
+                          None if gap is None else evidence_per_point(
+                              gap, "max_k |q_ik − p(z_i = k | x_i, θ)| per point (p from the log joint)"))]
     return [Check(_check_e_step.__doc__, True, "", KEY_1)]
 
 
@@ -132,11 +196,15 @@ def _check_bound(model, rng, starts, tol, **_):
     """F ≤ log p for random q, so KL ≥ 0"""
     for theta in _random_thetas(model, rng, starts):
         for _ in range(5):
-            values = evaluate(model, theta, model.random_q(rng))
+            q = model.random_q(rng)
+            values = evaluate(model, theta, q)
             if values.F > values.loglik + tol * (1 + abs(values.loglik)):
+                shares = per_point_bound(model, theta, q)
                 return [Check(_check_bound.__doc__, False,
                               f"a random q gives F = {values.F:.8g} above log p = {values.loglik:.8g} "
-                              f"(KL = {values.kl:.3g} < 0)", KEY_2)]
+                              f"(KL = {values.kl:.3g} < 0)", KEY_2,
+                              None if shares is None else evidence_per_point(
+                                  shares, "F_i − log p(x_i | θ) per point for that q (should be ≤ 0)"))]
     return [Check(_check_bound.__doc__, True, "", KEY_2)]
 
 
@@ -146,11 +214,13 @@ def _check_monotone(model, rng, starts, iterations, tol, **_):
     for start in range(starts):
         session = Session(model, seed=int(rng.integers(2**31)))
         previous = session.current.loglik
+        trace = [previous]
         for i in range(1, iterations + 1):
             now = session.iterate().loglik
+            trace.append(now)
             if now < previous - tol * (1 + abs(previous)):
                 return [Check(name, False, f"start {start + 1}, iteration {i}: log p fell from "
-                              f"{previous:.8g} to {now:.8g}", MONOTONE)]
+                              f"{previous:.8g} to {now:.8g}", MONOTONE, evidence_trace(trace, i))]
             previous = now
     return [Check(name, True, "", MONOTONE)]
 
@@ -161,9 +231,11 @@ def _check_m_step(model, rng, starts, tol, **_):
     frozen = model.default_frozen()
     for theta in _random_thetas(model, rng, starts):
         q = model.posterior(theta)
-        failure = not_a_maximiser(model, q, model.maximize(q, theta, frozen), frozen, tol)
+        best = model.maximize(q, theta, frozen)
+        failure = not_a_maximiser(model, q, best, frozen, tol)
         if failure:
-            return [Check(name, False, failure, M_HALF)]
+            return [Check(name, False, failure.message, M_HALF, evidence_profile(model, q, best, failure.key,
+                                                                                failure.better))]
     return [Check(name, True, "", M_HALF)]
 
 
@@ -183,11 +255,19 @@ def _check_frozen(model, rng, tol, **_):
             return [Check(name, False, f"with only {held} frozen: {exc}", M_HALF)]
         failure = not_a_maximiser(model, q, best, frozen, tol)
         if failure:
-            return [Check(name, False, f"with only {held} frozen: {failure}", M_HALF)]
+            return [Check(name, False, f"with only {held} frozen: {failure.message}", M_HALF,
+                          evidence_profile(model, q, best, failure.key, failure.better))]
     return [Check(name, True, "", M_HALF)]
 
 
-def not_a_maximiser(model, q, best, frozen, tol) -> str | None:
+@dataclass(frozen=True)
+class NotAMaximiser:
+    message: str
+    key: str            # the coordinate along which E_q log p rises
+    better: float       # a value of it where E_q log p is higher than at the M step's
+
+
+def not_a_maximiser(model, q, best, frozen, tol) -> NotAMaximiser | None:
     """What shows that `best` does not maximise E_q log p over the free coordinates: a small
     feasible move that raises it, or a gradient (by central differences) that is not 0."""
     params = model.params()
@@ -205,14 +285,15 @@ def not_a_maximiser(model, q, best, frozen, tol) -> str | None:
                 ups.append((moved, None))      # outside the constraints: not a feasible move
         for moved, other in ups:
             if other is not None and other - value > tol * (1 + abs(value)):
-                return (f"M step is not a maximiser: moving {key} from {current:.6g} to {moved:.6g} raises "
-                        f"E_q log p by {other - value:.3g}")
+                return NotAMaximiser(f"M step is not a maximiser: moving {key} from {current:.6g} to {moved:.6g} "
+                                     f"raises E_q log p by {other - value:.3g}", key, moved)
         if all(other is not None for _, other in ups):
             slope = (ups[0][1] - ups[1][1]) / (2 * step)
             curvature = abs(ups[0][1] + ups[1][1] - 2 * value) / step**2
             if abs(slope) > 1e-4 * (1 + abs(value)) and abs(slope) > 10 * curvature * step:
-                return (f"M step is not a maximiser: the gradient of E_q log p along {key} is {slope:.3g} at "
-                        f"{current:.6g}, not 0")
+                return NotAMaximiser(f"M step is not a maximiser: the gradient of E_q log p along {key} is "
+                                     f"{slope:.3g} at {current:.6g}, not 0", key,
+                                     current + (step if slope > 0 else -step))
     return None
 
 
@@ -221,7 +302,7 @@ def _check_closed_forms(model, rng, starts, tol, **_):
     checks = []
     if isinstance(model, LatentClassModel) and not isinstance(model, LogJointModel):
         name = "the closed-form M step reaches the numerical maximum of E_q log p"
-        failure = None
+        failure = evidence = None
         for theta in _random_thetas(model, rng, min(starts, 2)):
             q = model.posterior(theta)
             frozen = model.default_frozen()
@@ -230,17 +311,25 @@ def _check_closed_forms(model, rng, starts, tol, **_):
             if numeric - closed > 1e-6 * (1 + abs(closed)):
                 failure = (f"numerical maximisation reaches E_q log p = {numeric:.8g}, above the closed-form "
                            f"M step's {closed:.8g} (by {numeric - closed:.3g})")
+                closed_theta = model.maximize(q, theta, frozen)
+                numeric_theta = model.theta(numerical_m_step(model, q, theta, frozen))
+                key = max(coordinates(model.params()), key=lambda k: abs(get_coordinate(numeric_theta, k) -
+                                                                          get_coordinate(closed_theta, k)))
+                evidence = evidence_profile(model, q, closed_theta, key, get_coordinate(numeric_theta, key))
                 break
-        checks.append(Check(name, failure is None, failure or "", M_HALF))
+        checks.append(Check(name, failure is None, failure or "", M_HALF, evidence if failure else None))
         if type(model).posterior is not LatentClassModel.posterior:
             name = "the closed-form E step equals the normalised log joint"
             theta = _random_thetas(model, rng, 1)[0]
             joint = model.log_joint(theta)
             enumerated = np.exp(joint - joint.max(axis=0))
             enumerated /= enumerated.sum(axis=0)
-            gap = float(np.max(np.abs(np.asarray(model.posterior(theta)) - enumerated)))
+            per_point = np.max(np.abs(np.asarray(model.posterior(theta)) - enumerated), axis=0)
+            gap = float(per_point.max())
             checks.append(Check(name, gap < 1e-8, f"posterior(θ) differs from the normalised log joint by "
-                                                  f"up to {gap:.3g}", KEY_1))
+                                                  f"up to {gap:.3g}", KEY_1,
+                                None if gap < 1e-8 else evidence_per_point(
+                                    per_point, "max_k |q_ik − p(z_i = k | x_i, θ)| per point")))
     return checks
 
 

@@ -27,6 +27,8 @@ def test_saving_the_model_file_reloads_it_in_the_open_page(tmp_path, watched_pag
         save(path, good.replace('new["lam"] = max(', 'new["lam"] = 1.3 * max('))     # a planted bug
         page.get_by_text("After the reload FAIL:").first.wait_for(timeout=30_000)
         assert page.get_by_text("State 2 of 2").first.is_visible()            # the same place
+        page.wait_for_function("""() => Bokeh.documents.some(doc => [...doc.all_models].some(
+            m => m.text === "E_q log p along lam"))""", timeout=30_000)                # its picture
         save(path, good.replace("def m_step(self, q, theta, frozen=frozenset()):", "def m_step(self, q"))
         page.get_by_text("The saved model could not be loaded (the last working version stays)").first.wait_for(
             timeout=30_000)
