@@ -10,9 +10,10 @@ session shows exactly what the replay shows (no session saw another's state, no 
     python benchmarks/load.py [--sessions 10,50,100] [--procs 1,2] [--duration 120] [--interval 2]
 
 Serves `panel serve apps/explorer.py --num-procs P` on 127.0.0.1 for each P (and only there),
-runs the sessions from `--workers` processes of threads, and prints per (P, sessions): clicks,
+runs the sessions from `--workers` processes of threads, and prints per (P, sessions), as each
+run ends: the time to connect (pull the document: a page load without the browser), clicks,
 clicks/s, p50/p95/max latency, errors, sessions whose final state differs from the replay, and
-the server's CPU (all its processes). Stops by itself: each session clicks for `--duration`
+the server's CPU (all its processes) per click, including what connecting cost. Stops by itself: each session clicks for `--duration`
 seconds and every wait has a time limit. Clients and server share this machine's cores, so the
 figures are an upper bound on what a server with its own cores would show.
 """
@@ -55,9 +56,11 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
     from bokeh.events import ButtonClick
 
     asyncio.set_event_loop(asyncio.new_event_loop())
-    result = {"latencies": [], "errors": 0, "clicks": 0, "final": None, "failed": None}
+    result = {"latencies": [], "errors": 0, "clicks": 0, "final": None, "failed": None, "connect": None}
     try:
+        start = time.perf_counter()
         session = pull_session(url=url, arguments={"model": model})
+        result["connect"] = time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - a refused connection is a result to report
         result["failed"] = f"connect: {exc}"
         out.append(result)
@@ -98,7 +101,7 @@ def worker(url, model, duration, interval, seeds, queue):
         threads.append(thread)
         time.sleep(0.05)                          # a class arrives over a few seconds, not in one instant
     for thread in threads:
-        thread.join(duration + 6 * WAIT)
+        thread.join(duration + 6 * WAIT + 10 * len(seeds))
     queue.put(results)
 
 
@@ -137,7 +140,8 @@ def run(procs: int, sessions: int, args) -> dict:
                                                                 seeds, queue)) for seeds in groups]
         for w in workers:
             w.start()
-        results = [r for _ in workers for r in queue.get(timeout=args.duration + 8 * WAIT)]
+        limit = args.duration + 8 * WAIT + 10 * sessions      # connecting a class takes a while too
+        results = [r for _ in workers for r in queue.get(timeout=limit)]
         for w in workers:
             w.join(10)
         cpu, wall = server_cpu(server.pid) - cpu0, time.perf_counter() - wall0
@@ -157,7 +161,9 @@ def run(procs: int, sessions: int, args) -> dict:
             replays[r["clicks"]] = replayed_readout(args.model, r["clicks"])
         differ += r["final"] != replays[r["clicks"]]
     clicks = sum(r["clicks"] for r in results)
-    return {"procs": procs, "sessions": sessions, "connected": sum(r["failed"] is None for r in results),
+    connects = sorted(r["connect"] for r in results if r["connect"] is not None)
+    return {"procs": procs, "sessions": sessions, "connect50": percentile(connects, 50) if connects else float("nan"),
+            "connect_max": max(connects, default=float("nan")), "connected": sum(r["failed"] is None for r in results),
             "clicks": clicks, "rate": clicks / wall, "p50": percentile(latencies, 50) if latencies else float("nan"),
             "p95": percentile(latencies, 95) if latencies else float("nan"),
             "max": max(latencies, default=float("nan")),
@@ -174,19 +180,18 @@ def main():
     parser.add_argument("--model", default="linkage")
     parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
     args = parser.parse_args()
-    rows = []
+    print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s after it "
+          f"connects; clients on the same {os.cpu_count()} cores", flush=True)
+    print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "
+          f"{'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} "
+          f"{'srv cores':>9s}", flush=True)
     for procs in [int(p) for p in args.procs.split(",")]:
         for sessions in [int(s) for s in args.sessions.split(",")]:
-            rows.append(run(procs, sessions, args))
-            print(f"done: {procs} process(es), {sessions} sessions", file=sys.stderr, flush=True)
-    print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s; "
-          f"clients on the same {os.cpu_count()} cores")
-    print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'clicks':>7s} {'clicks/s':>8s} {'p50 ms':>7s} "
-          f"{'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} {'srv cores':>9s}")
-    for r in rows:
-        print(f"{r['procs']:5d} {r['sessions']:8d} {r['connected']:9d} {r['clicks']:7d} {r['rate']:8.1f} "
-              f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['errors']:6d} {r['differ']:6d} "
-              f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f}")
+            r = run(procs, sessions, args)
+            print(f"{r['procs']:5d} {r['sessions']:8d} {r['connected']:9d} "
+                  f"{r['connect50']:8.1f}/{r['connect_max']:<8.1f} {r['clicks']:7d} {r['rate']:8.1f} "
+                  f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['errors']:6d} {r['differ']:6d} "
+                  f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f}", flush=True)
 
 
 if __name__ == "__main__":

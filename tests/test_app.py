@@ -519,3 +519,16 @@ def test_a_saved_model_file_is_reloaded_on_the_same_screen(tmp_path):
     assert "FAIL" in app.controls.check_report.object
     save(good)
     assert "FAIL" not in app.controls.check_report.object and "PASS" in app.controls.check_report.object
+
+
+def test_a_model_is_held_against_a_second_implementation_in_the_app():
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    app = App.from_args(["--model", f"{examples / 'buggy_gmm.py'}:BuggyGMM", "--against",
+                         f"{examples / 'gmm_log_joint.py'}:GMMLogJoint"])
+    assert app.controls.against.options == ["gmm1d", "gmm-log-joint"]
+    app.controls.against.value = "gmm-log-joint"
+    report = app.controls._compare_implementations()
+    failed = [c for c in report.checks if not c.passed]
+    assert [c.name for c in failed] == ["the M step agrees"] and "first disagreement at variances[0]" in failed[0].message
+    assert "FAIL" in app.controls.check_report.object and not app.controls.checks_card.collapsed
+    assert App("linkage").controls.against.options == []        # built-ins alone: nothing offered

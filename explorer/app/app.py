@@ -93,6 +93,8 @@ class App(pn.viewable.Viewer):
         parser = argparse.ArgumentParser(prog="panel serve apps/explorer.py --args")
         parser.add_argument("--model", help="a model's name, path/to/file.py:Class or module:Class")
         parser.add_argument("--data", help="a CSV or .npy file for that model")
+        parser.add_argument("--against", action="append", default=[], metavar="FILE.py:Class",
+                            help="a second implementation to hold the model against in the Checks card (repeatable)")
         parser.add_argument("--lessons", help="a folder of lesson files (*.json) to offer beside the built-in ones")
         parser.add_argument("--idle-minutes", type=float, default=IDLE_MINUTES,
                             help="close a page after this many minutes without an action (default %(default)g; "
@@ -118,6 +120,13 @@ class App(pn.viewable.Viewer):
             app.state.details = getattr(exc, "details", "")
             app.state.message = f"The model {args.model!r} could not be loaded: {exc}"
         app.source = source
+        for spec in args.against:
+            try:
+                other = load_model_class(spec)
+                app.state.against_models[other.name] = other
+            except (ExplorerError, UserCodeError) as exc:
+                app.state.notes = app.state.notes + [f"--against {spec} could not be loaded: {exc}"]
+        app.controls._offer_second_implementations()
         return app
 
     # the names the tests and notebooks use

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 import param
 
-from ..core.checks import check_model
+from ..core.checks import check_model, compare_implementations
 from ..core.compare import compare_schedules, compare_with_exact
 from ..core.convergence import em_map_rate, theta_vector
 from ..core.errors import ExplorerError
@@ -114,6 +114,7 @@ class ExplorerState(param.Parameterized):
         query: a URL's query (strings), applied after `settings`."""
         super().__init__()
         self.max_upload_bytes = int(max_upload_bytes)
+        self.against_models = {}         # second implementations given on the server's command line
         self._models = dict(available_models())
         self._custom = None
         self._uploaded = None            # (filename, header, values)
@@ -588,6 +589,35 @@ class ExplorerState(param.Parameterized):
     def run_checks(self):
         """The EM debugger on the current model (explorer.core.checks); the report, or None."""
         return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")
+
+    def second_implementations(self) -> list[str]:
+        """The models that can be held against this one: the same parameters (names and shapes)
+        on the same data (the built-in models, and any given with `--args --against`)."""
+        built_in = set(available_models().values())
+        if type(self.model) in built_in and not self.against_models:
+            return []           # two built-ins agree (their tests say so): nothing to look at here
+        spec = [(p.name, tuple(p.shape)) for p in self.model.params()]
+        found = []
+        for name, cls in {**available_models(), **self.against_models}.items():
+            if cls is type(self.model):
+                continue
+            try:
+                other = cls(np.asarray(self.model.data))
+                if [(p.name, tuple(p.shape)) for p in other.params()] == spec:
+                    found.append(name)
+            except Exception:  # noqa: BLE001 - a model that cannot take these data is not offered
+                continue
+        return found
+
+    def compare_implementations(self, name: str):
+        """`check --against` in the app: log p, the posterior and the M step of this model and
+        of `name`'s on the same data and θs, with the first coordinate where they disagree."""
+        cls = {**available_models(), **self.against_models}.get(name)
+        if cls is None:
+            self.message = f"no model {name!r} to compare with"
+            return None
+        return self._act(lambda: compare_implementations(self.model, cls(np.asarray(self.model.data)),
+                                                         seed=self.seed), "The comparison could not run")
 
     def refuse_upload(self, why: str):
         """A file the page refused before sending it (over the limit, not text): say why."""

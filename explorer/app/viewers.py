@@ -510,8 +510,15 @@ class Controls(pn.viewable.Viewer):
         self.check_pictures = pn.Column(margin=0)        # a picture of each failure's evidence
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
                                          "from it.", sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
-        self.checks_card = pn.Card(self.check, self.check_report, self.check_pictures, title="Checks (EM debugger)",
-                                   collapsed=True, sizing_mode="stretch_width", margin=(4, 0))
+        self.against = pn.widgets.Select(name="Hold it against (a second implementation)", options=[],
+                                         sizing_mode="stretch_width")
+        self.compare_with = pn.widgets.Button(label="Compare the two", sizing_mode="stretch_width")
+        self.compare_with.on_click(lambda e: self._compare_implementations())
+        self.checks_card = pn.Card(self.check, self.check_report, self.check_pictures, self.against, self.compare_with,
+                                   title="Checks (EM debugger)", collapsed=True, sizing_mode="stretch_width",
+                                   margin=(4, 0))
+        self.state.param.watch(lambda e: self._offer_second_implementations(), "model_revision")
+        self._offer_second_implementations()
         self.state.param.watch(lambda e: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
         self._visibility()
 
@@ -530,6 +537,20 @@ class Controls(pn.viewable.Viewer):
     def _standalone(self):
         from ..standalone import standalone_html
         return io.StringIO(standalone_html(self.state.session, self.state.coordinate))
+
+    def _offer_second_implementations(self):
+        names = self.state.second_implementations()
+        self.against.options = names
+        self.against.visible = self.compare_with.visible = bool(names)
+
+    def _compare_implementations(self):
+        report = self.state.compare_implementations(self.against.value) if self.against.value else None
+        if report is not None:
+            self.check_report.object = text.checks_report(report)
+            self.check_pictures.objects = []
+            if not report.passed:
+                self.checks_card.collapsed = False
+        return report
 
     def run_checks(self):
         report = self.state.run_checks()

@@ -52,6 +52,8 @@ class Param:
 
     def __post_init__(self):
         object.__setattr__(self, "constraint", get_constraint(self.constraint))
+        shape = (self.shape,) if isinstance(self.shape, (int, np.integer)) else self.shape
+        object.__setattr__(self, "shape", tuple(int(n) for n in shape))     # Param("w", 2, ...) means (2,)
 
 
 @dataclass(frozen=True)
