@@ -62,7 +62,7 @@ def serve(port: int, extra=()) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -72,6 +72,20 @@ def serve(port: int, extra=()) -> subprocess.Popen:
             time.sleep(0.3)
     process.kill()
     raise RuntimeError("panel serve did not start within 60 s")
+
+
+def stop(process: subprocess.Popen):
+    """Stop the server and every process it forked (--num-procs): its whole process group."""
+    import signal
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def cpu_seconds(pid: int) -> float:
@@ -179,8 +193,7 @@ def main():
             play = measure_play(page, url) if args.play else None
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     print(f"{'model':16s} {'p50 ms':>7s} {'p95 ms':>7s} {'changes':>8s} {'CPU ms/click':>13s} "
           f"{'clicks/s/core':>14s} {f'CPU after {2 * args.long}':>15s} {'step alone ms':>14s}")
     for model, p50, p95, n, cpu, cpu_long, step in rows:

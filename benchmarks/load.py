@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_latency import cpu_seconds, free_port, percentile, serve  # noqa: E402
+from app_latency import cpu_seconds, free_port, percentile, serve, stop  # noqa: E402
 
 WAIT = 30.0       # a click without an answer within this many seconds counts as an error
 
@@ -146,11 +145,7 @@ def run(procs: int, sessions: int, args) -> dict:
             w.join(10)
         cpu, wall = server_cpu(server.pid) - cpu0, time.perf_counter() - wall0
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     latencies = [x * 1000 for r in results for x in r["latencies"]]
     replays: dict[int, str] = {}
     differ = 0

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_latency import ROOT, free_port  # noqa: E402
+from app_latency import ROOT, free_port, stop  # noqa: E402
 from load import find  # noqa: E402
 
 
@@ -68,7 +68,7 @@ def main():
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}",
          "--unused-session-lifetime", "2000", "--check-unused-sessions", "1000"],
-        cwd=ROOT, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/explorer"
     rows = []
     try:
@@ -97,11 +97,7 @@ def main():
             rows.append((round_, len(sessions), peak, rss_mb(server.pid), ended_sessions(log_path) >= expected))
             print(f"round {round_} done", file=sys.stderr, flush=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     print(f"server RSS baseline (one session used and closed): {baseline:.0f} MB")
     print(f"{'round':>5s} {'sessions':>8s} {'peak MB':>8s} {'after MB':>9s} {'all ended':>9s} {'MB/session':>10s}")
     for round_, n, peak, after, ended in rows:
