@@ -84,8 +84,9 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
         else:
             result["errors"] += 1
         time.sleep(max(0.0, interval - (time.perf_counter() - tick)))
-    timer = connection._loop.call_later(2.0, connection._loop.stop)    # take in what is still on its way
-    connection._loop_until(lambda: False)
+    shown = f"State {result['clicks']} of {result['clicks']}"          # the last click's numbers arrived
+    timer = connection._loop.call_later(WAIT, connection._loop.stop)
+    connection._loop_until(lambda: shown in readout_text(doc))
     timer.cancel()
     result["final"] = readout_text(doc)
     session.close()

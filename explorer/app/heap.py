@@ -17,6 +17,16 @@ _pending = threading.Lock()
 DELAY = 2.0      # seconds: sessions that end together are collected in one pass
 
 
+def _give_back():
+    """Return freed memory to the system (glibc keeps it otherwise, and the server's resident
+    memory would only ever grow)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):      # not glibc: nothing to do
+        pass
+
+
 def settle():
     """The objects alive now (a loaded session) are long-lived: out of the collector's way."""
     gc.freeze()
@@ -33,6 +43,7 @@ def collect_ended(loop=None):
             gc.unfreeze()
             gc.collect()
             gc.freeze()
+            _give_back()
         finally:
             _pending.release()
 

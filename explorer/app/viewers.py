@@ -510,7 +510,7 @@ class Controls(pn.viewable.Viewer):
         self.check_pictures = pn.Column(margin=0)        # a picture of each failure's evidence
         self.check_report = pn.pane.HTML("Checks the model against the two key results on data simulated "
                                          "from it.", sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
-        self.against = pn.widgets.Select(name="Hold it against (a second implementation)", options=[],
+        self.against = pn.widgets.Select(label="Hold it against (a second implementation)", options=[],
                                          sizing_mode="stretch_width")
         self.compare_with = pn.widgets.Button(label="Compare the two", sizing_mode="stretch_width")
         self.compare_with.on_click(lambda e: self._compare_implementations())
