@@ -541,6 +541,7 @@ class Controls(pn.viewable.Viewer):
     def _offer_second_implementations(self):
         names = self.state.second_implementations()
         self.against.options = names
+        self.against.value = names[-1] if names else None      # the last given: usually the one --against named
         self.against.visible = self.compare_with.visible = bool(names)
 
     def _compare_implementations(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource
 
-from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, new_figure
+from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, style_legend
 
 WIDTH, HEIGHT = 280, 210
 
@@ -24,17 +24,18 @@ def evidence_figure(evidence: dict):
     fig.sizing_mode = "fixed"
     fig.width, fig.height = WIDTH, HEIGHT
     fig.toolbar_location = None
+    fig.title.text_font_size = "11px"
+    style_legend(fig, "below", columns=2)      # under the plot: never over the curve
     fig.legend.label_text_font_size = "11px"
     return fig
 
 
 def _profile(e):
-    fig = new_figure("E_q log p along " + e["key"], e["key"], "E_q log p(X, Z | θ)")
+    fig = new_figure("E_q log p(X, Z | θ) along " + e["key"], e["key"], "")
     fig.line(e["t"], e["value"], color=F_COLOR, line_width=2)
     fig.scatter([e["m_step"][0]], [e["m_step"][1]], size=11, color=KL_COLOR, legend_label="the M step's θ")
     fig.scatter([e["better"][0]], [e["better"][1]], size=11, marker="triangle", color=BEST_COLOR,
                 legend_label="higher")
-    fig.legend.location = "bottom_center"
     return fig
 
 
@@ -45,7 +46,6 @@ def _trace(e):
     i = e["fell_at"]
     fig.segment([i - 1], [e["loglik"][i - 1]], [i], [e["loglik"][i]], color=KL_COLOR, line_width=4,
                 legend_label=f"fell at iteration {i}")
-    fig.legend.location = "bottom_right"
     return fig
 
 
@@ -53,9 +53,7 @@ def _per_point(e):
     values = np.asarray(e["values"], dtype=float)
     points = ColumnDataSource(dict(i=np.arange(1, len(values) + 1), v=values))
     fig = new_figure(e["label"], "data point", "")
-    fig.title.text_font_size = "11px"
     fig.scatter("i", "v", source=points, size=4, color=F_COLOR, alpha=0.6)
     worst = np.array(e["worst"], dtype=float).reshape(-1, 2)
     fig.scatter(worst[:, 0], worst[:, 1], size=9, color=KL_COLOR, legend_label="the largest")
-    fig.legend.location = "top_right"
     return fig

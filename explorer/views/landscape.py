@@ -60,6 +60,7 @@ class LandscapeView:
         self.contour = fig.contour([0, 1], [0, 1], z, levels=np.linspace(0, 2, N_LEVELS + 1),
                                    fill_color=palette, line_color=None)
         # Bands without outlines: the outlines would double what each new landscape sends.
+        self.contour.line_renderer.visible = False
         # Beside the frame, never over the path. Its labels have at most 7 characters and the
         # plot keeps room for them (min_border_right), so new labels never lay the plot out again.
         self.mapper = LinearColorMapper(palette=palette, low=0, high=2, low_color=palette[0])
