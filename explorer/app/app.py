@@ -13,14 +13,12 @@ import time
 from urllib.parse import urlencode
 
 import panel as pn
-from tornado.ioloop import IOLoop
 from panel.theme.fast import Fast
 
 from ..core.errors import ExplorerError
 from ..core.loading import UserCodeError, is_model_spec, load_model_class
 from ..lessons import add_lesson_dir
 from ..models import make_model
-from . import heap
 from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
 
@@ -32,7 +30,6 @@ OfflineFast = type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {
                                      "__doc__": "The Fast design without its web font."})
 
 
-RELOAD_PERIOD_MS = 700   # how often a served model's file would be looked at (one stat call; not scheduled yet)
 IDLE_MINUTES = 30.0     # a page with no action for this long is closed (`--args --idle-minutes`; 0: never)
 ENDED = ("This session has ended (idle for a while, or the server restarted). Reload the page to start "
          "again: its address keeps the model, the settings and the steps taken.")
@@ -162,7 +159,6 @@ class App(pn.viewable.Viewer):
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
-            pn.state.onload(heap.settle)
             # Reload-on-save is not switched on in served pages yet: the reload works on the
             # state (tests/test_app.py), but the page drops its connection when the new
             # document arrives. Until that is found, `_reload_if_saved` is not scheduled here.
@@ -216,7 +212,6 @@ class App(pn.viewable.Viewer):
         self.steps.stop()
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
-        heap.collect_ended(IOLoop.current())
 
     def _write_url(self):
         query = self.state.to_query()

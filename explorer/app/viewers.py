@@ -289,7 +289,9 @@ class StepBar(pn.viewable.Viewer):
     def _do(self, action):
         if action == "run_to_convergence":
             self.playing = False
-            pn.state.execute(self._run_in_background) if pn.state.curdoc is not None else \
+            if pn.state.curdoc is not None:        # served: off the event loop
+                pn.state.execute(self._run_in_background)
+            else:                                  # a notebook or a test: at once
                 held(self.state.run_to_convergence)
             return
 
