@@ -514,6 +514,12 @@ def test_a_saved_model_file_is_reloaded_on_the_same_screen(tmp_path):
     save(good.replace("def m_step(self, q, theta, frozen=frozenset()):", "def m_step(self, q, theta, frozen=frozenset())"))
     assert "could not be loaded (the last working version stays)" in state.message and "SyntaxError" in state.message
     assert state.session.current.loglik == loglik and state.e_step() is not None
+    state.undo()
+
+    save(good.replace("        r = q[0]\n", "        r = q[0]\n        raise RuntimeError('half-way through an edit')\n"))
+    assert "could not be used (the last working version stays)" in state.message
+    assert "half-way through an edit" in state.message and str(path) in state.details   # the user's own frame
+    assert state.session.position == 6 and state.session.current.loglik == loglik
 
     save(good.replace('new["lam"] = max(', 'new["lam"] = 1.3 * max('))          # a planted bug in the M step
     assert "FAIL" in app.controls.check_report.object
@@ -532,3 +538,21 @@ def test_a_model_is_held_against_a_second_implementation_in_the_app():
     assert [c.name for c in failed] == ["the M step agrees"] and "first disagreement at variances[0]" in failed[0].message
     assert "FAIL" in app.controls.check_report.object and not app.controls.checks_card.collapsed
     assert App("linkage").controls.against.options == []        # built-ins alone: nothing offered
+
+
+def test_a_model_source_watches_its_model_file_and_its_data_file_only(tmp_path):
+    import os
+    from explorer.app.app import ModelSource
+    model = tmp_path / "zip_model.py"
+    model.write_text((Path(__file__).resolve().parents[1] / "examples" / "zero_inflated_poisson.py").read_text())
+    data = tmp_path / "counts.csv"
+    data.write_text("x\n0\n1\n3\n0\n2\n")
+    source = ModelSource(f"{model}:ZeroInflatedPoisson", str(data))
+    assert not source.saved()
+    for path, step in ((data, 5), (model, 9)):
+        stamp = path.stat().st_mtime + step
+        os.utime(path, (stamp, stamp))
+        assert source.saved() and not source.saved()          # once per save
+    (tmp_path / "other.py").write_text("x = 1\n")
+    assert not source.saved()
+    assert len(source.load().data) == 5

@@ -30,6 +30,7 @@ OfflineFast = type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {
                                      "__doc__": "The Fast design without its web font."})
 
 
+RELOAD_CHECK_MS = 700   # how often a page looks at its model file's time of saving
 IDLE_MINUTES = 30.0     # a page with no action for this long is closed (`--args --idle-minutes`; 0: never)
 ENDED = ("This session has ended (idle for a while, or the server restarted). Reload the page to start "
          "again: its address keeps the model, the settings and the steps taken.")
@@ -38,25 +39,27 @@ log = logging.getLogger("explorer.app")
 
 class ModelSource:
     """A user's model given on the server's command line (`file.py:Class`, with `--data`), and
-    whether its file has been saved since it was last read. Only this file is watched: nothing
-    the browser sends names a file."""
+    whether its files (the model's, and the data's) have been saved since they were last read.
+    Only these files are watched: nothing the browser sends names a file."""
 
     def __init__(self, spec: str, data_file: str | None = None):
         self.spec, self.data_file = spec, data_file
         where = spec.rpartition(":")[0]
-        self.path = where if where.endswith(".py") else None
-        self._seen = self._mtime()
+        self.paths = [p for p in (where if where.endswith(".py") else None, data_file) if p]
+        self._seen = self._mtimes()
 
-    def _mtime(self):
-        try:
-            return os.stat(self.path).st_mtime_ns if self.path else None
-        except OSError:
-            return None
+    def _mtimes(self):
+        def mtime(path):
+            try:
+                return os.stat(path).st_mtime_ns
+            except OSError:
+                return None
+        return tuple(mtime(p) for p in self.paths)
 
     def saved(self) -> bool:
-        """True once after each save of the file."""
-        now = self._mtime()
-        if now is None or now == self._seen:
+        """True once after each save of a watched file (not while one is missing, mid-save)."""
+        now = self._mtimes()
+        if None in now or now == self._seen:
             return False
         self._seen = now
         return True
@@ -159,9 +162,8 @@ class App(pn.viewable.Viewer):
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
-            # Reload-on-save is not switched on in served pages yet: the reload works on the
-            # state (tests/test_app.py), but the page drops its connection when the new
-            # document arrives. Until that is found, `_reload_if_saved` is not scheduled here.
+            if self.source is not None and self.source.paths:     # saving the model's file reloads it here
+                pn.state.add_periodic_callback(self._reload_if_saved, period=RELOAD_CHECK_MS)
             if self.idle_minutes > 0:
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
                 period = min(60.0, self.idle_minutes * 60 / 4)
@@ -180,7 +182,9 @@ class App(pn.viewable.Viewer):
             self.state.message = f"The saved model could not be loaded (the last working version stays): {exc}"
             return
         with pn.io.hold():
-            if self.state.reload_model(model):
+            with self.plots.drawn_once():
+                reloaded = self.state.reload_model(model)
+            if reloaded:
                 report = self.controls.run_checks()
                 if report is not None:          # the verdict where the eye is: the numbers panel
                     failed = [c.name for c in report.checks if not c.passed]

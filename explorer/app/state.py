@@ -557,11 +557,13 @@ class ExplorerState(param.Parameterized):
     def reload_model(self, model) -> bool:
         """A new version of the user's model (a class, or an instance bound to its data, after
         its file was saved): the same screen rebuilt on it (the settings and the steps taken,
-        as the URL keeps them). If it cannot be built, the last working model stays, and
-        `message` shows why with the user's own frames."""
+        as the URL keeps them). If it cannot be built, or a step taken again raises, the last
+        working model stays, and `message` shows why with the user's own frames."""
         query = self.to_query()
+        steps, at = decode_steps(query.pop("steps", "")), query.pop("at", None)
+        query.pop("model", None)
         models, custom = dict(self._models), self._custom
-        previous = (self.model, self.session, self.calculator, self.model_name, self.model_revision)
+        previous = (self.model, self.session, self.calculator, self.model_name)
         try:
             if isinstance(model, Model):
                 self._custom = model
@@ -572,6 +574,11 @@ class ExplorerState(param.Parameterized):
             with self._quiet():
                 self.model_name = model.name
             self._build({"model_name": model.name}, first=True)
+            self.apply_query({**query, "model": model.name})
+            for kind in steps:           # not through apply_query: a step that raises keeps the old model
+                self.session.e_step() if kind == "E" else self.session.m_step()
+            if at is not None:
+                self.session.go_to(int(at))
         except Exception as exc:  # noqa: BLE001 - a broken save must not take the page down
             self._models, self._custom = models, custom
             self.param.model_name.objects = list(models)
@@ -579,11 +586,11 @@ class ExplorerState(param.Parameterized):
                 self.model_name = previous[3]
             self.model, self.session, self.calculator = previous[:3]
             self._report(exc, "The saved model could not be used (the last working version stays)")
+            self._touch()
             return False
-        query.pop("model", None)
-        self.apply_query({**query, "model": model.name})
         self.notes = [n for n in self.notes if not n.startswith("Reloaded")] + [
-            f"Reloaded {model.name} from its file; the {len(self.session.history) - 1} steps were taken again."]
+            f"Reloaded {model.name} from its file; the {len(steps)} steps were taken again."]
+        self._touch()
         return True
 
     def run_checks(self):

@@ -3,6 +3,7 @@ readout. Each reads the state and redraws when it changes; none computes anythin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import io
 import os
@@ -75,9 +76,10 @@ class Plots(pn.viewable.Viewer):
         self._basins_for = None
         self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", visible=False, margin=(2, 4))
         self._restarts_for = None
+        self._drawing_later = False
         self._new_views()
-        self.state.param.watch(lambda e: self._new_views(), "model_revision")
-        self.state.param.watch(lambda e: self.refresh(), "revision")
+        self.state.param.watch(lambda e: self._drawing_later or self._new_views(), "model_revision")
+        self.state.param.watch(lambda e: self._drawing_later or self.refresh(), "revision")
         self.state.param.watch(lambda e: self._scale(), "scale")
         self.state.param.watch(lambda e: self._backend(), "svg")
 
@@ -90,6 +92,18 @@ class Plots(pn.viewable.Viewer):
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = view.figure
+
+    @contextlib.contextmanager
+    def drawn_once(self):
+        """The state's changes inside are drawn once, at the end, as new figures filled before
+        they reach the page. For a reload, whose steps are replayed after its new model: patches
+        to figures the page has not received yet would reach it first and break the page."""
+        self._drawing_later = True
+        try:
+            yield
+        finally:
+            self._drawing_later = False
+            self._new_views()
 
     def _backend(self):
         """Canvas (fast) or SVG (vector: the save tool then exports SVG files for papers)."""

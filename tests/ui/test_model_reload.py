@@ -1,0 +1,65 @@
+"""The model-debugging loop in the browser: the served model's file is saved with a planted
+bug, then a broken save, then the fix, and the open page follows each save without a reload."""
+import shutil
+
+import pytest
+
+from .conftest import ROOT, serve, stop
+
+CORRECT_M_STEP = 'new["pi"] = r.mean()'
+PLANTED_BUG = 'new["pi"] = 0.9 * r.mean()'       # the M step no longer maximises over π
+
+
+@pytest.fixture
+def served_model_file(tmp_path):
+    model_file = tmp_path / "zip_model.py"
+    shutil.copy(ROOT / "examples" / "zero_inflated_poisson.py", model_file)
+    process, url = serve("--args", "--model", f"{model_file}:ZeroInflatedPoisson")
+    yield model_file, url
+    stop(process)
+
+
+def figure_titles(page) -> list[str]:
+    """The titles of the Bokeh figures in the page (their text is drawn on a canvas)."""
+    return page.evaluate("""() => { const out = [];
+        for (const doc of Bokeh.documents) for (const m of doc.all_models)
+            if (m.title && m.title.text !== undefined && m.renderers !== undefined) out.push(m.title.text);
+        return out; }""")
+
+
+def readout(page) -> str:
+    return page.locator(".status").first.inner_text()
+
+
+def test_saving_the_model_file_reloads_the_page_model_and_its_checks(served_model_file, watched_page):
+    model_file, url = served_model_file
+    page = watched_page
+    page.goto(url)
+    page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("State 0 of 0").first.wait_for(timeout=30_000)
+    for name, state in (("E step", "State 1 of 1"), ("M step", "State 2 of 2")):
+        page.get_by_role("button", name=name, exact=True).click()
+        page.get_by_text(state).first.wait_for(timeout=30_000)
+    source = model_file.read_text()
+    assert CORRECT_M_STEP in source
+
+    model_file.write_text(source.replace(CORRECT_M_STEP, PLANTED_BUG))
+    page.get_by_text("After the reload FAIL").first.wait_for(timeout=30_000)
+    assert "State 2 of 2" in readout(page)           # the same place: the two steps taken again
+    page.get_by_text("Some checks fail").first.wait_for(timeout=10_000)       # in the Checks card, opened
+    assert any(title.startswith("E_q log p(X, Z | θ) along pi") for title in figure_titles(page))
+
+    model_file.write_text(source.replace("def m_step(", "def m_step(self, q, theta, frozen=frozenset()):\n"
+                                                       "        raise RuntimeError('half-way through an edit')\n"
+                                                       "\n    def m_step_old("))
+    page.get_by_text("The saved model could not be used (the last working version stays)").first.wait_for(
+        timeout=30_000)
+    page.get_by_text("half-way through an edit").first.wait_for(timeout=10_000)
+    assert "State 2 of 2" in readout(page)
+
+    model_file.write_text(source)
+    page.get_by_text("After the reload the checks pass").first.wait_for(timeout=30_000)
+    assert "State 2 of 2" in readout(page)
+    page.get_by_role("button", name="E step", exact=True).click()      # the page still answers
+    page.get_by_text("State 3 of 3").first.wait_for(timeout=30_000)
+    assert not page.watch.errors
