@@ -230,19 +230,23 @@ def add_model_flags(parser):
                         help="em | ecm | gradient:STEP | incremental:B[:random] (default em)")
 
 
-class Progress:
-    """A line on stderr every few seconds of a long run, so that a long run shows it is alive."""
+class Every:
+    """`say(*args)` on stderr at most once every `seconds` (a long build shows it is alive)."""
 
-    def __init__(self, every: float = 2.0):
-        self.every = every
+    def __init__(self, seconds: float, say):
+        self.seconds, self.say = seconds, say
         self.start = self.last = time.monotonic()
 
-    def __call__(self, iteration: int, state) -> None:
+    def __call__(self, *args) -> None:
         now = time.monotonic()
-        if now - self.last >= self.every:
+        if now - self.last >= self.seconds:
             self.last = now
-            print(f"iteration {iteration}: log p = {state.loglik:.12g} ({now - self.start:.0f} s)",
-                  file=sys.stderr, flush=True)
+            print(f"{self.say(*args)} ({now - self.start:.0f} s)", file=sys.stderr, flush=True)
+
+
+def run_progress(every: float = 2.0) -> Every:
+    """`progress(iteration, state)` for a long run: log p on stderr every few seconds."""
+    return Every(every, lambda iteration, state: f"iteration {iteration}: log p = {state.loglik:.12g}")
 
 
 def session_from_args(args, keep_q: int | None = None) -> Session:
@@ -285,7 +289,7 @@ def cmd_models(args) -> dict:
 def cmd_trace(args) -> dict:
     session = session_from_args(args, keep_q=2)   # no undo here: only the current q is needed
     result = None
-    progress = Progress()
+    progress = run_progress()
     if args.until_converged:
         result = session.run(tol=args.tol, max_iterations=args.max_iterations, theta_tol=args.theta_tol,
                              progress=progress)
@@ -330,16 +334,18 @@ def cmd_compare(args) -> dict:
 
 def cmd_export(args) -> dict:
     session = session_from_args(args, keep_q=None if args.format == "html" else 2)   # the page redraws each state
+    progress = run_progress()
     if args.until_converged:
-        session.run(progress=Progress())
+        session.run(progress=progress)
     else:
         for iteration in range(1, args.iterations + 1):
-            Progress()(iteration, session.iterate())
+            progress(iteration, session.iterate())
     if args.format == "html":
         from .standalone import standalone_html
         if args.param is not None and args.param not in coordinates(session.model.params()):
             raise ExplorerError(f"{args.param!r} is not a coordinate of model {session.model.name}")
-        text = standalone_html(session, args.param)
+        text = standalone_html(session, args.param, progress=Every(
+            2.0, lambda done, total: f"recording state {done} of {total} for the page"))
     elif args.format == "csv":
         text = trace_csv(session)
     else:
@@ -358,7 +364,7 @@ def cmd_restarts(args) -> dict:
     if args.theta0:
         raise ExplorerError("restarts draws its own starts from the seeds: leave out --theta0")
     session = session_from_args(args)           # validates the model, family and frozen names
-    progress = Progress()
+    progress = run_progress()
     result = run_restarts(session.model, args.starts, seed=args.seed, family=args.family, frozen=session.frozen,
                           tol=args.tol, max_iterations=args.max_iterations,
                           progress=lambda done, total: progress(done, session.current))

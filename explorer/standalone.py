@@ -8,6 +8,7 @@ recorded values in. BokehJS is inlined, so the page needs nothing from any host.
 """
 from __future__ import annotations
 
+import copy
 import html
 import re
 
@@ -61,8 +62,11 @@ def chosen_states(session, max_states: int) -> list[int]:
 
 
 def standalone_html(session, key: str | None = None, grid: int = 30, max_states: int = MAX_STATES,
-                    title: str = "EM explorer: a recorded run") -> str:
-    """The page for `session`'s states up to the current one, along coordinate `key`."""
+                    title: str = "EM explorer: a recorded run", progress=None) -> str:
+    """The page for `session`'s states up to the current one, along coordinate `key`;
+    `progress(done, total)` is called after each state is recorded. The session is not moved
+    (its states are visited on a copy of its position)."""
+    session = copy.copy(session)             # the same history; go_to below moves only the copy
     key = key or default_coordinate(session)
     family = get_family(session.family, session.model)
     calculator = LandscapeCalculator(session.model, family, grid)
@@ -79,40 +83,40 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     recorded: dict[tuple[str, str], list] = {}
     targets: dict[str, object] = {}
     window = picture(session, key, calculator, zoom=True).window     # the whole path's span, kept throughout
-    try:
-        for index in states:
-            session.go_to(index)
-            drawn = picture(session, key, calculator, window=window)
-            s = session
-            views["data"].update(s.current)
-            views["identity"].update(s.current)
-            views["trace"].update(s.history[: position + 1], s.position)
-            views["bound"].update(drawn, family.name == "exact", {})
-            views["landscape"].update(drawn, {})
-            previous = s.history[index - 1] if index > s.earliest else None
-            numbers.text = readout(s, previous, family)
+    for done, index in enumerate(states, 1):
+        session.go_to(index)
+        drawn = picture(session, key, calculator, window=window)
+        s = session
+        views["data"].update(s.current)
+        views["identity"].update(s.current)
+        views["trace"].update(s.history[: position + 1], s.position)
+        views["bound"].update(drawn, family.name == "exact", {})
+        views["landscape"].update(drawn, {})
+        previous = s.history[index - 1] if index > s.earliest else None
+        numbers.text = readout(s, previous, family)
+        if index == states[0]:         # a model that appears later would miss states: never drawn from
             models = set(models) | {m for v in views.values() for m in v.figure.references()}
-            for model in models:
-                for cls, props in RECORDED.items():
-                    if isinstance(model, cls):
-                        targets[model.id] = model
-                        for prop in props:
-                            recorded.setdefault((model.id, prop), []).append(_copy(getattr(model, prop)))
-    finally:
-        session.go_to(position)
+        for model in models:
+            for cls, props in RECORDED.items():
+                if isinstance(model, cls):
+                    targets[model.id] = model
+                    for prop in props:
+                        recorded.setdefault((model.id, prop), []).append(_copy(getattr(model, prop)))
+        if progress is not None:
+            progress(done, len(states))
+    prints = {where: [_fingerprint(v) for v in values] for where, values in recorded.items()}
     varying = [(mid, prop, values) for (mid, prop), values in recorded.items()
-               if len(values) == len(states) and any(_differs(values[0], v) for v in values[1:])]
+               if len(values) == len(states) and len(set(prints[mid, prop])) > 1]
     swaps, grows = [], []
     for mid, prop, values in varying:
         lengths = prefix_lengths(values)
         if lengths is None:                   # each distinct value once, and which one each state shows
-            distinct, which = [], []
-            for value in values:
-                match = next((j for j, seen in enumerate(distinct) if not _differs(seen, value)), None)
-                if match is None:
+            distinct, which, seen = [], [], {}
+            for value, fingerprint in zip(values, prints[mid, prop]):
+                if fingerprint not in seen:
+                    seen[fingerprint] = len(distinct)
                     distinct.append(value)
-                    match = len(distinct) - 1
-                which.append(match)
+                which.append(seen[fingerprint])
             swaps.append((targets[mid], prop, (distinct, which)))
         else:                                 # a path or trace that grows: the last one, cut per state
             grows.append((targets[mid], values[-1], lengths))
@@ -198,6 +202,19 @@ def prefix_lengths(values) -> list[int] | None:
                 return None
         lengths.append(n)
     return lengths
+
+
+def _fingerprint(value):
+    """A hashable stand-in for a recorded value: equal exactly when the values are (arrays by
+    dtype, shape and bytes)."""
+    import numpy as np
+    if isinstance(value, dict):
+        return tuple((k, _fingerprint(v)) for k, v in value.items())
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return (value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ("seq", tuple(_fingerprint(v) for v in value))
+    return (type(value).__name__, repr(value))
 
 
 def _differs(a, b) -> bool:

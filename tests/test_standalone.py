@@ -29,6 +29,17 @@ def test_the_page_is_self_contained_and_small():
     assert "State (of 200 recorded" in page
 
 
+def test_building_reports_each_state_and_leaves_the_session_where_it_was():
+    session = Session(make_model("coins"), seed=0)
+    for _ in range(5):
+        session.iterate()
+    session.go_to(6)
+    seen = []
+    standalone_html(session, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(k, 7) for k in range(1, 8)]          # states 0..6: the page stops at the current one
+    assert session.position == 6 and len(session.history) == 11
+
+
 def test_the_page_asks_for_no_file_of_other_libraries_even_with_panel_loaded():
     import panel  # noqa: F401  (the app's process has it)
     session = Session(make_model("linkage"), seed=0)

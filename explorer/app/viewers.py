@@ -55,6 +55,28 @@ def held(action, *args):
         return action(*args)
 
 
+async def in_background(state, label: str, work, progress_pane, describe):
+    """`work()` off the event loop, in the RUNS pool (other sessions keep their turn; numpy lets
+    go of the interpreter while it computes), with `describe()` shown in `progress_pane` twice a
+    second. `state.running` names it meanwhile: this session's steps wait until it is over.
+    Returns (result, None), or (None, the exception it raised)."""
+    state.running = label
+    progress_pane.object = describe()
+    ticker = pn.state.add_periodic_callback(lambda: setattr(progress_pane, "object", describe()), period=500)
+
+    def guarded():
+        try:
+            return work(), None
+        except Exception as exc:  # noqa: BLE001 - reported on the loop, like any step's failure
+            return None, exc
+    try:
+        return await asyncio.get_running_loop().run_in_executor(RUNS, guarded)
+    finally:
+        ticker.stop()
+        state.running = ""
+        progress_pane.object = ""
+
+
 def fixed_point_colors(state) -> dict:
     names = [name for name, _ in state.fixed_points()]
     return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
@@ -91,7 +113,7 @@ class Plots(pn.viewable.Viewer):
         self._overlays_for = None
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
-            self.panes[name].object = view.figure
+            self.panes[name].object = tagged(view.figure)
 
     @contextlib.contextmanager
     def drawn_once(self):
@@ -132,12 +154,12 @@ class Plots(pn.viewable.Viewer):
                 self._restarts_for = state.restarts
                 self.restarts_plot.visible = state.restarts is not None
                 if state.restarts is not None:
-                    self.restarts_plot.object = restarts_figure(state.restarts)
+                    self.restarts_plot.object = tagged(restarts_figure(state.restarts))
             if state.basins is not self._basins_for:
                 self._basins_for = state.basins
                 self.basins_box.visible = state.basins is not None
                 if state.basins is not None:
-                    self.basins_plot.object = basins_figure(state.basins)
+                    self.basins_plot.object = tagged(basins_figure(state.basins))
                     self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(state.basins))
 
     def _draw_overlays(self):
@@ -227,6 +249,58 @@ def readout_html(state) -> str:
     if state.preset_name and state.preset_rows:
         parts.append(text.preset_table(PRESETS[state.preset_name].title, state.preset_rows))
     return "".join(parts)
+
+
+PLOT_TAG = "explorer-plot"      # the figures "All plots" saves (not the Checks card's pictures)
+
+# Every tagged plot on screen, exported by BokehJS (as its save tool does) and placed where it
+# is on the page, in one PNG (at the screen's pixel ratio) or one SVG (the plots nested in it).
+SAVE_ALL_PLOTS = """
+const seen = new Set();
+const views = [...Bokeh.index.query(v => v.model.tags && v.model.tags.includes(tag) && typeof v.export === "function")]
+  .filter(v => { const r = v.el.getBoundingClientRect(); const fresh = !seen.has(v.model.id); seen.add(v.model.id);
+                 return fresh && r.width > 0 && r.height > 0; });
+if (!views.length) return;
+const rects = views.map(v => v.el.getBoundingClientRect());
+const left = Math.min(...rects.map(r => r.left)), top = Math.min(...rects.map(r => r.top));
+const width = Math.max(...rects.map(r => r.right)) - left, height = Math.max(...rects.map(r => r.bottom)) - top;
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob); a.download = name;
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+if (kind === "png") {
+  const scale = window.devicePixelRatio || 1;
+  const out = document.createElement("canvas");
+  out.width = Math.ceil(width * scale); out.height = Math.ceil(height * scale);
+  const ctx = out.getContext("2d");
+  ctx.fillStyle = "white"; ctx.fillRect(0, 0, out.width, out.height);
+  views.forEach((v, i) => ctx.drawImage(v.export("png", true).canvas, (rects[i].left - left) * scale,
+                                        (rects[i].top - top) * scale, rects[i].width * scale, rects[i].height * scale));
+  out.toBlob(blob => download(blob, "em-plots.png"), "image/png");
+} else {
+  const parts = views.map((v, i) => v.export("svg", false).ctx.get_serialized_svg(true)
+    .replace("<svg", `<svg x="${rects[i].left - left}" y="${rects[i].top - top}"`));
+  const text = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ` +
+               `width="${Math.ceil(width)}" height="${Math.ceil(height)}"><rect width="100%" height="100%" fill="white"/>` +
+               parts.join("") + "</svg>";
+  download(new Blob([text], {type: "image/svg+xml"}), "em-plots.svg");
+}
+"""
+
+
+def tagged(figure):
+    """`figure`, tagged as one of the plots that "All plots" saves."""
+    figure.tags = [PLOT_TAG]
+    return figure
+
+
+def save_all_plots_button(kind: str) -> pn.widgets.Button:
+    """A button that saves every plot on screen in one file (in the page: the server does nothing)."""
+    button = pn.widgets.Button(label=f"All plots ({kind.upper()})", width=135)
+    button.js_on_click(args={"kind": kind, "tag": PLOT_TAG}, code=SAVE_ALL_PLOTS)
+    return button
 
 
 PACE = """
@@ -322,32 +396,21 @@ class StepBar(pn.viewable.Viewer):
         if state.running:
             return
         session, cancel, done = state.session, threading.Event(), {"iteration": 0}
-        state.running = "Run to convergence"
+        self._cancel = cancel
         self.cancel.visible = True
-        self.progress.object = "running…"
         started = time.monotonic()
 
-        def show_progress():
-            self.progress.object = (f"iteration {done['iteration']} "
-                                    f"({time.monotonic() - started:.0f} s)")
-
-        ticker = pn.state.add_periodic_callback(show_progress, period=500)
-        self._cancel = cancel
-
         def work():
-            try:
-                return state.converge(progress=lambda i, _: done.__setitem__("iteration", i),
-                                      cancelled=cancel.is_set), None, state.activity
-            except Exception as exc:  # noqa: BLE001 - reported on the loop, like any step's failure
-                return None, exc, ""
+            result = state.converge(progress=lambda i, _: done.__setitem__("iteration", i), cancelled=cancel.is_set)
+            return result, state.activity
 
         try:
-            result, error, activity = await asyncio.get_running_loop().run_in_executor(RUNS, work)
+            outcome, error = await in_background(
+                state, "Run to convergence", work, self.progress,
+                lambda: f"iteration {done['iteration']} ({time.monotonic() - started:.0f} s)")
         finally:
-            ticker.stop()
-            state.running = ""
             self.cancel.visible = False
-            self.progress.object = ""
+        result, activity = outcome or (None, "")
 
         def finish():
             if error is not None:
@@ -518,9 +581,12 @@ class Controls(pn.viewable.Viewer):
                                     filename="em-history.csv", label="History (CSV)", width=135),
             pn.widgets.FileDownload(callback=lambda: io.StringIO(trace_json_text(self.state.session)),
                                     filename="em-history.json", label="History (JSON)", width=135), margin=0)
-        self.page_download = pn.widgets.FileDownload(
-            callback=self._standalone, filename="em-run.html", label="The run as a standalone page (HTML)",
-            sizing_mode="stretch_width")
+        self.page_build = pn.widgets.Button(label="Build the standalone page (HTML)", sizing_mode="stretch_width")
+        self.page_build.on_click(lambda e: self.build_page())
+        self.page_progress = pn.pane.HTML("", margin=(0, 10))
+        self.page_download = pn.widgets.FileDownload(filename="em-run.html", label="", visible=False,
+                                                     sizing_mode="stretch_width", button_type="success")
+        self.all_plots = pn.Row(*(save_all_plots_button(kind) for kind in ("png", "svg")), margin=0)
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self.run_checks())
         self.check_pictures = pn.Column(margin=0)        # a picture of each failure's evidence
@@ -550,9 +616,42 @@ class Controls(pn.viewable.Viewer):
         content, self.upload.content = self.upload.content, ""     # the session keeps the table, not the file
         held(self.state.upload, self.upload.filename, content.encode("utf-8"))
 
-    def _standalone(self):
-        from ..standalone import standalone_html
-        return io.StringIO(standalone_html(self.state.session, self.state.coordinate))
+    def build_page(self):
+        """The standalone page of the run, built off the event loop with its progress shown
+        (200 states take some seconds), then offered for download."""
+        if pn.state.curdoc is None:             # a notebook or a test: at once
+            from ..standalone import standalone_html
+            self._offer_page(standalone_html(self.state.session, self.state.coordinate))
+        else:
+            pn.state.execute(self._build_page_in_background)
+
+    async def _build_page_in_background(self):
+        from ..standalone import MAX_STATES, chosen_states, standalone_html
+        state = self.state
+        if state.running:
+            state.message = f"{state.running} is still running: wait for it, or press Cancel."
+            return
+        session, coordinate = state.session, state.coordinate
+        done, total, started = [0], len(chosen_states(session, MAX_STATES)), time.monotonic()
+        self.page_download.visible = False
+
+        def describe():
+            doing = f"recording state {done[0]} of {total}" if done[0] < total else "writing the page"
+            return f"{doing} ({time.monotonic() - started:.0f} s)"
+
+        page, error = await in_background(
+            state, "Building the standalone page",
+            lambda: standalone_html(session, coordinate, progress=lambda i, n: done.__setitem__(0, i)),
+            self.page_progress, describe)
+        if error is not None:
+            state._report(error, "The standalone page could not be built")
+        else:
+            self._offer_page(page)
+
+    def _offer_page(self, page: str):
+        data = page.encode("utf-8")
+        self.page_download.param.update(file=io.BytesIO(data), visible=True,
+                                        label=f"Download em-run.html ({len(data) / 2**20:.1f} MB)")
 
     def _offer_second_implementations(self):
         names = self.state.second_implementations()
@@ -616,6 +715,9 @@ class Controls(pn.viewable.Viewer):
                  self.downloads,
                  pn.pane.HTML("A page with a slider through the states that opens offline with no Python "
                               "(up to 200 states, for a course page or slides):", margin=(0, 10)),
-                 self.page_download, collapsed=True),
+                 self.page_build, self.page_progress, self.page_download,
+                 pn.pane.HTML("The five plots as they are on screen, in one image (each plot's own save "
+                              "button saves it alone):", margin=(0, 10)),
+                 self.all_plots, collapsed=True),
             self.checks_card,
             sizing_mode="stretch_width")

@@ -83,7 +83,7 @@ class LandscapeView:
         fig.add_tools(HoverTool(renderers=[points, now],
                                 tooltips=[("state", "@index"), ("θ_j", "@t{0.0000}"), ("φ", "@phi{0.0000}"),
                                           ("F", "@F{0.0000}")]))
-        style_legend(fig, "below", columns=3)
+        style_legend(fig, "below", columns=2)      # 3 columns overflow a 1366-px screen's third
         fig.min_border_right = 72
         self.figure = fig
         self._drawn = None

@@ -48,7 +48,7 @@ class TraceView:
         fig.add_layout(self.now)
         fig.add_tools(HoverTool(renderers=[markers], tooltips=[("step", "@x @kind"), ("log p", "@loglik{0.0000}"),
                                                                 ("F", "@F{0.0000}"), ("KL", "@kl{0.0000e}")]))
-        style_legend(fig, "below", columns=4)
+        style_legend(fig, "below", columns=2)      # 4 in a row overflow the plot at 1366 px
         self.figure = fig
         self._sent = (None, 0, None)     # (last state sent, how many, x axis)
 

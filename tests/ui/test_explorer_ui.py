@@ -372,3 +372,43 @@ def test_the_standalone_page_opens_from_disk_and_its_slider_redraws(browser, tmp
     assert not errors, errors
     assert not requests, requests
     page.close()
+
+
+def test_all_plots_in_one_image_and_the_standalone_page_built_with_its_progress(watched_page, app_url, tmp_path):
+    import struct
+    import xml.etree.ElementTree as ET
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm1d")
+    wait_for_app(page)
+    click(page, "EM iteration", 2)
+    click(page, "EM iteration", 4)
+    page.get_by_text("Export", exact=True).click()
+    files = {}
+    for kind in ("png", "svg"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=f"All plots ({kind.upper()})").click()
+        assert download.value.suggested_filename == f"em-plots.{kind}"
+        files[kind] = tmp_path / f"em-plots.{kind}"
+        download.value.save_as(files[kind])
+    png = files["png"].read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width >= 3 * 200 and height >= 2 * 200                # three plots across, two rows
+    svg = ET.parse(files["svg"]).getroot()
+    nested = svg.findall("{http://www.w3.org/2000/svg}svg")
+    assert len(nested) == 5 and len({(s.get("x"), s.get("y")) for s in nested}) == 5   # five plots, placed apart
+
+    page.get_by_role("button", name="Run to convergence").click()        # many states: the build takes seconds
+    page.get_by_text(re.compile(r"State (\d\d+) of \1")).first.wait_for(timeout=30_000)
+    states = re.search(r"State (\d+) of", page.locator(".status").first.inner_text()).group(1)
+    page.get_by_role("button", name="Build the standalone page (HTML)").click()
+    page.get_by_text(re.compile(r"recording state \d+ of \d+")).first.wait_for(timeout=10_000)
+    expect(page.get_by_role("button", name="E step", exact=True)).to_be_disabled(timeout=5_000)  # the steps wait
+    link = page.get_by_role("button", name=re.compile(r"Download em-run\.html \(\d+\.\d MB\)"))
+    link.wait_for(timeout=60_000)
+    expect(page.get_by_role("button", name="E step", exact=True)).to_be_enabled()
+    with page.expect_download() as download:
+        link.click()
+    html = Path(download.value.path()).read_text()
+    assert f"State {states} of {states}" in html and "Bokeh" in html
+    assert not page.watch.errors, page.watch.errors
