@@ -26,7 +26,7 @@ from .core.picture import picture
 from .core.model import coordinates, parse_key, parse_theta_json
 from .core.restarts import MAX_STARTS, run_restarts
 from .core.session import Session
-from .export import trace_csv, trace_json, without_non_finite
+from .export import PLOTS, trace_csv, trace_json, without_non_finite
 from .models import MODELS, available_models, make_model, model_class
 
 
@@ -162,15 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_flags(compare)
 
     export = commands.add_parser(
-        "export", help="run the steps and write the history as CSV or JSON (the format of trace --json)")
+        "export", help="run the steps and write the history (CSV, JSON), a standalone page (HTML) or the plots "
+                       "(PNG, SVG)")
     add_model_flags(export)
     stop = export.add_mutually_exclusive_group(required=True)
     stop.add_argument("--iterations", type=whole(0, 10_000_000), help="number of EM iterations (E then M)")
     stop.add_argument("--until-converged", action="store_true", help="iterate to the fixed point")
-    export.add_argument("--format", choices=("csv", "json", "html"), default="csv",
+    export.add_argument("--format", choices=("csv", "json", "html", "png", "svg"), default="csv",
                         help="csv or json: the history; html: a standalone page with a slider through the "
-                             "states (opens offline, no Python needed)")
-    export.add_argument("--param", metavar="KEY[INDEX]", help="html: the coordinate of the bound and landscape")
+                             "states (opens offline, no Python needed); png or svg: the plots at the last state "
+                             "(drawn by matplotlib: pip install 'em-explorer[images]'; needs --output)")
+    export.add_argument("--plot", choices=("all",) + PLOTS, default="all",
+                        help="png/svg: one plot, or all of them in one figure (default)")
+    export.add_argument("--param", metavar="KEY[INDEX]",
+                        help="html/png/svg: the coordinate of the bound and landscape")
     export.add_argument("--output", "-o", help="the file to write (default: standard output)")
     export.set_defaults(handler=cmd_export, json=False, compact=False)
 
@@ -340,10 +345,12 @@ def cmd_export(args) -> dict:
     else:
         for iteration in range(1, args.iterations + 1):
             progress(iteration, session.iterate())
+    if args.param is not None and args.param not in coordinates(session.model.params()):
+        raise ExplorerError(f"{args.param!r} is not a coordinate of model {session.model.name}")
+    if args.format in ("png", "svg"):
+        return write_image(session, args)
     if args.format == "html":
         from .standalone import standalone_html
-        if args.param is not None and args.param not in coordinates(session.model.params()):
-            raise ExplorerError(f"{args.param!r} is not a coordinate of model {session.model.name}")
         text = standalone_html(session, args.param, progress=Every(
             2.0, lambda done, total: f"recording state {done} of {total} for the page"))
     elif args.format == "csv":
@@ -358,6 +365,23 @@ def cmd_export(args) -> dict:
             raise ExplorerError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
         return {"written": args.output, "states": len(session.states), "format": args.format}
     return {"text": text}
+
+
+def write_image(session, args) -> dict:
+    """`export --format png|svg`: the plots drawn by matplotlib through explorer.plots."""
+    if not args.output:
+        raise ExplorerError(f"--format {args.format} needs --output FILE (an image is not written to a terminal)")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ExplorerError(f"--format {args.format} draws with matplotlib, which is not installed: "
+                            "pip install 'em-explorer[images]' (or pip install matplotlib)") from None
+    from .plots import save_image
+    try:
+        save_image(session, args.output, key=args.param, which=args.plot, fmt=args.format)
+    except OSError as exc:
+        raise ExplorerError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+    return {"written": args.output, "states": len(session.states), "format": args.format, "plot": args.plot}
 
 
 def cmd_restarts(args) -> dict:

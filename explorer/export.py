@@ -10,6 +10,9 @@ import math
 from .core.convergence import rates
 from .core.model import coordinates, get_coordinate
 
+# the plots that explorer.plots.figure lays out, in order ("trace" there: log p and F; "kl": the gap)
+PLOTS = ("data", "bound", "landscape", "trace", "kl", "identity")
+
 
 def trace_json(session) -> dict:
     """The states up to the current one (θ, log p, F, KL, warnings, the observed rate), with the

@@ -16,6 +16,12 @@ states, `core.picture.picture`), so they compose with `+` and `*` and save with 
     landscape(session, key)     F(θ_t, q_φ) on the θ–q grid, with the path of the states (Image, Path)
     identity(session)           log p = F + KL at the current state (Bars)
     data(session)               the data: a histogram, or points in the plane, coloured by q
+    kl_trace(session)           the KL gap per half step
+    figure(session, key)        all of them in one layout (the app's screen, for a paper or slides)
+    save_image(session, path)   that figure (or one plot) as PNG or SVG without a browser: the
+                                matplotlib backend draws it (`pip install "em-explorer[images]"`)
+
+The styles are given for both of HoloViews' backends, Bokeh's and matplotlib's.
 """
 from __future__ import annotations
 
@@ -26,9 +32,28 @@ import numpy as np
 from .core.families import get_family
 from .core.landscape import LandscapeCalculator
 from .core.picture import picture as take_picture
+from .export import PLOTS
 
 LOGP, F, KL = "#9467bd", "#1f77b4", "#d62728"
-BOKEH = {"backend": "bokeh"}   # the styles are Bokeh's; a matplotlib user gets that backend's defaults
+BOKEH = {"backend": "bokeh"}
+# Bokeh's style names that matplotlib's backend spells otherwise
+MATPLOTLIB_NAMES = {"line_width": "linewidth", "line_dash": "linestyle", "size": "s", "line_alpha": None}
+
+
+def styled(element, **style):
+    """`element` with `style` (Bokeh's names) for the Bokeh backend, and for matplotlib's when
+    it is loaded (names translated, those it has no use for left out)."""
+    element = element.opts(**BOKEH, **style)
+    if "matplotlib" in hv.Store.renderers:
+        mpl = {MATPLOTLIB_NAMES.get(k, k): v for k, v in style.items() if MATPLOTLIB_NAMES.get(k, k)}
+        if mpl.get("s") is not None:
+            mpl["s"] = mpl["s"] ** 2                   # an area in points², not a diameter
+        if "color" in mpl and isinstance(element, (hv.Area, hv.Histogram)):
+            mpl["facecolor"] = mpl["color"]           # their default face colour would win over `color`
+        if style.get("line_alpha") == 0:
+            mpl["edgecolor"] = "none"
+        element = element.opts(backend="matplotlib", **mpl)
+    return element
 
 
 def _picture(session, key: str, grid: int, zoom: bool):
@@ -36,28 +61,39 @@ def _picture(session, key: str, grid: int, zoom: bool):
     return take_picture(session, key, calculator, zoom=zoom)
 
 
-def trace(session) -> hv.Overlay:
-    """log p(X|θ), F(θ, q) and KL = log p − F at every state up to the current one."""
+def trace(session, with_kl: bool = True) -> hv.Overlay:
+    """log p(X|θ), F(θ, q) and KL = log p − F at every state up to the current one (KL on its
+    own axis in Bokeh: it is small beside log p)."""
     states = session.states
     steps = [s.index for s in states]
-    def curve(values, label, color):
-        return hv.Curve((steps, values), "half step", "nats", label=label).opts(**BOKEH, color=color)
+
+    def curve(values, label, color, axis="nats"):
+        return styled(hv.Curve((steps, values), "half step", axis, label=label), color=color)
     logp = curve([s.loglik for s in states], "log p(X|θ)", LOGP)
     f = curve([s.F for s in states], "F(θ, q)", F)
-    kl = curve([s.kl for s in states], "KL(q ‖ p(Z|X,θ))", KL)
-    return (logp * f * kl).opts(**BOKEH, title="Trace: log p, F and KL")
+    if not with_kl:
+        return styled(logp * f, title="Trace: log p and F")
+    kl = curve([s.kl for s in states], "KL(q ‖ p(Z|X,θ))", KL, axis="KL (nats)")
+    return styled(logp * f * kl, title="Trace: log p, F and KL").opts(multi_y=True, backend="bokeh")
+
+
+def kl_trace(session) -> hv.Curve:
+    """KL(q ‖ p(Z|X,θ)) = log p − F at every state up to the current one."""
+    states = session.states
+    return styled(hv.Curve(([s.index for s in states], [s.kl for s in states]), "half step", "KL (nats)",
+                           label="KL(q ‖ p(Z|X,θ))"), color=KL, title="The gap: KL per half step")
 
 
 def bound(session, key: str, grid: int = 200, zoom: bool = True) -> hv.Overlay:
     """Along coordinate `key` (the others held at the current θ): log p(X | θ), the bound
     F(θ, q) of the current q, and the KL gap between them."""
     slice_ = _picture(session, key, grid, zoom).bound
-    gap = hv.Area((slice_.grid, slice_.F, slice_.loglik), kdims=[key], vdims=["F", "log p"],
-                  label="KL gap").opts(**BOKEH, color=KL, alpha=0.2, line_alpha=0)
-    logp = hv.Curve((slice_.grid, slice_.loglik), key, "nats", label="log p(X|θ)").opts(**BOKEH, color=LOGP)
-    f = hv.Curve((slice_.grid, slice_.F), key, "nats", label="F(θ, q)").opts(**BOKEH, color=F, line_dash="dashed")
-    now = hv.VLine(slice_.current).opts(**BOKEH, color="gray", line_dash="dotted")
-    return (gap * logp * f * now).opts(**BOKEH, title=f"Bound along {key}")
+    gap = styled(hv.Area((slice_.grid, slice_.F, slice_.loglik), kdims=[key], vdims=["nats", "log p"],
+                         label="KL gap"), color=KL, alpha=0.2, line_alpha=0)
+    logp = styled(hv.Curve((slice_.grid, slice_.loglik), key, "nats", label="log p(X|θ)"), color=LOGP)
+    f = styled(hv.Curve((slice_.grid, slice_.F), key, "nats", label="F(θ, q)"), color=F, line_dash="dashed")
+    now = styled(hv.VLine(slice_.current), color="gray", line_dash="dotted")
+    return styled(gap * logp * f * now, title=f"Bound along {key}")
 
 
 def landscape(session, key: str, grid: int = 60, zoom: bool = True) -> hv.Overlay:
@@ -65,21 +101,27 @@ def landscape(session, key: str, grid: int = 60, zoom: bool = True) -> hv.Overla
     states' path: E steps move up, M steps across (the staircase of coordinate ascent)."""
     drawn = _picture(session, key, grid, zoom)
     g = drawn.landscape.grid
-    image = hv.Image((g, g, drawn.landscape.F), [f"t ({key} in θ)", f"φ ({key} at q's E step)"], "F",
-                     label="F(θ_t, q_φ)").opts(**BOKEH, cmap="viridis", colorbar=True)
-    path = hv.Path([np.column_stack([drawn.path.t, drawn.path.phi])], label="path").opts(
-        **BOKEH, color="white", line_width=2)
-    points = hv.Points((drawn.path.t, drawn.path.phi), label="states").opts(**BOKEH, color="white", size=5)
+    image = styled(hv.Image((g, g, drawn.landscape.F), [f"t ({key} in θ)", f"φ ({key} at q's E step)"], "F",
+                            label="F(θ_t, q_φ)"), cmap="viridis", colorbar=True)
+    path = styled(hv.Path([np.column_stack([drawn.path.t, drawn.path.phi])], label="path"), color="white",
+                  line_width=2)
+    points = styled(hv.Points((drawn.path.t, drawn.path.phi), label="states"), color="white", size=5)
     kind = "exact" if drawn.exact else f"slice, {drawn.n_free} free"
-    return (image * path * points).opts(**BOKEH, title=f"θ–q landscape ({kind})")
+    return styled(image * path * points, title=f"θ–q landscape ({kind})")
 
 
-def identity(session) -> hv.Bars:
-    """log p = F + KL at the current state, as bars."""
+def identity(session) -> hv.Rectangles:
+    """log p = F + KL at the current state: F with KL stacked on it, beside log p, as bars that
+    rise from the bottom of an axis around their tops (both are far from 0, and the KL part,
+    the gap between them, would be invisible on an axis from 0)."""
     s = session.current
-    return hv.Bars([("log p(X|θ)", s.loglik), ("F(θ, q)", s.F), ("KL", s.kl)], "quantity", "nats").opts(backend="bokeh",
-        title="log p = F + KL", color=hv.dim("quantity").categorize(
-            {"log p(X|θ)": LOGP, "F(θ, q)": F, "KL": KL}))
+    finite = np.isfinite([s.F, s.kl, s.loglik]).all()
+    pad = max(s.kl, 1e-3 * max(1.0, abs(s.loglik))) if finite else 1.0
+    bottom = min(s.F, s.loglik) - 2 * pad if finite else np.nanmin([s.F, s.loglik, 0.0]) - 1.0
+    rows = [(0.1, bottom, 0.9, s.F, "F"), (0.1, s.F, 0.9, s.F + s.kl, "KL"), (1.1, bottom, 1.9, s.loglik, "log p")]
+    bars = hv.Rectangles(rows, ["x", "nats", "x1", "top"], ["part"])
+    return styled(bars, title="log p = F + KL", color=hv.dim("part").categorize({"F": F, "KL": KL, "log p": LOGP}),
+                  xticks=[(0.5, "F + KL"), (1.5, "log p")], xlabel="", ylim=(bottom, max(s.F + s.kl, s.loglik) + pad))
 
 
 def data(session, bins: int = 30):
@@ -93,21 +135,49 @@ def data(session, bins: int = 30):
     if kind == "histogram":
         x = x.reshape(-1)
         counts, edges = np.histogram(x, bins=bins, density=True)
-        out = hv.Histogram((edges, counts), kdims=["x"], vdims=["density"]).opts(
-            **BOKEH, color="#bbbbbb", title=f"{len(x)} points")
+        out = styled(hv.Histogram((edges, counts), kdims=["x"], vdims=["density"]), color="#bbbbbb",
+                     title=f"{len(x)} points")
         if hasattr(model, "component_density"):
             grid = np.linspace(x.min(), x.max(), 300)
-            out = out * hv.Curve((grid, model.component_density(state.theta, grid).sum(axis=0)), "x", "density",
-                                 label="p(x|θ)").opts(**BOKEH, color=LOGP)
+            density = hv.Curve((grid, model.component_density(state.theta, grid).sum(axis=0)), "x", "density",
+                               label="p(x|θ)")
+            out = styled(out * styled(density, color=LOGP), title=f"{len(x)} points")
         return out
     if kind == "scatter":
         q = state.q
         shade = np.asarray(q)[0] if isinstance(q, np.ndarray) and q.ndim == 2 and q.shape[1] == len(x) else \
             np.zeros(len(x))
-        return hv.Points((x[:, 0], x[:, 1], shade), ["x1", "x2"], "q(z = 1)").opts(backend="bokeh",
-            color="q(z = 1)", cmap="coolwarm", title=f"{len(x)} points, coloured by q")
+        return styled(hv.Points((x[:, 0], x[:, 1], shade), ["x1", "x2"], "q(z = 1)"), color="q(z = 1)",
+                      cmap="coolwarm", title=f"{len(x)} points, coloured by q")
     values = [(k, float(v)) for k, v in _coordinates(model, state.theta)]
-    return hv.Bars(values, "coordinate", "value").opts(**BOKEH, title="θ", xrotation=60)
+    return styled(hv.Bars(values, "coordinate", "value"), title="θ", xrotation=60)
+
+
+def figure(session, key: str | None = None, which: str = "all"):
+    """The app's plots in one layout (three across, as on its screen; the trace's KL in a plot
+    of its own, since matplotlib has no second y axis), or one of them
+    (`which` in PLOTS), along coordinate `key` (default: the one the app draws first)."""
+    from .standalone import default_coordinate
+    key = key or default_coordinate(session)
+    made = {"data": lambda: data(session), "bound": lambda: bound(session, key),
+            "landscape": lambda: landscape(session, key), "trace": lambda: trace(session, with_kl=False),
+            "kl": lambda: kl_trace(session), "identity": lambda: identity(session)}
+    if which != "all":
+        return made[which]()
+    return hv.Layout([made[name]() for name in PLOTS]).cols(3)
+
+
+def save_image(session, path, key: str | None = None, which: str = "all", fmt: str | None = None):
+    """`figure(session, key, which)` written as PNG or SVG (by `path`'s ending, or `fmt`),
+    drawn by matplotlib: no browser needed. Raises ImportError without matplotlib."""
+    import matplotlib
+    matplotlib.use("Agg")                        # no display: write files only
+    import holoviews.plotting.mpl  # noqa: F401  registers the matplotlib backend (and its styles above)
+    fmt = fmt or str(path).rsplit(".", 1)[-1].lower()
+    element = figure(session, key, which)
+    if which == "all":
+        element = element.opts(backend="matplotlib", sublabel_format="", fig_size=180, hspace=0.35, vspace=0.35)
+    hv.save(element, str(path), fmt=fmt, backend="matplotlib", dpi=144)
 
 
 def _coordinates(model, theta):
@@ -115,4 +185,4 @@ def _coordinates(model, theta):
     return [(k, get_coordinate(theta, k)) for k in coordinates(model.params())[:40]]
 
 
-__all__ = ["trace", "bound", "landscape", "identity", "data"]
+__all__ = ["trace", "bound", "landscape", "identity", "data", "kl_trace", "figure", "save_image", "PLOTS"]

@@ -215,3 +215,20 @@ def test_check_watch_prints_what_changed_after_each_save(tmp_path):
     assert "now FAIL" in saves[0] and "M step" in saves[0]
     assert "SyntaxError" in saves[1]
     assert "now PASS" in saves[2] and "0 failed" in saves[2]
+
+
+def test_export_png_and_svg_from_the_cli(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "em.png"
+    assert main(["export", "--model", "linkage", "--iterations", "3", "--format", "png", "-o", str(target)]) == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    one = tmp_path / "landscape.svg"
+    assert main(["export", "--model", "gmm1d", "--iterations", "2", "--format", "svg", "--plot", "landscape",
+                 "--param", "means[1]", "-o", str(one)]) == 0
+    assert "<svg" in one.read_text()
+    capsys.readouterr()
+    assert main(["export", "--model", "linkage", "--iterations", "1", "--format", "svg"]) == 2
+    assert "needs --output FILE" in capsys.readouterr().err
+    assert main(["export", "--model", "linkage", "--iterations", "1", "--format", "png", "--param", "nope",
+                 "-o", str(tmp_path / "x.png")]) == 2
+    assert "'nope' is not a coordinate" in capsys.readouterr().err

@@ -40,7 +40,8 @@ def test_bound_and_landscape_are_the_apps_picture(session):
 def test_identity_and_data_views(session):
     bars = plots.identity(session)
     s = session.current
-    assert list(bars.dimension_values(1)) == pytest.approx([s.loglik, s.F, s.kl])
+    assert list(bars.dimension_values("top")) == pytest.approx([s.F, s.F + s.kl, s.loglik])   # F, KL on it, log p
+    assert list(bars.dimension_values("part")) == ["F", "KL", "log p"]
     gmm = Session(make_model("gmm1d", data="galaxies", K=3), seed=0)
     gmm.iterate()
     histogram = plots.data(gmm)
@@ -59,3 +60,17 @@ def test_figures_compose_and_save(session, tmp_path):
     target = tmp_path / "em.html"
     hv.save(layout, str(target))
     assert target.stat().st_size > 10_000
+
+
+def test_the_whole_figure_as_png_and_svg_without_a_browser(session, tmp_path):
+    pytest.importorskip("matplotlib")
+    layout = plots.figure(session)
+    assert len(layout) == len(plots.PLOTS) == 6
+    kl = layout.values()[plots.PLOTS.index("kl")]
+    np.testing.assert_allclose(kl.dimension_values(1), [s.kl for s in session.states])
+    plots.save_image(session, tmp_path / "em.png")
+    plots.save_image(session, tmp_path / "bound.svg", key="theta", which="bound")
+    png = (tmp_path / "em.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "bound.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Bound along theta" in svg
