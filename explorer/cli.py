@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .core.checks import check_model, compare_implementations
 from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
@@ -137,6 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--max-iterations", type=whole(1, 10_000_000), default=1000)
     trace.set_defaults(handler=cmd_trace)
     add_output_flags(trace)
+
+    chunked = commands.add_parser(
+        "chunked", help="EM on data past memory: --data-file read in chunks (dask), q never held (gmm1d, gmm2d)")
+    chunked.add_argument("--model", required=True, choices=("gmm1d", "gmm2d"))
+    chunked.add_argument("--data-file", required=True, help="a .npy file (read a chunk at a time) or a .zarr array")
+    chunked.add_argument("--option", action="append", default=[], metavar="K=V", help="a model option, e.g. K=3")
+    stop = chunked.add_mutually_exclusive_group(required=True)
+    stop.add_argument("--iterations", type=whole(1, 1_000_000), help="number of EM iterations")
+    stop.add_argument("--until-converged", action="store_true", help="iterate until log p changes by at most --tol")
+    chunked.add_argument("--tol", type=TOLERANCE, default=1e-10, help="relative tolerance on log p (default 1e-10)")
+    chunked.add_argument("--max-iterations", type=whole(1, 1_000_000), default=1000)
+    chunked.add_argument("--theta0", help="initial θ as JSON, any subset of the keys")
+    chunked.add_argument("--seed", type=SEED, default=0, help="seed of the initial θ's other keys")
+    chunked.add_argument("--chunk-rows", type=whole(1000, 100_000_000), default=1_000_000,
+                         help="rows per chunk for a .npy file (default 10⁶; memory ≈ 100 bytes a row per worker)")
+    chunked.add_argument("--scheduler", default="threads",
+                         help="dask's scheduler: threads (default), processes, synchronous, or a dask.distributed "
+                              "scheduler's address (tcp://host:8786) to run the chunks on its cluster")
+    chunked.set_defaults(handler=cmd_chunked)
+    add_output_flags(chunked)
 
     landscape = commands.add_parser(
         "landscape", help="the bound slice and the θ–q grid along one coordinate, as the app draws them")
@@ -310,6 +332,53 @@ def cmd_trace(args) -> dict:
             out["em_map_rate"] = em_map_rate(session.model, session.current.theta, session.frozen,
                                              session.family_object)
     return out
+
+
+def cmd_chunked(args) -> dict:
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        raise ExplorerError("chunked needs dask: pip install 'em-explorer[dask]' (or pip install 'dask[array]')") from None
+    from .core.chunked import chunked_em
+    data = open_chunked(args.data_file, args.chunk_rows)
+    scheduler = args.scheduler
+    if "://" in scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ExplorerError("a scheduler address needs dask.distributed: pip install distributed") from None
+        scheduler = Client(scheduler).get
+    elif scheduler not in ("threads", "processes", "synchronous"):
+        raise ExplorerError(f"--scheduler must be threads, processes, synchronous or an address, not {scheduler!r}")
+    options = dict(parse_option(text) for text in args.option)
+    theta0 = parse_theta_json(args.theta0, "--theta0") if args.theta0 else None
+    say = Every(2.0, lambda step: f"iteration {step.iteration}: log p = {step.loglik:.12g}")
+    steps = chunked_em(MODELS[args.model], data, theta0, seed=args.seed, chunk_rows=args.chunk_rows,
+                       max_iterations=args.max_iterations if args.until_converged else args.iterations,
+                       tol=args.tol if args.until_converged else 0.0, scheduler=scheduler, progress=say, **options)
+    return {"model": args.model, "rows": int(data.shape[0]), "chunk_rows": args.chunk_rows,
+            "iterations": [{"iteration": s.iteration, "loglik": s.loglik, "seconds": round(s.seconds, 4),
+                            "theta": {k: np.asarray(v).tolist() for k, v in s.theta.items()}} for s in steps]}
+
+
+def open_chunked(path: str, chunk_rows: int):
+    """A data file for `chunked`, opened without reading it: a .npy file (read a chunk at a time)
+    or a .zarr array."""
+    if path.endswith(".zarr") or path.endswith(".zarr/"):
+        try:
+            import dask.array as da
+            return da.from_zarr(path)
+        except ImportError:
+            raise ExplorerError("reading .zarr needs zarr: pip install zarr") from None
+        except Exception as exc:  # noqa: BLE001 - any failure to open the store is the user's file
+            raise ExplorerError(f"cannot open {path!r} as a zarr array: {exc}") from None
+    if not path.endswith(".npy"):
+        raise ExplorerError(f"chunked reads a .npy file or a .zarr array, not {path!r}")
+    from .core.chunked import open_npy
+    try:
+        return open_npy(path, chunk_rows)
+    except (OSError, ValueError) as exc:
+        raise ExplorerError(f"cannot read {path!r} as a .npy array: {exc}") from None
 
 
 def cmd_landscape(args) -> dict:
@@ -499,6 +568,12 @@ def render_text(result: dict) -> str:
         for i, p in enumerate(result["fixed_points"], start=1):
             lines.append(f"{i:3d} {p['loglik']:16.8f} {p['count']:6d} {p['relabelled']:10d}  "
                          f"{json.dumps(p['theta'])[:90]}")
+        return "\n".join(lines)
+    if "iterations" in result and "rows" in result:
+        lines = [f"{result['model']} on {result['rows']:,} rows in chunks of {result['chunk_rows']:,}",
+                 f"{'iter':>5} {'log p (at the θ it started from)':>34} {'seconds':>8}  theta"]
+        lines += [f"{s['iteration']:5d} {s['loglik']:34.10f} {s['seconds']:8.2f}  {json.dumps(s['theta'])[:70]}"
+                  for s in result["iterations"]]
         return "\n".join(lines)
     if "states" in result:
         lines = [f"{'step':>5} {'kind':4} {'log p':>16} {'F':>16} {'KL':>12} {'rate':>8}  theta"]

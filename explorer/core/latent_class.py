@@ -17,6 +17,7 @@ values of F in an iteration share one pass over q.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,6 +128,18 @@ class LatentClassModel(Model):
 
     def n_points(self) -> int:
         return len(self.data)
+
+    def for_chunk(self, chunk) -> "LatentClassModel":
+        """This model on a chunk of its data (data past memory, `core.chunked`): the constants
+        fitted to the whole data kept (a mixture's centre and variance floor), the per-point
+        arrays made for the chunk by the model's `prepare_points`, so that the chunk's
+        log joint and statistics come from the model's own code."""
+        if not hasattr(self, "prepare_points"):
+            raise NotImplementedError(f"model {self.name} cannot take its data in chunks (no prepare_points)")
+        part = copy.copy(self)
+        part._theta_cache = part._stats_cache = None
+        part.data = part.prepare_points(np.asarray(chunk, dtype=float).reshape((-1,) + np.shape(self.data)[1:]))
+        return part
 
     # ------------------------------------------------------------------------------------------
     def _evaluate(self, theta) -> "Pass":

@@ -80,6 +80,11 @@ class GMM1D(GaussianMixture):
             raise ExplorerError("gmm1d data has a single distinct value: a mixture cannot be fitted")
         self.center = float(x.mean())
         self.floor = VARIANCE_FLOOR * float(x.var())
+        return self.prepare_points(x)
+
+    def prepare_points(self, x):
+        """The per-point arrays of data x about the model's centre (also for a chunk of data
+        past memory, `for_chunk`): the moments d, d² of the statistics."""
         centred = x - self.center
         self._moments = np.column_stack([centred, centred * centred])   # (N, 2): d, d²
         return x

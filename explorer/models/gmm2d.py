@@ -70,9 +70,14 @@ class GMM2D(GaussianMixture):
         self.check_enough_points(len(x))
         if np.any(np.ptp(x, axis=0) == 0):
             raise ExplorerError("gmm2d data has a column with a single distinct value")
-        self.columns = (np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]))
         self.center = x.mean(axis=0)
         self.floor = VARIANCE_FLOOR * float(x.var(axis=0).min())
+        return self.prepare_points(x)
+
+    def prepare_points(self, x):
+        """The per-point arrays of data x about the model's centre (also for a chunk of data
+        past memory, `for_chunk`): the two columns, and the moments of the statistics."""
+        self.columns = (np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]))
         e0, e1 = x[:, 0] - self.center[0], x[:, 1] - self.center[1]
         self._moments = np.column_stack([e0, e1, e0 * e0, e0 * e1, e1 * e1])   # (N, 5)
         return x
