@@ -24,6 +24,8 @@ from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view
 from ..views.evidence import evidence_figure
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, fmt, scale_fonts
 from . import text
+from .pacing import Pacer
+from .save_plots import PLOT_TAG, SavePlots
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
 from .state import SYNTHETIC, ExplorerState
@@ -251,68 +253,10 @@ def readout_html(state) -> str:
     return "".join(parts)
 
 
-PLOT_TAG = "explorer-plot"      # the figures "All plots" saves (not the Checks card's pictures)
-
-# Every tagged plot on screen, exported by BokehJS (as its save tool does) and placed where it
-# is on the page, in one PNG (at the screen's pixel ratio) or one SVG (the plots nested in it).
-SAVE_ALL_PLOTS = """
-const seen = new Set();
-const views = [...Bokeh.index.query(v => v.model.tags && v.model.tags.includes(tag) && typeof v.export === "function")]
-  .filter(v => { const r = v.el.getBoundingClientRect(); const fresh = !seen.has(v.model.id); seen.add(v.model.id);
-                 return fresh && r.width > 0 && r.height > 0; });
-if (!views.length) return;
-const rects = views.map(v => v.el.getBoundingClientRect());
-const left = Math.min(...rects.map(r => r.left)), top = Math.min(...rects.map(r => r.top));
-const width = Math.max(...rects.map(r => r.right)) - left, height = Math.max(...rects.map(r => r.bottom)) - top;
-function download(blob, name) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob); a.download = name;
-  document.body.appendChild(a); a.click(); a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-}
-if (kind === "png") {
-  const scale = window.devicePixelRatio || 1;
-  const out = document.createElement("canvas");
-  out.width = Math.ceil(width * scale); out.height = Math.ceil(height * scale);
-  const ctx = out.getContext("2d");
-  ctx.fillStyle = "white"; ctx.fillRect(0, 0, out.width, out.height);
-  views.forEach((v, i) => ctx.drawImage(v.export("png", true).canvas, (rects[i].left - left) * scale,
-                                        (rects[i].top - top) * scale, rects[i].width * scale, rects[i].height * scale));
-  out.toBlob(blob => download(blob, "em-plots.png"), "image/png");
-} else {
-  const parts = views.map((v, i) => v.export("svg", false).ctx.get_serialized_svg(true)
-    .replace("<svg", `<svg x="${rects[i].left - left}" y="${rects[i].top - top}"`));
-  const text = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ` +
-               `width="${Math.ceil(width)}" height="${Math.ceil(height)}"><rect width="100%" height="100%" fill="white"/>` +
-               parts.join("") + "</svg>";
-  download(new Blob([text], {type: "image/svg+xml"}), "em-plots.svg");
-}
-"""
-
-
 def tagged(figure):
-    """`figure`, tagged as one of the plots that "All plots" saves."""
+    """`figure`, tagged as one of the plots that "All plots" saves (save_plots.py)."""
     figure.tags = [PLOT_TAG]
     return figure
-
-
-def save_all_plots_button(kind: str) -> pn.widgets.Button:
-    """A button that saves every plot on screen in one file (in the page: the server does nothing)."""
-    button = pn.widgets.Button(label=f"All plots ({kind.upper()})", width=135)
-    button.js_on_click(args={"kind": kind, "tag": PLOT_TAG}, code=SAVE_ALL_PLOTS)
-    return button
-
-
-PACE = """
-if (!play.active) return;
-const since = performance.now() - (window.__explorer_last_request || 0);
-const wait = Math.max(0, 1000 / speed.value - since);
-requestAnimationFrame(() => setTimeout(() => {
-  if (!play.active) return;
-  window.__explorer_last_request = performance.now();
-  requests.value = requests.value + 1;
-}, wait));
-"""
 
 
 class StepBar(pn.viewable.Viewer):
@@ -342,13 +286,9 @@ class StepBar(pn.viewable.Viewer):
         self.timeline = pn.widgets.IntSlider(label="Timeline (state)", start=0, end=1, value=0,
                                              sizing_mode="stretch_width", margin=(0, 12))
         self.timeline.param.watch(self._on_timeline, "value_throttled")
-        # Play is paced by the page: it asks for the next half step once the last one is painted
-        # and 1/speed seconds have passed, so steps never queue and Pause stops within one.
-        self.requests = pn.widgets.IntInput(value=0, visible=False)
-        self.requests.param.watch(self._on_request, "value")
-        args = {"play": self.play, "speed": self.speed, "requests": self.requests}
-        self.timeline.jscallback(args=args, value=PACE)
-        self.play.jscallback(args=args, value=PACE)
+        self.pacer = Pacer(speed=self.state.speed)      # Play, paced by the page (pacing.py)
+        self.pacer.param.watch(self._on_request, "requests")
+        self.state.param.watch(lambda e: setattr(self.pacer, "speed", e.new), "speed")
         self.keys = KeyboardShortcuts()
         self.keys.param.watch(self._on_key, "presses")
         rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
@@ -429,6 +369,8 @@ class StepBar(pn.viewable.Viewer):
         end = max(s.earliest + 1, len(s.history) - 1)
         if (self.timeline.start, self.timeline.end, self.timeline.value) != (s.earliest, end, s.position):
             self.timeline.param.update(start=s.earliest, end=end, value=s.position)
+        if self.playing:
+            self.pacer.drawn += 1                   # with the step's drawing, in the same message
         running = bool(self.state.running)         # one action at a time: the steps wait for a run
         for label, button in self.buttons.items():
             button.disabled = running or (label == "Undo" and not s.can_undo) or (label == "Redo" and not s.can_redo)
@@ -437,9 +379,10 @@ class StepBar(pn.viewable.Viewer):
 
     def _play(self):
         self.play.param.update(value=self.playing, label="⏸ Pause" if self.playing else "▶ Play")
+        self.pacer.playing = self.playing
 
     def _on_request(self, event):
-        """The page asks for the next half step (see PACE)."""
+        """The page asks for the next half step (pacing.py)."""
         if not self.playing:
             return
         with pn.io.hold():
@@ -452,7 +395,7 @@ class StepBar(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(pn.Row(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
                                 sizing_mode="stretch_width", margin=0),
-                         self.timeline, self.help, self.requests, self.keys, sizing_mode="stretch_width", margin=0)
+                         self.timeline, self.help, self.pacer, self.keys, sizing_mode="stretch_width", margin=0)
 
 
 def basins_figure(result):
@@ -586,7 +529,7 @@ class Controls(pn.viewable.Viewer):
         self.page_progress = pn.pane.HTML("", margin=(0, 10))
         self.page_download = pn.widgets.FileDownload(filename="em-run.html", label="", visible=False,
                                                      sizing_mode="stretch_width", button_type="success")
-        self.all_plots = pn.Row(*(save_all_plots_button(kind) for kind in ("png", "svg")), margin=0)
+        self.all_plots = SavePlots(sizing_mode="stretch_width", margin=(5, 10))
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self.run_checks())
         self.check_pictures = pn.Column(margin=0)        # a picture of each failure's evidence
