@@ -14,7 +14,8 @@ on a model's name or class.
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, FactorRange, LabelSet, LinearColorMapper
+from bokeh.models import ColumnDataSource, FactorRange, LabelSet, LinearColorMapper, LogColorMapper
+from bokeh.palettes import Greys256
 
 from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, grey, new_figure, padded, shown_points,
                    style_legend)
@@ -83,7 +84,10 @@ class ScatterView:
         self.n = len(x)
         self.shown = shown_points(len(x))
         has_shapes = hasattr(model, "component_shapes")
-        fig = new_figure(f"{len(x)} points by q" + (", 1σ, 2σ" if has_shapes else ""), "x₁", "x₂")
+        sampled = len(self.shown) < len(x)
+        what = f"{len(x)} points (grey), {len(self.shown)} by q" if sampled else f"{len(x)} points by q"
+        fig = new_figure(what + (", 1σ, 2σ" if has_shapes and not sampled else ""), "x₁", "x₂")   # the legend says it too
+        self.density = density_image(fig, x) if sampled else None     # every point, under the drawn ones
         self.points = ColumnDataSource(dict(x=x[self.shown, 0], y=x[self.shown, 1], color=grey(len(self.shown))))
         self._drawn = (None, None)       # (θ, q) drawn
         fig.scatter("x", "y", source=self.points, color="color", size=5, alpha=0.7)
@@ -111,6 +115,16 @@ class ScatterView:
         q = q_per_point(state.q, self.n)
         if q is not None and state.q is not q_drawn:
             self.points.data.update(color=blend(q[:, self.shown]))
+
+
+def density_image(fig, x, bins: int = 80) -> ColumnDataSource:
+    """Every point of x (n, 2) as counts on a bins × bins grid, drawn in greys on a log scale
+    (empty cells left clear): the data as a whole when only a sample of points is drawn."""
+    counts, xe, ye = np.histogram2d(x[:, 0], x[:, 1], bins=bins)
+    source = ColumnDataSource(dict(image=[counts.T], x=[xe[0]], y=[ye[0]], dw=[xe[-1] - xe[0]], dh=[ye[-1] - ye[0]]))
+    shades = LogColorMapper(palette=Greys256[110:][::-1], low=1, high=max(2.0, counts.max()), low_color=(0, 0, 0, 0))
+    fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=shades)
+    return source
 
 
 class CoinsDataView:
