@@ -94,6 +94,14 @@ class Coins(LatentClassModel):
         return float(np.sum(xlogy(stats["count"], weights) + xlogy(stats["heads"], probs)
                             + xlogy(stats["tails"], 1 - probs)))
 
+    def ecll_grid(self, thetas, stats):
+        """ecll_from_stats for every (stats, θ) pair at once: arrays (S, T, 2) by broadcasting."""
+        w = np.array([[t["weight_A"], 1 - t["weight_A"]] for t in thetas], dtype=float)[None]
+        probs = np.array([[t["theta_A"], t["theta_B"]] for t in thetas], dtype=float)[None]
+        count, heads, tails = (np.array([s[name] for s in stats], dtype=float)[:, None]
+                               for name in ("count", "heads", "tails"))
+        return np.sum(xlogy(count, w) + xlogy(heads, probs) + xlogy(tails, 1 - probs), axis=-1)
+
     def m_step(self, q, theta, frozen=frozenset()):
         stats = self.stats(q)
         new = dict(theta)
