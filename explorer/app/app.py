@@ -19,6 +19,8 @@ from ..core.errors import ExplorerError
 from ..core.loading import UserCodeError, is_model_spec, load_model_class
 from ..lessons import add_lesson_dir
 from ..models import make_model
+from .address import AddressWriter
+from .panel_speedup import skip_unused_design_work
 from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
 
@@ -84,6 +86,7 @@ class App(pn.viewable.Viewer):
         self.steps = StepBar(state=self.state)
         self.lesson = LessonBar(state=self.state)
         self.plots = Plots(state=self.state)
+        self.address = AddressWriter(margin=0, width=0, height=0)    # the page's URL (address.py)
 
     @classmethod
     def from_args(cls, argv: list[str], query: dict | None = None) -> "App":
@@ -146,7 +149,7 @@ class App(pn.viewable.Viewer):
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.lesson, self.plots, sizing_mode="stretch_width", margin=0)],
+            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, sizing_mode="stretch_width", margin=0)],
             sidebar_width=300,
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,
             busy_indicator=None,
@@ -159,6 +162,7 @@ class App(pn.viewable.Viewer):
                                                                   "lesson_name", "lesson_step"])
             self._write_url()
         if pn.state.curdoc is not None:
+            skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
@@ -222,6 +226,4 @@ class App(pn.viewable.Viewer):
         theme = (pn.state.session_args or {}).get("theme")
         if theme:
             query["theme"] = theme[-1].decode() if isinstance(theme[-1], bytes) else theme[-1]
-        search = "?" + urlencode(query, safe=",:[]{}\"")
-        if pn.state.location.search != search:
-            pn.state.location.search = search
+        self.address.search = "?" + urlencode(query, safe=",:[]{}\"")
