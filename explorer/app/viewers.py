@@ -25,6 +25,7 @@ from ..views.evidence import evidence_figure
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, fmt, scale_fonts
 from . import text
 from .pacing import Pacer
+from .panel_speedup import TextOnlyHTML
 from .save_plots import PLOT_TAG, SavePlots
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
@@ -200,7 +201,7 @@ class Readout(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.pane = pn.pane.HTML("", sizing_mode="stretch_both", min_width=320, margin=(2, 6),
+        self.pane = TextOnlyHTML("", sizing_mode="stretch_both", min_width=320, margin=(2, 6),
                                  stylesheets=[READOUT_CSS])
         self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
         self.state.param.watch(lambda e: self._scale(), "scale")
@@ -528,7 +529,7 @@ class Controls(pn.viewable.Viewer):
         self.page_build.on_click(lambda e: self.build_page())
         self.page_progress = pn.pane.HTML("", margin=(0, 10))
         self.page_download = pn.widgets.FileDownload(filename="em-run.html", label="", visible=False,
-                                                     sizing_mode="stretch_width", button_type="success")
+                                                     sizing_mode="stretch_width", color="success")
         self.all_plots = SavePlots(sizing_mode="stretch_width", margin=(5, 10))
         self.check = pn.widgets.Button(label="Run the checks", sizing_mode="stretch_width")
         self.check.on_click(lambda e: self.run_checks())
