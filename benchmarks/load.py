@@ -8,11 +8,17 @@ panel its document shows; the benchmark replays the same clicks in-process and c
 session shows exactly what the replay shows (no session saw another's state, no click was lost).
 
     python benchmarks/load.py [--sessions 10,50,100] [--procs 1,2] [--duration 120] [--interval 2]
+                              [--start together|on-connect]
+
+With `--start together` (the default) every session first opens its page and the clicking starts
+once the whole class is in, as when a teacher has the students open the link before the
+exercise; with `on-connect` each session clicks as soon as its own page is there, so early
+clicks wait behind the pages still being built.
 
 Serves `panel serve apps/explorer.py --num-procs P` on 127.0.0.1 for each P (and only there),
 runs the sessions from `--workers` processes of threads, and prints per (P, sessions), as each
 run ends: the time to connect (pull the document: a page load without the browser), clicks,
-clicks/s, p50/p95/max latency, errors, sessions whose final state differs from the replay, and
+clicks/s (while the sessions click), p50/p95/max latency, errors, sessions whose final state differs from the replay, and
 the server's CPU (all its processes) per click, including what connecting cost. Stops by itself: each session clicks for `--duration`
 seconds and every wait has a time limit. Clients and server share this machine's cores, so the
 figures are an upper bound on what a server with its own cores would show.
@@ -35,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_latency import cpu_seconds, free_port, percentile, serve, stop  # noqa: E402
 
 WAIT = 30.0       # a click without an answer within this many seconds counts as an error
+BARRIER_WAIT = 900.0   # the longest a connected session waits for the rest of the class
 
 
 def find(doc, **props):
@@ -47,15 +54,17 @@ def readout_text(doc) -> str:
                 or "class='status" in str(getattr(m, "text", "")))
 
 
-def student(url: str, model: str, duration: float, interval: float, seed: int, out: list):
-    """One session: connect, click every `interval` s for `duration` s, report."""
+def student(url: str, model: str, duration: float, interval: float, seed: int, out: list, barrier=None):
+    """One session: connect, (wait for the class, with `barrier`), click every `interval` s for
+    `duration` s, report."""
     import panel  # noqa: F401 - registers Panel's models, so the client can read the document
     import explorer.app.viewers  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
     from bokeh.events import ButtonClick
 
     asyncio.set_event_loop(asyncio.new_event_loop())
-    result = {"latencies": [], "errors": 0, "clicks": 0, "final": None, "failed": None, "connect": None}
+    result = {"latencies": [], "errors": 0, "clicks": 0, "final": None, "failed": None, "connect": None,
+              "clicking": None}
     try:
         start = time.perf_counter()
         session = pull_session(url=url, arguments={"model": model})
@@ -63,14 +72,19 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
     except Exception as exc:  # noqa: BLE001 - a refused connection is a result to report
         result["failed"] = f"connect: {exc}"
         out.append(result)
+        if barrier is not None:
+            barrier.wait(BARRIER_WAIT)
         return
     connection = session._connection            # the client's own loop, run until an answer arrives
     doc = session.document
     buttons = [find(doc, label="E step"), find(doc, label="M step")]
     timeline = find(doc, title="Timeline (state)")
+    if barrier is not None:
+        barrier.wait(BARRIER_WAIT)
     rng = random.Random(seed)
     time.sleep(rng.uniform(0, interval))          # students do not click in step
     end = time.perf_counter() + duration
+    result["clicking"] = [time.time(), None]
     while time.perf_counter() < end:
         tick = time.perf_counter()
         target = timeline.value + 1
@@ -84,6 +98,7 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
         else:
             result["errors"] += 1
         time.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+    result["clicking"][1] = time.time()
     shown = f"State {result['clicks']} of {result['clicks']}"          # the last click's numbers arrived
     timer = connection._loop.call_later(WAIT, connection._loop.stop)
     connection._loop_until(lambda: shown in readout_text(doc))
@@ -93,10 +108,11 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
     out.append(result)
 
 
-def worker(url, model, duration, interval, seeds, queue):
+def worker(url, model, duration, interval, seeds, queue, barrier):
     results, threads = [], []
     for seed in seeds:
-        thread = threading.Thread(target=student, args=(url, model, duration, interval, seed, results), daemon=True)
+        thread = threading.Thread(target=student, args=(url, model, duration, interval, seed, results, barrier),
+                                  daemon=True)
         thread.start()
         threads.append(thread)
         time.sleep(0.05)                          # a class arrives over a few seconds, not in one instant
@@ -135,9 +151,10 @@ def run(procs: int, sessions: int, args) -> dict:
         time.sleep(2 if procs == 1 else 6)
         cpu0, wall0 = server_cpu(server.pid), time.perf_counter()
         queue = multiprocessing.Queue()
+        barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
         groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
         workers = [multiprocessing.Process(target=worker, args=(url, args.model, args.duration, args.interval,
-                                                                seeds, queue)) for seeds in groups]
+                                                                seeds, queue, barrier)) for seeds in groups]
         for w in workers:
             w.start()
         limit = args.duration + 8 * WAIT + 10 * sessions      # connecting a class takes a while too
@@ -157,10 +174,12 @@ def run(procs: int, sessions: int, args) -> dict:
             replays[r["clicks"]] = replayed_readout(args.model, r["clicks"])
         differ += r["final"] != replays[r["clicks"]]
     clicks = sum(r["clicks"] for r in results)
+    spans = [r["clicking"] for r in results if r["clicking"] and r["clicking"][1]]
+    clicking = (max(e for _, e in spans) - min(b for b, _ in spans)) if spans else wall
     connects = sorted(r["connect"] for r in results if r["connect"] is not None)
     return {"procs": procs, "sessions": sessions, "connect50": percentile(connects, 50) if connects else float("nan"),
             "connect_max": max(connects, default=float("nan")), "connected": sum(r["failed"] is None for r in results),
-            "clicks": clicks, "rate": clicks / wall, "p50": percentile(latencies, 50) if latencies else float("nan"),
+            "clicks": clicks, "rate": clicks / clicking, "p50": percentile(latencies, 50) if latencies else float("nan"),
             "p95": percentile(latencies, 95) if latencies else float("nan"),
             "max": max(latencies, default=float("nan")),
             "errors": sum(r["errors"] for r in results) + sum(r["failed"] is not None for r in results),
@@ -175,9 +194,12 @@ def main():
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--model", default="linkage")
     parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
+    parser.add_argument("--start", choices=["together", "on-connect"], default="together",
+                        help="start clicking once every session is connected, or each as soon as it is")
     args = parser.parse_args()
     print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s after it "
-          f"connects; clients on the same {os.cpu_count()} cores", flush=True)
+          f"{'the whole class has connected' if args.start == 'together' else 'it connects'}; clients on the "
+          f"same {os.cpu_count()} cores", flush=True)
     print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "
           f"{'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} "
           f"{'srv cores':>9s}", flush=True)
