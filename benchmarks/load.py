@@ -58,7 +58,7 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
     """One session: connect, (wait for the class, with `barrier`), click every `interval` s for
     `duration` s, report."""
     import panel  # noqa: F401 - registers Panel's models, so the client can read the document
-    import explorer.app.viewers  # noqa: F401 - and the app's own page components
+    import explorer.app.app  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
     from bokeh.events import ButtonClick
 
@@ -197,7 +197,7 @@ def main():
     parser.add_argument("--start", choices=["together", "on-connect"], default="together",
                         help="start clicking once every session is connected, or each as soon as it is")
     args = parser.parse_args()
-    print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s after it "
+    print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s after "
           f"{'the whole class has connected' if args.start == 'together' else 'it connects'}; clients on the "
           f"same {os.cpu_count()} cores", flush=True)
     print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "

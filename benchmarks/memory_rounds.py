@@ -33,7 +33,7 @@ def rss_mb(pid: int) -> float:
 
 def open_session(url: str, clicks: int, sessions: list, lock: threading.Lock):
     import panel  # noqa: F401 - Panel's models, for the client's copy of the document
-    import explorer.app.viewers  # noqa: F401 - and the app's own page components
+    import explorer.app.app  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
     from bokeh.events import ButtonClick
 

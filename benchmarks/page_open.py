@@ -25,7 +25,7 @@ def main():
     parser.add_argument("--model", default="gmm1d")
     args = parser.parse_args()
     import panel  # noqa: F401 - Panel's models, for the client's copy of the document
-    import explorer.app.viewers  # noqa: F401 - and the app's own page components
+    import explorer.app.app  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
 
     port = free_port()

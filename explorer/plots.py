@@ -31,6 +31,7 @@ import numpy as np
 
 from .core.families import get_family
 from .core.landscape import LandscapeCalculator
+from .core.model import first_coordinate
 from .core.picture import picture as take_picture
 from .export import PLOTS
 
@@ -157,8 +158,7 @@ def figure(session, key: str | None = None, which: str = "all"):
     """The app's plots in one layout (three across, as on its screen; the trace's KL in a plot
     of its own, since matplotlib has no second y axis), or one of them
     (`which` in PLOTS), along coordinate `key` (default: the one the app draws first)."""
-    from .standalone import default_coordinate
-    key = key or default_coordinate(session)
+    key = key or first_coordinate(session.model, session.frozen)
     made = {"data": lambda: data(session), "bound": lambda: bound(session, key),
             "landscape": lambda: landscape(session, key), "trace": lambda: trace(session, with_kl=False),
             "kl": lambda: kl_trace(session), "identity": lambda: identity(session)}

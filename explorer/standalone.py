@@ -22,6 +22,7 @@ from .app import text
 from .core.convergence import current_rate
 from .core.families import get_family
 from .core.landscape import LandscapeCalculator
+from .core.model import first_coordinate
 from .core.picture import picture
 from .views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 
@@ -42,14 +43,6 @@ class BokehOnly(Resources):
         return []
 
 
-def default_coordinate(session) -> str:
-    """The coordinate the app draws first: a mean if there is a free one, else the first free."""
-    from .core.model import coordinates
-    keys = coordinates(session.model.params())
-    free = [k for k in keys if k.split("[")[0] not in session.frozen and k not in session.frozen]
-    return next((k for k in free if k.startswith("means")), free[0] if free else keys[0])
-
-
 def chosen_states(session, max_states: int) -> list[int]:
     """The states the slider visits: every state with its q still kept (undo's reach), at most
     `max_states` of them, evenly spread, the first and the current always among them."""
@@ -67,7 +60,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     `progress(done, total)` is called after each state is recorded. The session is not moved
     (its states are visited on a copy of its position)."""
     session = copy.copy(session)             # the same history; go_to below moves only the copy
-    key = key or default_coordinate(session)
+    key = key or first_coordinate(session.model, session.frozen)
     family = get_family(session.family, session.model)
     calculator = LandscapeCalculator(session.model, family, grid)
     views = {"data": data_view_for(session.model), "trace": TraceView(), "bound": BoundView(),

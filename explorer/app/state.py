@@ -30,7 +30,7 @@ from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
 from ..core.landscape import LandscapeCalculator
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
-from ..core.model import Model, coordinates, get_coordinate, parse_theta_json, theta_to_json
+from ..core.model import Model, coordinates, first_coordinate, get_coordinate, parse_theta_json, theta_to_json
 from ..core.basins import basins
 from ..core.restarts import MAX_STARTS, run_restarts
 from ..core.picture import PathMemo, picture
@@ -237,8 +237,7 @@ class ExplorerState(param.Parameterized):
                           seed=values["seed"], schedule=schedule_text(values))
         keys = coordinates(model.params())
         if values["coordinate"] not in keys:
-            free = [k for k in keys if k.split("[")[0] not in session.frozen and k not in session.frozen]
-            values["coordinate"] = next((k for k in free if k.startswith("means")), free[0] if free else keys[0])  # as standalone.default_coordinate
+            values["coordinate"] = first_coordinate(model, session.frozen)
         # everything works: swap it in
         with self._quiet():
             self.param.dataset.objects = datasets

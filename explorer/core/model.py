@@ -361,6 +361,14 @@ def coordinates(params: list[Param]) -> list[str]:
     return keys
 
 
+def first_coordinate(model, frozen=frozenset()) -> str:
+    """The coordinate drawn first (the app, the standalone page, the figures): a mean if there
+    is a free one, else the first free coordinate, else the first."""
+    keys = coordinates(model.params())
+    free = [k for k in keys if k.split("[")[0] not in frozen and k not in frozen]
+    return next((k for k in free if k.startswith("means")), free[0] if free else keys[0])
+
+
 def get_coordinate(theta: dict, key: str) -> float:
     name, index = parse_key(key)
     if name not in theta:
