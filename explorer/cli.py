@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     chunked = commands.add_parser(
         "chunked", help="EM on data past memory: --data-file read in chunks (dask), q never held (gmm1d, gmm2d)")
     chunked.add_argument("--model", required=True, choices=("gmm1d", "gmm2d"))
-    chunked.add_argument("--data-file", required=True, help="a .npy file (read a chunk at a time) or a .zarr array")
+    chunked.add_argument("--data-file", required=True, help="a .npy file (read a chunk at a time), a .zarr array, or a .parquet file or folder")
     chunked.add_argument("--option", action="append", default=[], metavar="K=V", help="a model option, e.g. K=3")
     stop = chunked.add_mutually_exclusive_group(required=True)
     stop.add_argument("--iterations", type=whole(1, 1_000_000), help="number of EM iterations")
@@ -362,8 +363,13 @@ def cmd_chunked(args) -> dict:
 
 
 def open_chunked(path: str, chunk_rows: int):
-    """A data file for `chunked`, opened without reading it: a .npy file (read a chunk at a time)
-    or a .zarr array."""
+    """A data file for `chunked`, opened without reading it: a .npy file (read a chunk at a time),
+    a .zarr array, or Parquet (a .parquet file or a folder of them: its numeric columns, a
+    row group at a time)."""
+    if path.rstrip("/").endswith(".parquet") or (os.path.isdir(path) and any(
+            name.endswith(".parquet") for name in os.listdir(path))):
+        from .core.chunked import open_parquet
+        return open_parquet(path)
     if path.endswith(".zarr") or path.endswith(".zarr/"):
         try:
             import dask.array as da
@@ -373,7 +379,7 @@ def open_chunked(path: str, chunk_rows: int):
         except Exception as exc:  # noqa: BLE001 - any failure to open the store is the user's file
             raise ExplorerError(f"cannot open {path!r} as a zarr array: {exc}") from None
     if not path.endswith(".npy"):
-        raise ExplorerError(f"chunked reads a .npy file or a .zarr array, not {path!r}")
+        raise ExplorerError(f"chunked reads a .npy file, a .zarr array or Parquet, not {path!r}")
     from .core.chunked import open_npy
     try:
         return open_npy(path, chunk_rows)

@@ -52,3 +52,31 @@ def test_the_cli_reads_a_memory_mapped_npy_in_chunks(tmp_path, capsys):
     assert main(["chunked", "--model", "gmm1d", "--data-file", str(tmp_path / "bad.npy"), "--iterations", "1"]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert main(args + ["--iterations", "1", "--scheduler", "nope"]) == 2
+
+
+def test_parquet_gives_the_same_theta_as_the_npy_file(tmp_path, capsys):
+    """A Parquet folder of several files (row groups of one column) and the same rows as .npy."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    import json
+    x = MODELS["gmm1d"].synthetic(40_000, 4)
+    np.save(tmp_path / "x.npy", x)
+    folder = tmp_path / "x.parquet"
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(x, 3)):
+        pd.DataFrame({"x": part}).to_parquet(folder / f"part-{i}.parquet", row_group_size=5_000)
+    fits = {}
+    for name in ("x.npy", "x.parquet"):
+        args = ["chunked", "--model", "gmm1d", "--data-file", str(tmp_path / name), "--iterations", "4",
+                "--chunk-rows", "9000", "--json"]
+        assert main(args) == 0
+        fits[name] = json.loads(capsys.readouterr().out)
+    assert fits["x.parquet"]["rows"] == 40_000
+    for a, b in zip(fits["x.npy"]["iterations"], fits["x.parquet"]["iterations"]):
+        assert b["loglik"] == pytest.approx(a["loglik"], rel=1e-12)
+        for key in a["theta"]:
+            np.testing.assert_allclose(b["theta"][key], a["theta"][key], rtol=0, atol=1e-10)
+    pd.DataFrame({"x": x[:100], "label": ["a"] * 100}).to_parquet(tmp_path / "mixed.parquet")
+    assert main(["chunked", "--model", "gmm1d", "--data-file", str(tmp_path / "mixed.parquet"),
+                 "--iterations", "1"]) == 2
+    assert "every column must hold numbers; label" in capsys.readouterr().err

@@ -7,7 +7,7 @@ posterior p(Z_c | X_c, θ), from the model's own `log_joint` and `suff_stats` (`
     log p(X | θ) = Σ_c log p(X_c | θ),    S = Σ_c S_c,    θ' = the model's M step from S,
 
 which is the E step and M step of EM exactly, with q (N × K numbers) never held. The chunks are
-a dask array (a memory-mapped .npy, or any dask source), computed by dask's scheduler: threads
+a dask array (a .npy file, Zarr, Parquet, or any dask source), computed by dask's scheduler: threads
 by default, or any other (`scheduler="processes"`, or a dask.distributed `Client`, whose chunks
 then run on its cluster). The model's constants (a mixture's centre and variance floor) and a
 seeded θ⁰ come from an evenly spread sample of the rows.
@@ -76,6 +76,24 @@ def open_npy(path: str, chunk_rows: int = CHUNK_ROWS):
                              shape=(min(start + chunk_rows, shape[0]) - start,) + tuple(shape[1:]), dtype=dtype)
              for start in range(0, shape[0], chunk_rows)]
     return da.concatenate(parts)
+
+
+def open_parquet(path: str):
+    """Parquet (a file, or a folder of files) as a dask array of its numeric columns, one chunk
+    per row group as dask reads it; one column gives one number per row. Needs pyarrow."""
+    try:
+        import dask.dataframe as dd
+        frame = dd.read_parquet(path)
+    except ImportError as exc:
+        raise ExplorerError(f"reading Parquet needs dask's dataframes and pyarrow: pip install "
+                            f"'dask[dataframe]' pyarrow ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to read the file is the user's file
+        raise ExplorerError(f"cannot read {path!r} as Parquet: {exc}") from None
+    other = [name for name, kind in frame.dtypes.items() if kind.kind not in "fiu"]
+    if other:
+        raise ExplorerError(f"{path}: every column must hold numbers; {', '.join(map(str, other))} do not")
+    array = frame.to_dask_array(lengths=True)
+    return array[:, 0] if array.shape[1] == 1 else array
 
 
 def chunk_pass(model, block, theta, first_row: int):
