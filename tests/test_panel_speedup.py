@@ -10,9 +10,8 @@ from explorer.app.panel_speedup import _panel_update_properties, _update_propert
 
 
 def changes(component, **values):
-    events = [param.parameterized.Event(what="value", name=k, obj=component, cls=type(component), old=None,
-                                        new=v, type="changed") for k, v in values.items()]
-    return events
+    return [param.parameterized.Event(what="value", name=k, obj=component, cls=type(component), old=None,
+                                      new=v, type="changed") for k, v in values.items()]
 
 
 def test_the_same_properties_reach_the_page():
@@ -30,7 +29,6 @@ def test_the_same_properties_reach_the_page():
             events = changes(component, **values)
             assert _update_properties(component, *events, doc=doc) == _panel_update_properties(component, *events,
                                                                                                  doc=doc)
-
 
 
 def test_the_numbers_panel_sends_the_text_an_html_pane_would():

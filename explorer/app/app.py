@@ -157,11 +157,10 @@ class App(pn.viewable.Viewer):
 
     def servable(self, title: str | None = None, **kwargs):
         """Serve in the template; the URL follows every change, so it always rebuilds this screen."""
-        if pn.state.location is not None:
+        if pn.state.curdoc is not None:
             self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed",
                                                                   "lesson_name", "lesson_step"])
             self._write_url()
-        if pn.state.curdoc is not None:
             skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
