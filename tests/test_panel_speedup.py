@@ -41,3 +41,35 @@ def test_the_numbers_panel_sends_the_text_an_html_pane_would():
         ours.object = theirs.object = text
     assert ours_model.text == theirs_model.text == theirs._get_properties(doc)["text"]
     assert "State 1 of 1" in ours_model.text and ours_model.stylesheets[-1] == ":host { color: red; }"
+
+
+def test_a_quick_button_click_from_the_page_runs_its_callbacks_once():
+    from bokeh.events import ButtonClick
+    from panel.io.state import state
+
+    from explorer.app.panel_speedup import QuickButton
+    doc = Document()
+    button, seen = QuickButton(label="E step"), []
+    button.on_click(lambda event: seen.append(event.new))
+    with set_curdoc(doc):
+        model = button.get_root(doc)
+    busy_before = list(state._busy_counter)
+    button._process_bokeh_event(doc, ButtonClick(model))
+    button._process_bokeh_event(doc, ButtonClick(model))
+    assert seen == [1, 2] and button.clicks == 2
+    assert state._busy_counter == busy_before and not state.busy
+
+
+def test_the_app_steps_through_its_quick_buttons():
+    app = App("linkage")
+    app.steps.buttons["E step"].clicks += 1
+    app.steps.buttons["M step"].clicks += 1
+    assert [s.kind for s in app.session.history[1:]] == ["E", "M"]
+
+
+def test_no_figure_keeps_glyphs_for_selection_or_muting():
+    from bokeh.models import GlyphRenderer
+    app = App("gmm1d")
+    renderers = [m for view in app.views.values() for m in view.figure.references() if isinstance(m, GlyphRenderer)]
+    assert len(renderers) > 20
+    assert all(r.nonselection_glyph is None and r.muted_glyph is None for r in renderers)

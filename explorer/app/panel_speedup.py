@@ -1,4 +1,4 @@
-"""Two changes to Panel's handling of an update, for the cost of a click on a server.
+"""Three changes to Panel's handling of an update, for the cost of a click on a server.
 
 When a component's parameter changes, Panel (1.9) computes the design's modifiers for the
 component (its resolved stylesheets, a walk over its class hierarchy) and then uses them only if
@@ -10,10 +10,17 @@ reaches the page is the same (`tests/test_panel_speedup.py` compares both).
 An HTML pane given a new object sends its text, but Panel works out all its other properties
 again too (about 1.5 ms). `TextOnlyHTML` is an HTML pane whose new object sends its text only
 (its other properties still follow their own changes), for the numbers panel.
+
+A Button clicked in the page counts the click in Panel's process-wide busy counter (two
+parameter changes with their watchers, for a busy indicator) and triggers its `value` event
+(a snapshot of its forty parameters), then sets `clicks`, which runs the `on_click` callbacks:
+about 6 ms of server time, a sixth of a step's. `QuickButton` sets `clicks` only. The app shows
+no busy indicator, so nothing the user sees changes.
 """
 from __future__ import annotations
 
 import panel as pn
+from panel.io.state import set_curdoc
 from panel.reactive import Reactive
 
 _panel_update_properties = Reactive._update_properties
@@ -35,3 +42,12 @@ class TextOnlyHTML(pn.pane.HTML):
 
     def _update(self, ref, model):
         model.update(text=self._process_param_change({"object": self.object})["text"])
+
+
+class QuickButton(pn.widgets.Button):
+    """`pn.widgets.Button` whose click in the page only counts `clicks` (and so runs its
+    `on_click` callbacks): no busy counter, no `value` event."""
+
+    def _process_bokeh_event(self, doc, event):
+        with set_curdoc(doc):
+            self.clicks += 1

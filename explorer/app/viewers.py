@@ -22,10 +22,10 @@ from ..export import trace_csv, trace_json_text
 from ..presets import PRESETS
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.evidence import evidence_figure
-from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, fmt, scale_fonts
+from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, drop_unused_glyphs, fmt, scale_fonts
 from . import text
 from .pacing import Pacer
-from .panel_speedup import TextOnlyHTML
+from .panel_speedup import QuickButton, TextOnlyHTML
 from .save_plots import PLOT_TAG, SavePlots
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
@@ -111,6 +111,8 @@ class Plots(pn.viewable.Viewer):
     def _new_views(self):
         self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
                       "landscape": LandscapeView(), "identity": IdentityView()}
+        for view in self.views.values():
+            drop_unused_glyphs(view.figure)
         self._scale()
         self._backend()
         self._overlays_for = None
@@ -274,7 +276,7 @@ class StepBar(pn.viewable.Viewer):
         super().__init__(**params)
         self.buttons = {}
         for label, action, color in self.ACTIONS:
-            button = pn.widgets.Button(label=label, color=color, width=len(label) * 8 + 34, margin=(4, 3))
+            button = QuickButton(label=label, color=color, width=len(label) * 8 + 34, margin=(4, 3))
             button.on_click(lambda event, action=action: self._do(action))
             self.buttons[label] = button
         self.cancel = pn.widgets.Button(label="Cancel", color="danger", width=80, margin=(4, 3), visible=False)
@@ -374,9 +376,12 @@ class StepBar(pn.viewable.Viewer):
             self.pacer.drawn += 1                   # with the step's drawing, in the same message
         running = bool(self.state.running)         # one action at a time: the steps wait for a run
         for label, button in self.buttons.items():
-            button.disabled = running or (label == "Undo" and not s.can_undo) or (label == "Redo" and not s.can_redo)
-        self.play.disabled = running
-        self.speed.visible = not running            # room for Cancel and the progress
+            disabled = running or (label == "Undo" and not s.can_undo) or (label == "Redo" and not s.can_redo)
+            if button.disabled != disabled:         # (setting a parameter costs, even to its value)
+                button.disabled = disabled
+        if self.play.disabled != running:
+            self.play.disabled = running
+            self.speed.visible = not running        # room for Cancel and the progress
 
     def _play(self):
         self.play.param.update(value=self.playing, label="⏸ Pause" if self.playing else "▶ Play")
@@ -458,8 +463,8 @@ class LessonBar(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.back = pn.widgets.Button(label="◀ Back", width=90, margin=(4, 3))
-        self.next = pn.widgets.Button(label="Next ▶", width=90, margin=(4, 3), color="primary")
+        self.back = QuickButton(label="◀ Back", width=90, margin=(4, 3))
+        self.next = QuickButton(label="Next ▶", width=90, margin=(4, 3), color="primary")
         self.back.on_click(lambda e: held(self.state.lesson_back))
         self.next.on_click(lambda e: held(self.state.lesson_next))
         self.close = pn.widgets.Button(label="Close the lesson", width=140, margin=(4, 3))

@@ -21,6 +21,7 @@ landscape and the app address θ through them (`coordinates`, `get_coordinate`,
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -338,6 +339,7 @@ def theta_to_json(theta: dict) -> dict:
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([0-9, ]+)\])?$")
 
 
+@functools.lru_cache(maxsize=4096)        # a picture moves one coordinate thousands of times
 def parse_key(key: str) -> tuple[str, tuple[int, ...]]:
     match = _KEY.match(key.strip())
     if not match:

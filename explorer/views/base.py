@@ -50,6 +50,17 @@ def new_figure(title: str, x_label: str, y_label: str, **kwargs):
     return fig
 
 
+def drop_unused_glyphs(fig) -> None:
+    """Bokeh's `figure` gives every renderer two more glyphs, for unselected and for muted
+    points. No view selects or mutes (legends hide), so they were only more models: about 60 of
+    a page's 520, and the server walks every model at each page open and each click."""
+    from bokeh.models import GlyphRenderer
+    for model in fig.references():
+        if isinstance(model, GlyphRenderer):
+            model.nonselection_glyph = None
+            model.muted_glyph = None
+
+
 def scale_fonts(fig, percent: int):
     """Every text of a figure at `percent` of the house sizes (titles, axes, legends, labels)."""
     from bokeh.models import ColorBar, Legend, Title
