@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from .errors import ExplorerError
-from .model import get_coordinate, set_coordinate
+from .model import coordinate_mover, get_coordinate
 
 
 @dataclass(frozen=True)
@@ -79,21 +79,21 @@ class LandscapeCalculator:
     def _columns(self, theta, q, key, window=None):
         """θ_g, the statistics and entropy of q_g, log p(θ_g) and F(θ_g, q_g) for the grid."""
         grid = self.grid_for(theta, key, window)
-        params = self.model.params()
-        anchor = set_coordinate(params, theta, key, grid[0])   # θ with θ_j moved: what the grid sees
+        move = coordinate_mover(self.model.params(), theta, key)
+        anchor = move(grid[0])                 # θ with θ_j moved: what the grid sees
         cache_key = (key, grid.tobytes(), tuple(v.tobytes() for v in anchor.values()))
         if self._cached is not None and self._cached[0] == cache_key:
             return self._cached[1]
         last = len(grid) - 1               # the ends are checked; the points between them lie inside
-        thetas = [anchor] + [set_coordinate(params, theta, key, g, check=i == last) for i, g in enumerate(grid[1:], 1)]
-        stats, entropies, loglik, best = [], [], np.empty(len(grid)), np.empty(len(grid))
+        thetas = [anchor] + [move(g, check=i == last) for i, g in enumerate(grid[1:], 1)]
+        stats, entropies, loglik = [], [], np.empty(len(grid))
         for i, theta_g in enumerate(thetas):
             q_g = self.family.e_step(self.model, theta_g, q)
             loglik[i] = self.model.loglik(theta_g)
-            stats.append(self.model.suff_stats(q_g))
+            stats.append(self.model.stats(q_g))       # (an exact E step's pass has them already)
             entropies.append(self.model.entropy(q_g))
-            best[i] = self.model.ecll_from_stats(theta_g, stats[-1]) + entropies[-1]
         matrix = self.model.ecll_grid(thetas, stats) + np.array(entropies)[:, None]
+        best = np.diag(matrix).copy()          # F(θ_t, q_t)
         columns = (grid, thetas, loglik, best, matrix)
         self._cached = (cache_key, columns)
         return columns
@@ -116,10 +116,10 @@ class LandscapeCalculator:
         between its neighbours (F is O(K) per t from the statistics)."""
         i = int(np.argmax(ecll))
         lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-        params = self.model.params()
+        move = coordinate_mover(self.model.params(), theta, key)
 
         def negative_f(t):
-            return -self.model.ecll_from_stats(set_coordinate(params, theta, key, t, check=False), stats)
+            return -self.model.ecll_from_stats(move(t, check=False), stats)
 
         found = minimize_scalar(negative_f, bounds=(lo, hi), method="bounded",
                                 options={"xatol": 1e-10 * (1 + abs(hi))})

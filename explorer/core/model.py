@@ -387,14 +387,25 @@ def set_coordinate(params: list[Param], theta: dict, key: str, value: float, che
     simplex entry w_j = v rescales the others to sum to 1 − v; a covariance entry Σ_ab = v also
     sets Σ_ba). The result is validated unless `check` is False (a point between two checked
     ones: the constraints' sets are convex along a coordinate)."""
+    return coordinate_mover(params, theta, key)(value, check)
+
+
+def coordinate_mover(params: list[Param], theta: dict, key: str):
+    """`move(value, check=True)`, which is `set_coordinate(params, theta, key, value, check)`
+    with the key read and its constraint found once: a picture moves one coordinate hundreds
+    of times."""
     name, index = parse_key(key)
     get_coordinate(theta, key)
-    array = {p.name: p for p in params}[name].constraint.set_entry(theta[name], index, value)
-    if not check:
-        array = np.array(array, dtype=float)
-        array.setflags(write=False)
-        return {**theta, name: array}
-    return validate_theta(params, {**theta, name: array})
+    constraint = {p.name: p for p in params}[name].constraint
+
+    def move(value: float, check: bool = True) -> dict:
+        array = constraint.set_entry(theta[name], index, value)
+        if not check:
+            array = np.array(array, dtype=float)
+            array.setflags(write=False)
+            return {**theta, name: array}
+        return validate_theta(params, {**theta, name: array})
+    return move
 
 
 # ----- random feasible moves (tests and checks) --------------------------------------------------
