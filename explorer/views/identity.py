@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bokeh.models import ColumnDataSource, Label, Range1d
 
-from .base import F_COLOR, KL_COLOR, LOGP_COLOR, FONTS, new_figure, sticky
+from .base import F_COLOR, KL_COLOR, LOGP_COLOR, FONTS, new_figure, set_columns, sticky
 
 
 class IdentityView:
@@ -28,9 +28,9 @@ class IdentityView:
         low, high = min(state.F, state.loglik) - 1.5 * scale, max(state.F, state.loglik)
         current = (self.figure.y_range.start, self.figure.y_range.end) if self.bars.data["x"] else None
         lo, hi = sticky(current, low, high, 0.15, fill=0.5)
-        self.bars.data = dict(x=["F + KL", "F + KL", "log p"], bottom=[lo, state.F, lo],
-                              top=[state.F, state.F + kl, state.loglik], color=[F_COLOR, KL_COLOR, LOGP_COLOR],
-                              name=["F", "KL", "log p"])
+        set_columns(self.bars, dict(x=["F + KL", "F + KL", "log p"], bottom=[lo, state.F, lo],
+                                    top=[state.F, state.F + kl, state.loglik], color=[F_COLOR, KL_COLOR, LOGP_COLOR],
+                                    name=["F", "KL", "log p"]))
         self.kl.text = f"KL = {kl:.3g}"
         if (lo, hi) != current:
             self.figure.y_range.start, self.figure.y_range.end = lo, hi

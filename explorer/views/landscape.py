@@ -11,7 +11,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, HoverTool, Li
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
-from .base import as_lists, new_figure, screen_decimals, style_legend, sync_rows
+from .base import as_lists, new_figure, screen_decimals, set_columns, style_legend, sync_rows
 
 N_LEVELS = 12
 E_COLOR, M_COLOR, PARTIAL_COLOR = "#ff7f0e", "#d62728", "#e377c2"
@@ -121,8 +121,8 @@ class LandscapeView:
             self.figure.yaxis.axis_label = f"φ ({picture.key} at q's E step)"
         sync_rows(self.moves, moves(path))         # a step adds a row: only that row is sent
         sync_rows(self.points, points(path))
-        self.now.data = dict(t=[picture.now[0]], phi=[picture.now[1]], F=[picture.now[2]], index=[path.index[-1]])
+        set_columns(self.now, dict(t=[picture.now[0]], phi=[picture.now[1]], F=[picture.now[2]], index=[path.index[-1]]))
         fixed = picture.fixed_points
-        self.fixed.data = dict(t=[v for _, v in fixed], phi=[v for _, v in fixed],
-                               color=[colors.get(n, "#333333") for n, _ in fixed])
+        set_columns(self.fixed, dict(t=[v for _, v in fixed], phi=[v for _, v in fixed],
+                                     color=[colors.get(n, "#333333") for n, _ in fixed]))
         self.fixed_renderer.visible = bool(fixed)
