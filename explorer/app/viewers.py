@@ -80,6 +80,19 @@ async def in_background(state, label: str, work, progress_pane, describe):
         progress_pane.object = ""
 
 
+def closed_card(title: str, *objects) -> pn.Card:
+    """A card that starts closed and takes its contents when it is first opened: a closed
+    card's widgets would be built into every page for nothing (the three closed cards hold
+    about a tenth of a page's models, and the server walks them all at each click)."""
+    card = pn.Card(title=title, collapsed=True, sizing_mode="stretch_width", margin=(4, 0))
+
+    def fill(event):
+        if not event.new and not card.objects:
+            card.objects = list(objects)
+    card.param.watch(fill, "collapsed")
+    return card
+
+
 def fixed_point_colors(state) -> dict:
     names = [name for name, _ in state.fixed_points()]
     return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
@@ -545,9 +558,8 @@ class Controls(pn.viewable.Viewer):
                                          sizing_mode="stretch_width")
         self.compare_with = pn.widgets.Button(label="Compare the two", sizing_mode="stretch_width")
         self.compare_with.on_click(lambda e: self._compare_implementations())
-        self.checks_card = pn.Card(self.check, self.check_report, self.check_pictures, self.against, self.compare_with,
-                                   title="Checks (EM debugger)", collapsed=True, sizing_mode="stretch_width",
-                                   margin=(4, 0))
+        self.checks_card = closed_card("Checks (EM debugger)", self.check, self.check_report, self.check_pictures,
+                                       self.against, self.compare_with)
         self.state.param.watch(lambda e: self._offer_second_implementations(), "model_revision")
         self._offer_second_implementations()
         self.state.param.watch(lambda e: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
@@ -630,8 +642,10 @@ class Controls(pn.viewable.Viewer):
     def __panel__(self):
         p = self.state.param
 
-        def card(title, *objects, collapsed=False):
-            return pn.Card(*objects, title=title, collapsed=collapsed, sizing_mode="stretch_width", margin=(4, 0))
+        def card(title, *objects, closed=False):
+            if closed:
+                return closed_card(title, *objects)
+            return pn.Card(*objects, title=title, sizing_mode="stretch_width", margin=(4, 0))
 
         return pn.Column(
             card("Lesson and presets", pn.widgets.Select.from_param(p.lesson_name, label="Lesson (a guided path)"),
@@ -658,7 +672,7 @@ class Controls(pn.viewable.Viewer):
                  pn.Row(self.chosen_point, self.load_point, margin=0),
                  pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "
                               "the rest of θ held (drawn below the plots):", margin=(0, 10)),
-                 self.basins, collapsed=True),
+                 self.basins, closed=True),
             card("Export", pn.pane.HTML("The states up to the current one: θ, log p, F, KL, rate "
                                         "(the JSON is the CLI's trace format).", margin=(0, 10)),
                  self.downloads,
@@ -667,6 +681,6 @@ class Controls(pn.viewable.Viewer):
                  self.page_build, self.page_progress, self.page_download,
                  pn.pane.HTML("The five plots as they are on screen, in one image (each plot's own save "
                               "button saves it alone):", margin=(0, 10)),
-                 self.all_plots, collapsed=True),
+                 self.all_plots, closed=True),
             self.checks_card,
             sizing_mode="stretch_width")

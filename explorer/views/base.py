@@ -54,11 +54,14 @@ def drop_unused_glyphs(fig) -> None:
     """Bokeh's `figure` gives every renderer two more glyphs, for unselected and for muted
     points. No view selects or mutes (legends hide), so they were only more models: about 60 of
     a page's 520, and the server walks every model at each page open and each click."""
-    from bokeh.models import GlyphRenderer
-    for model in fig.references():
-        if isinstance(model, GlyphRenderer):
-            model.nonselection_glyph = None
-            model.muted_glyph = None
+    from bokeh.models import ContourRenderer
+    for renderer in fig.renderers:
+        parts = ([renderer.fill_renderer, renderer.line_renderer] if isinstance(renderer, ContourRenderer)
+                 else [renderer])
+        for part in parts:
+            if hasattr(part, "nonselection_glyph"):
+                part.nonselection_glyph = None
+                part.muted_glyph = None
 
 
 def scale_fonts(fig, percent: int):
