@@ -73,3 +73,22 @@ def test_no_figure_keeps_glyphs_for_selection_or_muting():
     renderers = [m for view in app.views.values() for m in view.figure.references() if isinstance(m, GlyphRenderer)]
     assert len(renderers) > 20
     assert all(r.nonselection_glyph is None and r.muted_glyph is None for r in renderers)
+
+
+def test_a_closed_card_takes_its_contents_when_first_opened():
+    from explorer.app.viewers import closed_card
+    button = pn.widgets.Button(label="Run the checks")
+    card = closed_card("Checks", button, pn.pane.HTML("report"))
+    assert card.collapsed and len(card.objects) == 0
+    card.collapsed = False
+    assert card.objects[0] is button and len(card.objects) == 2
+    card.collapsed = True
+    card.collapsed = False
+    assert len(card.objects) == 2                       # filled once
+
+
+def test_the_apps_closed_cards_open_with_their_widgets():
+    app = App("gmm1d")
+    assert len(app.controls.checks_card.objects) == 0
+    app.controls.checks_card.collapsed = False
+    assert app.controls.check in app.controls.checks_card.objects
