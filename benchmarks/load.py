@@ -8,14 +8,16 @@ panel its document shows; the benchmark replays the same clicks in-process and c
 session shows exactly what the replay shows (no session saw another's state, no click was lost).
 
     python benchmarks/load.py [--sessions 10,50,100] [--procs 1,2] [--duration 120] [--interval 2]
-                              [--start together|on-connect]
+                              [--start together|on-connect] [--separate]
 
 With `--start together` (the default) every session first opens its page and the clicking starts
 once the whole class is in, as when a teacher has the students open the link before the
 exercise; with `on-connect` each session clicks as soon as its own page is there, so early
 clicks wait behind the pages still being built.
 
-Serves `panel serve apps/explorer.py --num-procs P` on 127.0.0.1 for each P (and only there),
+Serves `panel serve apps/explorer.py --num-procs P` on 127.0.0.1 for each P (and only there; with
+`--separate`, P servers of one process each on their own ports, each session sent to one of
+them in turn, as a reverse proxy in front of them would),
 runs the sessions from `--workers` processes of threads, and prints per (P, sessions), as each
 run ends: the time to connect (pull the document: a page load without the browser), clicks,
 clicks/s (while the sessions click), p50/p95/max latency, errors, sessions whose final state differs from the replay, and
@@ -54,9 +56,9 @@ def readout_text(doc) -> str:
                 or "class='status" in str(getattr(m, "text", "")))
 
 
-def student(url: str, model: str, duration: float, interval: float, seed: int, out: list, barrier=None):
-    """One session: connect, (wait for the class, with `barrier`), click every `interval` s for
-    `duration` s, report."""
+def student(urls: list, model: str, duration: float, interval: float, seed: int, out: list, barrier=None):
+    """One session: connect (to one of the servers' `urls`, as a proxy spreading the class
+    would), (wait for the class, with `barrier`), click every `interval` s for `duration` s, report."""
     import panel  # noqa: F401 - registers Panel's models, so the client can read the document
     import explorer.app.app  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
@@ -67,7 +69,7 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
               "clicking": None}
     try:
         start = time.perf_counter()
-        session = pull_session(url=url, arguments={"model": model})
+        session = pull_session(url=urls[seed % len(urls)], arguments={"model": model})
         result["connect"] = time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - a refused connection is a result to report
         result["failed"] = f"connect: {exc}"
@@ -108,10 +110,10 @@ def student(url: str, model: str, duration: float, interval: float, seed: int, o
     out.append(result)
 
 
-def worker(url, model, duration, interval, seeds, queue, barrier):
+def worker(urls, model, duration, interval, seeds, queue, barrier):
     results, threads = [], []
     for seed in seeds:
-        thread = threading.Thread(target=student, args=(url, model, duration, interval, seed, results, barrier),
+        thread = threading.Thread(target=student, args=(urls, model, duration, interval, seed, results, barrier),
                                   daemon=True)
         thread.start()
         threads.append(thread)
@@ -143,17 +145,22 @@ def server_cpu(root_pid: int) -> float:
 
 
 def run(procs: int, sessions: int, args) -> dict:
-    port = free_port()
-    extra = ["--num-procs", str(procs)] if procs > 1 else []
-    server = serve(port, extra)
-    url = f"http://127.0.0.1:{port}/explorer"
+    """One server with `--num-procs procs`, or with `--separate` `procs` servers on ports of
+    their own, the sessions spread evenly over them."""
+    if args.separate:
+        ports = [free_port() for _ in range(procs)]
+        servers = [serve(port) for port in ports]
+    else:
+        ports = [free_port()]
+        servers = [serve(ports[0], ["--num-procs", str(procs)] if procs > 1 else [])]
+    urls = [f"http://127.0.0.1:{port}/explorer" for port in ports]
     try:
-        time.sleep(2 if procs == 1 else 6)
-        cpu0, wall0 = server_cpu(server.pid), time.perf_counter()
+        time.sleep(2 if procs == 1 or args.separate else 6)
+        cpu0, wall0 = sum(server_cpu(s.pid) for s in servers), time.perf_counter()
         queue = multiprocessing.Queue()
         barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
         groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
-        workers = [multiprocessing.Process(target=worker, args=(url, args.model, args.duration, args.interval,
+        workers = [multiprocessing.Process(target=worker, args=(urls, args.model, args.duration, args.interval,
                                                                 seeds, queue, barrier)) for seeds in groups]
         for w in workers:
             w.start()
@@ -161,9 +168,10 @@ def run(procs: int, sessions: int, args) -> dict:
         results = [r for _ in workers for r in queue.get(timeout=limit)]
         for w in workers:
             w.join(10)
-        cpu, wall = server_cpu(server.pid) - cpu0, time.perf_counter() - wall0
+        cpu, wall = sum(server_cpu(s.pid) for s in servers) - cpu0, time.perf_counter() - wall0
     finally:
-        stop(server)
+        for server in servers:
+            stop(server)
     latencies = [x * 1000 for r in results for x in r["latencies"]]
     replays: dict[int, str] = {}
     differ = 0
@@ -177,7 +185,7 @@ def run(procs: int, sessions: int, args) -> dict:
     spans = [r["clicking"] for r in results if r["clicking"] and r["clicking"][1]]
     clicking = (max(e for _, e in spans) - min(b for b, _ in spans)) if spans else wall
     connects = sorted(r["connect"] for r in results if r["connect"] is not None)
-    return {"procs": procs, "sessions": sessions, "connect50": percentile(connects, 50) if connects else float("nan"),
+    return {"procs": f"{procs}×1" if args.separate else procs, "sessions": sessions, "connect50": percentile(connects, 50) if connects else float("nan"),
             "connect_max": max(connects, default=float("nan")), "connected": sum(r["failed"] is None for r in results),
             "clicks": clicks, "rate": clicks / clicking, "p50": percentile(latencies, 50) if latencies else float("nan"),
             "p95": percentile(latencies, 95) if latencies else float("nan"),
@@ -194,6 +202,9 @@ def main():
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--model", default="linkage")
     parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
+    parser.add_argument("--separate", action="store_true",
+                        help="P servers on ports of their own (sessions spread evenly, as by a proxy) instead of "
+                             "one server with --num-procs P")
     parser.add_argument("--start", choices=["together", "on-connect"], default="together",
                         help="start clicking once every session is connected, or each as soon as it is")
     args = parser.parse_args()
@@ -206,7 +217,7 @@ def main():
     for procs in [int(p) for p in args.procs.split(",")]:
         for sessions in [int(s) for s in args.sessions.split(",")]:
             r = run(procs, sessions, args)
-            print(f"{r['procs']:5d} {r['sessions']:8d} {r['connected']:9d} "
+            print(f"{r['procs']!s:>5s} {r['sessions']:8d} {r['connected']:9d} "
                   f"{r['connect50']:8.1f}/{r['connect_max']:<8.1f} {r['clicks']:7d} {r['rate']:8.1f} "
                   f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['errors']:6d} {r['differ']:6d} "
                   f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f}", flush=True)

@@ -556,3 +556,18 @@ def test_a_model_source_watches_its_model_file_and_its_data_file_only(tmp_path):
     (tmp_path / "other.py").write_text("x = 1\n")
     assert not source.saved()
     assert len(source.load().data) == 5
+
+
+def test_a_page_open_logs_no_warning(caplog):
+    """A course server's log has a line per session, not four layout warnings per page."""
+    import logging
+
+    import panel as pn
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+    caplog.set_level(logging.WARNING)
+    doc = Document()
+    with set_curdoc(doc):
+        App.from_args([], query={}).template().server_doc(doc)
+    pn.panel(App("linkage")).get_root(Document())          # and in a notebook
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

@@ -20,6 +20,7 @@ from ..core.loading import UserCodeError, is_model_spec, load_model_class
 from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
+from .memory import release_soon
 from .panel_speedup import skip_unused_design_work
 from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
@@ -143,13 +144,13 @@ class App(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Row(pn.Column(self.controls, width=300), pn.Column(self.steps, self.lesson, self.plots,
-                                                                       sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width")
+                                                                       sizing_mode="stretch_both"),
+                      sizing_mode="stretch_both")
 
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, sizing_mode="stretch_width", margin=0)],
+            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, sizing_mode="stretch_both", margin=0)],
             sidebar_width=300,
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,
             busy_indicator=None,
@@ -219,10 +220,12 @@ class App(pn.viewable.Viewer):
         log.info("closed an idle session after %.0f s without an action", idle)
 
     def _ended(self, context):
-        """The session is over (its page closed or timed out): stop Play, say so in the log."""
+        """The session is over (its page closed or timed out): stop Play, say so in the log, and
+        give the memory back (memory.py)."""
         self.steps.stop()
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
+        release_soon()                           # its memory back to the system, in a while
 
     def _write_url(self):
         query = self.state.to_query()

@@ -200,12 +200,13 @@ class Plots(pn.viewable.Viewer):
 
     def __panel__(self):
         p = self.panes
-        row = {"sizing_mode": "stretch_width", "margin": 0, "styles": {"height": "calc((100vh - 150px) / 2)",
-                                                                        "min-height": "230px"}}
+        # stretch_both all the way up (Panel would make them so anyway, with a warning per page)
+        row = {"sizing_mode": "stretch_both", "margin": 0, "styles": {"height": "calc((100vh - 150px) / 2)",
+                                                                       "min-height": "230px"}}
         return pn.Column(
             pn.Row(p["data"], p["bound"], p["landscape"], **row),
             pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
-            self.restarts_plot, self.basins_box, sizing_mode="stretch_width", margin=0)
+            self.restarts_plot, self.basins_box, sizing_mode="stretch_both", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
