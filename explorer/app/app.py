@@ -20,7 +20,6 @@ from ..core.loading import UserCodeError, is_model_spec, load_model_class
 from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
-from .memory import release_soon
 from .panel_speedup import skip_unused_design_work
 from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
@@ -220,12 +219,10 @@ class App(pn.viewable.Viewer):
         log.info("closed an idle session after %.0f s without an action", idle)
 
     def _ended(self, context):
-        """The session is over (its page closed or timed out): stop Play, say so in the log, and
-        give the memory back (memory.py)."""
+        """The session is over (its page closed or timed out): stop Play, say so in the log."""
         self.steps.stop()
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
-        release_soon()                           # its memory back to the system, in a while
 
     def _write_url(self):
         query = self.state.to_query()
