@@ -77,10 +77,10 @@ def test_play_stops_when_its_session_ends(short_server, browser):
                else route.abort())
     page.goto(f"{url}?model=linkage&speed=10")
     page.get_by_role("button", name="▶ Play", exact=True).click(timeout=60_000)
-    page.wait_for_timeout(1500)
+    page.get_by_text(re.compile(r"State ([3-9]|\d\d+) of")).first.wait_for(timeout=30_000)   # it plays
     ended_before = server_log(process).count("ended at state")
     page.close()                                    # the student closes the tab while it plays
-    assert wait_for(lambda: server_log(process).count("ended at state") > ended_before, 15)
+    assert wait_for(lambda: server_log(process).count("ended at state") > ended_before, 30)
     last = re.findall(r"ended at state (\d+) of (\d+)", server_log(process))[-1]
     assert int(last[1]) >= 3                        # it was playing: several states were made
     size = len(server_log(process))
