@@ -93,7 +93,7 @@ def main():
             deadline = time.time() + 120
             while ended_sessions(log_path) < expected and time.time() < deadline:
                 time.sleep(0.5)
-            time.sleep(10)                                   # the collection after sessions end
+            time.sleep(5)                                    # the collection after sessions end
             rows.append((round_, len(sessions), peak, rss_mb(server.pid), ended_sessions(log_path) >= expected))
             print(f"round {round_} done", file=sys.stderr, flush=True)
     finally:

@@ -41,13 +41,19 @@ def test_a_step_sends_as_much_after_300_steps_as_after_10(model):
     assert sizes[301] <= 1.1 * sizes[11] + 200
 
 
-def test_an_e_step_does_not_send_the_component_densities_again():
-    app = App("gmm1d")
+def an_e_step_after_an_m_step(model="gmm1d"):
+    """The app and the document's changes of an E step (θ unchanged) after an M step."""
+    app = App(model)
     events = served(app)
     app.state.e_step()
     app.state.m_step()
     events.clear()
-    app.state.e_step()                       # θ unchanged: only q's colours move in the data view
+    app.state.e_step()
+    return app, events
+
+
+def test_an_e_step_does_not_send_the_component_densities_again():
+    app, events = an_e_step_after_an_m_step()     # only q's colours move in the data view
     data_view = app.views["data"]
     touched = {id(getattr(e, "model", None)) for e in events}
     assert id(data_view.points) in touched
@@ -92,12 +98,7 @@ def test_set_columns_sends_the_changed_columns_only():
 
 
 def test_an_e_step_sends_the_bound_its_f_curve_only():
-    app = App("gmm1d")
-    events = served(app)
-    app.state.e_step()
-    app.state.m_step()
-    events.clear()
-    app.state.e_step()                       # θ unchanged: the grid, log p and best F stay
+    app, events = an_e_step_after_an_m_step()     # the grid, log p and best F stay
     bound = app.views["bound"].source
     assert [e.cols for e in events if getattr(e, "model", None) is bound] == [["F"]]
 

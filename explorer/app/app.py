@@ -7,6 +7,7 @@ page's URL, so a reload (the theme toggle reloads) or a copied link rebuilds the
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -171,11 +172,10 @@ class App(pn.viewable.Viewer):
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
                 period = min(60.0, self.idle_minutes * 60 / 4)
                 pn.state.add_periodic_callback(self._close_if_idle, period=int(period * 1000))
-            # The template's eight roots join the document together: Bokeh walks the page's
-            # models once, not once per root (a third of the server's work to open a page).
-            with pn.state.curdoc.models.freeze():
-                return self.template().servable(title=title, **kwargs)
-        return self.template().servable(title=title, **kwargs)
+        # Served, the template's eight roots join the document together: Bokeh walks the page's
+        # models once, not once per root (a third of the server's work to open a page).
+        with pn.state.curdoc.models.freeze() if pn.state.curdoc is not None else contextlib.nullcontext():
+            return self.template().servable(title=title, **kwargs)
 
     def _reload_if_saved(self):
         """The model's file was saved: rebuild this screen on the new code and run the checks
