@@ -219,10 +219,12 @@ class App(pn.viewable.Viewer):
         log.info("closed an idle session after %.0f s without an action", idle)
 
     def _ended(self, context):
-        """The session is over (its page closed or timed out): stop Play, say so in the log."""
-        self.steps.stop()
+        """The session is over (its page closed or timed out): say so in the log, stop Play.
+        Bokeh calls this after it destroyed the document's models, and before or after Panel
+        forgets them (the callbacks are a set): nothing here may touch the page."""
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
+        self.steps.end()
 
     def _write_url(self):
         query = self.state.to_query()

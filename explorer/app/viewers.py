@@ -412,6 +412,12 @@ class StepBar(pn.viewable.Viewer):
     def stop(self):
         self.playing = False
 
+    def end(self):
+        """The session is over: Play stops without drawing, for Bokeh has already taken the
+        page's models apart (a change to one of them would raise)."""
+        with param.parameterized.discard_events(self):
+            self.playing = False
+
     def __panel__(self):
         return pn.Column(pn.Row(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
                                 sizing_mode="stretch_width", margin=0),
