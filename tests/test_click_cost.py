@@ -1,4 +1,6 @@
 """What a click sends the page: only what changed, and no more after 300 steps than after 10."""
+import json
+
 import numpy as np
 import pytest
 from bokeh.document import Document
@@ -130,3 +132,26 @@ def test_the_kept_path_equals_the_path_drawn_afresh(schedule):
         assert kept.path == fresh.path
     raw = path_points(session.states, "means[0]")
     assert place_on_landscape(raw, session.states, fresh.landscape) == fresh.path
+
+
+def test_numbers_reach_the_page_as_bokeh_would_send_them():
+    """The landscape's bands go out as they are (`Numbers`), in the same JSON as Bokeh's own
+    encoding of the same lists; with a NaN in them they keep Bokeh's encoding."""
+    from explorer.views.base import Numbers, as_lists
+    polygons = [[[np.array([0.5, 1.25, 2.0]), np.array([3.0, 4.0])]], [[np.array([-1.0, 7.5, 1e-3])]]]
+
+    def message(value):
+        source = ColumnDataSource(dict(xs=value, level=[1.0, 2.0]))
+        doc = Document()
+        doc.add_root(source)
+        events = []
+        doc.on_change(events.append)
+        source.data = dict(xs=value, level=[1.5, 2.5])
+        return json.loads(Protocol().create("PATCH-DOC", events).content_json)["events"][0]["data"]
+
+    fast = as_lists(polygons)
+    assert isinstance(fast, Numbers)
+    assert message(fast) == message([[[list(map(float, ring)) for ring in p] for p in band] for band in polygons])
+    with_nan = as_lists([[[np.array([0.0, np.nan])]]])
+    assert not isinstance(with_nan, Numbers)
+    assert '"nan"' in json.dumps(message(with_nan + [[[[1.0]]]]))
