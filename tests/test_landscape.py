@@ -171,3 +171,30 @@ def test_vectorised_ecll_grid_equals_one_pair_at_a_time(name, K):
         thetas.append({"theta_A": 1.0, "theta_B": 0.0, "weight_A": 1.0})
     np.testing.assert_allclose(model.ecll_grid(thetas, stats), Model.ecll_grid(model, thetas, stats),
                                rtol=1e-13, atol=1e-10)
+
+
+@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3), ("coins", None), ("linkage", None)])
+def test_a_grid_normalised_together_equals_one_pass_per_theta(name, K):
+    """`LatentClassModel.grid_passes` (the grid's posteriors normalised as one array) gives each
+    θ's log p, statistics and entropy as its own pass does; a θ under which a point is impossible
+    (coins with θ_A = 1 on the edge) sends the grid through one pass per θ."""
+    from explorer import make_model
+    from explorer.core.model import Model
+    model = make_model(name, **({"K": K} if K else {}))
+    session = Session(model, seed=1)
+    session.iterate()
+    key = KEYS.get(name, coordinates(model.params())[0])
+    calc = LandscapeCalculator(model, get_family("exact"), 12)
+    _, thetas, *_ = calc._columns(session.current.theta, session.current.q, key)
+    grids = [thetas] + ([thetas + [{"theta_A": 1.0, "theta_B": 0.0, "weight_A": 1.0}]] if name == "coins" else [])
+    for grid in grids:
+        together, one_by_one = model.grid_passes(grid), Model.grid_passes(model, grid)
+        assert len(together) == len(one_by_one) == len(grid)
+        for (loglik, stats, entropy), (loglik_1, stats_1, entropy_1) in zip(together, one_by_one):
+            assert loglik == pytest.approx(loglik_1, rel=1e-12, abs=1e-9)
+            assert entropy == pytest.approx(entropy_1, rel=1e-12, abs=1e-9)
+            np.testing.assert_allclose(_flat(stats), _flat(stats_1), rtol=1e-12, atol=1e-9)
+
+
+def _flat(stats) -> np.ndarray:
+    return np.concatenate([np.ravel(v) for v in (stats.values() if isinstance(stats, dict) else [stats])])

@@ -86,17 +86,21 @@ class LandscapeCalculator:
             return self._cached[1]
         last = len(grid) - 1               # the ends are checked; the points between them lie inside
         thetas = [anchor] + [move(g, check=i == last) for i, g in enumerate(grid[1:], 1)]
-        stats, entropies, loglik = [], [], np.empty(len(grid))
-        for i, theta_g in enumerate(thetas):
-            q_g = self.family.e_step(self.model, theta_g, q)
-            loglik[i] = self.model.loglik(theta_g)
-            stats.append(self.model.stats(q_g))       # (an exact E step's pass has them already)
-            entropies.append(self.model.entropy(q_g))
-        matrix = self.model.ecll_grid(thetas, stats) + np.array(entropies)[:, None]
+        if self.family.name == "exact":        # q_g is the posterior: the model may batch the grid
+            passes = self.model.grid_passes(thetas)
+        else:
+            passes = [self._pass(theta_g, self.family.e_step(self.model, theta_g, q)) for theta_g in thetas]
+        loglik = np.array([p[0] for p in passes])
+        stats = [p[1] for p in passes]
+        matrix = self.model.ecll_grid(thetas, stats) + np.array([p[2] for p in passes])[:, None]
         best = np.diag(matrix).copy()          # F(θ_t, q_t)
         columns = (grid, thetas, loglik, best, matrix)
         self._cached = (cache_key, columns)
         return columns
+
+    def _pass(self, theta, q_family):
+        """(log p(X | θ), the statistics of the family's q at θ, its entropy)."""
+        return self.model.loglik(theta), self.model.stats(q_family), self.model.entropy(q_family)
 
     def landscape(self, theta, q, key: str, free_coordinates: int, window=None) -> Landscape:
         grid, _, loglik, best, matrix = self._columns(theta, q, key, window)

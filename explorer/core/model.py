@@ -199,6 +199,16 @@ class Model:
         landscape needs for every pair. Models may vectorise it; this loops."""
         return np.array([[self.ecll_from_stats(t, st) for t in thetas] for st in stats], dtype=float)
 
+    def grid_passes(self, thetas: list) -> list[tuple[float, object, float]]:
+        """(log p(X | θ), the statistics of the posterior at θ, its entropy) for each θ of a
+        landscape's grid: what the exact family's picture needs of each. Models may batch it;
+        this takes one pass per θ."""
+        out = []
+        for theta in thetas:
+            q = self.posterior(theta)
+            out.append((self.loglik(theta), self.stats(q), self.entropy(q)))
+        return out
+
     def remember_stats(self, q, stats) -> None:
         """Tell the model the statistics of q (kept up to date by incremental EM)."""
         self._stats_cache = (q, stats)
