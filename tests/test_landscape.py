@@ -156,7 +156,8 @@ def make_model_gmm(K=2):
     return make_model("gmm1d", synthetic={"n": 300, "seed": 8, "separation": 3.0}, K=K)
 
 
-@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 2), ("gmm2d", 3), ("coins", None)])
+@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 2), ("gmm2d", 3), ("coins", None),
+                                     ("two-source", None)])
 def test_vectorised_ecll_grid_equals_one_pair_at_a_time(name, K):
     from explorer import make_model
     from explorer.core.model import Model

@@ -100,11 +100,18 @@ class TwoSource(GaussianLatentModel):
         return float(np.sum(residual * residual)), float(q.cov.sum())
 
     def expected_complete_loglik(self, theta, q):
-        s, n = float(theta["noise_var"]), self.n_points()
-        squares, spread = self._residual_terms(q)
-        prior = -n * LOG_2PI - 0.5 * (np.sum(q.mean * q.mean) + n * np.trace(q.cov))
-        noise = -0.5 * n * (LOG_2PI + np.log(s)) - (squares + n * spread) / (2 * s)
-        return float(prior + noise)
+        return float(self.ecll_grid([theta], [q])[0, 0])
+
+    def ecll_grid(self, thetas, stats):
+        """E_q log p(X, Z | θ) for every (q, θ) pair (`stats` are the q's): the terms of q are
+        summed once per q, then each θ costs O(1), so a landscape's grid reads q 50 times, not 2,500."""
+        s, n = np.array([float(theta["noise_var"]) for theta in thetas]), self.n_points()
+        rows = []
+        for q in stats:
+            squares, spread = self._residual_terms(q)
+            prior = -n * LOG_2PI - 0.5 * (np.sum(q.mean * q.mean) + n * np.trace(q.cov))
+            rows.append(prior - 0.5 * n * (LOG_2PI + np.log(s)) - (squares + n * spread) / (2 * s))
+        return np.array(rows)
 
     def m_step(self, q, theta, frozen=frozenset()):
         if "noise_var" in frozen:
