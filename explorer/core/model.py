@@ -349,7 +349,7 @@ def theta_to_json(theta: dict) -> dict:
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([0-9, ]+)\])?$")
 
 
-@functools.lru_cache(maxsize=4096)        # a picture moves one coordinate thousands of times
+@functools.lru_cache(maxsize=4096)        # the same few keys are read at every step and picture
 def parse_key(key: str) -> tuple[str, tuple[int, ...]]:
     match = _KEY.match(key.strip())
     if not match:

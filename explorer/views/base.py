@@ -208,7 +208,12 @@ def _same_column(old, new) -> bool:
         a, b = np.asarray(old, dtype=float), np.asarray(new, dtype=float)
     except (TypeError, ValueError):                  # labels and colours
         return [str(v) for v in old] == [str(v) for v in new]
-    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+    return a.shape == b.shape and bool(np.all(_equal_entries(a, b)))
+
+
+def _equal_entries(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Entry by entry: equal numbers, or both NaN (a NaN on the page stays unchanged)."""
+    return (a == b) | (np.isnan(a) & np.isnan(b))
 
 
 def sync_rows(source, columns: dict) -> None:
@@ -226,7 +231,7 @@ def sync_rows(source, columns: dict) -> None:
     for name, values in columns.items():
         before, now = np.asarray(old[name]), np.asarray(values[:n_old])
         if before.dtype.kind == "f" and now.dtype.kind == "f":
-            changed = np.flatnonzero(~((before == now) | (np.isnan(before) & np.isnan(now))))
+            changed = np.flatnonzero(~_equal_entries(before, now))
         else:
             changed = np.flatnonzero(before != now) if before.shape == now.shape else np.arange(n_old)
         if len(changed) > max(8, n_old // 4):           # most of it changed: send it all
