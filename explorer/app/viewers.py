@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import panel as pn
 import param
-from bokeh.core.property.validation import validate
 
 from ..core.convergence import current_rate
 from ..core.picture import path_points
@@ -54,11 +53,10 @@ details pre { font-size: 11px; max-height: 12em; overflow: auto; }
 
 
 def held(action, *args):
-    """Run an action of the page with the document held: its changes reach the page in one
-    message. Bokeh's validation of each property set is skipped meanwhile: the values come
-    from our own views, tested with validation on, and the check cost a tenth of a click (its
-    dict check formats its type's long name at every call)."""
-    with pn.io.hold(), validate(False):
+    """Run an action with the document held: its changes reach the page in one message.
+    (Bokeh's property validation stays on: it also converts values such as a tuple given for
+    a list, and an upload failed without it.)"""
+    with pn.io.hold():
         return action(*args)
 
 
