@@ -15,7 +15,9 @@ if not hasattr(sys.modules.get("explorer"), "__path__"):
 import panel as pn  # noqa: E402
 
 from explorer.app import App  # noqa: E402
+from explorer.app.serving import accept_one_connection_per_wake  # noqa: E402
 
+accept_one_connection_per_wake()   # with --num-procs, a class spreads over the processes
 pn.extension(notifications=True)   # Panel's notification area: it says when a session has ended
 
 App.from_args(sys.argv[1:], query=pn.state.session_args).servable(title="EM explorer")

@@ -21,7 +21,8 @@ them in turn, as a reverse proxy in front of them would),
 runs the sessions from `--workers` processes of threads, and prints per (P, sessions), as each
 run ends: the time to connect (pull the document: a page load without the browser), clicks,
 clicks/s (while the sessions click), p50/p95/max latency, errors, sessions whose final state differs from the replay, and
-the server's CPU (all its processes) per click, including what connecting cost. Stops by itself: each session clicks for `--duration`
+the server's CPU (all its processes) per click, including what connecting cost, and the busiest
+process's part of it (0.50 with two processes sharing the class evenly). Stops by itself: each session clicks for `--duration`
 seconds and every wait has a time limit. Clients and server share this machine's cores, so the
 figures are an upper bound on what a server with its own cores would show.
 """
@@ -44,6 +45,7 @@ from app_latency import cpu_seconds, free_port, percentile, serve, stop  # noqa:
 
 WAIT = 30.0       # a click without an answer within this many seconds counts as an error
 BARRIER_WAIT = 900.0   # the longest a connected session waits for the rest of the class
+HANDSHAKE_WAIT = 240.0  # a browser waits minutes for a websocket to open; bokeh.client only 20 s
 
 
 def find(doc, **props):
@@ -63,6 +65,11 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
     import explorer.app.app  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
     from bokeh.events import ButtonClick
+    from tornado.httpclient import HTTPRequest
+
+    # A page waits in the server's queue while others are built (about 2 s each): as patient as
+    # a browser, or a busy server's queue would count as failed connections.
+    HTTPRequest._DEFAULTS.update(connect_timeout=HANDSHAKE_WAIT, request_timeout=HANDSHAKE_WAIT)
 
     asyncio.set_event_loop(asyncio.new_event_loop())
     result = {"latencies": [], "errors": 0, "clicks": 0, "final": None, "failed": None, "connect": None,
@@ -136,12 +143,14 @@ def replayed_readout(model: str, clicks: int) -> str:
     return readout_text(doc)
 
 
-def server_cpu(root_pid: int) -> float:
-    pids = [root_pid]
-    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    return sum(cpu_seconds(p) for p in pids)
+def process_cpu(root_pids: list) -> dict:
+    """CPU seconds of each server process: the servers and the processes they forked."""
+    pids = list(root_pids)
+    for root in root_pids:
+        children = Path(f"/proc/{root}/task/{root}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+    return {pid: cpu_seconds(pid) for pid in pids}
 
 
 def run(procs: int, sessions: int, args) -> dict:
@@ -156,7 +165,7 @@ def run(procs: int, sessions: int, args) -> dict:
     urls = [f"http://127.0.0.1:{port}/explorer" for port in ports]
     try:
         time.sleep(2 if procs == 1 or args.separate else 6)
-        cpu0, wall0 = sum(server_cpu(s.pid) for s in servers), time.perf_counter()
+        cpu0, wall0 = process_cpu([s.pid for s in servers]), time.perf_counter()
         queue = multiprocessing.Queue()
         barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
         groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
@@ -168,7 +177,9 @@ def run(procs: int, sessions: int, args) -> dict:
         results = [r for _ in workers for r in queue.get(timeout=limit)]
         for w in workers:
             w.join(10)
-        cpu, wall = sum(server_cpu(s.pid) for s in servers) - cpu0, time.perf_counter() - wall0
+        cpu1, wall = process_cpu([s.pid for s in servers]), time.perf_counter() - wall0
+        by_process = [cpu1[pid] - cpu0.get(pid, 0.0) for pid in cpu1]
+        cpu = sum(by_process)
     finally:
         for server in servers:
             stop(server)
@@ -191,7 +202,8 @@ def run(procs: int, sessions: int, args) -> dict:
             "p95": percentile(latencies, 95) if latencies else float("nan"),
             "max": max(latencies, default=float("nan")),
             "errors": sum(r["errors"] for r in results) + sum(r["failed"] is not None for r in results),
-            "differ": differ, "cpu_per_click": 1000 * cpu / max(clicks, 1), "cpu_share": cpu / wall}
+            "differ": differ, "cpu_per_click": 1000 * cpu / max(clicks, 1), "cpu_share": cpu / wall,
+            "busiest": max(by_process) / cpu if cpu > 0 else float("nan")}
 
 
 def main():
@@ -213,14 +225,14 @@ def main():
           f"same {os.cpu_count()} cores", flush=True)
     print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "
           f"{'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} "
-          f"{'srv cores':>9s}", flush=True)
+          f"{'srv cores':>9s} {'busiest':>7s}", flush=True)
     for procs in [int(p) for p in args.procs.split(",")]:
         for sessions in [int(s) for s in args.sessions.split(",")]:
             r = run(procs, sessions, args)
             print(f"{r['procs']!s:>5s} {r['sessions']:8d} {r['connected']:9d} "
                   f"{r['connect50']:8.1f}/{r['connect_max']:<8.1f} {r['clicks']:7d} {r['rate']:8.1f} "
                   f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['errors']:6d} {r['differ']:6d} "
-                  f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f}", flush=True)
+                  f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f} {r['busiest']:7.2f}", flush=True)
 
 
 if __name__ == "__main__":

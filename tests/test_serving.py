@@ -1,0 +1,32 @@
+"""A server process takes one waiting connection each time it wakes, so forked processes share a class."""
+import socket
+
+import tornado.netutil
+from tornado.ioloop import IOLoop
+
+from explorer.app.serving import accept_one_connection_per_wake
+
+
+def accepted_in_one_wake(monkeypatch, waiting: int) -> int:
+    """Connections Tornado's accept handler takes in one wake, with `waiting` connections queued."""
+    listener = tornado.netutil.bind_sockets(0, "127.0.0.1")[0]
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(waiting)]
+    handlers, accepted = [], []
+    loop = IOLoop(make_current=False)
+    monkeypatch.setattr(IOLoop, "current", staticmethod(lambda instance=True: loop))
+    monkeypatch.setattr(loop, "add_handler", lambda fd, handler, events: handlers.append(handler))
+    try:
+        tornado.netutil.add_accept_handler(listener, lambda connection, address: accepted.append(connection))
+        handlers[0](listener, IOLoop.READ)          # the listening socket is readable: one wake
+        return len(accepted)
+    finally:
+        for s in clients + accepted + [listener]:
+            s.close()
+        loop.close()
+
+
+def test_a_process_takes_one_waiting_connection_per_wake(monkeypatch):
+    monkeypatch.setattr(tornado.netutil, "_DEFAULT_BACKLOG", tornado.netutil._DEFAULT_BACKLOG)
+    assert accepted_in_one_wake(monkeypatch, 3) == 3      # Tornado's own: every waiting connection
+    accept_one_connection_per_wake()
+    assert accepted_in_one_wake(monkeypatch, 3) == 1
