@@ -1,6 +1,7 @@
 """Sessions that end give their memory back: rounds of many sessions opened, used and closed.
 
     python benchmarks/memory_rounds.py [--rounds 5] [--sessions 50] [--clicks 10]
+                                       [--allocator malloc|pymalloc]
 
 Serves the app on 127.0.0.1 with short session expiry (`--unused-session-lifetime 2000
 --check-unused-sessions 1000`), then per round opens `--sessions` `bokeh.client` sessions (as
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -61,6 +63,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--clicks", type=int, default=10)
+    parser.add_argument("--allocator", choices=["malloc", "pymalloc"], default="malloc",
+                        help="the server's PYTHONMALLOC")
     args = parser.parse_args()
     port = free_port()
     log_path = Path(f"/tmp/explorer-memory-rounds-{port}.log")
@@ -68,7 +72,8 @@ def main():
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}",
          "--unused-session-lifetime", "2000", "--check-unused-sessions", "1000"],
-        cwd=ROOT, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=ROOT, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONMALLOC": args.allocator})
     url = f"http://127.0.0.1:{port}/explorer"
     rows = []
     try:
@@ -98,7 +103,7 @@ def main():
             print(f"round {round_} done", file=sys.stderr, flush=True)
     finally:
         stop(server)
-    print(f"server RSS baseline (one session used and closed): {baseline:.0f} MB")
+    print(f"server RSS baseline (one session used and closed), PYTHONMALLOC={args.allocator}: {baseline:.0f} MB")
     print(f"{'round':>5s} {'sessions':>8s} {'peak MB':>8s} {'after MB':>9s} {'all ended':>9s} {'MB/session':>10s}")
     for round_, n, peak, after, ended in rows:
         print(f"{round_:5d} {n:8d} {peak:8.0f} {after:9.0f} {str(ended):>9s} {(peak - baseline) / max(n, 1):10.1f}")

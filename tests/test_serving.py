@@ -30,3 +30,23 @@ def test_a_process_takes_one_waiting_connection_per_wake(monkeypatch):
     assert accepted_in_one_wake(monkeypatch, 3) == 3      # Tornado's own: every waiting connection
     accept_one_connection_per_wake()
     assert accepted_in_one_wake(monkeypatch, 3) == 1
+
+
+def test_sessions_ending_together_share_one_trim(monkeypatch):
+    """Each ended session asks for a trim; those ending within TRIM_DELAY of each other get one."""
+    import asyncio
+
+    from explorer.app import serving
+
+    trims = []
+    monkeypatch.setattr(serving, "_malloc_trim", lambda pad: trims.append(pad))
+    monkeypatch.setattr(serving, "TRIM_DELAY", 0.05)
+
+    async def three_sessions_end():
+        for _ in range(3):
+            serving.give_memory_back_soon()
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+
+    asyncio.run(three_sessions_end())
+    assert trims == [0]

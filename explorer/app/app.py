@@ -22,6 +22,7 @@ from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
+from .serving import give_memory_back_soon
 from .state import MAX_UPLOAD_BYTES, ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar
 
@@ -225,6 +226,7 @@ class App(pn.viewable.Viewer):
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
         self.steps.end()
+        give_memory_back_soon()
 
     def _write_url(self):
         query = self.state.to_query()

@@ -1,4 +1,6 @@
-"""One server process among several: take waiting connections one at a time.
+"""A server process serving a class: connections shared between processes, memory given back.
+
+**Connections.**
 
 `panel serve --num-procs N` forks N processes that share one listening socket. Each wakes when
 a connection waits, and Tornado's accept handler then takes up to 128 waiting connections in
@@ -11,16 +13,28 @@ and the other 20 s.
 Taking one connection per wake leaves the next one to whichever process is free first, so the
 class spreads over the processes by how busy they are. One process alone loses nothing: it
 still takes every waiting connection, one loop turn each.
+
+**Memory.** A session's objects are freed when it ends, but the allocator keeps the freed
+memory for reuse, so the process stays at its high-water mark (20 pages built and closed:
+129 MB before, 240 MB after). With `PYTHONMALLOC=malloc` in the server's environment every
+allocation comes from the C library, and `malloc_trim` returns the freed pages to the system
+(240 MB back to 133 MB); under Python's own small-object allocator it returns 6 MB. A trim
+runs once the sessions ending together have ended (`TRIM_DELAY` after the last).
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 
 import tornado.netutil
+from tornado.ioloop import IOLoop
 
 log = logging.getLogger(__name__)
 
 CONNECTIONS_PER_WAKE = 1
+TRIM_DELAY = 2.0       # seconds after a session ends, so that sessions ending together share a trim
 
 
 def accept_one_connection_per_wake() -> None:
@@ -30,3 +44,33 @@ def accept_one_connection_per_wake() -> None:
                     "take a whole class's connections")
         return
     tornado.netutil._DEFAULT_BACKLOG = CONNECTIONS_PER_WAKE
+
+
+def _c_library_trim():
+    """glibc's `malloc_trim`, or None where the C library has none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _c_library_trim()
+_pending_trim = None
+
+
+def give_memory_back() -> None:
+    """Collect the ended sessions' cycles and return the allocator's free pages to the system."""
+    global _pending_trim
+    _pending_trim = None
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def give_memory_back_soon() -> None:
+    """Trim `TRIM_DELAY` seconds from now, or from the last call if several come together."""
+    global _pending_trim
+    loop = IOLoop.current()
+    if _pending_trim is not None:
+        loop.remove_timeout(_pending_trim)
+    _pending_trim = loop.call_later(TRIM_DELAY, give_memory_back)
