@@ -184,7 +184,7 @@ def main():
                     page.goto(f"{url}?model={model}{history}")
                     wait_ready(page)
                     time_clicks(page, 2)                    # warm up
-                    page.wait_for_timeout(2000)             # the last page's session has ended
+                    page.wait_for_timeout(3500)             # the last page's session has ended, its memory given back
                     cpu0 = cpu_seconds(server.pid)
                     clicks = args.clicks if not history else max(args.clicks // 2, 10)
                     timed, changes = time_clicks(page, clicks)

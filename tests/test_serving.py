@@ -2,6 +2,7 @@
 import socket
 
 import tornado.netutil
+import tornado.process
 from tornado.ioloop import IOLoop
 
 from explorer.app.serving import accept_one_connection_per_wake
@@ -25,9 +26,11 @@ def accepted_in_one_wake(monkeypatch, waiting: int) -> int:
         loop.close()
 
 
-def test_a_process_takes_one_waiting_connection_per_wake(monkeypatch):
+def test_a_forked_process_takes_one_waiting_connection_per_wake(monkeypatch):
     monkeypatch.setattr(tornado.netutil, "_DEFAULT_BACKLOG", tornado.netutil._DEFAULT_BACKLOG)
-    assert accepted_in_one_wake(monkeypatch, 3) == 3      # Tornado's own: every waiting connection
+    accept_one_connection_per_wake()                      # the only process: Tornado's own way,
+    assert accepted_in_one_wake(monkeypatch, 3) == 3      # every waiting connection at once
+    monkeypatch.setattr(tornado.process, "task_id", lambda: 1)    # forked by --num-procs
     accept_one_connection_per_wake()
     assert accepted_in_one_wake(monkeypatch, 3) == 1
 

@@ -11,8 +11,9 @@ wakes after such a build takes every connection that queued meanwhile, and the o
 and the other 20 s.
 
 Taking one connection per wake leaves the next one to whichever process is free first, so the
-class spreads over the processes by how busy they are. One process alone loses nothing: it
-still takes every waiting connection, one loop turn each.
+class spreads over the processes by how busy they are. A process serving alone keeps Tornado's
+way: taking every waiting connection at once answers their websocket handshakes at once, and
+the pages are then built one after another either way.
 
 **Memory.** A session's objects are freed when it ends, but the allocator keeps the freed
 memory for reuse, so the process stays at its high-water mark (20 pages built and closed:
@@ -29,6 +30,7 @@ import gc
 import logging
 
 import tornado.netutil
+import tornado.process
 from tornado.ioloop import IOLoop
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,9 @@ TRIM_DELAY = 2.0       # seconds after a session ends, so that sessions ending t
 
 
 def accept_one_connection_per_wake() -> None:
-    """Make this process's accept handler take one waiting connection each time it wakes."""
+    """In a process forked by `--num-procs`, take one waiting connection each time it wakes."""
+    if tornado.process.task_id() is None:         # not forked: the only process on its port
+        return
     if not isinstance(getattr(tornado.netutil, "_DEFAULT_BACKLOG", None), int):
         log.warning("this Tornado has no _DEFAULT_BACKLOG: with --num-procs, one process may "
                     "take a whole class's connections")
