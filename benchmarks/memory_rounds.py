@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_latency import ROOT, free_port, stop  # noqa: E402
 from load import find  # noqa: E402
 
+from explorer.app.app import IDLE_CHECK_SECONDS  # noqa: E402
+
 
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -98,7 +100,7 @@ def main():
             deadline = time.time() + 120
             while ended_sessions(log_path) < expected and time.time() < deadline:
                 time.sleep(0.5)
-            time.sleep(5)                                    # the collection after sessions end
+            time.sleep(IDLE_CHECK_SECONDS + 6)      # the sessions are freed by the idle check, then trimmed
             rows.append((round_, len(sessions), peak, rss_mb(server.pid), ended_sessions(log_path) >= expected))
             print(f"round {round_} done", file=sys.stderr, flush=True)
     finally:

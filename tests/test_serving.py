@@ -36,18 +36,17 @@ def test_a_forked_process_takes_one_waiting_connection_per_wake(monkeypatch):
 
 
 def test_sessions_ending_together_share_one_trim(monkeypatch):
-    """Each ended session asks for a trim; those ending within TRIM_DELAY of each other get one."""
+    """Each ended session asks for a trim; those ending within its delay of each other get one."""
     import asyncio
 
     from explorer.app import serving
 
     trims = []
     monkeypatch.setattr(serving, "_malloc_trim", lambda pad: trims.append(pad))
-    monkeypatch.setattr(serving, "TRIM_DELAY", 0.05)
 
     async def three_sessions_end():
         for _ in range(3):
-            serving.give_memory_back_soon()
+            serving.give_memory_back_soon(0.05)
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.2)
 

@@ -36,6 +36,7 @@ OfflineFast = type("Fast", (Fast,), {"_resources": {**Fast._resources, "font": {
 
 RELOAD_CHECK_MS = 700   # how often a page looks at its model file's time of saving
 IDLE_MINUTES = 30.0     # a page with no action for this long is closed (`--args --idle-minutes`; 0: never)
+IDLE_CHECK_SECONDS = 10.0  # how often a page checks it is idle; Bokeh frees an ended session by the next check
 ENDED = ("This session has ended (idle for a while, or the server restarted). Reload the page to start "
          "again: its address keeps the model, the settings and the steps taken.")
 log = logging.getLogger("explorer.app")
@@ -171,7 +172,7 @@ class App(pn.viewable.Viewer):
                 pn.state.add_periodic_callback(self._reload_if_saved, period=RELOAD_CHECK_MS)
             if self.idle_minutes > 0:
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
-                period = min(60.0, self.idle_minutes * 60 / 4)
+                period = min(IDLE_CHECK_SECONDS, self.idle_minutes * 60 / 4)
                 pn.state.add_periodic_callback(self._close_if_idle, period=int(period * 1000))
         # Served, the template's eight roots join the document together: Bokeh walks the page's
         # models once, not once per root (a third of the server's work to open a page).
@@ -226,7 +227,7 @@ class App(pn.viewable.Viewer):
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
         self.steps.end()
-        give_memory_back_soon()
+        give_memory_back_soon(IDLE_CHECK_SECONDS + 2)   # Bokeh frees the session at the check's next tick
 
     def _write_url(self):
         query = self.state.to_query()

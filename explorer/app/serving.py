@@ -19,8 +19,10 @@ the pages are then built one after another either way.
 memory for reuse, so the process stays at its high-water mark (20 pages built and closed:
 129 MB before, 240 MB after). With `PYTHONMALLOC=malloc` in the server's environment every
 allocation comes from the C library, and `malloc_trim` returns the freed pages to the system
-(240 MB back to 133 MB); under Python's own small-object allocator it returns 6 MB. A trim
-runs once the sessions ending together have ended (`TRIM_DELAY` after the last).
+(240 MB back to 133 MB); under Python's own small-object allocator it returns 6 MB. A session's
+objects are free only some seconds after it ends (Bokeh keeps a stopped periodic callback, and
+with it the session, until the callback's next tick), so the trim runs that long after the last
+of the sessions ending together.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import os
 
 import tornado.netutil
 import tornado.process
@@ -36,7 +39,6 @@ from tornado.ioloop import IOLoop
 log = logging.getLogger(__name__)
 
 CONNECTIONS_PER_WAKE = 1
-TRIM_DELAY = 2.0       # seconds after a session ends, so that sessions ending together share a trim
 
 
 def accept_one_connection_per_wake() -> None:
@@ -59,6 +61,7 @@ def _c_library_trim():
 
 
 _malloc_trim = _c_library_trim()
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _pending_trim = None
 
 
@@ -69,12 +72,21 @@ def give_memory_back() -> None:
     gc.collect()
     if _malloc_trim is not None:
         _malloc_trim(0)
+    log.info("ended sessions' memory given back: %.0f MB resident", _resident_mb())
+
+def _resident_mb() -> float:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE / 2**20
+    except OSError:                               # no /proc (macOS): nothing to report
+        return float("nan")
 
 
-def give_memory_back_soon() -> None:
-    """Trim `TRIM_DELAY` seconds from now, or from the last call if several come together."""
+def give_memory_back_soon(delay: float) -> None:
+    """Trim `delay` seconds from now (when the ended session's objects are free), or from the
+    last call if several sessions end together."""
     global _pending_trim
     loop = IOLoop.current()
     if _pending_trim is not None:
         loop.remove_timeout(_pending_trim)
-    _pending_trim = loop.call_later(TRIM_DELAY, give_memory_back)
+    _pending_trim = loop.call_later(delay, give_memory_back)
