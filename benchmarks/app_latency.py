@@ -6,7 +6,8 @@ listener takes t0 = performance.now(); every Bokeh `Document.on_change` event re
 and asks for an animation frame; the latency of a click is from t0 to the end of the frame
 painted after the last data change (a frame callback, then a task after it, so the paint has
 happened). The server's cost is its process CPU time (user + system, from /proc) over the clicks,
-timed once the previous page's session has ended (the end of a session is not a click's cost).
+timed once the previous page's session has ended and its memory has been given back (the end of a
+session is not a click's cost).
 
     python benchmarks/app_latency.py [--clicks 100] [--models linkage,gmm1d] [--long 500] [--play]
 
@@ -27,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from explorer.app.app import IDLE_CHECK_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium")
@@ -184,7 +187,8 @@ def main():
                     page.goto(f"{url}?model={model}{history}")
                     wait_ready(page)
                     time_clicks(page, 2)                    # warm up
-                    page.wait_for_timeout(3500)             # the last page's session has ended, its memory given back
+                    page.wait_for_timeout(1000 * (IDLE_CHECK_SECONDS + 4))    # the last page's session
+                    # has ended, been freed (by its idle check's next tick) and its memory given back
                     cpu0 = cpu_seconds(server.pid)
                     clicks = args.clicks if not history else max(args.clicks // 2, 10)
                     timed, changes = time_clicks(page, clicks)
