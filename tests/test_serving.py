@@ -5,7 +5,8 @@ import tornado.netutil
 import tornado.process
 from tornado.ioloop import IOLoop
 
-from explorer.app.serving import accept_one_connection_per_wake
+from explorer.app import serving
+from explorer.app.serving import accept_one_connection_per_wake, warn_if_pages_build_twice
 
 
 def accepted_in_one_wake(monkeypatch, waiting: int) -> int:
@@ -33,6 +34,20 @@ def test_a_forked_process_takes_one_waiting_connection_per_wake(monkeypatch):
     monkeypatch.setattr(tornado.process, "task_id", lambda: 1)    # forked by --num-procs
     accept_one_connection_per_wake()
     assert accepted_in_one_wake(monkeypatch, 3) == 1
+
+
+def test_a_forked_process_without_reuse_sessions_says_pages_build_twice(monkeypatch, caplog):
+    monkeypatch.setattr(serving, "_warned_pages_build_twice", False)
+    warn_if_pages_build_twice(reuse_sessions=False)             # the only process: every page
+    assert not caplog.records                                   # reaches it twice, built once
+    monkeypatch.setattr(tornado.process, "task_id", lambda: 0)  # forked by --num-procs
+    warn_if_pages_build_twice(reuse_sessions=True)
+    assert not caplog.records
+    for _ in range(3):                                          # once a process, not a page
+        warn_if_pages_build_twice(reuse_sessions=False)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "--num-procs without --reuse-sessions: a page whose websocket reaches another process "
+        "than its HTTP request is built twice; add --reuse-sessions"]
 
 
 def test_sessions_ending_together_share_one_trim(monkeypatch):
