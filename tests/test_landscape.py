@@ -4,11 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from explorer import Session
+from explorer import Session, make_model
 from explorer.cli import main
 from explorer.core.families import get_family
 from explorer.core.landscape import LandscapeCalculator, free_coordinate_count
-from explorer.core.model import coordinates
+from explorer.core.model import Model, coordinates
 from explorer.core.picture import picture
 
 from .conftest import MODEL_FACTORIES
@@ -177,24 +177,63 @@ def test_vectorised_ecll_grid_equals_one_pair_at_a_time(name, K):
 @pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3), ("coins", None), ("linkage", None)])
 def test_a_grid_normalised_together_equals_one_pass_per_theta(name, K):
     """`LatentClassModel.grid_passes` (the grid's posteriors normalised as one array) gives each
-    θ's log p, statistics and entropy as its own pass does; a θ under which a point is impossible
-    (coins with θ_A = 1 on the edge) sends the grid through one pass per θ."""
-    from explorer import make_model
-    from explorer.core.model import Model
+    θ's log p, statistics and entropy as its own pass does."""
+    model, thetas = _model_and_grid(name, K)
+    _assert_same_passes(model.grid_passes(thetas), Model.grid_passes(model, thetas))
+
+
+def test_a_grid_with_an_impossible_point_takes_one_pass_per_theta():
+    """coins at θ_A = 1 (the edge): a set with tails is impossible under coin A, so the batch
+    (which needs a finite log joint) is not used. The grid's other θ still get what the batch
+    gives them, and the edge its finite log p and the entropy of its one-sided posterior."""
+    model, thetas = _model_and_grid("coins", None)
+    edge = {"theta_A": 1.0, "theta_B": 0.5, "weight_A": 0.5}
+    assert not np.isfinite(model.log_joint(edge)).all()
+    with_edge = model.grid_passes(thetas + [edge])
+    _assert_same_passes(with_edge[:-1], model.grid_passes(thetas))
+    loglik, _, entropy = with_edge[-1]
+    fresh = model.with_data(model.data)
+    assert np.isfinite(loglik) and loglik == pytest.approx(fresh.loglik(edge), rel=1e-13)
+    assert entropy == pytest.approx(fresh.entropy(fresh.posterior(edge)), rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("name, family", [("coins", "exact"), ("gmm1d", "hard"), ("hmm", "exact")])
+def test_a_landscape_leaves_the_state_s_pass_and_statistics_remembered(name, family, monkeypatch):
+    """The grid takes passes at other θ and statistics of other q; the model's one-entry caches
+    are put back afterwards, so the state's statistics are not computed again after a picture."""
+    model = make_model(name)
+    session = Session(model, seed=1)
+    session.iterate()
+    theta, q = session.current.theta, session.current.q
+    model.loglik(theta), model.stats(q)
+    calc = LandscapeCalculator(model, get_family(family), 12)
+    key = KEYS.get(name, coordinates(model.params())[0])
+    if name == "coins":                     # a grid with an impossible point: one pass per θ
+        model.grid_passes = lambda thetas: Model.grid_passes(model, thetas)
+    calls = []
+    monkeypatch.setattr(model, "suff_stats", lambda *a: calls.append(a) or type(model).suff_stats(model, *a))
+    calc._columns(theta, q, key)
+    passes = len(calls)
+    model.stats(q)
+    assert passes > 0 and len(calls) == passes
+
+
+def _model_and_grid(name, K):
     model = make_model(name, **({"K": K} if K else {}))
     session = Session(model, seed=1)
     session.iterate()
     key = KEYS.get(name, coordinates(model.params())[0])
     calc = LandscapeCalculator(model, get_family("exact"), 12)
     _, thetas, *_ = calc._columns(session.current.theta, session.current.q, key)
-    grids = [thetas] + ([thetas + [{"theta_A": 1.0, "theta_B": 0.0, "weight_A": 1.0}]] if name == "coins" else [])
-    for grid in grids:
-        together, one_by_one = model.grid_passes(grid), Model.grid_passes(model, grid)
-        assert len(together) == len(one_by_one) == len(grid)
-        for (loglik, stats, entropy), (loglik_1, stats_1, entropy_1) in zip(together, one_by_one):
-            assert loglik == pytest.approx(loglik_1, rel=1e-12, abs=1e-9)
-            assert entropy == pytest.approx(entropy_1, rel=1e-12, abs=1e-9)
-            np.testing.assert_allclose(_flat(stats), _flat(stats_1), rtol=1e-12, atol=1e-9)
+    return model, thetas
+
+
+def _assert_same_passes(together, one_by_one):
+    assert len(together) == len(one_by_one)
+    for (loglik, stats, entropy), (loglik_1, stats_1, entropy_1) in zip(together, one_by_one):
+        assert loglik == pytest.approx(loglik_1, rel=1e-12, abs=1e-9)
+        assert entropy == pytest.approx(entropy_1, rel=1e-12, abs=1e-9)
+        np.testing.assert_allclose(_flat(stats), _flat(stats_1), rtol=1e-12, atol=1e-9)
 
 
 def _flat(stats) -> np.ndarray:

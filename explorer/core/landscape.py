@@ -89,7 +89,9 @@ class LandscapeCalculator:
         if self.family.name == "exact":        # q_g is the posterior: the model may batch the grid
             passes = self.model.grid_passes(thetas)
         else:
-            passes = [self._pass(theta_g, self.family.e_step(self.model, theta_g, q)) for theta_g in thetas]
+            with self.model.keeping_caches():
+                passes = [self.model.summary_at(theta_g, self.family.e_step(self.model, theta_g, q))
+                          for theta_g in thetas]
         loglik = np.array([p[0] for p in passes])
         stats = [p[1] for p in passes]
         matrix = self.model.ecll_grid(thetas, stats) + np.array([p[2] for p in passes])[:, None]
@@ -97,10 +99,6 @@ class LandscapeCalculator:
         columns = (grid, thetas, loglik, best, matrix)
         self._cached = (cache_key, columns)
         return columns
-
-    def _pass(self, theta, q_family):
-        """(log p(X | θ), the statistics of the family's q at θ, its entropy)."""
-        return self.model.loglik(theta), self.model.stats(q_family), self.model.entropy(q_family)
 
     def landscape(self, theta, q, key: str, free_coordinates: int, window=None) -> Landscape:
         grid, _, loglik, best, matrix = self._columns(theta, q, key, window)

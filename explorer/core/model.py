@@ -20,6 +20,7 @@ landscape and the app address θ through them (`coordinates`, `get_coordinate`,
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import itertools
@@ -199,15 +200,26 @@ class Model:
         landscape needs for every pair. Models may vectorise it; this loops."""
         return np.array([[self.ecll_from_stats(t, st) for t in thetas] for st in stats], dtype=float)
 
+    def summary_at(self, theta, q) -> tuple[float, object, float]:
+        """(log p(X | θ), the statistics of q, H(q)): what a landscape's picture needs at θ."""
+        return self.loglik(theta), self.stats(q), self.entropy(q)
+
     def grid_passes(self, thetas: list) -> list[tuple[float, object, float]]:
-        """(log p(X | θ), the statistics of the posterior at θ, its entropy) for each θ of a
-        landscape's grid: what the exact family's picture needs of each. Models may batch it;
-        this takes one pass per θ."""
-        out = []
-        for theta in thetas:
-            q = self.posterior(theta)
-            out.append((self.loglik(theta), self.stats(q), self.entropy(q)))
-        return out
+        """`summary_at(θ, posterior at θ)` for each θ of a landscape's grid: what the exact
+        family's picture needs of each. Models may batch it; this takes one pass per θ, and
+        leaves the model's remembered pass and statistics as they were (`keeping_caches`)."""
+        with self.keeping_caches():
+            return [self.summary_at(theta, self.posterior(theta)) for theta in thetas]
+
+    @contextlib.contextmanager
+    def keeping_caches(self):
+        """Work at other θ and q (a landscape's grid) without forgetting what is remembered of
+        the current ones (the caches are one entry each: the grid would evict the state's)."""
+        kept = {k: v for k, v in self.__dict__.items() if k.endswith("_cache")}
+        try:
+            yield
+        finally:
+            self.__dict__.update(kept)
 
     def remember_stats(self, q, stats) -> None:
         """Tell the model the statistics of q (kept up to date by incremental EM)."""
