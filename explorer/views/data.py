@@ -154,8 +154,8 @@ class CoinsDataView:
         self.bars.data = dict(y=self.rows, a=q_a, one=np.ones(len(self.rows)))
         self.text.data = dict(y=self.rows, x=np.zeros(len(self.rows)), text=[f"{v:.2f}" for v in q_a])
         c = self.model.expected_counts(state.q)
-        self.subtitle.text = (f"expected counts  A: {c['A'][0]:.1f} H, {c['A'][1]:.1f} T   "
-                              f"B: {c['B'][0]:.1f} H, {c['B'][1]:.1f} T")
+        self.subtitle.text = (f"expected H, T  A: {c['A'][0]:.1f}, {c['A'][1]:.1f}  "    # fits the figure's
+                              f"B: {c['B'][0]:.1f}, {c['B'][1]:.1f}")                     # width at 1366 px
 
 
 class LinkageDataView:
