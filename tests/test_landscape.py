@@ -182,7 +182,7 @@ def test_a_grid_normalised_together_equals_one_pass_per_theta(name, K):
     _assert_same_passes(model.grid_passes(thetas), Model.grid_passes(model, thetas))
 
 
-def test_a_grid_with_an_impossible_point_takes_one_pass_per_theta():
+def test_a_grid_with_an_impossible_point_gives_each_theta_its_own_pass():
     """coins at θ_A = 1 (the edge): a set with tails is impossible under coin A, so the batch
     (which needs a finite log joint) is not used. The grid's other θ still get what the batch
     gives them, and the edge its finite log p and the entropy of its one-sided posterior."""
@@ -208,7 +208,7 @@ def test_a_landscape_leaves_the_state_s_pass_and_statistics_remembered(name, fam
     model.loglik(theta), model.stats(q)
     calc = LandscapeCalculator(model, get_family(family), 12)
     key = KEYS.get(name, coordinates(model.params())[0])
-    if name == "coins":                     # a grid with an impossible point: one pass per θ
+    if name == "coins":                     # the per-θ path a grid too big to batch takes
         model.grid_passes = lambda thetas: Model.grid_passes(model, thetas)
     calls = []
     monkeypatch.setattr(model, "suff_stats", lambda *a: calls.append(a) or type(model).suff_stats(model, *a))

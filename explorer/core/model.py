@@ -206,10 +206,8 @@ class Model:
 
     def grid_passes(self, thetas: list) -> list[tuple[float, object, float]]:
         """`summary_at(θ, posterior at θ)` for each θ of a landscape's grid: what the exact
-        family's picture needs of each. Models may batch it; this takes one pass per θ, and
-        leaves the model's remembered pass and statistics as they were (`keeping_caches`)."""
-        with self.keeping_caches():
-            return [self.summary_at(theta, self.posterior(theta)) for theta in thetas]
+        family's picture needs of each. Models may batch it; this takes one pass per θ."""
+        return [self.summary_at(theta, self.posterior(theta)) for theta in thetas]
 
     @contextlib.contextmanager
     def keeping_caches(self):
