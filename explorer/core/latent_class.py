@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Model, add_stats
+from .errors import ModelValueError
+from .model import Model, add_stats, required
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
@@ -108,11 +109,19 @@ def _dot_where_positive(q: np.ndarray, b: np.ndarray) -> float:
 
 class LatentClassModel(Model):
     latent_description = "z_i ∈ {1..K}, one class per data point"
+    OPTIONAL = {
+        "prior_weights(θ)": "p(z = k | θ), the q a session starts from (default: uniform)",
+        "posterior(θ)": "a closed-form E step (the checks compare it with the normalised log joint)",
+        "simulate(θ, n, rng)": Model.OPTIONAL["simulate(θ, n, rng)"],
+        "suff_stats(q, rows) and ecll_from_stats(θ, stats)": "E_q log p from sufficient statistics (one pass "
+                                                             "over the data per EM iteration, fast landscapes)",
+    }
 
     def __init__(self, data, **options):
         super().__init__(data, **options)
         self._theta_cache = None   # the Pass of the last θ
 
+    @required
     def log_joint(self, theta, rows=slice(None)) -> np.ndarray:
         """(K, n): log p(x_i, z_i = k | θ) for the data points i in `rows` (a slice), as a new
         array the caller may overwrite. The core asks for blocks of rows, so that its per-point
@@ -124,7 +133,9 @@ class LatentClassModel(Model):
         k = self.n_classes()
         return np.full(k, 1.0 / k)
 
+    @required
     def n_classes(self) -> int:
+        """K, the number of values z_i takes"""
         raise NotImplementedError
 
     def n_points(self) -> int:
@@ -166,9 +177,20 @@ class LatentClassModel(Model):
             if self.has_stats:
                 part = self.suff_stats(q, rows)
                 stats = part if stats is None else add_stats(stats, part)
+        if np.isnan(loglik) or loglik == np.inf:
+            self._refuse_log_joint(theta)
         posterior.setflags(write=False)   # q is shared by states: immutable
         self._theta_cache = Pass(theta, loglik, posterior, entropy, stats, kept)
         return self._theta_cache
+
+    def _refuse_log_joint(self, theta):
+        """log p came out NaN or +∞: name the first entry of the log joint that is NaN or +∞."""
+        joint = np.asarray(self.log_joint(theta), dtype=float)
+        bad = np.argwhere(np.isnan(joint) | (joint == np.inf))
+        where = "" if not len(bad) else (f" for point {bad[0][1] + 1} (x = {np.asarray(self.data)[bad[0][1]]}), "
+                                          f"class {bad[0][0] + 1}: {joint[tuple(bad[0])]}")
+        raise ModelValueError("log_joint(θ)", f"gave a value that is NaN or +∞{where} ({len(bad)} such entries; "
+                                              f"log p(x_i, z_i = k | θ) must be a number or −∞)", theta)
 
     def stats(self, q):
         """The statistics of q; those of the last θ's posterior come from its pass. (They are
