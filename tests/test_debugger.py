@@ -232,3 +232,15 @@ def test_against_reports_on_a_buggy_model(tmp_path, capsys):
     assert [c["name"] for c in result["checks"]] == ["log p(X | θ) agrees", "the posterior p(Z | X, θ) agrees",
                                                      "the M step agrees"]
     assert all(not c["passed"] and "log_joint(θ)" in c["message"] for c in result["checks"])
+
+
+def test_the_app_refuses_a_reload_whose_log_p_is_nan_and_keeps_the_working_model(tmp_path):
+    state = explorer.app.ExplorerState(load_model_class(f"{FIXTURE}:{CLASS}"))
+    state.e_step()
+    state.m_step()
+    before = state.session.current.loglik
+    assert not state.reload_model(load_model_class(planted(tmp_path, NAN_LOGLIK)))
+    assert "loglik(θ) returned nan" in state.message and "at θ = {" in state.message
+    assert state.session.current.loglik == before and np.isfinite(before)
+    report = check_model(explorer.make_model(load_model_class(planted(tmp_path, NAN_LOGLIK, name="again"))))
+    assert sum(not c.passed for c in report.checks) >= 3      # the Checks card's verdict is FAIL, not 6/6

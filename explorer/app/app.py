@@ -192,7 +192,9 @@ class App(pn.viewable.Viewer):
             self.state.message = f"The saved model could not be loaded (the last working version stays): {exc}"
             return
         loaded = time.perf_counter()
-        with pn.io.hold():
+        # new figures and the checks' pictures join the document at once: Bokeh walks the
+        # page's models once, not once per figure (5 walks were a second of the reload)
+        with pn.io.hold(), (pn.state.curdoc.models.freeze() if pn.state.curdoc else contextlib.nullcontext()):
             with self.plots.drawn_once():
                 reloaded = self.state.reload_model(model)
             rebuilt = time.perf_counter()
