@@ -66,7 +66,7 @@ def checked_values(model, theta, q, q_from: str = "the q given", entropy: float 
     if entropy is None:
         entropy = model.entropy(q)
     ecll = model.expected_complete_loglik(theta, q)
-    if np.isnan(entropy) or np.isnan(ecll) or not np.isfinite(entropy) or ecll == np.inf:
+    if not np.isfinite(entropy) or np.isnan(ecll) or ecll == np.inf:
         if not q_is_finite(q):
             raise ModelValueError(q_from, "gave a q with entries that are NaN or ±∞", theta)
         require_finite(entropy, "entropy(q)", theta, meaning=" for H(q) of a finite q")
