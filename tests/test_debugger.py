@@ -244,3 +244,14 @@ def test_the_app_refuses_a_reload_whose_log_p_is_nan_and_keeps_the_working_model
     assert state.session.current.loglik == before and np.isfinite(before)
     report = check_model(explorer.make_model(load_model_class(planted(tmp_path, NAN_LOGLIK, name="again"))))
     assert sum(not c.passed for c in report.checks) >= 3      # the Checks card's verdict is FAIL, not 6/6
+
+
+def test_a_start_that_is_not_finite_is_blamed_on_init_theta(tmp_path, capsys):
+    spec = planted(tmp_path, ('return {"weights": [0.5, 0.5], "rates"', 'return {"weights": [0.5, np.nan], "rates"'))
+    code, _, err = run(["trace", "--model", spec, "--iterations", "1"], capsys)
+    assert code == 3 and err.startswith("error: init_theta(rng) returned a θ that is not valid (parameter 'weights'")
+    code, out, err = run(["check", spec], capsys)
+    assert code == 1 and "init_theta(rng) returned a θ that is not valid" in out
+    code, _, err = run(["trace", "--model", f"{FIXTURE}:{CLASS}", "--theta0", '{"rates": [1, -1]}',
+                        "--iterations", "1"], capsys)
+    assert code == 2 and "init_theta" not in err and "'rates' must be positive" in err     # the user's θ⁰

@@ -337,9 +337,15 @@ class Model:
             if key not in spec:
                 raise ExplorerError(f"model {self.name} has no parameter {key!r} "
                                     f"(parameters: {', '.join(spec)})")
-        values = dict(self.init_theta(np.random.default_rng(seed)))
-        values.update(overrides)
-        return self.theta(values)
+        values = self.init_theta(np.random.default_rng(seed))
+        try:
+            start = self.theta(values)
+        except ExplorerError as exc:     # the model's own start, not the user's input
+            raise ModelValueError("init_theta(rng)", f"returned a θ that is not valid ({exc})") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelValueError("init_theta(rng)", f"returned {type(values).__name__}, not a dict of numbers "
+                                  f"({exc})") from None
+        return self.theta({**start, **overrides}) if overrides else start
 
     def check_frozen(self, frozen) -> frozenset:
         """The frozen set, checked: whole parameter names, or entries like means[1] of the
