@@ -255,3 +255,11 @@ def test_a_start_that_is_not_finite_is_blamed_on_init_theta(tmp_path, capsys):
     code, _, err = run(["trace", "--model", f"{FIXTURE}:{CLASS}", "--theta0", '{"rates": [1, -1]}',
                         "--iterations", "1"], capsys)
     assert code == 2 and "init_theta" not in err and "'rates' must be positive" in err     # the user's θ⁰
+
+
+def test_the_checks_card_shows_the_users_frames_of_a_raising_model(tmp_path):
+    from explorer.app import text
+    report = check_model(explorer.make_model(planted(tmp_path, RAISES_IN_M_STEP)))
+    shown = text.checks_report(report)
+    assert "your code&#x27;s traceback" in shown or "your code's traceback" in shown
+    assert "buggy.py" in shown and "planted in m_step" in shown and "explorer/core" not in shown
