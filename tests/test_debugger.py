@@ -172,10 +172,10 @@ def test_the_app_refuses_a_class_missing_a_required_method_in_the_page(tmp_path)
         explorer.make_model(_class_without_check(tmp_path))       # explorer.App(MyClass) builds it so
 
 
-def _class_without_check(tmp_path):
+def _class_without_check(tmp_path, edit=NO_M_STEP):
     """The class itself, imported as a user's Python would (not through load_model_class)."""
     import importlib.util
-    path = Path(planted(tmp_path, NO_M_STEP, name="direct").rpartition(":")[0])
+    path = Path(planted(tmp_path, edit, name="direct").rpartition(":")[0])
     spec = importlib.util.spec_from_file_location("direct_import", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -263,3 +263,9 @@ def test_the_checks_card_shows_the_users_frames_of_a_raising_model(tmp_path):
     shown = text.checks_report(report)
     assert "your code&#x27;s traceback" in shown or "your code's traceback" in shown
     assert "buggy.py" in shown and "planted in m_step" in shown and "explorer/core" not in shown
+
+
+def test_explorer_app_on_a_class_without_params_names_params(tmp_path):
+    cls = _class_without_check(tmp_path, ("    def params(self):", "    def params_old(self):"))
+    with pytest.raises(ExplorerError, match="^PoissonMixture does not write params,"):
+        explorer.App(cls)

@@ -188,7 +188,6 @@ class Model:
         parameters' constraints (seeded; `separation` does not apply), on a model with no data."""
         if cls.simulate is Model.simulate:
             raise ExplorerError(f"model {cls.name} has no synthetic data (it has no simulate())")
-        refuse_incomplete(cls)              # what is missing, before simulate() trips over it
         rng = np.random.default_rng(seed)
         blank = cls.__new__(cls)            # params() and simulate() of a model before it has data
         blank.options, blank.data = cls.parse_options(options), None
