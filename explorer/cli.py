@@ -32,6 +32,8 @@ from .core.session import Session
 from .export import PLOTS, trace_csv, trace_json, without_non_finite
 from .models import MODELS, available_models, make_model, model_class
 
+CHUNKED = tuple(name for name, cls in MODELS.items() if cls.takes_chunks)   # models `chunked` runs
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -142,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_flags(trace)
 
     chunked = commands.add_parser(
-        "chunked", help="EM on data past memory: --data-file read in chunks (dask), q never held (gmm1d, gmm2d)")
-    chunked.add_argument("--model", required=True, choices=("gmm1d", "gmm2d"))
+        "chunked", help=f"EM on data past memory: --data-file read in chunks (dask), q never held ({', '.join(CHUNKED)})")
+    chunked.add_argument("--model", required=True, choices=CHUNKED)
     chunked.add_argument("--data-file", required=True, help="a .npy file (read a chunk at a time), a .zarr array, or a .parquet file or folder")
     chunked.add_argument("--option", action="append", default=[], metavar="K=V", help="a model option, e.g. K=3")
     stop = chunked.add_mutually_exclusive_group(required=True)
@@ -329,7 +331,7 @@ def cmd_trace(args) -> dict:
         out["converged"] = result.converged
         out["stalled"] = result.stalled
         out["iterations"] = result.iterations
-        if result.converged and session.schedule_object.name == "em":
+        if result.converged and session.schedule_object.em_map:
             out["em_map_rate"] = em_map_rate(session.model, session.current.theta, session.frozen,
                                              session.family_object)
     return out
@@ -404,7 +406,7 @@ def cmd_landscape(args) -> dict:
 
 
 def cmd_compare(args) -> dict:
-    if args.family == "exact":
+    if get_family(args.family).closes_gap:
         raise ExplorerError("compare needs a constrained --family (e.g. hard or mean-field)")
     session = session_from_args(args)   # validates the model, θ0, family and frozen names
     result = compare_with_exact(session.model, args.family, session.theta0,

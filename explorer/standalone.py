@@ -83,7 +83,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         views["data"].update(s.current)
         views["identity"].update(s.current)
         views["trace"].update(s.history[: position + 1], s.position)
-        views["bound"].update(drawn, family.name == "exact", {})
+        views["bound"].update(drawn, family.closes_gap, {})
         views["landscape"].update(drawn, {})
         previous = s.history[index - 1] if index > s.earliest else None
         numbers.text = readout(s, previous, family)

@@ -34,7 +34,7 @@ from ..core.model import Model, coordinates, first_coordinate, get_coordinate, p
 from ..core.basins import basins
 from ..core.restarts import MAX_STARTS, run_restarts
 from ..core.picture import PathMemo, picture
-from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
+from ..core.schedules import SCHEDULE_NAMES, SCHEDULES, schedules_for, why_not
 from ..core.session import Session
 from ..datasets import parse_csv
 from ..lessons import available_lessons, load_lesson
@@ -370,7 +370,7 @@ class ExplorerState(param.Parameterized):
         outcome = ("converged" if result.converged else "stalled (the gain fell below rounding)"
                    if result.stalled else "stopped before converging")
         self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
-        if result.converged and s.schedule_object.name == "em" and theta_size(s.current.theta) <= 60:
+        if result.converged and s.schedule_object.em_map and theta_size(s.current.theta) <= 60:
             rate = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
             self.activity += (f" The EM map's rate at θ̂ (the largest fraction of missing information) "
                               f"is {rate:.4f}.")
@@ -403,7 +403,7 @@ class ExplorerState(param.Parameterized):
 
     def compare_with_exact(self):
         def run():
-            if self.family == "exact":
+            if FAMILIES[self.family].closes_gap:
                 raise ExplorerError("choose a constrained family of q to compare with exact EM")
             self.comparison = compare_with_exact(self.model, self.family, self.session.theta0,
                                                  self.session.frozen, self.session.seed)
@@ -810,12 +810,7 @@ def theta_size(theta: dict) -> int:
 
 def schedule_text(values: dict, name: str | None = None) -> str:
     """The schedule string of core.schedules from the app's settings."""
-    name = name or values["schedule"]
-    if name == "gradient":
-        return f"gradient:{values['step_size']:g}"
-    if name == "incremental":
-        return f"incremental:{values['block_size']}" + (":random" if values["block_order"] == "random" else "")
-    return name
+    return SCHEDULES[name or values["schedule"]].spell(values)
 
 
 def encode_steps(kinds: list[str]) -> str:

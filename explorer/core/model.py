@@ -96,6 +96,9 @@ class Model:
     data_view: ClassVar[str | None] = None
     # Whether data files may have empty cells (read as NaN, a missing value the model fills in).
     accepts_missing: ClassVar[bool] = False
+    # Whether the model takes its data in chunks (data past memory, `core.chunked`): a latent-class
+    # model with sufficient statistics and `prepare_points`; the CLI's `chunked` offers those.
+    takes_chunks: ClassVar[bool] = False
 
     def __init__(self, data, **options):
         self.options = self.parse_options(options)
