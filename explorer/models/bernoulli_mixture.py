@@ -5,7 +5,8 @@
 
 Sufficient statistics of q, per component: N_k = Σ_i q_ik, the ones O_kd = Σ_i q_ik x_id and
 the zeros Z_kd = Σ_i q_ik (1 − x_id) (kept apart, so that each is exactly 0 when it should be).
-The M step: w_k = N_k / N, μ_kd = O_kd / (O_kd + Z_kd). E_q log p(X, Z | θ) = Σ_k N_k log w_k
+θ: the weights w_k and the prototypes μ_k (pixel probabilities; Bishop's "means"). The M step:
+w_k = N_k / N, μ_kd = O_kd / (O_kd + Z_kd). E_q log p(X, Z | θ) = Σ_k N_k log w_k
 + Σ_kd [O_kd log μ_kd + Z_kd log(1 − μ_kd)], with 0 log 0 = 0.
 
 A pixel that is 0 (or 1) in every image a component explains gets μ_kd = 0 (or 1) exactly, as
@@ -17,7 +18,7 @@ less than O_kd · 745).
 
 The built-in data are the 8×8 handwritten digits of UCI optdigits (CC BY 4.0, see
 datasets/data/PROVENANCE.md), binarised: a pixel is 1 when its count is at least 8 of 16. Its
-picture: the component means μ_k as small images, and q as each digit's bar of responsibilities.
+picture: the prototypes μ_k as small images, and q as each digit's bar of responsibilities.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class BernoulliMixture(GaussianMixture):
 
     def params(self):
         return [Param("weights", (self.K,), "simplex", r"w"),
-                Param("means", (self.K, self.data.shape[1]), "unit", r"\mu")]
+                Param("prototypes", (self.K, self.data.shape[1]), "unit", r"\mu")]
 
     # ----- data -----------------------------------------------------------------------------------
     @classmethod
@@ -102,7 +103,7 @@ class BernoulliMixture(GaussianMixture):
     # ----- the contract, from log_joint ------------------------------------------------------------
     def log_joint(self, theta, rows=slice(None)):
         x = self.data[rows]
-        mu = np.asarray(theta["means"], dtype=float)
+        mu = np.asarray(theta["prototypes"], dtype=float)
         with np.errstate(divide="ignore"):
             log_on, log_off, log_w = np.log(mu), np.log1p(-mu), np.log(theta["weights"])
         never_on, never_off = mu == 0, mu == 1           # a pixel a component never (or always) inks
@@ -119,51 +120,63 @@ class BernoulliMixture(GaussianMixture):
         x = self.data[rows]
         return {"count": q.sum(axis=1), "ones": q @ x, "zeros": q @ (1.0 - x)}
 
+    @staticmethod
+    def ones_and_zeros(stats):
+        """O and Z, with a running sum's rounding below 0 (incremental EM subtracts) read as 0."""
+        return np.maximum(stats["ones"], 0.0), np.maximum(stats["zeros"], 0.0)
+
     def ecll_from_stats(self, theta, stats):
-        mu = np.asarray(theta["means"], dtype=float)
-        return float(xlogy(stats["count"], theta["weights"]).sum()
-                     + xlogy(stats["ones"], mu).sum() + xlogy(stats["zeros"], 1.0 - mu).sum())
+        mu = np.asarray(theta["prototypes"], dtype=float)
+        ones, zeros = self.ones_and_zeros(stats)
+        return float(xlogy(stats["count"], theta["weights"]).sum() + xlogy(ones, mu).sum() + xlogy(zeros, 1.0 - mu).sum())
 
     def m_step(self, q, theta, frozen=frozenset()):
         stats = self.stats(q)
         counts = stats["count"]
-        means = np.array(theta["means"], dtype=float)
-        if "means" not in frozen:
+        means = np.array(theta["prototypes"], dtype=float)
+        if "prototypes" not in frozen:
             full = counts > EMPTY        # an empty component keeps its means (its weight is 0)
-            ones, zeros = stats["ones"][full], stats["zeros"][full]
+            ones, zeros = (part[full] for part in self.ones_and_zeros(stats))
             mu = ones / (ones + zeros)
             mu = np.where((zeros > 0) & (mu >= 1.0), np.nextafter(1.0, 0.0), mu)   # see the module's note
             mu = np.where((ones > 0) & (mu <= 0.0), np.nextafter(0.0, 1.0), mu)
             means[full] = mu
-        return {"weights": self.new_weights(counts, theta, frozen), "means": means}
+        return {"weights": self.new_weights(counts, theta, frozen), "prototypes": means}
 
     def init_theta(self, rng):
         """Equal weights and pixel probabilities drawn uniformly in [0.25, 0.75] (Bishop §9.3.3)."""
         return {"weights": np.full(self.K, 1.0 / self.K),
-                "means": rng.uniform(0.25, 0.75, (self.K, self.data.shape[1]))}
+                "prototypes": rng.uniform(0.25, 0.75, (self.K, self.data.shape[1]))}
 
     def simulate(self, theta, n, rng):
         labels = rng.choice(self.K, size=n, p=theta["weights"])
-        return (rng.random((n, self.data.shape[1])) < theta["means"][labels]).astype(float)
+        return (rng.random((n, self.data.shape[1])) < theta["prototypes"][labels]).astype(float)
 
     def warnings(self, theta):
         return self.weight_warnings(theta)
 
+    def canonical(self, theta):
+        """θ with the components in the order of their prototypes (pixel by pixel)."""
+        order = np.lexsort(np.asarray(theta["prototypes"]).T[::-1])
+        if np.array_equal(order, np.arange(self.K)):
+            return theta, False
+        return self.theta({name: np.asarray(value)[order] for name, value in theta.items()}), True
+
     # ----- the picture -------------------------------------------------------------------------------
     def sketch(self):
         shown = min(SHOWN_BARS, self.n_points())
-        return Sketch(f"μ_k as images; q(zᵢ = k) for {shown} of {self.n_points()} images", "image i (in data order)",
-                      "q(zᵢ = k)", (Layer("images", "means"), Layer("bars", "responsibilities")))
+        return Sketch("μₖ as images; q per image", f"image i ({shown} of {self.n_points()}, in data order)",
+                      "q(zᵢ = k)", (Layer("images", "prototypes"), Layer("bars", "responsibilities")))
 
     def sketch_data(self, theta, q):
         n = self.n_points()
         shown = np.unique(np.linspace(0, n - 1, min(SHOWN_BARS, n)).round().astype(int))
         width = len(shown)
         slot = width / self.K                                  # each component's share of the width
-        dw = min(0.9 * slot, 0.14 * width)                     # about square at the app's size
-        dh = 0.3 * dw / (0.14 * width)
+        dw = min(0.9 * slot, 0.22 * width)                     # about square at the app's size
+        dh = 0.54 * dw / (0.22 * width)
         x = (np.arange(self.K) + 0.5) * slot - dw / 2 - 0.5
-        images = [np.asarray(m).reshape(self.image_shape) for m in theta["means"]]
-        return {"means": {"image": images, "x": x, "y": np.full(self.K, 1.08), "dw": np.full(self.K, dw),
+        images = [np.asarray(m).reshape(self.image_shape) for m in theta["prototypes"]]
+        return {"prototypes": {"image": images, "x": x, "y": np.full(self.K, 1.08), "dw": np.full(self.K, dw),
                           "dh": np.full(self.K, dh), "k": range(self.K)},
                 "responsibilities": {"x": np.arange(width), "q": np.asarray(q)[:, shown], "width": 0.85}}

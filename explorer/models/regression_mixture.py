@@ -178,7 +178,7 @@ class RegressionMixture(GaussianMixture):
 
     # ----- the picture -------------------------------------------------------------------------------
     def sketch(self):
-        return Sketch(f"{self.n_points()} points by q, and each line y = a_k + b_k x", "x", "y",
+        return Sketch(f"{self.n_points()} points by q; lines aₖ + bₖx", "x", "y",
                       (Layer("lines", "lines", "fitted line of each component"), Layer("points", "points")))
 
     def sketch_data(self, theta, q):
