@@ -24,8 +24,7 @@ from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
 from .core.convergence import em_map_rate
 from .core.families import families_for, get_family
-from .core.landscape import LandscapeCalculator
-from .core.picture import picture
+from .core.picture import landscape_calculator, picture
 from .core.model import coordinates, parse_key, parse_theta_json
 from .core.restarts import MAX_STARTS, run_restarts
 from .core.session import Session
@@ -399,7 +398,7 @@ def cmd_landscape(args) -> dict:
         session.iterate()
     if not args.no_e_step:
         session.e_step()
-    calculator = LandscapeCalculator(session.model, get_family(session.family), args.grid)
+    calculator = landscape_calculator(session.model, session.family_object, args.grid)
     drawn = picture(session, args.param, calculator, zoom=args.zoom)
     return {"model": session.model.name, "family": session.family, "state": session.current.to_json(),
             **drawn.to_json()}

@@ -29,9 +29,8 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  registers the Bokeh backend the styles below are written for
 import numpy as np
 
-from .core.families import get_family
-from .core.landscape import LandscapeCalculator
 from .core.model import first_coordinate
+from .core.picture import landscape_calculator
 from .core.picture import picture as take_picture
 from .export import PLOTS
 
@@ -58,7 +57,7 @@ def styled(element, **style):
 
 
 def _picture(session, key: str, grid: int, zoom: bool):
-    calculator = LandscapeCalculator(session.model, get_family(session.family, session.model), grid)
+    calculator = landscape_calculator(session.model, session.family_object, grid)
     return take_picture(session, key, calculator, zoom=zoom)
 
 

@@ -94,3 +94,13 @@ def test_no_family_or_schedule_is_compared_by_its_name_outside_its_own_module():
             if NAMED.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not found, "declare a capability instead of asking the name:\n" + "\n".join(found)
+
+
+def test_the_landscape_calculator_is_built_in_one_place_outside_core():
+    from explorer.core.picture import landscape_calculator
+    built = [f"{path.relative_to(ROOT)}:{number}" for path in ROOT.rglob("*.py") if path.parent.name != "core"
+             for number, line in enumerate(path.read_text().splitlines(), 1) if "LandscapeCalculator(" in line]
+    assert not built, "build it with core.picture.landscape_calculator: " + ", ".join(built)
+    model = make_model("hmm", synthetic={"n": 40, "seed": 8})
+    calculator = landscape_calculator(model, "mean-field", 9)      # by name: bound to the model's own words
+    assert calculator.family.formula == model.mean_field_formula and calculator.size == 9

@@ -28,12 +28,11 @@ from ..core.compare import compare_schedules, compare_with_exact
 from ..core.convergence import em_map_rate, theta_vector
 from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
-from ..core.landscape import LandscapeCalculator
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
 from ..core.model import Model, coordinates, first_coordinate, get_coordinate, parse_theta_json, theta_to_json
 from ..core.basins import basins
 from ..core.restarts import MAX_STARTS, run_restarts
-from ..core.picture import PathMemo, picture
+from ..core.picture import PathMemo, landscape_calculator, picture
 from ..core.schedules import SCHEDULE_NAMES, SCHEDULES, schedules_for, why_not
 from ..core.session import Session
 from ..datasets import parse_csv
@@ -181,7 +180,7 @@ class ExplorerState(param.Parameterized):
         if self._applying:
             return
         if any(e.name == "grid_size" for e in events):
-            self.calculator = LandscapeCalculator(self.model, get_family(self.family, self.model), self.grid_size)
+            self.calculator = landscape_calculator(self.model, self.family, self.grid_size)
         self._window = None
         self._touch()
 
@@ -249,7 +248,7 @@ class ExplorerState(param.Parameterized):
                 self.param.option.label = f"{option.name}: {option.help} ({option.minimum} to {option.maximum})"
             self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
-            self.calculator = LandscapeCalculator(model, family, self.grid_size)
+            self.calculator = landscape_calculator(model, family, self.grid_size)
         self.model, self.session = model, session
         self.comparison = self.schedule_runs = self.restarts = self.basins = None
         self.preset_rows = []
@@ -771,7 +770,7 @@ class ExplorerState(param.Parameterized):
                         except ValueError as exc:
                             notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
                 if "grid_size" in chosen:
-                    self.calculator = LandscapeCalculator(self.model, self.family_object, self.grid_size)
+                    self.calculator = landscape_calculator(self.model, self.family_object, self.grid_size)
                 continue
             try:
                 self._build(chosen)
