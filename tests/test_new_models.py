@@ -66,7 +66,8 @@ def test_the_digits_are_binarised_optdigits_and_em_finds_the_three_digits():
 
 
 def test_the_bernoulli_mixtures_fixed_point_is_a_local_maximum_found_by_direct_maximisation():
-    model = make_model("bernoulli-mixture", synthetic={"n": 120, "seed": 5, "separation": 1.0}, K=2)
+    model = make_model("bernoulli-mixture", synthetic={"n": 150, "seed": 5, "separation": 1.0}, K=2)
+    model = model.with_data(model.data[:, :16])          # 4×4 images: few parameters for scipy
     session = Session(model, seed=1)
     session.run(tol=1e-12, max_iterations=2000)
     theta = session.current.theta
@@ -248,3 +249,12 @@ def test_the_regression_picture_draws_each_line_and_colours_the_points_by_q():
     assert len(lines["ys"]) == 2 and np.allclose(lines["ys"][1], a[1] + b[1] * ends)
     points = view.sources["points"][1].data
     assert len(points["x"]) == 88 and len({tuple(c) for c in points["color"]}) > 2   # mixed by q, not grey
+
+
+def test_a_large_regression_data_set_draws_an_even_sample_of_its_points():
+    model = make_model("regression-mixture", synthetic={"n": 50_000, "seed": 3})
+    view = data_view_for(model)
+    view.update(Session(model, seed=0).current)
+    points = view.sources["points"][1].data
+    assert len(points["x"]) == len(points["color"]) == 2000
+    assert points["x"][-1] == model.data[-1, 0] and points["x"][0] == model.data[0, 0]

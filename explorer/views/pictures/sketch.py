@@ -8,7 +8,7 @@ import numpy as np
 from bokeh.models import ColumnDataSource, LinearColorMapper
 from bokeh.palettes import Greys256
 
-from ..base import PALETTE, blend, grey, new_figure, style_legend
+from ..base import PALETTE, blend, grey, new_figure, shown_points, style_legend
 from ..registry import data_view
 
 
@@ -26,10 +26,12 @@ class Points:
 
     @staticmethod
     def columns(values):
+        """At most 2,000 points, evenly spread (the same ones at every state)."""
         x = np.asarray(values["x"], dtype=float)
+        shown = shown_points(len(x))
         q = values.get("q")
-        return dict(x=x, y=np.asarray(values["y"], dtype=float),
-                    color=grey(len(x)) if q is None else blend(np.asarray(q, dtype=float)))
+        return dict(x=x[shown], y=np.asarray(values["y"], dtype=float)[shown],
+                    color=grey(len(shown)) if q is None else blend(np.asarray(q, dtype=float)[:, shown]))
 
 
 class Lines:
