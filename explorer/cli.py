@@ -23,10 +23,11 @@ from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
 from .core.convergence import em_map_rate
-from .core.families import families_for, get_family
+from .core.families import FAMILIES, families_for, get_family
 from .core.picture import landscape_calculator, picture
 from .core.model import coordinates, parse_key, parse_theta_json
 from .core.restarts import MAX_STARTS, run_restarts
+from .core.schedules import SCHEDULES, schedules_for
 from .core.session import Session
 from .export import PLOTS, trace_csv, trace_json, without_non_finite
 from .models import MODELS, available_models, make_model, model_class
@@ -311,8 +312,14 @@ def cmd_models(args) -> dict:
                            for p in model.params()],
             "datasets": dict(cls.datasets), "default_dataset": cls.default_dataset,
             "families": families_for(model),
+            "schedules": schedules_for(model, get_family("exact", model)),
+            "takes_chunks": cls.takes_chunks,
         })
-    return {"models": out}
+    families = {name: {"title": f.title, "formula": f.formula, "closes_gap": f.closes_gap, "why_gap": f.why_gap}
+                for name, f in FAMILIES.items()}
+    schedules = {name: {"title": s.title, "formula": s.formula, "words": s.words, "settings": list(s.settings)}
+                 for name, s in SCHEDULES.items()}
+    return {"models": out, "families": families, "schedules": schedules}
 
 
 def cmd_trace(args) -> dict:

@@ -104,3 +104,16 @@ def test_the_landscape_calculator_is_built_in_one_place_outside_core():
     model = make_model("hmm", synthetic={"n": 40, "seed": 8})
     calculator = landscape_calculator(model, "mean-field", 9)      # by name: bound to the model's own words
     assert calculator.family.formula == model.mean_field_formula and calculator.size == 9
+
+
+def test_the_cli_lists_what_families_and_schedules_declare(capsys):
+    import json
+    assert main(["models", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["families"]["exact"]["closes_gap"] is True and out["families"]["hard"]["closes_gap"] is False
+    assert out["schedules"]["incremental"]["settings"] == ["block_size", "block_order"]
+    assert out["schedules"]["ecm"]["words"] == SCHEDULES["ecm"].words
+    models = {m["name"]: m for m in out["models"]}
+    assert models["regression-mixture"]["schedules"] == ["em", "ecm", "gradient", "incremental"]
+    assert models["hmm"]["schedules"] == ["em", "ecm", "gradient"]
+    assert [name for name, m in models.items() if m["takes_chunks"]] == list(CHUNKED)
