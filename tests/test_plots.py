@@ -74,3 +74,19 @@ def test_the_whole_figure_as_png_and_svg_without_a_browser(session, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (tmp_path / "bound.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Bound along theta" in svg
+
+
+def test_a_models_own_picture_is_drawn_from_its_sketch():
+    digits = Session(make_model("bernoulli-mixture"), seed=4)
+    digits.iterate()
+    drawn = plots.data(digits)
+    images = [e for e in drawn if isinstance(e, hv.Image)]
+    assert len(images) == 3
+    assert np.allclose(images[2].data, digits.current.theta["prototypes"][2].reshape(8, 8))
+    bars = next(e for e in drawn if isinstance(e, hv.Rectangles))
+    assert len(bars) == 3 * 60 and max(bars.dimension_values("y1")) == pytest.approx(1.0)
+    lines = Session(make_model("regression-mixture"), seed=0)
+    lines.iterate()
+    curves = [e for e in plots.data(lines) if isinstance(e, hv.Curve)]
+    a, b = np.asarray(lines.current.theta["coefficients"]).T
+    assert len(curves) == 2 and np.allclose(curves[1].dimension_values(1), a[1] + b[1] * curves[1].dimension_values(0))
