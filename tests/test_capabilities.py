@@ -117,3 +117,10 @@ def test_the_cli_lists_what_families_and_schedules_declare(capsys):
     assert models["regression-mixture"]["schedules"] == ["em", "ecm", "gradient", "incremental"]
     assert models["hmm"]["schedules"] == ["em", "ecm", "gradient"]
     assert [name for name, m in models.items() if m["takes_chunks"]] == list(CHUNKED)
+
+
+def test_chunked_em_refuses_a_model_that_does_not_declare_it_before_reading_anything():
+    from explorer.core.chunked import chunked_em
+    from explorer.core.errors import ExplorerError
+    with pytest.raises(ExplorerError, match="model bernoulli-mixture cannot take its data in chunks"):
+        chunked_em(MODELS["bernoulli-mixture"], np.zeros((100, 64)), max_iterations=1)
