@@ -23,14 +23,16 @@ from .core.errors import ExplorerError
 from .core.loading import UserCodeError, user_traceback
 from .core.compare import compare_with_exact
 from .core.convergence import em_map_rate
-from .core.families import families_for, get_family
-from .core.landscape import LandscapeCalculator
-from .core.picture import picture
+from .core.families import FAMILIES, families_for, get_family
+from .core.picture import landscape_calculator, picture
 from .core.model import coordinates, parse_key, parse_theta_json
 from .core.restarts import MAX_STARTS, run_restarts
+from .core.schedules import SCHEDULES, schedules_for
 from .core.session import Session
 from .export import PLOTS, trace_csv, trace_json, without_non_finite
 from .models import MODELS, available_models, make_model, model_class
+
+CHUNKED = tuple(name for name, cls in MODELS.items() if cls.takes_chunks)   # models `chunked` runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_flags(trace)
 
     chunked = commands.add_parser(
-        "chunked", help="EM on data past memory: --data-file read in chunks (dask), q never held (gmm1d, gmm2d)")
-    chunked.add_argument("--model", required=True, choices=("gmm1d", "gmm2d"))
+        "chunked", help=f"EM on data past memory: --data-file read in chunks (dask), q never held ({', '.join(CHUNKED)})")
+    chunked.add_argument("--model", required=True, choices=CHUNKED)
     chunked.add_argument("--data-file", required=True, help="a .npy file (read a chunk at a time), a .zarr array, or a .parquet file or folder")
     chunked.add_argument("--option", action="append", default=[], metavar="K=V", help="a model option, e.g. K=3")
     stop = chunked.add_mutually_exclusive_group(required=True)
@@ -315,8 +317,14 @@ def cmd_models(args) -> dict:
                            for p in model.params()],
             "datasets": dict(cls.datasets), "default_dataset": cls.default_dataset,
             "families": families_for(model),
+            "schedules": schedules_for(model, get_family("exact", model)),
+            "takes_chunks": cls.takes_chunks,
         })
-    return {"models": out}
+    families = {name: {"title": f.title, "formula": f.formula, "closes_gap": f.closes_gap, "why_gap": f.why_gap}
+                for name, f in FAMILIES.items()}
+    schedules = {name: {"title": s.title, "formula": s.formula, "words": s.words, "settings": list(s.settings)}
+                 for name, s in SCHEDULES.items()}
+    return {"models": out, "families": families, "schedules": schedules}
 
 
 def cmd_trace(args) -> dict:
@@ -334,7 +342,7 @@ def cmd_trace(args) -> dict:
         out["converged"] = result.converged
         out["stalled"] = result.stalled
         out["iterations"] = result.iterations
-        if result.converged and session.schedule_object.name == "em":
+        if result.converged and session.schedule_object.em_map:
             out["em_map_rate"] = em_map_rate(session.model, session.current.theta, session.frozen,
                                              session.family_object)
     return out
@@ -402,14 +410,14 @@ def cmd_landscape(args) -> dict:
         session.iterate()
     if not args.no_e_step:
         session.e_step()
-    calculator = LandscapeCalculator(session.model, get_family(session.family), args.grid)
+    calculator = landscape_calculator(session.model, session.family_object, args.grid)
     drawn = picture(session, args.param, calculator, zoom=args.zoom)
     return {"model": session.model.name, "family": session.family, "state": session.current.to_json(),
             **drawn.to_json()}
 
 
 def cmd_compare(args) -> dict:
-    if args.family == "exact":
+    if get_family(args.family).closes_gap:
         raise ExplorerError("compare needs a constrained --family (e.g. hard or mean-field)")
     session = session_from_args(args)   # validates the model, θ0, family and frozen names
     result = compare_with_exact(session.model, args.family, session.theta0,

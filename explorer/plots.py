@@ -15,7 +15,8 @@ states, `core.picture.picture`), so they compose with `+` and `*` and save with 
     bound(session, key)         log p(X|θ) and F(θ, q) along one coordinate, the gap between (Area)
     landscape(session, key)     F(θ_t, q_φ) on the θ–q grid, with the path of the states (Image, Path)
     identity(session)           log p = F + KL at the current state (Bars)
-    data(session)               the data: a histogram, or points in the plane, coloured by q
+    data(session)               the data: a histogram, points in the plane coloured by q, or the
+                                model's own picture (a sketch: images, bars, lines, points)
     kl_trace(session)           the KL gap per half step
     figure(session, key)        all of them in one layout (the app's screen, for a paper or slides)
     save_image(session, path)   that figure (or one plot) as PNG or SVG without a browser: the
@@ -30,9 +31,8 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  registers the Bokeh backend the styles below are written for
 import numpy as np
 
-from .core.families import get_family
-from .core.landscape import LandscapeCalculator
 from .core.model import first_coordinate
+from .core.picture import landscape_calculator
 from .core.picture import picture as take_picture
 from .export import PLOTS
 
@@ -64,7 +64,7 @@ def styled(element, **style):
 
 
 def _picture(session, key: str, grid: int, zoom: bool):
-    calculator = LandscapeCalculator(session.model, get_family(session.family, session.model), grid)
+    calculator = landscape_calculator(session.model, session.family_object, grid)
     return take_picture(session, key, calculator, zoom=zoom)
 
 
@@ -156,8 +156,43 @@ def data(session, bins: int = 30):
             np.zeros(len(x))
         return styled(hv.Points((x[:, 0], x[:, 1], shade), ["x1", "x2"], "q(z = 1)"), color="q(z = 1)",
                       cmap="coolwarm", title=f"{len(x)} points, coloured by q")
+    if kind == "sketch":
+        return sketch(model, state)
     values = [(k, float(v)) for k, v in _coordinates(model, state.theta)]
     return styled(hv.Bars(values, "coordinate", "value"), title="θ", xrotation=60)
+
+
+def sketch(model, state):
+    """A model's own picture (`core/sketch.py`: its `sketch()` and `sketch_data(θ, q)`), the
+    layers as the app draws them: greyscale images, bars of q stacked per point, a line per
+    component, points mixing the components' colours by q."""
+    from .views.base import PALETTE, blend
+    drawing, drawn = model.sketch(), model.sketch_data(state.theta, state.q)
+    hexes = lambda rgba: ["#%02x%02x%02x" % tuple(c[:3]) for c in rgba]     # noqa: E731
+    colour = lambda k: PALETTE[int(k) % len(PALETTE)]                       # noqa: E731
+    parts = []
+    for layer in drawing.layers:
+        v = drawn[layer.name]
+        if layer.kind == "images":
+            for image, x, y, dw, dh, k in zip(v["image"], v["x"], v["y"], v["dw"], v["dh"], v["k"]):
+                box = (float(x), float(y), float(x + dw), float(y + dh))
+                parts.append(styled(hv.Image(np.asarray(image, dtype=float), bounds=box), cmap="Greys",
+                                    clim=(0, 1)))
+                parts.append(styled(hv.Bounds(box), color=colour(k), line_width=2))
+        elif layer.kind == "bars":
+            q, x, half = np.asarray(v["q"], dtype=float), np.asarray(v["x"], dtype=float), v["width"] / 2
+            top = np.cumsum(q, axis=0)
+            boxes = [(xi - half, b, xi + half, t, colour(k)) for k in range(len(q))
+                     for xi, b, t in zip(x, top[k] - q[k], top[k])]
+            parts.append(styled(hv.Rectangles(boxes, vdims="colour"), color="colour", line_alpha=0))
+        elif layer.kind == "lines":
+            for xs, ys, k in zip(v["xs"], v["ys"], v["k"]):
+                parts.append(styled(hv.Curve((np.asarray(xs), np.asarray(ys))), color=colour(k), line_width=3))
+        else:
+            x, y, q = np.asarray(v["x"], dtype=float), np.asarray(v["y"], dtype=float), v.get("q")
+            colours = hexes(blend(np.asarray(q, dtype=float))) if q is not None else ["#888888"] * len(x)
+            parts.append(styled(hv.Points((x, y, colours), vdims="colour"), color="colour", size=5))
+    return styled(hv.Overlay(parts), title=drawing.title, xlabel=drawing.x_label, ylabel=drawing.y_label)
 
 
 def figure(session, key: str | None = None, which: str = "all"):

@@ -21,9 +21,8 @@ from bokeh.resources import Resources
 from .app import text
 from .core.convergence import current_rate
 from .core.families import get_family
-from .core.landscape import LandscapeCalculator
 from .core.model import first_coordinate
-from .core.picture import picture
+from .core.picture import landscape_calculator, picture
 from .views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 
 MAX_STATES = 200
@@ -62,7 +61,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     session = copy.copy(session)             # the same history; go_to below moves only the copy
     key = key or first_coordinate(session.model, session.frozen)
     family = get_family(session.family, session.model)
-    calculator = LandscapeCalculator(session.model, family, grid)
+    calculator = landscape_calculator(session.model, family, grid)
     views = {"data": data_view_for(session.model), "trace": TraceView(), "bound": BoundView(),
              "landscape": LandscapeView(), "identity": IdentityView()}
     numbers = Div(text="", width=520, stylesheets=[NUMBERS_CSS])
@@ -83,7 +82,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         views["data"].update(s.current)
         views["identity"].update(s.current)
         views["trace"].update(s.history[: position + 1], s.position)
-        views["bound"].update(drawn, family.name == "exact", {})
+        views["bound"].update(drawn, family.closes_gap, {})
         views["landscape"].update(drawn, {})
         previous = s.history[index - 1] if index > s.earliest else None
         numbers.text = readout(s, previous, family)

@@ -10,10 +10,10 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-from explorer.models import make_model
+from explorer.models import MODELS, make_model
 
-# name -> a factory of a small model instance, used by the property tests of every model.
-MODEL_FACTORIES = {
+# name -> a factory of a small instance, for the models whose default data are large or slow.
+SMALL = {
     "linkage": lambda: make_model("linkage"),
     "coins": lambda: make_model("coins"),
     "gmm1d": lambda: make_model("gmm1d", synthetic={"n": 60, "seed": 3, "separation": 2.5}, K=3),
@@ -24,7 +24,13 @@ MODEL_FACTORIES = {
     "student-t": lambda: make_model("student-t"),
     "hmm": lambda: make_model("hmm", synthetic={"n": 40, "seed": 8, "separation": 2.0}),
     "mvn-missing": lambda: make_model("mvn-missing", synthetic={"n": 60, "seed": 7, "separation": 1.0}),
+    "bernoulli-mixture": lambda: make_model("bernoulli-mixture", synthetic={"n": 60, "seed": 9, "separation": 2.0}),
+    "regression-mixture": lambda: make_model("regression-mixture", synthetic={"n": 60, "seed": 10, "separation": 3.0}),
 }
+# name -> a factory of a small model instance, used by the tests of every model: every registered
+# model is here (a new model is tested without editing this file), on its default data unless SMALL
+# says otherwise.
+MODEL_FACTORIES = {name: SMALL.get(name, lambda name=name: make_model(name)) for name in MODELS}
 
 
 @pytest.fixture(params=sorted(MODEL_FACTORIES))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from explorer.cli import main
+from explorer.models import MODELS
 
 
 def run_cli(args, capsys):
@@ -19,8 +20,9 @@ def test_models_lists_every_model_with_its_spec(capsys):
     code, out, _ = run_cli(["models", "--json"], capsys)
     assert code == 0
     models = {m["name"]: m for m in json.loads(out)["models"]}
-    assert set(models) == {"linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis", "censored",
-                           "student-t", "mvn-missing", "hmm"}
+    assert set(models) == set(MODELS) >= {"linkage", "coins", "gmm1d", "gmm2d", "two-source", "factor-analysis",
+                                          "censored", "student-t", "mvn-missing", "hmm", "bernoulli-mixture",
+                                          "regression-mixture"}
     assert models["censored"]["parameters"] == [{"name": "rate", "shape": [], "constraint": "positive",
                                                  "label": r"\lambda", "frozen_by_default": False}]
     assert [p["name"] for p in models["gmm2d"]["parameters"]] == ["weights", "means", "covariances"]

@@ -102,3 +102,18 @@ def test_each_plot_keeps_its_own_y_axis_so_the_bounds_gap_shows(tmp_path):
     ranges = [p.y_range for p in composed.select({"type": Plot})]
     assert len(ranges) == 3 and len({id(r) for r in ranges}) == 3
 
+
+def test_a_models_own_picture_is_drawn_from_its_sketch():
+    digits = Session(make_model("bernoulli-mixture"), seed=4)
+    digits.iterate()
+    drawn = plots.data(digits)
+    images = [e for e in drawn if isinstance(e, hv.Image)]
+    assert len(images) == 3
+    assert np.allclose(images[2].data, digits.current.theta["prototypes"][2].reshape(8, 8))
+    bars = next(e for e in drawn if isinstance(e, hv.Rectangles))
+    assert len(bars) == 3 * 60 and max(bars.dimension_values("y1")) == pytest.approx(1.0)
+    lines = Session(make_model("regression-mixture"), seed=0)
+    lines.iterate()
+    curves = [e for e in plots.data(lines) if isinstance(e, hv.Curve)]
+    a, b = np.asarray(lines.current.theta["coefficients"]).T
+    assert len(curves) == 2 and np.allclose(curves[1].dimension_values(1), a[1] + b[1] * curves[1].dimension_values(0))

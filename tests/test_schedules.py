@@ -21,7 +21,7 @@ CASES = [(name, schedule) for name in sorted(MODEL_FACTORIES) for schedule in SC
 
 def test_schedules_are_offered_where_they_apply():
     supported = {name for name, schedule in CASES if schedule.startswith("incremental")}
-    assert supported == {"coins", "gmm1d", "gmm2d"}
+    assert supported == {"coins", "gmm1d", "gmm2d", "bernoulli-mixture", "regression-mixture"}
     assert {name for name, schedule in CASES if schedule == "gradient:0.2"} == set(MODEL_FACTORIES)
 
 

@@ -28,13 +28,12 @@ from ..core.compare import compare_schedules, compare_with_exact
 from ..core.convergence import em_map_rate, theta_vector
 from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
-from ..core.landscape import LandscapeCalculator
 from ..core.loading import UserCodeError, is_model_spec, load_model_class, user_traceback
 from ..core.model import Model, coordinates, first_coordinate, get_coordinate, parse_theta_json, theta_to_json
 from ..core.basins import basins
 from ..core.restarts import MAX_STARTS, run_restarts
-from ..core.picture import PathMemo, picture
-from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
+from ..core.picture import PathMemo, landscape_calculator, picture
+from ..core.schedules import SCHEDULE_NAMES, SCHEDULES, schedules_for, why_not
 from ..core.session import Session
 from ..datasets import parse_csv
 from ..lessons import available_lessons, load_lesson
@@ -181,7 +180,7 @@ class ExplorerState(param.Parameterized):
         if self._applying:
             return
         if any(e.name == "grid_size" for e in events):
-            self.calculator = LandscapeCalculator(self.model, get_family(self.family, self.model), self.grid_size)
+            self.calculator = landscape_calculator(self.model, self.family, self.grid_size)
         self._window = None
         self._touch()
 
@@ -249,7 +248,7 @@ class ExplorerState(param.Parameterized):
                 self.param.option.label = f"{option.name}: {option.help} ({option.minimum} to {option.maximum})"
             self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
-            self.calculator = LandscapeCalculator(model, family, self.grid_size)
+            self.calculator = landscape_calculator(model, family, self.grid_size)
         self.model, self.session = model, session
         self.comparison = self.schedule_runs = self.restarts = self.basins = None
         self.preset_rows = []
@@ -370,7 +369,7 @@ class ExplorerState(param.Parameterized):
         outcome = ("converged" if result.converged else "stalled (the gain fell below rounding)"
                    if result.stalled else "stopped before converging")
         self.activity = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
-        if result.converged and s.schedule_object.name == "em" and theta_size(s.current.theta) <= 60:
+        if result.converged and s.schedule_object.em_map and theta_size(s.current.theta) <= 60:
             rate = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
             self.activity += (f" The EM map's rate at θ̂ (the largest fraction of missing information) "
                               f"is {rate:.4f}.")
@@ -403,7 +402,7 @@ class ExplorerState(param.Parameterized):
 
     def compare_with_exact(self):
         def run():
-            if self.family == "exact":
+            if FAMILIES[self.family].closes_gap:
                 raise ExplorerError("choose a constrained family of q to compare with exact EM")
             self.comparison = compare_with_exact(self.model, self.family, self.session.theta0,
                                                  self.session.frozen, self.session.seed)
@@ -780,7 +779,7 @@ class ExplorerState(param.Parameterized):
                         except ValueError as exc:
                             notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
                 if "grid_size" in chosen:
-                    self.calculator = LandscapeCalculator(self.model, self.family_object, self.grid_size)
+                    self.calculator = landscape_calculator(self.model, self.family_object, self.grid_size)
                 continue
             try:
                 self._build(chosen)
@@ -819,12 +818,7 @@ def theta_size(theta: dict) -> int:
 
 def schedule_text(values: dict, name: str | None = None) -> str:
     """The schedule string of core.schedules from the app's settings."""
-    name = name or values["schedule"]
-    if name == "gradient":
-        return f"gradient:{values['step_size']:g}"
-    if name == "incremental":
-        return f"incremental:{values['block_size']}" + (":random" if values["block_order"] == "random" else "")
-    return name
+    return SCHEDULES[name or values["schedule"]].spell(values)
 
 
 def encode_steps(kinds: list[str]) -> str:

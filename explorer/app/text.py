@@ -59,7 +59,7 @@ def kl_of(state) -> float:
 
 
 def start_sentence(state, family) -> str:
-    if family.name == "exact":
+    if family.closes_gap:
         close = "An E step closes the gap: q becomes the posterior and F touches log p."
     else:
         close = (f"An E step within {family.title} narrows the gap as far as the family allows, "
@@ -78,7 +78,7 @@ def step_sentence(previous, current, family) -> str:
         if current.partial:
             return (f"Partial E step ({current.detail or 'part of q'}): q moves toward the family's best "
                     f"for some latent variables only, so {f_words} and {kl_words}; θ did not move.")
-        if family.name == "exact":
+        if family.closes_gap:
             return (f"E step: q ← p(Z|X,θ), so {kl_words} and {f_words}, touching log p = "
                     f"{fmt(current.loglik)}; θ did not move.")
         note = "" if current.F >= previous.F - tolerance(previous.F, current.F) else (
@@ -90,14 +90,14 @@ def step_sentence(previous, current, family) -> str:
     what = current.detail or "θ ← argmax F(θ, q)"
     logp_words = moved("log p", previous.loglik, current.loglik)
     if theta_change(previous.theta, current.theta) <= 1e-9:
-        gap = ("" if family.name == "exact" else
+        gap = ("" if family.closes_gap else
                f" The KL of {fmt(kl_of(current))} that remains is the family's own gap: {family.why_gap}.")
         return (f"M step ({what}) with q held: θ did not move (a fixed point), so {f_words} and "
                 f"{logp_words}: θ already maximises F(θ, q) for this q.{gap}")
-    if family.name == "exact" and current.partial:
+    if family.closes_gap and current.partial:
         why = ("because q was fitted block by block to earlier θs: each partial E step narrows it"
                if kl_of(current) > tolerance(current.loglik) else "")
-    elif family.name == "exact":
+    elif family.closes_gap:
         why = ("because q was fitted to the old θ, not the new one: the next E step closes it"
                if kl_of(current) > tolerance(current.loglik) else "")
     else:
@@ -111,7 +111,7 @@ def formula(state, family) -> str:
     if state.kind == "init":
         return FORMULAS["init"]
     if state.kind == "E":
-        return FORMULAS["E-exact"] if family.name == "exact" else FORMULAS["E-family"]
+        return FORMULAS["E-exact"] if family.closes_gap else FORMULAS["E-family"]
     return FORMULAS["M"]
 
 

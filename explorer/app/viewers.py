@@ -17,7 +17,8 @@ import param
 
 from ..core.convergence import current_rate
 from ..core.picture import path_points
-from ..core.schedules import SCHEDULE_NAMES
+from ..core.families import FAMILIES
+from ..core.schedules import SCHEDULE_NAMES, SCHEDULES
 from ..export import trace_csv, trace_json_text
 from ..presets import PRESETS
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
@@ -168,7 +169,7 @@ class Plots(pn.viewable.Viewer):
             self.views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
             drawn = state.picture()
             colors = fixed_point_colors(state)
-            self.views["bound"].update(drawn, state.family == "exact", colors)
+            self.views["bound"].update(drawn, FAMILIES[state.family].closes_gap, colors)
             self.views["landscape"].update(drawn, colors)
             if state.restarts is not self._restarts_for:
                 self._restarts_for = state.restarts
@@ -579,9 +580,9 @@ class Controls(pn.viewable.Viewer):
         state = self.state
         self.synthetic.visible = state.dataset == SYNTHETIC
         self.option.visible = bool(state.model.option_specs)
-        self.step_size.visible = state.schedule == "gradient"
-        self.blocks.visible = state.schedule == "incremental"
-        self.compare.visible = state.family != "exact"
+        self.step_size.visible = "step_size" in SCHEDULES[state.schedule].settings
+        self.blocks.visible = "block_size" in SCHEDULES[state.schedule].settings
+        self.compare.visible = not FAMILIES[state.family].closes_gap
 
     def _on_upload(self, event):
         content, self.upload.content = self.upload.content, ""     # the session keeps the table, not the file

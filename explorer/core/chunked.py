@@ -109,9 +109,12 @@ def chunk_pass(model, block, theta, first_row: int):
 def chunked_em(model_class, data, theta0: dict | None = None, *, seed: int = 0, max_iterations: int = 100,
                tol: float = 1e-10, frozen=frozenset(), chunk_rows: int = CHUNK_ROWS, scheduler="threads",
                progress=None, **options) -> list[ChunkedStep]:
-    """EM for `model_class` (a latent-class model with `prepare_points`: gmm1d, gmm2d) on
-    `data` read in chunks; stops when log p rises by less than `tol` (relative) or after
-    `max_iterations`. `progress(step)` is called after each iteration."""
+    """EM for `model_class` (a model that declares `takes_chunks`: a latent-class model with
+    `prepare_points`) on `data` read in chunks; stops when log p rises by less than `tol`
+    (relative) or after `max_iterations`. `progress(step)` is called after each iteration."""
+    if not getattr(model_class, "takes_chunks", False):
+        raise ExplorerError(f"model {model_class.name} cannot take its data in chunks (it does not declare "
+                            f"takes_chunks)")
     import dask
 
     array = as_dask(data, chunk_rows)

@@ -21,11 +21,23 @@ from .latent_class import LatentClassModel
 
 
 class Family:
+    """A family declares what it is, so that no caller asks for its name: `closes_gap` (its E
+    step reaches the posterior, so KL = 0 after it), `title`, `formula` (LaTeX) and `why_gap`
+    (the words for the gap it leaves). A subclass defines `e_step` or `run` (or both); a class
+    that defines neither is refused where it is defined (they are written in terms of each other).
+    """
     name = "family"
     title = "a family of q"
     formula = r"q \in \mathcal{Q}"
     why_gap = ""
-    partial = False   # True when an E step may stop short of argmax over the family
+    closes_gap = False   # True when the E step is the exact posterior (the gap closes)
+    partial = False      # True when an E step may stop short of argmax over the family
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.e_step is Family.e_step and cls.run is Family.run:
+            raise TypeError(f"family {cls.__name__} must define e_step(model, θ, q) or run(model, θ, q); "
+                            f"Family's two are written in terms of each other")
 
     def supports(self, model) -> bool:
         return True
@@ -36,7 +48,7 @@ class Family:
 
     def supports_schedule(self, schedule) -> bool:
         """Incremental EM needs the E step of a block of points on its own (`block`)."""
-        return schedule.name != "incremental" or type(self).block is not Family.block
+        return not schedule.needs_block_e_step or type(self).block is not Family.block
 
     def block(self, model, theta, rows):
         """The E step for the points in `rows` only (for incremental EM)."""
@@ -54,6 +66,7 @@ class Family:
 class Exact(Family):
     name = "exact"
     title = "exact posterior"
+    closes_gap = True
     formula = r"q(Z) \leftarrow \arg\max_{q} F(\theta, q) = p(Z \mid X, \theta)"
     why_gap = "every q is allowed, so the E step reaches the posterior and the gap closes"
 

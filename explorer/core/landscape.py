@@ -87,7 +87,7 @@ class LandscapeCalculator:
         last = len(grid) - 1               # the ends are checked; the points between them lie inside
         thetas = [anchor] + [move(g, check=i == last) for i, g in enumerate(grid[1:], 1)]
         with self.model.keeping_caches():      # the grid's passes would evict the state's
-            if self.family.name == "exact":    # q_g is the posterior: the model may batch the grid
+            if self.family.closes_gap:    # q_g is the posterior: the model may batch the grid
                 passes = self.model.grid_passes(thetas)
             else:
                 passes = [self.model.summary_at(theta_g, self.family.e_step(self.model, theta_g, q))

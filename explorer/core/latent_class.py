@@ -146,8 +146,8 @@ class LatentClassModel(Model):
         fitted to the whole data kept (a mixture's centre and variance floor), the per-point
         arrays made for the chunk by the model's `prepare_points`, so that the chunk's
         log joint and statistics come from the model's own code."""
-        if not hasattr(self, "prepare_points"):
-            raise NotImplementedError(f"model {self.name} cannot take its data in chunks (no prepare_points)")
+        if not self.takes_chunks:
+            raise NotImplementedError(f"model {self.name} cannot take its data in chunks (it does not declare takes_chunks)")
         part = copy.copy(self)
         part._theta_cache = part._stats_cache = None
         part.data = part.prepare_points(np.asarray(chunk, dtype=float).reshape((-1,) + np.shape(self.data)[1:]))

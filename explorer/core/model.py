@@ -137,11 +137,15 @@ class Model:
     # Parameters whose single entries may be frozen (e.g. "means[1]"), for models whose m_step
     # handles such keys in `frozen`; other parameters are frozen whole.
     entry_freezing: ClassVar[tuple[str, ...]] = ()
-    # The kind of data view the app draws (explorer/views/data.py: "histogram", "scatter",
-    # "sets", "cells", "latent-gaussian", "classes", "heat", "theta"); None: chosen from the data.
+    # The kind of data picture the app draws, as registered in explorer/views/registry.py (the
+    # generic kinds in views/data.py, a model's own in views/pictures/, or "sketch": the model
+    # draws it with `sketch()` and `sketch_data(θ, q)`, see core/sketch.py); None: from the data.
     data_view: ClassVar[str | None] = None
     # Whether data files may have empty cells (read as NaN, a missing value the model fills in).
     accepts_missing: ClassVar[bool] = False
+    # Whether the model takes its data in chunks (data past memory, `core.chunked`): a latent-class
+    # model with sufficient statistics and `prepare_points`; the CLI's `chunked` offers those.
+    takes_chunks: ClassVar[bool] = False
 
     # What a model may write beyond the required methods (`@required`), said when one is missing.
     OPTIONAL: ClassVar[dict[str, str]] = {

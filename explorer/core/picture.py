@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .families import Family, get_family
 from .landscape import BoundSlice, Landscape, LandscapeCalculator, free_coordinate_count
 from .model import get_coordinate
 
@@ -67,6 +68,15 @@ class Picture:
                               "now": dict(zip(("t", "phi", "F"), self.now))},
                 "kl_now": self.kl, "window": list(self.window), "full_range": list(self.full_range),
                 "fixed_points": [{"name": n, "value": v} for n, v in self.fixed_points]}
+
+
+def landscape_calculator(model, family: "Family | str", grid: int = 50) -> LandscapeCalculator:
+    """The calculator of a model's landscapes (the one place the app, the CLI, the standalone
+    page and the figures build one): `family` by name or as a Family, bound to the model (the
+    model may word its own family), on `grid` points per axis."""
+    if isinstance(family, str):
+        family = get_family(family, model)
+    return LandscapeCalculator(model, family, grid)
 
 
 def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = True,

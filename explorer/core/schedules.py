@@ -50,8 +50,23 @@ class Update:
 
 
 class Schedule:
+    """A schedule declares what it is, so that no caller asks for its name: `title`, `formula`
+    (LaTeX) and `words` for the reader; `em_map` (an iteration is the EM map θ ↦ M(θ), a full
+    E step then a full M step, whose rate at a fixed point is the fraction of missing
+    information); `needs_block_e_step` (its E step updates q for a block of points only);
+    `settings` (the app's knobs that spell it, read by `spell`)."""
     name = "em"
     title = "EM"
+    formula = r"q \leftarrow \arg\max_q F(\theta, q),\quad \theta \leftarrow \arg\max_\theta F(\theta, q)"
+    words = "an E step, then an M step over every free parameter at once"
+    em_map = True
+    needs_block_e_step = False
+    settings: tuple[str, ...] = ()
+
+    @classmethod
+    def spell(cls, settings: dict) -> str:
+        """The schedule's text (as `parse_schedule` reads it) from the values of its `settings`."""
+        return cls.name
 
     def describe(self) -> str:
         return self.name
@@ -85,6 +100,9 @@ class Schedule:
 class ECM(Schedule):
     name = "ecm"
     title = "ECM (one block per half step)"
+    formula = r"\theta_b \leftarrow \arg\max_{\theta_b} F(\theta, q)\ \text{with the other blocks held}"
+    words = "an E step, then one conditional maximisation per parameter block, each with the others held"
+    em_map = False
 
     def blocks(self, session) -> list[str]:
         blocks = [p.name for p in session.model.params() if p.name not in session.frozen]
@@ -121,6 +139,10 @@ class ECM(Schedule):
 class Gradient(Schedule):
     name = "gradient"
     title = "gradient M step"
+    formula = r"u \leftarrow u + \eta\, \nabla_u F(\theta(u), q) / N,\ \eta\ \text{halved until F does not fall}"
+    words = "an E step, then one gradient-ascent step on F in an unconstrained parametrisation"
+    em_map = False
+    settings = ("step_size",)
     max_halvings = 40
     difference = 1e-6
 
@@ -131,6 +153,10 @@ class Gradient(Schedule):
 
     def describe(self) -> str:
         return f"gradient:{self.step:g}"
+
+    @classmethod
+    def spell(cls, settings: dict) -> str:
+        return f"gradient:{settings['step_size']:g}"
 
     def supports_frozen(self, frozen) -> bool:
         return not any("[" in item for item in frozen)   # the parametrisation moves whole blocks
@@ -179,6 +205,11 @@ class Gradient(Schedule):
 class Incremental(Schedule):
     name = "incremental"
     title = "incremental EM (Neal & Hinton)"
+    formula = r"q_B \leftarrow p(Z_B \mid X_B, \theta)\ \text{for the next block } B,\ \text{then}\ \theta \leftarrow \arg\max_\theta F(\theta, q)"
+    words = "the E step of the next block of points only, then an M step from the running statistics"
+    em_map = False
+    needs_block_e_step = True
+    settings = ("block_size", "block_order")
 
     def __init__(self, block: int = 10, order: str = "cyclic"):
         if block < 1:
@@ -189,6 +220,10 @@ class Incremental(Schedule):
 
     def describe(self) -> str:
         return f"incremental:{self.block}" + (":random" if self.order == "random" else "")
+
+    @classmethod
+    def spell(cls, settings: dict) -> str:
+        return f"incremental:{settings['block_size']}" + (":random" if settings["block_order"] == "random" else "")
 
     def supports(self, model) -> bool:
         return isinstance(model, LatentClassModel) and model.has_stats
@@ -232,7 +267,8 @@ def m_cost(model, evaluations: int) -> float:
     return 0.0 if model.has_stats else float(evaluations)
 
 
-SCHEDULE_NAMES = ("em", "ecm", "gradient", "incremental")
+SCHEDULES: dict[str, type[Schedule]] = {cls.name: cls for cls in (Schedule, ECM, Gradient, Incremental)}
+SCHEDULE_NAMES = tuple(SCHEDULES)
 
 
 def why_not(name: str, model, family) -> str | None:

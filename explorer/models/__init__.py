@@ -5,6 +5,7 @@ from ..core.errors import ExplorerError
 from ..core.loading import entry_point_models, is_model_spec, load_model_class
 from ..core.model import Model, refuse_incomplete
 from ..datasets import read_table
+from .bernoulli_mixture import BernoulliMixture
 from .censored import Censored
 from .coins import Coins
 from .factor_analysis import FactorAnalysis
@@ -13,11 +14,13 @@ from .gmm2d import GMM2D
 from .hmm import HMM
 from .linkage import Linkage
 from .mvn_missing import MVNMissing
+from .regression_mixture import RegressionMixture
 from .student_t import StudentT
 from .two_source import TwoSource
 
 MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (Linkage, Coins, GMM1D, GMM2D, TwoSource, FactorAnalysis,
-                                                            Censored, StudentT, MVNMissing, HMM)}
+                                                            Censored, StudentT, MVNMissing, HMM,
+                                                            BernoulliMixture, RegressionMixture)}
 
 
 def available_models() -> dict[str, type[Model]]:

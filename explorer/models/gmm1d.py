@@ -33,6 +33,7 @@ class GMM1D(GaussianMixture):
     }
     default_dataset = "faithful-waiting"
     data_view = "histogram"
+    takes_chunks = True
     entry_freezing = ("weights", "means", "variances")
 
     def params(self):

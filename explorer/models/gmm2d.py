@@ -30,6 +30,7 @@ class GMM2D(GaussianMixture):
     datasets = {"faithful": "Old Faithful: eruptions and waiting (min), 272 (R datasets::faithful)"}
     default_dataset = "faithful"
     data_view = "scatter"
+    takes_chunks = True
 
     def params(self):
         return [Param("weights", (self.K,), "simplex", r"w"),

@@ -114,6 +114,12 @@ class Linkage(Model):
     def random_q(self, rng):
         return np.array(rng.uniform())
 
+    @staticmethod
+    def cell_probabilities(theta) -> np.ndarray:
+        """The four cells' probabilities (½ + θ/4, (1 − θ)/4, (1 − θ)/4, θ/4)."""
+        t = float(theta["theta"])
+        return np.array([0.5 + t / 4, (1 - t) / 4, (1 - t) / 4, t / 4])
+
     def split_of_first_cell(self, q) -> tuple[float, float]:
         """Expected counts (x1, x2) of the 1/2 part and the θ/4 part of cell 1 under q."""
         y1 = self.data[0]

@@ -1,26 +1,27 @@
-"""The data view of a model: the data and what θ and q say about it.
+"""The generic data pictures: they read a model's data and optional hooks, and no code here
+branches on a model's name or class. Each registers its kind (see `views.registry`, which
+picks one for a model):
 
-A model declares the kind of view it wants (`Model.data_view`: "histogram", "scatter", "sets",
-"cells", "latent-gaussian", "classes", "heat", "lifetimes", "imputed", "series" or "theta"); without a declaration the kind
-follows from the data and q (`view_kind`): 1-D values → a histogram, points in the plane → a
-scatter, a q per point → a heat strip, else θ's coordinates. Optional hooks enrich a view:
-`component_density(θ, grid)` (histogram), `component_shapes(θ)` → (means, covariances)
-(scatter), `expected_counts(q)` (sets), `split_of_first_cell(q)` (cells); the "lifetimes" view
-needs `lifetimes(q)` (time, observed, expected lifetime under q), the "imputed" view
-`imputed_points(q)` (two columns filled in by q, with their spread), the "series" view
-`series(θ, q)` (a series coloured by q's state probabilities, with the transition matrix). No code here branches
-on a model's name or class.
+    histogram        1-D values; hook `component_density(θ, grid)` adds the weighted densities
+    scatter          points in the plane coloured by q; hook `component_shapes(θ)` → (means, covariances)
+    classes          Σ_i q(z_i = k) per class (a latent-class model)
+    heat             q(z_i = k) as a heat strip (a latent-class model)
+    latent-gaussian  one point's exact posterior of (z_1, z_2) against q (hook `column_cosines(θ)`)
+    lifetimes        hook `lifetimes(q)` → time, observed, expected lifetime under q
+    imputed          hook `imputed_points(q)`: two columns filled in by q, with their spread
+    series           hook `series(θ, q)`: a series coloured by q's state probabilities
+    theta            θ's coordinates (any model)
 """
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, FactorRange, LabelSet, LinearColorMapper, LogColorMapper
+from bokeh.models import ColumnDataSource, LinearColorMapper, LogColorMapper
 from bokeh.palettes import Greys256
 
+from . import registry
 from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, grey, new_figure, padded, shown_points,
                    style_legend)
-
-MAX_SETS = 30
+from .registry import data_view
 
 
 def q_per_point(q, n: int):
@@ -30,6 +31,7 @@ def q_per_point(q, n: int):
     return None
 
 
+@data_view("histogram")
 class HistogramView:
     """Histogram of 1-D data; the weighted component densities and their sum where the model
     gives them; points coloured by q where q is a class per point."""
@@ -74,6 +76,7 @@ class HistogramView:
             self.points.data.update(color=blend(q[:, self.shown]))
 
 
+@data_view("scatter")
 class ScatterView:
     """Points in the plane coloured by q; each component's 1σ and 2σ ellipses where the model
     gives them (`component_shapes`)."""
@@ -127,71 +130,7 @@ def density_image(fig, x, bins: int = 80) -> ColumnDataSource:
     return source
 
 
-class CoinsDataView:
-    """Each set of tosses with q(coin A), and the expected head/tail counts per coin."""
-
-    def __init__(self, model):
-        self.model = model
-        n = min(len(model.data), MAX_SETS)
-        self.rows = [f"{i + 1}: {int(h)}H {int(t - h)}T" for i, (h, t) in enumerate(model.data[:n])]
-        shown = "" if n == len(model.data) else f" (first {n} of {len(model.data)})"
-        fig = new_figure(f"q(coin A) for each set{shown}", "q(z = A) | q(z = B)", "",
-                         y_range=FactorRange(*reversed(self.rows)), x_range=(0, 1))
-        self.subtitle = add_subtitle(fig)
-        self.bars = ColumnDataSource(dict(y=[], a=[], one=[]))
-        fig.hbar(y="y", left=0, right="a", height=0.7, color=PALETTE[0], source=self.bars, legend_label="coin A")
-        fig.hbar(y="y", left="a", right="one", height=0.7, color=PALETTE[1], source=self.bars,
-                 legend_label="coin B")
-        self.text = ColumnDataSource(dict(y=[], x=[], text=[]))
-        fig.add_layout(LabelSet(x="x", y="y", text="text", source=self.text, text_font_size="12px",
-                                text_color="white", y_offset=-6, x_offset=4))
-        style_legend(fig, "below", columns=2)
-        fig.legend.orientation = "horizontal"
-        self.figure = fig
-
-    def update(self, state):
-        q_a = np.asarray(state.q)[0, : len(self.rows)]
-        self.bars.data = dict(y=self.rows, a=q_a, one=np.ones(len(self.rows)))
-        self.text.data = dict(y=self.rows, x=np.zeros(len(self.rows)), text=[f"{v:.2f}" for v in q_a])
-        c = self.model.expected_counts(state.q)
-        self.subtitle.text = (f"expected H, T  A: {c['A'][0]:.1f}, {c['A'][1]:.1f}  "    # fits the figure's
-                              f"B: {c['B'][0]:.1f}, {c['B'][1]:.1f}")                     # width at 1366 px
-
-
-class LinkageDataView:
-    """The four cells, with the E step's split of the first cell into its 1/2 and θ/4 parts."""
-
-    CELLS = ["1: ½ + θ/4", "2: (1−θ)/4", "3: (1−θ)/4", "4: θ/4"]
-
-    def __init__(self, model):
-        self.model = model
-        y = model.data
-        fig = new_figure(f"{int(y.sum())} animals in 4 cells", "cell", "count",
-                         x_range=self.CELLS)
-        self.subtitle = add_subtitle(fig)
-        self.stack = ColumnDataSource(dict(cell=[], half=[], theta_part=[], rest=[]))
-        fig.vbar_stack(["half", "theta_part", "rest"], x="cell", width=0.7, source=self.stack,
-                       color=["#bbbbbb", PALETTE[0], "#888888"],
-                       legend_label=["cell 1: ½ part (x₁)", "cell 1: θ/4 part (x₂)", "observed"])
-        self.expected = ColumnDataSource(dict(cell=self.CELLS, y=[0.0] * 4))
-        fig.scatter("cell", "y", source=self.expected, marker="circle", size=11, color="#d62728",
-                    legend_label="expected count under θ")
-        fig.y_range.start = 0
-        fig.y_range.end = y.max() * 1.25
-        style_legend(fig, "below", columns=2)
-        self.figure = fig
-
-    def update(self, state):
-        y = self.model.data
-        x1, x2 = self.model.split_of_first_cell(state.q)
-        self.stack.data = dict(cell=self.CELLS, half=[x1, 0, 0, 0], theta_part=[x2, 0, 0, 0],
-                               rest=[0, y[1], y[2], y[3]])
-        t = float(state.theta["theta"])
-        probs = np.array([0.5 + t / 4, (1 - t) / 4, (1 - t) / 4, t / 4])
-        self.expected.data = dict(cell=self.CELLS, y=y.sum() * probs)
-        self.subtitle.text = f"q splits cell 1: x₁ = {x1:.2f}, x₂ = {x2:.2f}"
-
-
+@data_view("classes")
 class ClassMassView:
     """For any latent-class model: the mass Σ_i q(z_i = k) of each class under q."""
 
@@ -209,6 +148,7 @@ class ClassMassView:
         self.source.data = dict(k=self.classes, mass=mass, color=[PALETTE[k % 10] for k in range(len(mass))])
 
 
+@data_view("theta")
 class ThetaView:
     """For any other model: the scalar coordinates of θ."""
 
@@ -226,6 +166,7 @@ class ThetaView:
         self.source.data = dict(key=self.keys, value=[get_coordinate(state.theta, k) for k in self.keys])
 
 
+@data_view("latent-gaussian")
 class LatentPosteriorView:
     """For a Gaussian latent model: the exact posterior of (z_1, z_2) for one data point against
     the current q, as 1σ and 2σ ellipses (Bishop's Figure 10.2 for the mean-field family)."""
@@ -263,6 +204,7 @@ class LatentPosteriorView:
             self.subtitle.text = f"cos∠(W₁, W₂) in the Ψ⁻¹ metric: {cosine:+.4f}"
 
 
+@data_view("lifetimes")
 class LifetimesView:
     """Follow-up times, one line per unit (longest at the top): an event seen at t (filled dot)
     or censored at t (open dot), and for a censored unit the lifetime q expects, t + E_q[excess],
@@ -300,6 +242,7 @@ class LifetimesView:
         self.subtitle.text = f"{int(observed.sum())} events, {int(cens.sum())} censored; E_q[excess] = {excess:.3g}"
 
 
+@data_view("imputed")
 class ImputedView:
     """Two columns of a table with missing cells: complete rows in grey, rows with a filled-in
     entry at q's means with ±1 sd bars along what q filled in. Hook: `imputed_points(q)`."""
@@ -342,6 +285,7 @@ class ImputedView:
                               if d["missing_x"].any() else "")
 
 
+@data_view("series")
 class SeriesView:
     """A series in time order, each observation coloured by q's state probabilities γ_t (the
     states' colours mixed), with the states' means as dashed levels and the transition matrix
@@ -371,6 +315,7 @@ class SeriesView:
         self.subtitle.text = f"A: {rows}"
 
 
+@data_view("heat")
 class HeatStripView:
     """For any model with a class per point: q(z_i = k) as a heat strip, points along x, classes
     along y (the generic fallback when the data are not values on a line or in the plane)."""
@@ -392,28 +337,10 @@ class HeatStripView:
         self.source.data = dict(image=[q], x=[0], y=[0.5], dw=[len(self.shown)], dh=[self.k])
 
 
-VIEWS = {"histogram": HistogramView, "scatter": ScatterView, "sets": CoinsDataView, "cells": LinkageDataView,
-         "latent-gaussian": LatentPosteriorView, "classes": ClassMassView, "heat": HeatStripView,
-         "lifetimes": LifetimesView, "imputed": ImputedView, "series": SeriesView, "theta": ThetaView}
+def data_view_for(model):
+    """The model's data picture (kept here for callers of `views.data`; see `views.registry`)."""
+    return registry.data_view_for(model)
 
 
 def view_kind(model) -> str:
-    """The declared kind of data view, or the one the data and q call for."""
-    declared = getattr(model, "data_view", None)
-    if declared:
-        if declared not in VIEWS:
-            raise ValueError(f"model {model.name} declares data_view {declared!r}; kinds: {', '.join(VIEWS)}")
-        return declared
-    data = np.asarray(model.data) if isinstance(model.data, np.ndarray) else None
-    if data is not None and np.issubdtype(data.dtype, np.number):
-        if data.ndim == 1 or (data.ndim == 2 and data.shape[1] == 1):
-            return "histogram"
-        if data.ndim == 2 and data.shape[1] == 2:
-            return "scatter"
-    if hasattr(model, "n_classes") and hasattr(model, "n_points"):
-        return "heat"
-    return "theta"
-
-
-def data_view_for(model):
-    return VIEWS[view_kind(model)](model)
+    return registry.view_kind(model)
