@@ -1,0 +1,125 @@
+"""Numerics that hold to convergence (issue 30): exact zeros, underflow, floors that are warnings,
+caches keyed by value. Each test names the failure it guards against on the old code."""
+import itertools
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from explorer import Session, make_model
+from explorer.models.hmm import PROBABILITY_FLOOR, forward_backward
+
+
+# ----- HMM: forward–backward exact for every valid θ, zeros included ------------------------------
+def log_forward(start, transition, log_b):
+    """An independent log p: the forward recursion in log space with scipy's logsumexp."""
+    with np.errstate(divide="ignore"):
+        log_a, log_pi = np.log(transition), np.log(start)
+    a = log_pi + log_b[:, 0]
+    for t in range(1, log_b.shape[1]):
+        a = logsumexp(a[:, None] + log_a, axis=0) + log_b[:, t]
+    return float(logsumexp(a))
+
+
+def enumerate_paths(start, transition, log_b):
+    """log p, γ and ξ by summing over every path z_1 … z_T (tiny T only)."""
+    k, t = log_b.shape
+    paths = np.array(list(itertools.product(range(k), repeat=t)))
+    with np.errstate(divide="ignore"):
+        log_joint = (np.log(start)[paths[:, 0]] + log_b[paths, np.arange(t)].sum(axis=1)
+                     + np.log(transition)[paths[:, :-1], paths[:, 1:]].sum(axis=1))
+    loglik = logsumexp(log_joint)
+    weight = np.exp(log_joint - loglik)
+    gamma = np.array([[weight[paths[:, s] == j].sum() for s in range(t)] for j in range(k)])
+    xi = np.array([[[weight[(paths[:, s] == i) & (paths[:, s + 1] == j)].sum() for s in range(t - 1)]
+                    for j in range(k)] for i in range(k)])
+    return loglik, gamma, xi
+
+
+def hmm_on(x, theta_values, k):
+    model = make_model("hmm", K=k).with_data(np.asarray(x, dtype=float))
+    return model, model.theta(theta_values)
+
+
+ZERO_CASES = {
+    # a chain that must alternate, emissions 40 standard deviations apart: old code gave NaN
+    "alternating": ([0.0, 40.0, 0.0, 40.0, 0.0, 40.0],
+                    {"startprob": [0.0, 1.0], "transmat": [[0.0, 1.0], [1.0, 0.0]],
+                     "means": [0.0, 40.0], "variances": [1.0, 1.0]}),
+    # π forbids the state the first point sits on; A is safe (all > 0): the first step underflowed
+    "start-zero": ([0.0, 0.1, 39.0, 40.0, 0.2],
+                   {"startprob": [0.0, 1.0], "transmat": [[0.6, 0.4], [0.3, 0.7]],
+                    "means": [0.0, 40.0], "variances": [1.0, 1.0]}),
+    # a reducible chain (two closed classes): the scaled recursion drops the class that is
+    # 1e-308 behind early and needed later
+    "reducible": ([0.0] * 3 + [40.0] * 3,
+                  {"startprob": [0.5, 0.5, 0.0], "transmat": [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.5, 0.5]],
+                   "means": [40.0, 0.0, 2.0], "variances": [1.0, 1.0, 1.0]}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ZERO_CASES))
+def test_hmm_zero_probabilities_give_the_exact_log_p_and_posterior(case):
+    """Old code: log p = NaN (alternating, start-zero) or wrong (reducible), and the M step then
+    failed with 'startprob must be finite'."""
+    x, values = ZERO_CASES[case]
+    k = len(values["means"])
+    model, theta = hmm_on(x, values, k)
+    log_b = model.log_emission(theta)
+    loglik, gamma, xi = enumerate_paths(theta["startprob"], theta["transmat"], log_b)
+    assert loglik == pytest.approx(log_forward(theta["startprob"], theta["transmat"], log_b), rel=1e-12)
+    assert model.loglik(theta) == pytest.approx(loglik, rel=1e-12)
+    q = model.posterior(theta)
+    np.testing.assert_allclose(q.gamma, gamma, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(q.xi, xi, rtol=1e-9, atol=1e-300)
+    assert np.all(q.xi[np.asarray(theta["transmat"]) == 0] == 0)       # no mass where A = 0
+    F = model.expected_complete_loglik(theta, q) + model.entropy(q)
+    assert F == pytest.approx(loglik, rel=1e-12)                           # the E step closes the gap
+    step = Session(model, values)
+    step.e_step()
+    state = step.m_step()                                                  # an M step from there works
+    assert np.isfinite(state.loglik) and np.isfinite(state.F)
+
+
+def test_hmm_far_apart_emissions_on_a_long_series_match_the_log_space_recursion():
+    """A 300-step cycle with zeros in π and A and emissions 40 sd apart, the first point far from
+    the only state π allows (log p in the hundreds, as the issue's case at ≈ −784.49): old code
+    gave NaN."""
+    rng = np.random.default_rng(4)
+    states = (np.arange(300) + 1) % 3
+    states[0] = 0
+    x = np.array([0.0, 40.0, 80.0])[states] + rng.normal(size=300)
+    values = {"startprob": [0.0, 1.0, 0.0], "transmat": [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]],
+              "means": [0.0, 40.0, 80.0], "variances": [1.0, 1.0, 1.0]}
+    model, theta = hmm_on(x, values, 3)
+    expected = log_forward(theta["startprob"], theta["transmat"], model.log_emission(theta))
+    assert -2000 < expected < -1000
+    assert model.loglik(theta) == pytest.approx(expected, rel=1e-12)
+    # the scaled recursion (A all safe) and the log one agree where both apply
+    soft = dict(values, transmat=np.full((3, 3), 1e-3) + np.eye(3)[[1, 2, 0]] * (1 - 3e-3), startprob=[1e-3, 1 - 2e-3, 1e-3])
+    model, theta = hmm_on(x, soft, 3)
+    log_b = model.log_emission(theta)
+    assert forward_backward(theta["startprob"], theta["transmat"], log_b)[0] == pytest.approx(
+        log_forward(theta["startprob"], theta["transmat"], log_b), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_hmm_f_stays_finite_to_convergence_and_a_floored_probability_is_a_warning(seed):
+    """Old code (seed 3): at half step 358 an M step underflowed A[1,1] to exactly 0 while q
+    still expected that transition, so F = −∞ with log p finite."""
+    session = Session(make_model("hmm", K=3), seed=seed)
+    for _ in range(180):
+        session.iterate()
+    states = session.states
+    assert all(np.isfinite(s.loglik) and np.isfinite(s.F) for s in states)
+    assert all(s.kl >= -1e-9 * abs(s.loglik) for s in states)
+    assert all(b.F >= a.F - 1e-9 * abs(a.F) for a, b in zip(states[1:], states[2:]))
+    for s in states:
+        held = [(name, index) for name in ("startprob", "transmat")
+                for index in np.argwhere(s.theta[name] == PROBABILITY_FLOOR)]
+        symbols = {"startprob": "π", "transmat": "A"}
+        for name, index in held:
+            label = f"{symbols[name]}[{','.join(str(i + 1) for i in index)}] held at the floor"
+            assert any(w.startswith(label) for w in s.warnings), (s.index, s.warnings)
+    if seed == 3:
+        assert any(np.any(s.theta["transmat"] == PROBABILITY_FLOOR) for s in states)
