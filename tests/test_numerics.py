@@ -123,3 +123,53 @@ def test_hmm_f_stays_finite_to_convergence_and_a_floored_probability_is_a_warnin
             assert any(w.startswith(label) for w in s.warnings), (s.index, s.warnings)
     if seed == 3:
         assert any(np.any(s.theta["transmat"] == PROBABILITY_FLOOR) for s in states)
+
+
+# ----- θ immutable, caches keyed by value -----------------------------------------------------------
+def cache_models():
+    """One model of each cache kind: a latent-class model's pass, the HMM's chain."""
+    return [make_model("gmm1d"), make_model("hmm")]
+
+
+@pytest.mark.parametrize("model", cache_models(), ids=lambda m: m.name)
+def test_a_theta_changed_in_place_and_passed_again_gets_its_own_log_p(model):
+    """Old code: the caches were keyed by the identity of θ's dict, so a plain dict changed in
+    place and passed again returned the stale log p (and posterior) of its old value."""
+    start = model.start_theta(0)
+    theta = {name: np.array(value) for name, value in start.items()}    # a caller's own, mutable
+    before = model.loglik(theta)
+    theta["means"] = theta["means"] + 1.0
+    after = model.loglik(theta)
+    assert after == pytest.approx(model.with_data(model.data).loglik(dict(theta)), rel=1e-12)
+    assert after != before
+    theta["means"][0] -= 2.0                                                 # in place, array and all
+    fresh = model.with_data(model.data)
+    assert model.loglik(theta) == pytest.approx(fresh.loglik({k: v.copy() for k, v in theta.items()}), rel=1e-12)
+
+
+def test_a_validated_theta_and_a_states_q_cannot_change():
+    model = make_model("gmm1d")
+    session = Session(model, seed=0)
+    state = session.e_step()
+    theta = state.theta
+    with pytest.raises(TypeError, match="immutable"):
+        theta["means"] = np.zeros(2)
+    with pytest.raises(TypeError):
+        theta.update(means=np.zeros(2))
+    with pytest.raises(ValueError):
+        theta["means"][0] = 0.0
+    with pytest.raises(ValueError):
+        np.asarray(state.q)[0, 0] = 0.5
+    assert {**theta, "means": np.zeros(2)}["means"].tolist() == [0.0, 0.0]     # new θ from an old one
+    assert model.loglik(theta) == state.loglik
+
+
+def test_statistics_of_a_q_that_can_change_are_not_remembered():
+    """A writable q changed in place after its statistics were taken gets new statistics."""
+    model = make_model("gmm1d")
+    theta = model.start_theta(0)
+    q = np.array(model.posterior(theta))
+    ecll = model.expected_complete_loglik(theta, q)
+    q[:] = q[::-1]
+    assert model.expected_complete_loglik(theta, q) == pytest.approx(model.joint_ecll(theta, q), rel=1e-12)
+    assert model.expected_complete_loglik(theta, q) != pytest.approx(ecll)

@@ -218,6 +218,8 @@ class Session:
         """A State from a schedule's update; what is already known (log p when θ did not move,
         H(q) when q did not change or the schedule kept it) is not computed again."""
         now = self.current if self.history else None
+        if isinstance(u.q, np.ndarray):
+            u.q.setflags(write=False)        # a state's q is immutable, as its θ is
         same_q = now is not None and u.q is now.q
         if u.entropy is not None:
             entropy = u.entropy

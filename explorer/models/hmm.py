@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ..core.errors import ExplorerError
-from ..core.model import Model, Option, Param
+from ..core.model import Model, Option, Param, theta_key
 from ..datasets import builtin_table
 from .gaussian_mixture import VARIANCE_FLOOR
 
@@ -335,10 +335,15 @@ class HMM(Model):
     def _forward_backward(self, theta):
         """(log p, the posterior chain, its entropy), once per θ."""
         cached = getattr(self, "_chain_cache", None)
-        if cached is None or cached[0] is not theta:
+        key = theta_key(theta)
+        if cached is None or cached[0] != key:
             loglik, gamma, xi, entropy = forward_backward(theta["startprob"], theta["transmat"],
                                                           self.log_emission(theta))
-            cached = self._chain_cache = (theta, loglik, ChainQ(gamma, xi), entropy)
+            if not (np.isfinite(loglik) and np.isfinite(entropy)):
+                raise ExplorerError(f"hmm: forward–backward gave log p = {loglik} at θ = "
+                                    f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} } (a bug: "
+                                    f"every valid θ has a finite log p)")
+            cached = self._chain_cache = (key, loglik, ChainQ(gamma, xi), entropy)
         return cached[1:]
 
     def loglik(self, theta):
