@@ -173,3 +173,47 @@ def test_statistics_of_a_q_that_can_change_are_not_remembered():
     q[:] = q[::-1]
     assert model.expected_complete_loglik(theta, q) == pytest.approx(model.joint_ecll(theta, q), rel=1e-12)
     assert model.expected_complete_loglik(theta, q) != pytest.approx(ecll)
+
+
+# ----- gradient moves stay feasible --------------------------------------------------------------
+@pytest.mark.parametrize("schedule, seed", [("gradient:1", 3), ("gradient:10", 0), ("gradient:10", 2)])
+def test_mvn_missing_gradient_steps_stay_positive_definite(schedule, seed):
+    """Old code: a step in the Cholesky coordinates made Σ positive definite in exact arithmetic
+    but not in floating point (eigenvalues 1e-17 apart in scale), so log p raised a bare
+    LinAlgError ('Matrix is not positive definite', 'Singular matrix'), or F came out 1e79
+    above log p (seed 2)."""
+    session = Session(make_model("mvn-missing"), seed=seed, schedule=schedule)
+    for _ in range(120):
+        state = session.step()
+        assert np.isfinite(state.loglik) and np.isfinite(state.F)
+        assert state.kl >= -1e-9 * abs(state.loglik)
+        values = np.linalg.eigvalsh(state.theta["covariance"])
+        np.linalg.cholesky(state.theta["covariance"])
+        assert values[0] > 1e-13 * values[-1]
+
+
+def test_a_numerically_singular_covariance_is_refused_with_the_reason():
+    model = make_model("mvn-missing")
+    theta = dict(model.start_theta(0))
+    theta["covariance"] = np.diag([1.0, 1.0, 1.0, 1e-15])
+    with pytest.raises(Exception, match="positive definite to working precision"):
+        model.theta(theta)
+
+
+def test_a_gradient_step_with_no_feasible_ascent_says_so(monkeypatch):
+    """Every trial θ off the start raises (as a matrix losing definiteness would): the step
+    keeps θ, and its detail says why the run stopped."""
+    model = make_model("mvn-missing")
+    session = Session(model, seed=0, schedule="gradient")
+    session.e_step()
+    start = session.current.theta
+    real = model.expected_complete_loglik
+
+    def only_at_start(theta, q):
+        if not all(np.array_equal(theta[k], start[k]) for k in start):
+            raise np.linalg.LinAlgError("Matrix is not positive definite")
+        return real(theta, q)
+    monkeypatch.setattr(model, "expected_complete_loglik", only_at_start)
+    state = session.m_step()
+    assert state.stalled and state.theta is start
+    assert "no feasible" in state.detail and "stopped, not converged" in state.detail

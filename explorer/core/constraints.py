@@ -25,6 +25,8 @@ from .errors import ExplorerError
 EDGE = 1e-12            # unit and simplex values are kept this far inside their range (maps)
 SIMPLEX_TOL = 1e-8      # how close to 1 a simplex must sum
 SYMMETRY_TOL = 1e-8     # how asymmetric a covariance may be
+CONDITION_LIMIT = 1e-13  # a covariance's smallest eigenvalue over its largest, at least: beyond it
+                         # Cholesky factors and solves fail in floating point (a θ off the space)
 
 
 class Constraint:
@@ -195,8 +197,13 @@ class Covariance(Constraint):
     def check(self, name, a):
         if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > SYMMETRY_TOL * (1 + np.abs(a))):
             raise ExplorerError(f"parameter {name!r} must be symmetric")
-        if np.any(np.linalg.eigvalsh(a) <= 0):
+        values = np.linalg.eigvalsh(a)
+        if np.any(values[..., 0] <= 0):
             raise ExplorerError(f"parameter {name!r} must be positive definite")
+        if np.any(values[..., 0] <= CONDITION_LIMIT * values[..., -1]):
+            raise ExplorerError(f"parameter {name!r} must be positive definite to working precision: its smallest "
+                                f"eigenvalue must exceed {CONDITION_LIMIT:g} × its largest, got eigenvalues "
+                                f"{np.asarray(values).tolist()} (a Cholesky factor or solve would fail)")
 
     def random(self, shape, rng):
         return np.broadcast_to(np.eye(shape[-1]), shape).copy()
