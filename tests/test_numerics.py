@@ -7,7 +7,8 @@ import pytest
 from scipy.special import logsumexp
 
 from explorer import Session, make_model
-from explorer.models.hmm import PROBABILITY_FLOOR, forward_backward
+from explorer.core.constraints import PROBABILITY_FLOOR
+from explorer.models.hmm import forward_backward
 
 
 # ----- HMM: forward–backward exact for every valid θ, zeros included ------------------------------
@@ -217,3 +218,63 @@ def test_a_gradient_step_with_no_feasible_ascent_says_so(monkeypatch):
     state = session.m_step()
     assert state.stalled and state.theta is start
     assert "no feasible" in state.detail and "stopped, not converged" in state.detail
+
+
+# ----- M-type steps keep θ in its space; a collapse stops the run, named ---------------------------
+def test_a_gradient_step_that_collapses_a_component_stops_the_run_naming_it():
+    """Old code: a gradient step took the variance of the component sitting on the outlier
+    below the floor the M step keeps to, on its way to log p → +∞, without a word."""
+    x = np.concatenate([np.random.default_rng(0).normal(size=50), [10.0]])
+    model = make_model("gmm1d").with_data(x)
+    start = {"weights": [0.98, 0.02], "means": [0.0, 10.0], "variances": [1.0, 1.1 * model.floor]}
+    session = Session(model, start, schedule="gradient:10", frozen={"means", "weights"})
+    with pytest.raises(Exception, match=r"component 2 collapsed onto one point: log p → \+∞"):
+        for _ in range(40):
+            before = session.step()
+    assert session.current is before and session.current.theta["variances"][1] >= model.floor
+    em = Session(model, start)                      # the M step holds it at the floor, with a warning
+    em.iterate()
+    assert em.current.theta["variances"][1] == model.floor
+    assert any(w.startswith("component 2: variance held at the floor") for w in em.current.warnings)
+
+
+def test_a_step_that_would_give_a_non_finite_f_stops_with_a_message(monkeypatch):
+    """Any half step whose log p or F is not finite is refused with a message, not recorded."""
+    model = make_model("gmm1d")
+    session = Session(model, seed=0)
+    session.e_step()
+    monkeypatch.setattr(model, "expected_complete_loglik", lambda theta, q: float("nan"))
+    with pytest.raises(Exception, match="the M step gave log p = .*F = nan: stopped before it"):
+        session.m_step()
+    assert session.current.index == 1
+
+
+def test_a_mixture_weight_that_would_underflow_is_held_at_the_floor_with_a_warning():
+    """Old code: N_2 / N underflowed to a weight of exactly 0 while q still gave component 2 a
+    (tiny) count, so E_q log p = N_2 log 0 = −∞."""
+    model = make_model("gmm1d")
+    theta = model.start_theta(0)
+    q = np.zeros((2, len(model.data)))
+    q[0] = 1.0
+    q[1, 0] = 5e-324
+    q.setflags(write=False)
+    new = model.maximize(q, theta)
+    assert new["weights"][1] == PROBABILITY_FLOOR
+    assert np.isfinite(model.expected_complete_loglik(new, q))
+    assert any("weight held at the floor" in w for w in model.warnings(new))
+
+
+def test_mvn_missing_collinear_columns_hold_sigma_definite_with_a_warning():
+    """Old code: with a column the sum of two others, EM drives Σ to singular and a few dozen
+    half steps later log p raised a bare LinAlgError ('Singular matrix')."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 3))
+    x[:, 2] = x[:, 0] + x[:, 1]
+    x[::5, 0] = np.nan
+    session = Session(make_model("mvn-missing").with_data(x), seed=0)
+    for _ in range(120):
+        state = session.step()
+        assert np.isfinite(state.loglik) and np.isfinite(state.F)
+    values = np.linalg.eigvalsh(state.theta["covariance"])
+    assert values[0] >= 0.999e-12 * values[-1]
+    assert any(w.startswith("Σ held positive definite") for s in session.states for w in s.warnings)

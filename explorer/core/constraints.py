@@ -188,6 +188,20 @@ class Simplex(Constraint):
         return 0.005, 0.995
 
 
+# The smallest positive double (4.9e-324): an M-step probability whose expected count is positive
+# but whose quotient underflows is rounded up to it rather than down to 0 (see kept_positive).
+PROBABILITY_FLOOR = float(np.nextafter(0.0, 1.0))
+
+
+def kept_positive(counts, probabilities):
+    """An M step's probabilities N_j / N, with an entry whose expected count is positive but
+    whose quotient underflows to 0 rounded up to PROBABILITY_FLOOR instead: a 0 there would
+    make E_q log p = N_j log 0 = −∞ while q still expects it (the model's warnings name it).
+    Entries with a zero count stay exactly 0, and the next E step, which sees how small the
+    floored entry is, usually gives it a zero count, so EM still reaches the 0."""
+    return np.where((counts > 0) & (probabilities < PROBABILITY_FLOOR), PROBABILITY_FLOOR, probabilities)
+
+
 class Covariance(Constraint):
     """A stack of symmetric positive-definite matrices in the last two axes. Unconstrained:
     the lower triangle of L with log on its diagonal, where Σ = L Lᵀ (Cholesky)."""

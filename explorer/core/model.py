@@ -176,6 +176,12 @@ class Model:
         """Messages about θ a user must see, e.g. a variance held at its floor."""
         return []
 
+    def collapsed(self, theta) -> str:
+        """Why θ has left the space the model's M step keeps to, if it has ("" if not): e.g. a
+        mixture component whose variance a gradient step took below the floor, on its way to
+        one point where log p → +∞. A session stops with this message rather than take it."""
+        return ""
+
     def slice_range(self, theta, key: str) -> tuple[float, float]:
         """The interval of coordinate `key` that a slice or landscape plot spans."""
         name, index = parse_key(key)

@@ -218,6 +218,10 @@ class Session:
         """A State from a schedule's update; what is already known (log p when θ did not move,
         H(q) when q did not change or the schedule kept it) is not computed again."""
         now = self.current if self.history else None
+        if u.kind == "M" and (now is None or u.theta is not now.theta):
+            collapsed = self.model.collapsed(u.theta)
+            if collapsed:
+                raise ExplorerError(collapsed)
         if isinstance(u.q, np.ndarray):
             u.q.setflags(write=False)        # a state's q is immutable, as its θ is
         same_q = now is not None and u.q is now.q
@@ -227,6 +231,10 @@ class Session:
             entropy = now.entropy if same_q else self.model.entropy(u.q)
         loglik = now.loglik if now is not None and u.theta is now.theta else self.model.loglik(u.theta)
         F = self.model.expected_complete_loglik(u.theta, u.q) + entropy
+        if u.kind != "init" and not (np.isfinite(loglik) and np.isfinite(F)):   # (a start's q may expect
+            # what θ forbids, F = −∞; the first E step mends it)
+            raise ExplorerError(f"the {u.kind} step gave log p = {loglik}, F = {F}: stopped before it (the "
+                                f"state before stays current){'; ' + u.detail if u.detail else ''}")
         stats = u.stats if u.stats is not None else now.stats if same_q else None
         return State(index, u.kind, u.theta, u.q, loglik, F, entropy, tuple(self.model.warnings(u.theta)),
                      u.detail, passes=(now.passes if now else 0.0) + u.passes,

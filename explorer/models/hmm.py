@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
+from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
 from ..core.model import Model, Option, Param, theta_key
 from ..datasets import builtin_table
@@ -37,9 +38,6 @@ from .gaussian_mixture import VARIANCE_FLOOR
 
 LOG_2PI = np.log(2 * np.pi)
 TINY = np.finfo(float).tiny
-# The smallest positive double (4.9e-324): an M-step probability whose expected count is positive
-# but whose quotient underflows is rounded up to it rather than down to 0 (see kept_positive).
-PROBABILITY_FLOOR = float(np.nextafter(0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -240,15 +238,6 @@ def log_forward_backward(start, transition, log_emission):
     entropy = (loglik - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(xi.sum(axis=2), transition)
                - float(np.vdot(gamma, log_emission)))
     return loglik, gamma, xi, entropy
-
-
-def kept_positive(counts, probabilities):
-    """The M step's probabilities N_ij / N_i, with an entry whose expected count is positive
-    but whose quotient underflows to 0 rounded up to PROBABILITY_FLOOR instead: a 0 there would
-    make E_q log p = N_ij log 0 = −∞ while q still expects that transition (`HMM.warnings` names
-    it). Entries with a zero count stay exactly 0, and the next E step, which sees how small the
-    floored entry is, usually gives it a zero count, so EM still reaches the 0."""
-    return np.where((counts > 0) & (probabilities < PROBABILITY_FLOOR), PROBABILITY_FLOOR, probabilities)
 
 
 def _entropy(p: np.ndarray, axes) -> np.ndarray:
@@ -477,6 +466,13 @@ class HMM(Model):
         if np.any(theta["transmat"] == 0) or np.any(theta["startprob"] == 0):
             out.append("a start or transition probability is 0: the mean-field family uses log(tiny) ≈ −708 for it")
         return out
+
+    def collapsed(self, theta) -> str:
+        for k, v in enumerate(theta["variances"]):
+            if v < self.floor * (1 - 1e-9):
+                return (f"state {k + 1} collapsed onto one point: log p → +∞ (its variance {v:.3g} is below the "
+                        f"floor {self.floor:.3g} the M step keeps to); stopped before this step")
+        return ""
 
     def slice_range(self, theta, key):
         if key.startswith("means"):
