@@ -278,3 +278,56 @@ def test_mvn_missing_collinear_columns_hold_sigma_definite_with_a_warning():
     values = np.linalg.eigvalsh(state.theta["covariance"])
     assert values[0] >= 0.999e-12 * values[-1]
     assert any(w.startswith("Σ held positive definite") for s in session.states for w in s.warnings)
+
+
+# ----- the CSV reader streams ---------------------------------------------------------------------
+def write_csv(path, values):
+    np.savetxt(path, values, delimiter=",", header="a,b,c", comments="", fmt="%.9g")
+
+
+def test_reading_a_csv_takes_a_small_multiple_of_the_numbers_memory(tmp_path):
+    """Old code: the whole text, then a list of rows of Python strings (about 15 times the
+    numbers' size) before the array was filled."""
+    import tracemalloc
+    from explorer.datasets import read_table
+    values = np.random.default_rng(0).normal(size=(400_000, 3))
+    path = tmp_path / "big.csv"
+    write_csv(path, values)
+    assert path.stat().st_size > 10 * 2**20
+    tracemalloc.start()
+    try:
+        header, table = read_table(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert header == ["a", "b", "c"]
+    np.testing.assert_allclose(table, values, rtol=1e-8)
+    assert peak < 3 * table.nbytes, (peak, table.nbytes)
+
+
+def test_the_streamed_reader_names_the_row_of_an_error_past_the_first_chunk(tmp_path, monkeypatch):
+    from explorer import datasets
+    monkeypatch.setattr(datasets, "CHUNK_ROWS", 7)
+    lines = ["x,y"] + [f"{i},{2 * i}" for i in range(30)]
+    lines[20] = "19,abc"                    # row 21 counting the header as row 1
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(Exception, match=r"row 21, column 'y': 'abc' is not a number"):
+        datasets.read_table(path)
+    lines[20] = "19"
+    path.write_text("\n".join(lines[:5] + [""] + lines[5:]) + "\n")       # a blank line is skipped
+    with pytest.raises(Exception, match=r"row 21 has 1 fields, the header has 2"):
+        datasets.read_table(path)
+    path.write_text("\n".join(lines[:20] + lines[21:]) + "\n")
+    header, table = datasets.read_table(path)
+    assert table.shape == (29, 2) and table[-1].tolist() == [29.0, 58.0]
+
+
+def test_a_csv_past_the_stated_limit_is_refused_with_the_limit(tmp_path, monkeypatch):
+    from explorer import datasets
+    monkeypatch.setattr(datasets, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(datasets, "MAX_VALUES", 50)
+    path = tmp_path / "many.csv"
+    write_csv(path, np.ones((40, 3)))
+    with pytest.raises(Exception, match="more than 50 numbers .* is over the limit for a data file"):
+        datasets.read_table(path)

@@ -231,8 +231,9 @@ class Session:
             entropy = now.entropy if same_q else self.model.entropy(u.q)
         loglik = now.loglik if now is not None and u.theta is now.theta else self.model.loglik(u.theta)
         F = self.model.expected_complete_loglik(u.theta, u.q) + entropy
-        if u.kind != "init" and not (np.isfinite(loglik) and np.isfinite(F)):   # (a start's q may expect
-            # what θ forbids, F = −∞; the first E step mends it)
+        if now is not None and np.isfinite(now.loglik) and np.isfinite(now.F) and \
+                not (np.isfinite(loglik) and np.isfinite(F)):   # a step broke finite numbers (a start
+            # on the edge of θ's space, where the data are impossible, keeps its −∞: it is the truth)
             raise ExplorerError(f"the {u.kind} step gave log p = {loglik}, F = {F}: stopped before it (the "
                                 f"state before stays current){'; ' + u.detail if u.detail else ''}")
         stats = u.stats if u.stats is not None else now.stats if same_q else None
