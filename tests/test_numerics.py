@@ -331,3 +331,13 @@ def test_a_csv_past_the_stated_limit_is_refused_with_the_limit(tmp_path, monkeyp
     write_csv(path, np.ones((40, 3)))
     with pytest.raises(Exception, match="more than 50 numbers .* is over the limit for a data file"):
         datasets.read_table(path)
+
+
+def test_incremental_hard_em_does_not_stop_on_a_count_rounded_below_zero():
+    """Old code: with K=3, hard q and blocks of 50, the running count of an emptied component
+    came out −1.4e-16 (add the block's new q, subtract its old), the weight with it, and the
+    run stopped with "parameter 'weights' must be non-negative", which is not the cause."""
+    session = Session(make_model("gmm1d", K=3), seed=0, family="hard", schedule="incremental:50")
+    for _ in range(60):
+        state = session.step()
+    assert np.all(state.theta["weights"] >= 0) and np.isfinite(state.F)

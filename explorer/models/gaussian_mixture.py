@@ -53,7 +53,9 @@ class GaussianMixture(LatentClassModel):
         held = np.array([self.held(frozen, "weights", k) for k in range(self.K)])
         weights = np.array(theta["weights"], dtype=float)
         left = 1.0 - weights[held].sum()
-        free_counts = counts[~held]
+        # N_k is a sum of q ≥ 0; incremental EM's running sums (plus a block's new q, minus its old)
+        # can leave an emptied component at −1e-16 by rounding: that count is 0
+        free_counts = np.maximum(counts[~held], 0.0)
         if free_counts.sum() > 0:
             weights[~held] = kept_positive(free_counts, left * free_counts / free_counts.sum())
         return weights
