@@ -341,3 +341,22 @@ def test_incremental_hard_em_does_not_stop_on_a_count_rounded_below_zero():
     for _ in range(60):
         state = session.step()
     assert np.all(state.theta["weights"] >= 0) and np.isfinite(state.F)
+
+
+def test_the_log_space_recursion_agrees_with_the_scaled_one_past_a_chunk():
+    """Both recursions (the chunked log-space scan and the scaled one) on a series longer than
+    a few chunks, where both apply, and the log one against the plain log-space loop."""
+    from explorer.models.hmm import log_forward_backward
+    rng = np.random.default_rng(7)
+    k, t = 3, 700
+    log_b = rng.normal(size=(k, t)) * 4
+    start, transition = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), size=k)
+    scaled, logged = forward_backward(start, transition, log_b), log_forward_backward(start, transition, log_b)
+    assert logged[0] == pytest.approx(log_forward(start, transition, log_b), rel=1e-12)
+    assert logged[0] == pytest.approx(scaled[0], rel=1e-12) and logged[3] == pytest.approx(scaled[3], rel=1e-9)
+    np.testing.assert_allclose(logged[1], scaled[1], atol=1e-10)
+    np.testing.assert_allclose(logged[2], scaled[2], atol=1e-10)
+    transition[0, 1:] = [1.0, 0.0]                                   # zeros: the log path, checked alone
+    transition[0, 0] = 0.0
+    assert forward_backward(start, transition, log_b)[0] == pytest.approx(
+        log_forward(start, transition, log_b), rel=1e-12)

@@ -200,18 +200,97 @@ def forward_backward(start, transition, log_emission):
     return loglik, gamma, xi, entropy
 
 
-def _log_step(log_v, log_m):
-    """log Σ_i exp(log_v_i + log_m_ij) for each j, exact where terms are −∞ (an impossible
-    state or transition) and without underflow however far apart the terms are."""
+def _log_vecmat(log_v, log_m):
+    """log Σ_i exp(log_v[i] + log_m[i, j]) for each j (and each chunk c, with log_v (K, C) and
+    log_m (K, K, C)): exact where terms are −∞ (an impossible state or transition) and without
+    underflow however far apart the terms are."""
     w = log_v[:, None] + log_m
     top = w.max(axis=0)
     top = np.where(np.isfinite(top), top, 0.0)
     return np.log(np.exp(w - top).sum(axis=0)) + top
 
 
+def _log_matmul(log_p, log_m):
+    """(K, K, C) products in log space: log Σ_j exp(log_p[i, j, c] + log_m[j, k, c])."""
+    w = log_p[:, :, None, :] + log_m[None, :, :, :]
+    top = w.max(axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.log(np.exp(w - top[:, None]).sum(axis=1)) + top
+
+
+class LogChainSteps:
+    """The step matrices of ChainSteps in log space: log A_ij + log b_t(j), or with transpose
+    the transposes' log b_t(j) + log A_ij at (j, i), made when needed."""
+
+    def __init__(self, log_a, log_b, transpose=False):
+        self.a, self.b, self.transpose, self.n = (log_a.T if transpose else log_a), log_b, transpose, log_b.shape[1]
+
+    def _make(self, log_b):
+        return self.a[:, :, None] + (log_b[:, None, :] if self.transpose else log_b[None, :, :])
+
+    def matrix(self, t):
+        return self._make(self.b[:, t:t + 1])[:, :, 0]
+
+    def laid(self, chunks):
+        """As ChainSteps.laid; the padding is the identity of log space (0 on the diagonal, −∞ off)."""
+        pad = chunks * CHUNK - self.n
+        b = np.concatenate([self.b, np.zeros((len(self.b), pad))], axis=1) if pad else self.b
+        laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
+        identity = np.where(np.eye(len(self.a)) > 0, 0.0, -np.inf)
+
+        def matrix(position):
+            made = self._make(laid[:, position])
+            if (chunks - 1) * CHUNK + position >= self.n:     # the last chunk's padding
+                made[:, :, -1] = identity
+            return made
+        return matrix
+
+
+class LogStack:
+    """Log step matrices stored as a stack (K, K, n): the chunks' products, one level up."""
+
+    def __init__(self, stack):
+        self.stack, self.n = stack, stack.shape[2]
+
+    def matrix(self, t):
+        return self.stack[:, :, t]
+
+    def laid(self, chunks):
+        k, pad = self.stack.shape[0], chunks * CHUNK - self.n
+        stack = self.stack
+        if pad:
+            identity = np.where(np.eye(k) > 0, 0.0, -np.inf)
+            stack = np.concatenate([stack, np.broadcast_to(identity[:, :, None], (k, k, pad))], axis=2)
+        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))
+        return lambda position: laid[:, :, position]
+
+
+def log_scan(v0: np.ndarray, steps) -> np.ndarray:
+    """log v_t = logsumexp_i(log v_{t−1}(i) + log M_t(i, ·)) for t = 1 … n, from log v0 (K,):
+    the (K, n) log vectors, unnormalised (log space needs no rescaling). As `scan_vectors`,
+    without a Python loop over n: chunks' products in log space (`_log_matmul`), the vectors
+    entering the chunks by the same scan one level up, then the chunks side by side."""
+    k, n = len(v0), steps.n
+    if n <= CHUNK:
+        out, v = np.empty((k, n)), v0
+        for t in range(n):
+            v = out[:, t] = _log_vecmat(v, steps.matrix(t))
+        return out
+    chunks = -(-n // CHUNK)
+    matrix_at = steps.laid(chunks)
+    product = matrix_at(0)
+    for position in range(1, CHUNK):
+        product = _log_matmul(product, matrix_at(position))
+    after = log_scan(v0, LogStack(product))                   # the vector leaving each chunk
+    v = np.concatenate([v0[:, None], after[:, :-1]], axis=1)   # ... and so entering the next
+    out = np.empty((k, CHUNK, chunks))
+    for position in range(CHUNK):
+        v = out[:, position] = _log_vecmat(v, matrix_at(position))
+    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n]
+
+
 def log_forward_backward(start, transition, log_emission):
-    """forward_backward in log space, one step at a time (a Python loop over t, so slower than
-    the scaled recursions on long series; it runs only when some A_ij < SAFE_TRANSITION):
+    """forward_backward in log space (when some A_ij < SAFE_TRANSITION), by `log_scan`:
 
         log α_1 = log π + log b_1,  log α_t(j) = logsumexp_i(log α_{t−1}(i) + log A_ij) + log b_t(j)
         log β_T = 0,               log β_t(i) = logsumexp_j(log A_ij + log b_{t+1}(j) + log β_{t+1}(j))
@@ -222,11 +301,9 @@ def log_forward_backward(start, transition, log_emission):
         log_pi, log_a = np.log(start), np.log(transition)
         log_alpha, log_beta = np.empty((k, t)), np.zeros((k, t))
         log_alpha[:, 0] = log_pi + log_emission[:, 0]
-        for s in range(1, t):
-            log_alpha[:, s] = _log_step(log_alpha[:, s - 1], log_a) + log_emission[:, s]
-        log_a_t = log_a.T
-        for s in range(t - 2, -1, -1):
-            log_beta[:, s] = _log_step(log_emission[:, s + 1] + log_beta[:, s + 1], log_a_t)
+        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], LogChainSteps(log_a, log_emission[:, 1:]))
+        backward = log_scan(np.zeros(k), LogChainSteps(log_a, log_emission[:, :0:-1], transpose=True))
+        log_beta[:, :-1] = backward[:, ::-1]
     top = log_alpha[:, -1].max()
     loglik = float(top + np.log(np.exp(log_alpha[:, -1] - top).sum()))
     gamma = np.exp(log_alpha + log_beta - loglik)
