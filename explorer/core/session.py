@@ -10,6 +10,10 @@ editor does).
 
 The schedule (schedules.py) decides what the E and M steps are (a block of points, a block of
 parameters, a gradient step) and which comes next.
+
+A half step is refused with an ExplorerError, and the session left as it was, when it would
+take θ off the space the model's M step keeps to (`Model.collapsed`, e.g. a mixture component
+collapsing onto one point) or turn finite log p and F into non-finite ones.
 """
 from __future__ import annotations
 
