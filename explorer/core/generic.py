@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 from .errors import ExplorerError
 from .latent_class import LatentClassModel
 from .model import Param, required
-from .reparam import flatten, unflatten
+from .reparam import INFEASIBLE, flatten, unflatten
 
 
 def numerical_m_step(model, q, theta, frozen=frozenset(), gtol: float = 1e-12) -> dict:
@@ -41,7 +41,7 @@ def numerical_m_step(model, q, theta, frozen=frozenset(), gtol: float = 1e-12) -
     def negative(u):
         try:
             value = model.expected_complete_loglik(unflatten(params, theta, free, u), q)
-        except ExplorerError:
+        except INFEASIBLE:
             return np.inf
         return -value / scale if np.isfinite(value) else np.inf
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelValueError
-from .model import Model, add_stats, required
+from .model import Model, add_stats, required, theta_key
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
@@ -37,7 +37,7 @@ def _blocks(n: int):
 @dataclass(frozen=True)
 class Pass:
     """What one pass over the data at θ found."""
-    theta: dict
+    theta: tuple                  # θ's value (model.theta_key)
     loglik: float
     posterior: np.ndarray
     entropy: float
@@ -159,7 +159,8 @@ class LatentClassModel(Model):
         (for a model with statistics) the statistics of q*, so that an EM iteration reads its
         data once (see `normalise`)."""
         cached = getattr(self, "_theta_cache", None)
-        if cached is not None and cached.theta is theta:
+        key = theta_key(theta)
+        if cached is not None and cached.theta == key:
             return cached
         n, k = self.n_points(), self.n_classes()
         posterior = np.empty((k, n))
@@ -180,7 +181,7 @@ class LatentClassModel(Model):
         if np.isnan(loglik) or loglik == np.inf:
             self._refuse_log_joint(theta)
         posterior.setflags(write=False)   # q is shared by states: immutable
-        self._theta_cache = Pass(theta, loglik, posterior, entropy, stats, kept)
+        self._theta_cache = Pass(key, loglik, posterior, entropy, stats, kept)
         return self._theta_cache
 
     def _refuse_log_joint(self, theta):

@@ -12,7 +12,8 @@ shape, constraint, LaTeX label) and implements, for θ a dict ``{name: ndarray}`
 
 Everything else (F, KL, E/M steps, sessions, landscapes, checks) is built on that contract and
 works for any model, built-in or custom. A θ is validated against the spec (`validate_theta`)
-before a model ever sees it, and its arrays are made read-only: states are immutable.
+before a model ever sees it: it becomes a `Theta`, a dict that refuses changes, of read-only
+arrays (states are immutable), whose `key` is its value (the models' caches are keyed by it).
 
 Scalar coordinates of θ are named like ``theta``, ``means[1]`` or ``covariances[0,1,1]``; the
 landscape and the app address θ through them (`coordinates`, `get_coordinate`,
@@ -266,6 +267,12 @@ class Model:
         """Messages about θ a user must see, e.g. a variance held at its floor."""
         return []
 
+    def collapsed(self, theta) -> str:
+        """Why θ has left the space the model's M step keeps to, if it has ("" if not): e.g. a
+        mixture component whose variance a gradient step took below the floor, on its way to
+        one point where log p → +∞. A session stops with this message rather than take it."""
+        return ""
+
     def slice_range(self, theta, key: str) -> tuple[float, float]:
         """The interval of coordinate `key` that a slice or landscape plot spans."""
         name, index = parse_key(key)
@@ -315,11 +322,16 @@ class Model:
         self._stats_cache = (q, stats)
 
     def stats(self, q):
-        """suff_stats(q), computed once per q (q is immutable, so its identity is the key)."""
+        """suff_stats(q), computed once per q. A q whose arrays are read-only (every q a state
+        holds) cannot change, so its identity is the key; a q that can still change is not
+        remembered (a key by value would cost a pass over q)."""
         cached = getattr(self, "_stats_cache", None)
-        if cached is None or cached[0] is not q:
-            cached = self._stats_cache = (q, self.suff_stats(q))
-        return cached[1]
+        if cached is not None and cached[0] is q:
+            return cached[1]
+        stats = self.suff_stats(q)
+        if is_frozen(q):
+            self._stats_cache = (q, stats)
+        return stats
 
     # ----- helpers built on the contract ---------------------------------------------------------
     def with_data(self, data) -> "Model":
@@ -400,6 +412,19 @@ def require_finite(value: float, method: str, theta, minus_inf_ok: bool = False,
     return value
 
 
+def is_frozen(value) -> bool:
+    """Can no array of this q (an array, or an object of arrays) change any more? Read-only,
+    and so is every array it is a view of."""
+    arrays = [value] if isinstance(value, np.ndarray) else \
+        [v for v in getattr(value, "__dict__", {}).values() if isinstance(v, np.ndarray)]
+    for array in arrays:
+        while isinstance(array, np.ndarray):
+            if array.flags.writeable:
+                return False
+            array = array.base
+    return True
+
+
 def add_stats(a, b, sign: float = 1.0):
     """a + sign·b for sufficient statistics (dicts of arrays, or arrays)."""
     if isinstance(a, dict):
@@ -408,6 +433,43 @@ def add_stats(a, b, sign: float = 1.0):
 
 
 # ----- θ validation ---------------------------------------------------------------------------
+class Theta(dict):
+    """A validated θ: a dict of read-only arrays that refuses to change (a state's θ is
+    immutable; make another with ``{**theta, name: value}``). Its `key` is its value, bytes and
+    all, so that a model's caches are keyed by what θ is, not by which object holds it."""
+
+    def __init__(self, values: dict):
+        super().__init__(values)
+        self.key = theta_key(values)
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("θ is immutable once validated: make a new one, e.g. {**theta, name: value}")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return Theta, (dict(self),)
+
+
+def theta_key(theta) -> tuple:
+    """θ by value, for cache keys: (name, shape, bytes) of each block. A validated θ carries it
+    already; any other mapping (a θ a caller built and may change) is read now."""
+    key = getattr(theta, "key", None)
+    if key is not None:
+        return key
+    blocks = []
+    for name in sorted(theta):
+        array = np.asarray(theta[name], dtype=float)
+        blocks.append((name, array.shape, array.tobytes()))
+    return tuple(blocks)
+
+
 def validate_theta(params: list[Param], values: dict) -> dict:
     names = [p.name for p in params]
     unknown = sorted(set(values) - set(names))
@@ -431,7 +493,7 @@ def validate_theta(params: list[Param], values: dict) -> dict:
         p.constraint.check(p.name, array)
         array.setflags(write=False)
         theta[p.name] = array
-    return theta
+    return Theta(theta)
 
 
 def parse_theta_json(text: str, source: str = "initial θ") -> dict:
@@ -543,7 +605,7 @@ def coordinate_mover(params: list[Param], theta: dict, key: str):
         if not check:
             array = np.array(array, dtype=float)
             array.setflags(write=False)
-            return {**theta, name: array}
+            return Theta({**theta, name: array})
         return validate_theta(params, {**theta, name: array})
     return move
 

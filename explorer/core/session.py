@@ -10,6 +10,10 @@ editor does).
 
 The schedule (schedules.py) decides what the E and M steps are (a block of points, a block of
 parameters, a gradient step) and which comes next.
+
+A half step is refused with an ExplorerError, and the session left as it was, when it would
+take θ off the space the model's M step keeps to (`Model.collapsed`, e.g. a mixture component
+collapsing onto one point) or turn finite log p and F into non-finite ones.
 """
 from __future__ import annotations
 
@@ -262,6 +266,12 @@ class Session:
         """A State from a schedule's update; what is already known (log p when θ did not move,
         H(q) when q did not change or the schedule kept it) is not computed again."""
         now = self.current if self.history else None
+        if u.kind == "M" and (now is None or u.theta is not now.theta):
+            collapsed = self.model.collapsed(u.theta)
+            if collapsed:
+                raise ExplorerError(collapsed)
+        if isinstance(u.q, np.ndarray):
+            u.q.setflags(write=False)        # a state's q is immutable, as its θ is
         same_q = now is not None and u.q is now.q
         if u.entropy is not None:
             entropy = u.entropy
@@ -270,6 +280,11 @@ class Session:
         loglik = now.loglik if now is not None and u.theta is now.theta else None
         values = checked_values(self.model, u.theta, u.q, Q_MADE_BY.get(u.kind, "the step's q"), entropy, loglik)
         loglik, F = values.loglik, values.F
+        if now is not None and np.isfinite(now.loglik) and np.isfinite(now.F) and \
+                not (np.isfinite(loglik) and np.isfinite(F)):   # a step broke finite numbers (a start
+            # on the edge of θ's space, where the data are impossible, keeps its −∞: it is the truth)
+            raise ExplorerError(f"the {u.kind} step gave log p = {loglik}, F = {F}: stopped before it (the "
+                                f"state before stays current){'; ' + u.detail if u.detail else ''}")
         stats = u.stats if u.stats is not None else now.stats if same_q else None
         warnings = tuple(self.model.warnings(u.theta)) + tuple(w for w in [kl_warning(loglik, F)] if w)
         return State(index, u.kind, u.theta, u.q, loglik, F, entropy, warnings,
