@@ -139,9 +139,18 @@ def test_a_bad_url_value_is_ignored_with_a_note(query, note):
 
 
 def test_gmm2d_with_too_many_components_in_the_url_stays_gmm2d():
-    state = ExplorerState(query={"model": "gmm2d", "K": "12"})
+    state = ExplorerState(query={"model": "gmm2d", "K": "13"})
     assert state.model_name == "gmm2d" and state.model.name == "gmm2d"
-    assert state.notes and state.session.current.theta["means"].shape[1] == 2
+    assert state.notes == ["K='13' (ignored): K (number of mixture components) is from 1 to 12"]
+    assert state.session.current.theta["means"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("k", [9, 12])
+def test_the_bounds_of_a_url_value_are_those_of_the_model_it_opens(k):
+    """gmm2d's K slider goes to 12 (gmm1d's to 8): a K = 9..12 screen's link reopens it."""
+    state = ExplorerState(query={"model": "gmm2d", "K": str(k)})
+    assert not state.notes and state.option == k
+    assert state.session.current.theta["means"].shape == (k, 2)
 
 
 @pytest.mark.parametrize("text, words", [

@@ -149,7 +149,10 @@ class ExplorerState(param.Parameterized):
         self._build({"model_name": chosen, **settings}, first=True)
         self.param.lesson_name.objects = [""] + available_lessons()     # a teacher's own folder too
         if query:
-            self.apply_query(query)
+            try:
+                self.apply_query(query)
+            except Exception as exc:  # noqa: BLE001 - a link, whatever it holds, opens a page
+                self._report(exc, "The link's settings could not all be applied")
         self.param.watch(self._on_settings, list(MODEL_SETTINGS + SESSION_SETTINGS))
         self.param.watch(self._on_view, ["coordinate", "grid_size", "zoom", "trace_axis"])
         self.param.watch(self._on_lesson_name, "lesson_name")
@@ -505,7 +508,7 @@ class ExplorerState(param.Parameterized):
         """Set up a screen named in the URL's words (a lesson step's or a preset's): the settings
         it names, the defaults for the rest, from the start, then its steps."""
         screen = {**LESSON_DEFAULTS, **screen}
-        if screen["model"] != self.model_name:
+        if screen["model"] != self.model_name and screen["model"] in self._models:   # else: a note
             self.set(model_name=screen["model"])
         self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
         self.reset()
@@ -711,6 +714,36 @@ class ExplorerState(param.Parameterized):
             out["at"] = str(self.session.position)
         return out
 
+    def why_refused(self, name: str, value, cls=None) -> str:
+        """Why setting `name` cannot take `value` (in the words of its label), or '' if it can:
+        a number outside its range, or a choice that is not one of the choices. The ranges and
+        choices that depend on the model are those of `cls` (the model being opened; default:
+        the one on screen); the data set and frozen parameters are checked by `_build`."""
+        cls = cls or type(self.model)
+        parameter = self.param[name]
+        label = setting_label(self, name)
+        if isinstance(parameter, param.Number):
+            low, high = parameter.bounds or (None, None)
+            if name == "option":
+                if not cls.option_specs:
+                    return f"model {cls.name} has no option to set"
+                spec = cls.option_specs[0]
+                low, high, label = spec.minimum, spec.maximum, f"{spec.name} ({spec.help})"
+            if isinstance(parameter, param.Integer) and value != int(value):
+                return f"{label} is a whole number"
+            if (low is not None and value < low) or (high is not None and value > high):
+                return f"{label} is from {to_text(low)} to {to_text(high) if high is not None else 'any number'}"
+            return ""
+        if name in ("dataset", "frozen") or not isinstance(parameter, (param.Selector, param.ListSelector)):
+            return ""
+        choices = (list(FAMILIES) if name == "family" else
+                   coordinates(self.model.params()) if name == "coordinate" else list(parameter.objects))
+        values = value if isinstance(parameter, param.ListSelector) else [value]
+        unknown = [v for v in values if v not in choices]
+        if unknown:
+            return f"{quoted(str(unknown[0]))} is not a choice of {label} (choices: {', '.join(map(str, choices))})"
+        return ""
+
     def apply_query(self, query: dict):
         """Settings, steps and position from a URL's query. A value that cannot be used is
         skipped with a note; the rest still apply."""
@@ -720,14 +753,15 @@ class ExplorerState(param.Parameterized):
         if "preset" in query:
             name = query.pop("preset")
             if name not in PRESETS:
-                notes.append(f"preset={name!r} is not a preset here (presets: {', '.join(PRESETS)})")
+                notes.append(f"preset={quoted(name)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
             elif not set(query) - {"theme"}:
                 return self.open_preset(name)
         if "lesson" in query:
             name, step = query.pop("lesson"), query.pop("ls", "1")
             step = int(step) - 1 if step.isdigit() and int(step) >= 1 else 0
             if name not in available_lessons():
-                notes.append(f"lesson={name!r} is not a lesson here (lessons: {', '.join(available_lessons())})")
+                notes.append(f"lesson={quoted(name)} (ignored): not a lesson here (lessons: "
+                             f"{', '.join(available_lessons())})")
             elif not set(query) - {"theme"}:
                 return self.open_lesson(name, step)       # a lesson's link: its step sets the screen
             else:
@@ -735,9 +769,9 @@ class ExplorerState(param.Parameterized):
                     self.lesson_name = name
                     self.lesson_step = min(step, len(load_lesson(name).steps) - 1)
         if "model" in query and query["model"] not in self._models:
-            notes.append(f"model={query['model']!r} is not a model here (models: {', '.join(self._models)})")
+            notes.append(f"model={quoted(query['model'])} (ignored): not a model here (models: {', '.join(self._models)})")
             query = {"model": self.model_name}
-        settings = {}
+        settings, typed = {}, {}
         for key, text in query.items():
             if key in ("steps", "at", "theme"):
                 continue
@@ -746,19 +780,20 @@ class ExplorerState(param.Parameterized):
                 if self.model.option_specs and key == self.model.option_specs[0].name:
                     name = "option"
                 else:
-                    notes.append(f"{key}= is not a setting of the app (ignored)")
+                    notes.append(f"{quoted(key)[1:-1]}= (ignored): not a setting of the app")
                     continue
             try:
-                settings[name] = from_text(self.param[name], text)
+                settings[name], typed[name] = from_text(self.param[name], text), f"{key}={quoted(text)}"
             except (ValueError, TypeError):
-                notes.append(f"{key}={text!r} cannot be read as {self.param[name].label} (ignored)")
+                notes.append(f"{key}={quoted(text)} (ignored): {setting_label(self, name)} takes "
+                             f"{TAKES.get(type(self.param[name]), 'a number')}")
+        opened = self._models[settings.get("model_name", self.model_name)]
         for group in (MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS):
             chosen = {k: v for k, v in settings.items() if k in group}
-            for name, value in chosen.items():      # bounds of numbers; choices are checked by _build
-                try:
-                    self.param[name]._validate(value)
-                except ValueError as exc:
-                    notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+            for name, value in chosen.items():      # checked against the model being opened
+                why = self.why_refused(name, value, opened)
+                if why:
+                    notes.append(f"{typed[name]} (ignored): {why}")
                     settings.pop(name)
             chosen = {k: v for k, v in settings.items() if k in group}
             if not chosen:
@@ -769,7 +804,7 @@ class ExplorerState(param.Parameterized):
                         try:
                             self.param.update(**{name: value})
                         except ValueError as exc:
-                            notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+                            notes.append(f"{typed[name]} (ignored): {exc}")
                 if "grid_size" in chosen:
                     self.calculator = LandscapeCalculator(self.model, self.family_object, self.grid_size)
                 continue
@@ -780,7 +815,7 @@ class ExplorerState(param.Parameterized):
                     try:
                         self._build({name: value})
                     except Exception as exc:  # noqa: BLE001
-                        notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+                        notes.append(f"{typed[name]} (ignored): {exc}")
         if "steps" in query:
             try:
                 kinds = decode_steps(query["steps"])
@@ -797,13 +832,26 @@ class ExplorerState(param.Parameterized):
                 try:
                     self.session.go_to(int(query["at"]))
                 except ValueError:
-                    notes.append(f"at={query['at']!r} is not a state number (ignored)")
+                    notes.append(f"at={quoted(query['at'])} (ignored): not a state number")
         self.notes = notes
         self._window = None
         self._touch()
 
 
 # ----- pieces ----------------------------------------------------------------------------------
+TAKES = {param.Boolean: "0 or 1", param.Integer: "a whole number", param.Number: "a number"}
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """A value from a link, quoted for a note (a long one cut, so the notes stay readable)."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def setting_label(state, name: str) -> str:
+    """A setting's label as the page shows it, without the range it may carry in parentheses."""
+    return re.sub(r"\s*\([^()]*\d[^()]*\)$", "", state.param[name].label or name)
+
+
 def theta_size(theta: dict) -> int:
     return int(theta_vector(theta).size)
 

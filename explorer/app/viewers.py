@@ -24,6 +24,7 @@ from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view
 from ..views.evidence import evidence_figure
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, drop_unused_glyphs, fmt, scale_fonts
 from . import text
+from .as_text import TextMultiChoice, formula_html
 from .pacing import Pacer
 from .panel_speedup import QuickButton, TextOnlyHTML
 from .save_plots import PLOT_TAG, SavePlots
@@ -511,7 +512,7 @@ class LessonBar(pn.viewable.Viewer):
         self.caption.object = (f"<div class='lesson'><b>{html.escape(lesson.title)}, step {number + 1} of "
                                f"{len(lesson.steps)}: {html.escape(step.title)}</b>"
                                f"<div class='caption'>{html.escape(step.caption)}</div>"
-                               + (f"<div class='formula'>{step.formula}</div>" if step.formula else "") + "</div>")
+                               + (f"<div class='formula'>{formula_html(step.formula)}</div>" if step.formula else "") + "</div>")
 
     def __panel__(self):
         return self.layout
@@ -673,7 +674,7 @@ class Controls(pn.viewable.Viewer):
                  self.compare_schedules),
             card("Start", pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
                  pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
-                 pn.widgets.MultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
+                 TextMultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
