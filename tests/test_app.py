@@ -341,8 +341,8 @@ def test_the_history_budget_lives_in_the_session():
     assert s.earliest > 0 and all(st.q is None for st in s.history[: s.earliest])
     state.go_to(0)
     assert s.position == s.earliest and not state.message
-    small = ExplorerState(model_name="gmm1d").session          # 272 points: undo reaches back 123,361 states
-    assert small.keep_q == small.history_budget // (2 * 272 * 8) == 123_361
+    small = ExplorerState(model_name="gmm1d").session          # 272 points: undo reaches back 30,840 states
+    assert small.keep_q == small.history_budget // (2 * 272 * 8) == 30_840      # the app's 128 MiB
 
 
 def test_a_floor_warning_is_shown():

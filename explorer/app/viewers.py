@@ -118,6 +118,7 @@ class Plots(pn.viewable.Viewer):
         self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", visible=False, margin=(2, 4))
         self._restarts_for = None
         self._drawing_later = False
+        self._picturing = False
         self._new_views()
         self.state.param.watch(lambda e: self._drawing_later or self._new_views(), "model_revision")
         self.state.param.watch(lambda e: self._drawing_later or self.refresh(), "revision")
@@ -135,6 +136,27 @@ class Plots(pn.viewable.Viewer):
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = tagged(view.figure)
+
+    async def take_views(self, state_change, views):
+        """`state_change()` (a new screen) drawn as `views`, figures made and filled for it off
+        the event loop: the change, then one figure a turn of the loop, so other sessions' clicks
+        are answered in between (the steps wait: `state.running`)."""
+        self._drawing_later, self.state.running = True, "Showing the new screen"
+        try:
+            with pn.io.hold(), pn.state.curdoc.models.freeze():     # Bokeh walks the page's models once
+                state_change()
+            self.views = views
+            for view in views.values():
+                drop_unused_glyphs(view.figure)
+            self._scale()
+            self._backend()
+            self._overlays_for = None
+            for name, view in views.items():
+                await asyncio.sleep(0)
+                with pn.io.hold(), pn.state.curdoc.models.freeze():
+                    self.panes[name].object = tagged(view.figure)
+        finally:
+            self._drawing_later, self.state.running = False, ""
 
     @contextlib.contextmanager
     def drawn_once(self):
@@ -167,10 +189,10 @@ class Plots(pn.viewable.Viewer):
             self.views["data"].update(current)
             self.views["identity"].update(current)
             self.views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
-            drawn = state.picture()
-            colors = fixed_point_colors(state)
-            self.views["bound"].update(drawn, state.family == "exact", colors)
-            self.views["landscape"].update(drawn, colors)
+            if state._picture is None and state.picture_is_heavy and pn.state.curdoc is not None:
+                self._picture_later()
+            else:
+                self._draw_picture(state.picture())
             if state.restarts is not self._restarts_for:
                 self._restarts_for = state.restarts
                 self.restarts_plot.visible = state.restarts is not None
@@ -182,6 +204,35 @@ class Plots(pn.viewable.Viewer):
                 if state.basins is not None:
                     self.basins_plot.object = tagged(basins_figure(state.basins))
                     self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(state.basins))
+
+    def _draw_picture(self, drawn):
+        colors = fixed_point_colors(self.state)
+        self.views["bound"].update(drawn, self.state.family == "exact", colors)
+        self.views["landscape"].update(drawn, colors)
+
+    def _picture_later(self):
+        """The bound and the landscape of a large session, drawn off the event loop (the other
+        plots are drawn at once); if the state moves on meanwhile, its latest picture is drawn."""
+        if not self._picturing:
+            self._picturing = True
+            pn.state.execute(self._picture_in_background)
+
+    async def _picture_in_background(self):
+        state = self.state
+        try:
+            while state._picture is None:
+                revision, model = state.revision, state.model
+                try:
+                    drawn = await asyncio.get_running_loop().run_in_executor(RUNS, state.picture_job())
+                except Exception as exc:  # noqa: BLE001 - said in the page, like a step's failure
+                    state._report(exc, "The landscape could not be drawn")
+                    return
+                if state.revision == revision and state.model is model and state._picture is None:
+                    state.keep_picture(drawn)
+                    with pn.io.hold():
+                        self._draw_picture(drawn)
+        finally:
+            self._picturing = False
 
     def _draw_overlays(self):
         """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
