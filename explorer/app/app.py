@@ -170,6 +170,7 @@ class App(pn.viewable.Viewer):
             self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed",
                                                                   "lesson_name", "lesson_step"])
             self._write_url()
+            self.state.background = self.steps.background    # long actions off the event loop
             skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
@@ -236,12 +237,12 @@ class App(pn.viewable.Viewer):
             with self.plots.drawn_once():
                 reloaded = self.state.reload_model(model)
             if reloaded:
-                report = self.controls.run_checks()
-                if report is not None:          # the verdict where the eye is: the numbers panel
+                def verdict(report):            # the verdict where the eye is: the numbers panel
                     failed = [c.name for c in report.checks if not c.passed]
-                    verdict = (f"the checks pass ({len(report.checks)}/{len(report.checks)})" if not failed else
-                               f"FAIL: {'; '.join(failed)} (the Checks card says why)")
-                    self.state.notes = self.state.notes[:-1] + [f"{self.state.notes[-1]} After the reload {verdict}."]
+                    said = (f"the checks pass ({len(report.checks)}/{len(report.checks)})" if not failed else
+                            f"FAIL: {'; '.join(failed)} (the Checks card says why)")
+                    self.state.notes = self.state.notes[:-1] + [f"{self.state.notes[-1]} After the reload {said}."]
+                self.controls.run_checks(then=verdict)
 
     def _active(self, *events):
         if self.last_action is not None or not events:     # the page's load (no events) starts the clock

@@ -38,7 +38,7 @@ from ..core.restarts import MAX_STARTS, run_restarts
 from ..core.picture import PathMemo, picture
 from ..core.schedules import SCHEDULE_NAMES, schedules_for, why_not
 from ..core.session import Session
-from ..datasets import parse_csv
+from ..datasets import table_from_bytes
 from ..lessons import available_lessons, load_lesson
 from ..presets import PRESETS, rows as preset_rows
 from ..models import available_models, make_model
@@ -214,6 +214,7 @@ class ExplorerState(param.Parameterized):
         query: a URL's query (strings), applied after `settings`."""
         super().__init__()
         self.max_upload_bytes = int(max_upload_bytes)
+        self.background = None           # runs a long action off the event loop (served: the step bar's)
         self.against_models = {}         # second implementations given on the server's command line
         self._models = dict(available_models())
         self._custom = None
@@ -336,8 +337,9 @@ class ExplorerState(param.Parameterized):
         families = families_for(model)
         if values["family"] not in families:
             if "family" in changes and not first:
+                others = [f for f in FAMILIES if f not in families]
                 raise ExplorerError(f"family {values['family']!r} is not available for model {model.name} "
-                                    f"(families: {', '.join(families)})")
+                                    f"(its families: {', '.join(families)}; not for it: {', '.join(others)})")
             values["family"] = "exact"
         family = get_family(values["family"], model)
         runnable = schedules_for(model, family)
@@ -408,6 +410,9 @@ class ExplorerState(param.Parameterized):
 
     def _uploaded_model(self, cls, values):
         _, header, table = self._uploaded
+        return self._model_from_table(cls, values, header, table)
+
+    def _model_from_table(self, cls, values, header, table):
         options = self._options(cls, values)
         return cls(cls.data_from_table(header, table, **options), **options)
 
@@ -460,6 +465,33 @@ class ExplorerState(param.Parameterized):
     def _touch(self):
         self._picture = None
         self.revision += 1
+
+    def _job(self, label: str, compute, apply, context: str, then=None):
+        """A long action: `compute()` reads the session and changes nothing, so the app runs it
+        off the event loop (`background`, set by the served app: its progress shown, other
+        sessions keep their turn); `apply(result)` then shows it, on the loop, and `then(value)`
+        is told what `apply` returned. Without `background` (a script, a test) it runs at once
+        and returns that value."""
+        if self.running:
+            self.message = f"{self.running} is still running: wait for it, or press Cancel."
+            return None
+        if self.background is not None:
+            session = self.session
+
+            def finish(result):
+                if self.session is not session:       # the settings changed meanwhile: not for this screen
+                    self.notes = self.notes + [f"{label}: set aside (the settings changed while it ran)"]
+                    return None
+                value = self._act(lambda: apply(result), context)
+                if then is not None and value is not None:
+                    then(value)
+                return value
+            self.background(label, compute, finish, lambda exc: self._report(exc, context))
+            return None
+        value = self._act(lambda: apply(compute()), context)
+        if then is not None and value is not None:
+            then(value)
+        return value
 
     CHOICES = ("model_name", "dataset", "family", "frozen", "coordinate", "lesson_name")
     ADOPTED = ("_models", "_custom", "_uploaded", "model", "session", "calculator", "comparison", "schedule_runs",
@@ -549,37 +581,52 @@ class ExplorerState(param.Parameterized):
         return self.set(theta0="", seed=int(np.random.default_rng().integers(0, 10_000)))
 
     def compare_with_exact(self):
-        def run():
-            if self.family == "exact":
-                raise ExplorerError("choose a constrained family of q to compare with exact EM")
-            self.comparison = compare_with_exact(self.model, self.family, self.session.theta0,
-                                                 self.session.frozen, self.session.seed)
-            self._window = None
-        return self._act(run, "The comparison failed")
+        if self.family == "exact":
+            return self._act(lambda: self._raise("choose a constrained family of q to compare with exact EM"),
+                             "The comparison failed")
+        model, family, s = self.model, self.family, self.session
+
+        def apply(comparison):
+            self.comparison, self._window = comparison, None
+            return comparison
+        return self._job("Comparing with exact EM",
+                         lambda: compare_with_exact(model, family, s.theta0, s.frozen, s.seed), apply,
+                         "The comparison failed")
+
+    @staticmethod
+    def _raise(message):
+        raise ExplorerError(message)
 
     def compare_schedules(self, max_passes: float = 500.0):
-        def run():
-            family = get_family(self.family, self.model)
-            runnable = schedules_for(self.model, family)
-            left_out = {name: why_not(name, self.model, family) for name in self.compared if name not in runnable}
-            chosen = [name for name in self.compared if name in runnable]
-            if not chosen:
-                raise ExplorerError("choose at least one schedule that runs here: " +
-                                    "; ".join(f"{k}: {v}" for k, v in left_out.items()))
-            self.schedule_runs = compare_schedules(
-                self.model, [schedule_text(self._values(), name) for name in chosen], self.session.theta0,
-                self.session.frozen, self.session.seed, self.family, max_passes=max_passes)
-            self.schedules_left_out = left_out
+        family = get_family(self.family, self.model)
+        runnable = schedules_for(self.model, family)
+        left_out = {name: why_not(name, self.model, family) for name in self.compared if name not in runnable}
+        chosen = [schedule_text(self._values(), name) for name in self.compared if name in runnable]
+        if not chosen:
+            return self._act(lambda: self._raise("choose at least one schedule that runs here: " +
+                                                 "; ".join(f"{k}: {v}" for k, v in left_out.items())),
+                             "The comparison of schedules failed")
+        model, s, family_name = self.model, self.session, self.family
+
+        def apply(runs):
+            self.schedule_runs, self.schedules_left_out = runs, left_out
             with self._quiet():
                 self.trace_axis = "passes through the data"
-        return self._act(run, "The comparison of schedules failed")
+            return runs
+        return self._job("Comparing schedules",
+                         lambda: compare_schedules(model, chosen, s.theta0, s.frozen, s.seed, family_name,
+                                                   max_passes=max_passes), apply,
+                         "The comparison of schedules failed")
 
     def run_restarts(self):
         """EM from `restart_count` seeded starts (seed, seed + 1, …): the distinct fixed points."""
-        def run():
-            self.restarts = run_restarts(self.model, self.restart_count, seed=self.seed, family=self.family,
-                                         frozen=self.session.frozen)
-        return self._act(run, "The restarts failed")
+        model, count, seed, family, frozen = self.model, self.restart_count, self.seed, self.family, self.session.frozen
+
+        def apply(result):
+            self.restarts = result
+            return result
+        return self._job("Restarts", lambda: run_restarts(model, count, seed=seed, family=family, frozen=frozen),
+                         apply, "The restarts failed")
 
     def basins_keys(self) -> tuple[str, str]:
         """The map's two coordinates: the one in the plots, and the next free one (for a mixture's
@@ -597,9 +644,16 @@ class ExplorerState(param.Parameterized):
     def run_basins(self, grid: int = 40):
         """Which fixed point EM reaches from each start on a grid over two coordinates (the
         rest of the current θ held)."""
-        def run():
-            self.basins = basins(self.model, dict(self.session.current.theta), self.basins_keys(), grid=grid)
-        return self._act(run, "The basins map failed")
+        try:
+            keys = self.basins_keys()
+        except ExplorerError as exc:
+            return self._act(lambda: self._raise(str(exc)), "The basins map failed")
+        model, theta = self.model, dict(self.session.current.theta)
+
+        def apply(result):
+            self.basins = result
+            return result
+        return self._job("Basins map", lambda: basins(model, theta, keys, grid=grid), apply, "The basins map failed")
 
     def load_fixed_point(self, number: int):
         """Start the session from fixed point `number` (1 = the best) of the last restarts."""
@@ -740,9 +794,12 @@ class ExplorerState(param.Parameterized):
         self._touch()
         return True
 
-    def run_checks(self):
-        """The EM debugger on the current model (explorer.core.checks); the report, or None."""
-        return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")
+    def run_checks(self, then=None):
+        """The EM debugger on the current model (explorer.core.checks); the report, or None
+        (`then(report)` is told it, also when it ran off the event loop)."""
+        model, seed = self.model, self.seed
+        return self._job("The checks", lambda: check_model(model, seed=seed), lambda report: report,
+                         "The checks could not run", then)
 
     def second_implementations(self) -> list[str]:
         """The models that can be held against this one: the same parameters (names and shapes)
@@ -763,53 +820,53 @@ class ExplorerState(param.Parameterized):
                 continue
         return found
 
-    def compare_implementations(self, name: str):
+    def compare_implementations(self, name: str, then=None):
         """`check --against` in the app: log p, the posterior and the M step of this model and
         of `name`'s on the same data and θs, with the first coordinate where they disagree."""
         cls = {**available_models(), **self.against_models}.get(name)
         if cls is None:
             self.message = f"no model {name!r} to compare with"
             return None
-        return self._act(lambda: compare_implementations(self.model, cls(np.asarray(self.model.data)),
-                                                         seed=self.seed), "The comparison could not run")
+        model, seed = self.model, self.seed
+        return self._job("Comparing the implementations",
+                         lambda: compare_implementations(model, cls(np.asarray(model.data)), seed=seed),
+                         lambda report: report, "The comparison could not run", then)
 
     def refuse_upload(self, why: str):
         """A file the page refused before sending it (over the limit, not text): say why."""
         self.details = ""
         self.message = f"The upload was not used (the session is unchanged): {why}"
 
-    def upload(self, filename: str, content: bytes | None):
-        """A user's CSV: parsed and checked against the model before it replaces the data."""
-        try:
+    def upload(self, filename: str, content: bytes | None) -> bool:
+        """A user's CSV or .npy file (as the CLI's --data-file reads it): parsed and checked
+        against the model before it replaces the data (off the event loop when served)."""
+        cls, values, name = self._models[self.model_name], self._values(), filename or "the upload"
+
+        def read():
             if not content:
-                raise ExplorerError(f"{filename or 'the upload'}: the file is empty")
+                raise ExplorerError(f"{name}: the file is empty")
             if len(content) > self.max_upload_bytes:
-                raise ExplorerError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
+                raise ExplorerError(f"{name}: {len(content) / 2**20:.1f} MB is over the "
                                     f"{self.max_upload_bytes / 2**20:.1f} MB limit for uploads on this server")
-            try:
-                text = content.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ExplorerError(f"{filename}: not a text CSV file (it is not UTF-8)") from None
-            cls = self._models[self.model_name]
-            header, table = parse_csv(text, filename or "upload", missing_ok=cls.accepts_missing)
+            header, table = table_from_bytes(content, name, missing_ok=cls.accepts_missing)
             if len(table) > MAX_POINTS:
-                raise ExplorerError(f"{filename}: {len(table):,} rows is more than the {MAX_POINTS:,} a session "
+                raise ExplorerError(f"{name}: {len(table):,} rows is more than the {MAX_POINTS:,} a session "
                                     f"holds on this server (the command line takes more: python -m explorer "
                                     f"trace --data-file)")
-            previous = self._uploaded
-            self._uploaded = (filename, header, table)
+            self._model_from_table(cls, values, header, table)          # the model accepts it
+            return header, table
+
+        def use(parsed):
+            previous, self._uploaded = self._uploaded, (filename, *parsed)
             try:
-                self._uploaded_model(cls, self._values())          # the model accepts it
                 self._build({"dataset": UPLOADED})
             except Exception:
                 self._uploaded = previous
                 raise
-        except Exception as exc:  # noqa: BLE001
-            self._report(exc, "The upload was not used (the session is unchanged)")
-            return False
-        self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
-            f"Uploaded {filename}: {len(table)} rows."]
-        return True
+            self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
+                f"Uploaded {filename}: {len(parsed[1])} rows."]
+            return True
+        return bool(self._job("Reading the upload", read, use, "The upload was not used (the session is unchanged)"))
 
     def _values(self) -> dict:
         return {name: getattr(self, name) for name in MODEL_SETTINGS + SESSION_SETTINGS}

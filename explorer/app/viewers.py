@@ -3,6 +3,7 @@ readout. Each reads the state and redraws when it changes; none computes anythin
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import html
 import io
@@ -431,6 +432,16 @@ class StepBar(pn.viewable.Viewer):
         if state.session is session:        # the settings did not change meanwhile
             held(lambda: state._act(finish))
 
+    def background(self, label: str, compute, finish, fail):
+        """`compute()` off the event loop with its progress shown (`ExplorerState._job`), then
+        `finish(result)`, or `fail(exception)`, on the loop, in one message to the page."""
+        async def job():
+            started = time.monotonic()
+            result, error = await in_background(self.state, label, compute, self.progress,
+                                                lambda: f"{label} ({time.monotonic() - started:.0f} s)")
+            held(fail, error) if error is not None else held(finish, result)
+        pn.state.execute(job)
+
     def _on_timeline(self, event):
         if event.new is not None and event.new != self.state.session.position:
             held(lambda: self.state.go_to(event.new))
@@ -637,7 +648,12 @@ class Controls(pn.viewable.Viewer):
 
     def _on_upload(self, event):
         content, self.upload.content = self.upload.content, ""     # the session keeps the table, not the file
-        held(self.state.upload, self.upload.filename, content.encode("utf-8"))
+        name = self.upload.filename
+        try:
+            data = base64.b64decode(content, validate=True) if name.lower().endswith(".npy") else content.encode()
+        except ValueError:
+            data = b""
+        held(self.state.upload, name, data)
 
     def build_page(self):
         """The standalone page of the run, built off the event loop with its progress shown
@@ -683,23 +699,25 @@ class Controls(pn.viewable.Viewer):
         self.against.visible = self.compare_with.visible = bool(names)
 
     def _compare_implementations(self):
-        report = self.state.compare_implementations(self.against.value) if self.against.value else None
-        if report is not None:
+        def show(report):
             self.check_report.object = text.checks_report(report)
             self.check_pictures.objects = []
             if not report.passed:
                 self.checks_card.collapsed = False
-        return report
+        return self.state.compare_implementations(self.against.value, then=show) if self.against.value else None
 
-    def run_checks(self):
-        report = self.state.run_checks()
-        if report is not None:
+    def run_checks(self, then=None):
+        """The checks (off the event loop when served); the report is shown, then given to
+        `then`. Returns the report when it ran at once (a notebook, a test)."""
+        def show(report):
             self.check_report.object = text.checks_report(report)
             figures = [evidence_figure(c.evidence) for c in report.checks if not c.passed and c.evidence]
             self.check_pictures.objects = [pn.pane.Bokeh(f, margin=(2, 0)) for f in figures if f is not None]
             if not report.passed:
                 self.checks_card.collapsed = False          # a failure is shown, not hidden in a closed card
-        return report
+            if then is not None:
+                then(report)
+        return self.state.run_checks(then=show)
 
     def __panel__(self):
         p = self.state.param
