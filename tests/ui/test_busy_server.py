@@ -39,3 +39,30 @@ def test_a_heavy_link_does_not_hold_up_another_session(app_url, browser):
     assert not [e for e in heavy_watch.errors if "page error" in e]
     heavy.close()
     canary.close()
+
+
+def test_a_heavy_link_can_be_cancelled_and_long_actions_run_beside_the_page(app_url, watched_page, tmp_path):
+    """Cancel stops a heavy link's replay where it is (the steps taken stay); the restarts, run
+    off the event loop, show their table; a .npy file uploads as the CLI reads it, and the new
+    data hide the restarts' plot (hiding it through its own pane raised a TypeError once the
+    page had styled its figure)."""
+    import io
+
+    import numpy as np
+
+    page = watched_page
+    page.goto(f"{app_url}{HEAVIEST}")
+    page.get_by_text(re.compile(r"Opening the link: replaying half step")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_text(re.compile(r"steps: cancelled after \d+ of 100 half steps")).first.wait_for(timeout=120_000)
+    page.goto(f"{app_url}?model=gmm1d&data=galaxies&K=3")
+    page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Restarts (local optima)").click()
+    page.get_by_role("button", name="Run restarts", exact=True).click()
+    page.get_by_text(re.compile(r"\d+ starts, \d+ distinct fixed points?")).first.wait_for(timeout=60_000)
+    buffer = io.BytesIO()
+    np.save(buffer, np.random.default_rng(1).normal(size=60))
+    page.locator("input[type=file]").set_input_files(files=[{"name": "points.npy", "mimeType": "application/octet-stream",
+                                                             "buffer": buffer.getvalue()}])
+    page.get_by_text("Uploaded points.npy: 60 rows.").wait_for(timeout=30_000)
+    assert not page.watch.errors, page.watch.errors
