@@ -57,8 +57,9 @@ def test_the_server_holds_a_bounded_number_of_large_sessions(monkeypatch):
 
 
 @pytest.mark.parametrize("query, heavy", [
-    ({"model": "gmm1d", "steps": "EM5"}, False), ({"steps": "EM101"}, True),
-    ({"data": "synthetic", "n": "20000"}, False), ({"data": ["synthetic"], "n": [b"200000"]}, True),
+    ({"model": "gmm1d", "steps": "EM5"}, False), ({"steps": "EM101"}, True), ({"steps": "EM99"}, False),
+    ({"data": "synthetic", "n": "20000"}, False), ({"data": "synthetic", "n": "20000", "steps": "EM6"}, True),
+    ({"data": ["synthetic"], "n": [b"200000"]}, True),
     ({"steps": "M" * 30 + "X"}, False)])
 def test_a_heavy_link_is_known_from_its_query(query, heavy):
     assert heavy_link(query) is heavy

@@ -121,7 +121,8 @@ def heavy_link(query: dict) -> bool:
     except ExplorerError:
         steps = 0
     n = query.get("n", "")
-    return steps > 200 or (query.get("data") == SYNTHETIC and n.isdigit() and int(n) > 20_000)
+    points = int(n) if query.get("data") == SYNTHETIC and n.isdigit() else 1_000     # built-in data: ~1,000 at most
+    return points > PICTURE_POINTS or steps * points > 200_000      # about 0.2 s of half steps
 
 
 def replay_limit(points: int) -> int:
