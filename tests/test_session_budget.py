@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from explorer.app import state as app_state
+from explorer.core.errors import ExplorerError
 from explorer.app.state import (LARGE_POINTS, MAX_POINTS, MAX_STEPS, REPLAY_WORK, ExplorerState, LargeSessions,
                                 count_steps, decode_steps, heavy_link, replay_limit)
 
@@ -31,6 +32,8 @@ def test_synthetic_data_past_the_budget_are_refused_in_words():
     assert not state.set(dataset="synthetic", n_points=MAX_POINTS + 1)
     assert state.n_points == 300 and state.message == (
         "The value 200,001 was not used (the session is unchanged): Synthetic N is from 10 to 200,000")
+    with pytest.raises(ExplorerError, match="Synthetic N is from 10 to 200,000"):      # Python's callers too
+        ExplorerState(model_name="gmm1d", dataset="synthetic", n_points=10**6)
     link = ExplorerState(query={"model": "gmm1d", "data": "synthetic", "n": str(10**6)})
     assert link.notes == ["n='1000000' (ignored): Synthetic N is from 10 to 200,000"]
 

@@ -106,7 +106,7 @@ LARGE_SESSIONS = LargeSessions()    # process-wide by nature: every session of t
 def data_points(model) -> int:
     """How many data points (rows) a model holds (0 if its data has no length)."""
     try:
-        return len(model.data)
+        return len(getattr(model, "data", None))
     except TypeError:
         return 0
 
@@ -319,6 +319,10 @@ class ExplorerState(param.Parameterized):
         values.update(changes)
         model_changed = first or any(name in changes for name in MODEL_SETTINGS)
         cls = self._models[values["model_name"]]
+        for name, value in changes.items():           # ranges (set and the URL check them first; not Python's callers)
+            why = self.why_refused(name, value, cls) if isinstance(self.param[name], _Refusable) else ""
+            if why:
+                raise ExplorerError(f"{name}={value!r}: {why}")
         new_model_class = first or cls is not type(self.model)
         datasets = self._dataset_options(cls)
         if new_model_class and "dataset" not in changes:
@@ -951,7 +955,7 @@ class ExplorerState(param.Parameterized):
                 spec = cls.option_specs[0]
                 low, high, label = spec.minimum, spec.maximum, f"{spec.name} ({spec.help})"
             if name == "block_size":
-                high = data_points(self.model) or high
+                high = data_points(getattr(self, "model", None)) or high
             if isinstance(parameter, param.Integer) and value != int(value):
                 return f"{label} is a whole number"
             if (low is not None and value < low) or (high is not None and value > high):
