@@ -97,6 +97,14 @@ def closed_card(title: str, *objects) -> pn.Card:
     return card
 
 
+def typed_box(widget):
+    """A number box that sends what was typed: Bokeh's box silently pulls a value past its
+    start or end back to it (10⁸ became 200,000), so the box has none and the state refuses a
+    value out of range in words, setting the box back (`ExplorerState.why_refused`)."""
+    widget.param.update(start=None, end=None)
+    return widget
+
+
 def fixed_point_colors(state) -> dict:
     names = [name for name, _ in state.fixed_points()]
     return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
@@ -595,12 +603,12 @@ class Controls(pn.viewable.Viewer):
         self.upload = CsvUpload(limit=self.state.max_upload_bytes, sizing_mode="stretch_width")
         self.upload.param.watch(self._on_upload, "uploads")
         self.upload.param.watch(lambda e: self.state.refuse_upload(self.upload.refused), "refusals")
-        self.synthetic = pn.Column(pn.widgets.IntInput.from_param(p.n_points, step=100),
-                                   pn.widgets.IntInput.from_param(p.data_seed),
+        self.synthetic = pn.Column(typed_box(pn.widgets.IntInput.from_param(p.n_points, step=100)),
+                                   typed_box(pn.widgets.IntInput.from_param(p.data_seed)),
                                    pn.widgets.FloatSlider.from_param(p.separation), margin=0)
         self.option = pn.widgets.IntSlider.from_param(p.option)
-        self.step_size = pn.widgets.FloatInput.from_param(p.step_size, step=0.05)
-        self.blocks = pn.Row(pn.widgets.IntInput.from_param(p.block_size, width=130),
+        self.step_size = typed_box(pn.widgets.FloatInput.from_param(p.step_size, step=0.05))
+        self.blocks = pn.Row(typed_box(pn.widgets.IntInput.from_param(p.block_size, width=130)),
                              pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
         self.compare = pn.widgets.Button(label="Compare with exact EM", sizing_mode="stretch_width")
         self.compare.on_click(lambda e: held(self.state.compare_with_exact))
@@ -745,14 +753,14 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.Select.from_param(p.schedule), self.step_size, self.blocks,
                  pn.widgets.CheckBoxGroup.from_param(p.compared, options=list(SCHEDULE_NAMES), inline=True),
                  self.compare_schedules),
-            card("Start", pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
+            card("Start", pn.Row(typed_box(pn.widgets.IntInput.from_param(p.seed, width=150)), self.randomize),
                  pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
                  TextMultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
                  pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.svg)),
-            card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
+            card("Restarts (local optima)", typed_box(pn.widgets.IntInput.from_param(p.restart_count)), self.restart,
                  pn.Row(self.chosen_point, self.load_point, margin=0),
                  pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "
                               "the rest of θ held (drawn below the plots):", margin=(0, 10)),

@@ -113,3 +113,17 @@ def test_a_long_run_shows_progress_can_be_cancelled_and_leaves_other_sessions_fr
     assert long_run.get_by_role("button", name="E step", exact=True).is_enabled()
     long_run.close()
     other.close()
+
+
+def test_a_typed_value_out_of_range_is_refused_in_the_page(app_url, watched_page):
+    """Typed N = 10⁸: the box goes back to the session's N and the page names the range (the box
+    kept 10⁸ while the session kept 300, without a word)."""
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm1d&data=synthetic")
+    box = page.get_by_label(re.compile(r"^Synthetic N")).first
+    box.wait_for(timeout=60_000)
+    box.fill("100000000")
+    box.press("Enter")
+    page.get_by_text("Synthetic N is from 10 to 200,000").first.wait_for(timeout=20_000)
+    expect(box).to_have_value("300", timeout=20_000)
+    assert not page.watch.errors, page.watch.errors
