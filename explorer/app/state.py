@@ -471,10 +471,11 @@ class ExplorerState(param.Parameterized):
         self._picture = None
         self.revision += 1
 
-    def _job(self, label: str, compute, apply, context: str, then=None):
-        """A long action: `compute()` reads the session and changes nothing, so the app runs it
-        off the event loop (`background`, set by the served app: its progress shown, other
-        sessions keep their turn); `apply(result)` then shows it, on the loop, and `then(value)`
+    def _job(self, label: str, compute, apply, context: str, then=None, cancellable: bool = False):
+        """A long action: `compute(tick)` reads the session and changes nothing, so the app runs
+        it off the event loop (`background`, set by the served app: its progress shown, other
+        sessions keep their turn; a `cancellable` one calls `tick(i, n)` as it goes, which raises
+        RunCancelled after Cancel); `apply(result)` then shows it, on the loop, and `then(value)`
         is told what `apply` returned. Without `background` (a script, a test) it runs at once
         and returns that value."""
         if self.running:
@@ -491,9 +492,9 @@ class ExplorerState(param.Parameterized):
                 if then is not None and value is not None:
                     then(value)
                 return value
-            self.background(label, compute, finish, lambda exc: self._report(exc, context))
+            self.background(label, compute, finish, lambda exc: self._report(exc, context), cancellable)
             return None
-        value = self._act(lambda: apply(compute()), context)
+        value = self._act(lambda: apply(compute(lambda i, n: None)), context)
         if then is not None and value is not None:
             then(value)
         return value
@@ -595,7 +596,7 @@ class ExplorerState(param.Parameterized):
             self.comparison, self._window = comparison, None
             return comparison
         return self._job("Comparing with exact EM",
-                         lambda: compare_with_exact(model, family, s.theta0, s.frozen, s.seed), apply,
+                         lambda tick: compare_with_exact(model, family, s.theta0, s.frozen, s.seed), apply,
                          "The comparison failed")
 
     @staticmethod
@@ -619,7 +620,7 @@ class ExplorerState(param.Parameterized):
                 self.trace_axis = "passes through the data"
             return runs
         return self._job("Comparing schedules",
-                         lambda: compare_schedules(model, chosen, s.theta0, s.frozen, s.seed, family_name,
+                         lambda tick: compare_schedules(model, chosen, s.theta0, s.frozen, s.seed, family_name,
                                                    max_passes=max_passes), apply,
                          "The comparison of schedules failed")
 
@@ -630,8 +631,9 @@ class ExplorerState(param.Parameterized):
         def apply(result):
             self.restarts = result
             return result
-        return self._job("Restarts", lambda: run_restarts(model, count, seed=seed, family=family, frozen=frozen),
-                         apply, "The restarts failed")
+        return self._job("Restarts", lambda tick: run_restarts(model, count, seed=seed, family=family, frozen=frozen,
+                                                               progress=tick),
+                         apply, "The restarts failed", cancellable=True)
 
     def basins_keys(self) -> tuple[str, str]:
         """The map's two coordinates: the one in the plots, and the next free one (for a mixture's
@@ -658,7 +660,8 @@ class ExplorerState(param.Parameterized):
         def apply(result):
             self.basins = result
             return result
-        return self._job("Basins map", lambda: basins(model, theta, keys, grid=grid), apply, "The basins map failed")
+        return self._job("Basins map", lambda tick: basins(model, theta, keys, grid=grid, progress=tick), apply,
+                         "The basins map failed", cancellable=True)
 
     def load_fixed_point(self, number: int):
         """Start the session from fixed point `number` (1 = the best) of the last restarts."""
@@ -803,7 +806,7 @@ class ExplorerState(param.Parameterized):
         """The EM debugger on the current model (explorer.core.checks); the report, or None
         (`then(report)` is told it, also when it ran off the event loop)."""
         model, seed = self.model, self.seed
-        return self._job("The checks", lambda: check_model(model, seed=seed), lambda report: report,
+        return self._job("The checks", lambda tick: check_model(model, seed=seed), lambda report: report,
                          "The checks could not run", then)
 
     def second_implementations(self) -> list[str]:
@@ -834,7 +837,7 @@ class ExplorerState(param.Parameterized):
             return None
         model, seed = self.model, self.seed
         return self._job("Comparing the implementations",
-                         lambda: compare_implementations(model, cls(np.asarray(model.data)), seed=seed),
+                         lambda tick: compare_implementations(model, cls(np.asarray(model.data)), seed=seed),
                          lambda report: report, "The comparison could not run", then)
 
     def refuse_upload(self, why: str):
@@ -847,7 +850,7 @@ class ExplorerState(param.Parameterized):
         against the model before it replaces the data (off the event loop when served)."""
         cls, values, name = self._models[self.model_name], self._values(), filename or "the upload"
 
-        def read():
+        def read(tick):
             if not content:
                 raise ExplorerError(f"{name}: the file is empty")
             if len(content) > self.max_upload_bytes:

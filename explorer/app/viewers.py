@@ -31,7 +31,7 @@ from .panel_speedup import QuickButton, TextOnlyHTML
 from .save_plots import PLOT_TAG, SavePlots
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
-from .state import SYNTHETIC, ExplorerState
+from .state import SYNTHETIC, ExplorerState, RunCancelled
 
 # Long runs go here, off the server's event loop: at most as many at once as there are cores.
 RUNS = ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2)), thread_name_prefix="explorer-run")
@@ -444,14 +444,33 @@ class StepBar(pn.viewable.Viewer):
         if state.session is session:        # the settings did not change meanwhile
             held(lambda: state._act(finish))
 
-    def background(self, label: str, compute, finish, fail):
-        """`compute()` off the event loop with its progress shown (`ExplorerState._job`), then
-        `finish(result)`, or `fail(exception)`, on the loop, in one message to the page."""
+    def background(self, label: str, compute, finish, fail, cancellable: bool = False):
+        """`compute(tick)` off the event loop with its progress shown (`ExplorerState._job`) and,
+        if `cancellable`, Cancel; then `finish(result)`, or `fail(exception)`, on the loop, in
+        one message to the page. A cancelled job changes nothing and says so."""
+        cancel, done, started = threading.Event(), [0, 0], time.monotonic()
+
+        def tick(i, n):
+            done[:] = [i, n]
+            if cancel.is_set():
+                raise RunCancelled(i)
+
+        def describe():
+            part = f"{done[0]} of {done[1]}, " if done[1] else ""
+            return f"{label} ({part}{time.monotonic() - started:.0f} s)"
+
         async def job():
-            started = time.monotonic()
-            result, error = await in_background(self.state, label, compute, self.progress,
-                                                lambda: f"{label} ({time.monotonic() - started:.0f} s)")
-            held(fail, error) if error is not None else held(finish, result)
+            self._cancel = cancel
+            self.cancel.visible = cancellable
+            try:
+                result, error = await in_background(self.state, label, lambda: compute(tick), self.progress, describe)
+            finally:
+                self.cancel.visible = False
+            if isinstance(error, RunCancelled):
+                held(lambda: setattr(self.state, "notes", self.state.notes + [
+                    f"{label}: cancelled after {done[0]} of {done[1]} (the session is unchanged)"]))
+            else:
+                held(fail, error) if error is not None else held(finish, result)
         pn.state.execute(job)
 
     def _on_timeline(self, event):

@@ -42,8 +42,9 @@ def test_a_heavy_link_does_not_hold_up_another_session(app_url, browser):
 
 
 def test_a_heavy_link_can_be_cancelled_and_long_actions_run_beside_the_page(app_url, watched_page, tmp_path):
-    """Cancel stops a heavy link's replay where it is (the steps taken stay); the restarts, run
-    off the event loop, show their table; a .npy file uploads as the CLI reads it, and the new
+    """Cancel stops a heavy link's replay where it is (the steps taken stay), and the restarts on
+    its 200,000 points after the start they are in; the restarts, run off the event loop, show
+    their table; a .npy file uploads as the CLI reads it, and the new
     data hide the restarts' plot (hiding it through its own pane raised a TypeError once the
     page had styled its figure)."""
     import io
@@ -55,6 +56,12 @@ def test_a_heavy_link_can_be_cancelled_and_long_actions_run_beside_the_page(app_
     page.get_by_text(re.compile(r"Opening the link: replaying half step")).first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Cancel", exact=True).click()
     page.get_by_text(re.compile(r"steps: cancelled after \d+ of 100 half steps")).first.wait_for(timeout=120_000)
+    page.get_by_text("Restarts (local optima)").click()              # 20 starts on 200,000 points: long
+    page.get_by_role("button", name="Run restarts", exact=True).click()
+    page.get_by_text(re.compile(r"Restarts \(\d+ s\)|Restarts \(\d+ of 20")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_text(re.compile(r"Restarts: cancelled after \d+ of 20 \(the session is unchanged\)")).first.wait_for(
+        timeout=180_000)
     page.goto(f"{app_url}?model=gmm1d&data=galaxies&K=3")
     page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
     page.get_by_text("Restarts (local optima)").click()
