@@ -661,7 +661,7 @@ class ExplorerState(param.Parameterized):
             self.basins = result
             return result
         return self._job("Basins map", lambda tick: basins(model, theta, keys, grid=grid, progress=tick), apply,
-                         "The basins map failed", cancellable=True)
+                         "The basins map failed", cancellable=not callable(getattr(model, "em_many", None)))
 
     def load_fixed_point(self, number: int):
         """Start the session from fixed point `number` (1 = the best) of the last restarts."""
