@@ -15,10 +15,12 @@ if not hasattr(sys.modules.get("explorer"), "__path__"):
 import panel as pn  # noqa: E402
 
 from explorer.app import App  # noqa: E402
-from explorer.app.serving import accept_one_connection_per_wake, warn_if_pages_build_twice  # noqa: E402
+from explorer.app.serving import (accept_one_connection_per_wake, favour_the_event_loop,  # noqa: E402
+                                  warn_if_pages_build_twice)
 
 accept_one_connection_per_wake()   # with --num-procs, a class spreads over the processes
 warn_if_pages_build_twice(pn.config.reuse_sessions)
+favour_the_event_loop()            # a session's long work in a thread leaves the others their turn
 pn.extension(notifications=True)   # Panel's notification area: it says when a session has ended
 
 App.from_args(sys.argv[1:], query=pn.state.session_args).servable(title="EM explorer")

@@ -139,9 +139,18 @@ def test_a_bad_url_value_is_ignored_with_a_note(query, note):
 
 
 def test_gmm2d_with_too_many_components_in_the_url_stays_gmm2d():
-    state = ExplorerState(query={"model": "gmm2d", "K": "12"})
+    state = ExplorerState(query={"model": "gmm2d", "K": "13"})
     assert state.model_name == "gmm2d" and state.model.name == "gmm2d"
-    assert state.notes and state.session.current.theta["means"].shape[1] == 2
+    assert state.notes == ["K='13' (ignored): K (number of mixture components) is from 1 to 12"]
+    assert state.session.current.theta["means"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("k", [9, 12])
+def test_the_bounds_of_a_url_value_are_those_of_the_model_it_opens(k):
+    """gmm2d's K slider goes to 12 (gmm1d's to 8): a K = 9..12 screen's link reopens it."""
+    state = ExplorerState(query={"model": "gmm2d", "K": str(k)})
+    assert not state.notes and state.option == k
+    assert state.session.current.theta["means"].shape == (k, 2)
 
 
 @pytest.mark.parametrize("text, words", [
@@ -332,8 +341,8 @@ def test_the_history_budget_lives_in_the_session():
     assert s.earliest > 0 and all(st.q is None for st in s.history[: s.earliest])
     state.go_to(0)
     assert s.position == s.earliest and not state.message
-    small = ExplorerState(model_name="gmm1d").session          # 272 points: undo reaches back 123,361 states
-    assert small.keep_q == small.history_budget // (2 * 272 * 8) == 123_361
+    small = ExplorerState(model_name="gmm1d").session          # 272 points: undo reaches back 30,840 states
+    assert small.keep_q == small.history_budget // (2 * 272 * 8) == 30_840      # the app's 128 MiB
 
 
 def test_a_floor_warning_is_shown():
@@ -446,7 +455,7 @@ def test_the_restarts_traces_are_drawn_below_the_plots():
     app = App("gmm1d", dataset="galaxies")
     app.state.set(option=3, restart_count=8)
     app.state.run_restarts()
-    assert app.plots.restarts_plot.visible
+    assert app.plots.restarts_box.visible
     lines = [r for r in app.plots.restarts_plot.object.renderers]
     assert sum(len(r.data_source.data["ys"]) for r in lines) == 8
 

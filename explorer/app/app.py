@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -23,8 +24,8 @@ from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
 from .serving import give_memory_back_soon
-from .state import MAX_UPLOAD_BYTES, ExplorerState
-from .viewers import Controls, LessonBar, Plots, StepBar
+from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link
+from .viewers import Controls, LessonBar, Plots, StepBar, in_background
 
 
 # The Fast design without its web font: a lecture hall may have no internet, and the page must
@@ -80,6 +81,11 @@ class App(pn.viewable.Viewer):
     def __init__(self, model=None, data=None, query: dict | None = None, state: ExplorerState | None = None,
                  idle_minutes: float = IDLE_MINUTES, **settings):
         super().__init__()
+        self._over = False       # the session has ended
+        self._link = None        # a heavy link's query, opened off the event loop once the page is there
+        if state is None and pn.state.curdoc is not None and heavy_link(query):
+            self._link, self._made = query, (model, data, settings)
+            query = None
         self.state = state if state is not None else ExplorerState(model, data, query=query, **settings)
         self.idle_minutes = idle_minutes
         self.source = None               # a ModelSource to reload from when its file is saved
@@ -164,12 +170,15 @@ class App(pn.viewable.Viewer):
             self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed",
                                                                   "lesson_name", "lesson_step"])
             self._write_url()
+            self.state.background = self.steps.background    # long actions off the event loop
             skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)
             pn.config.disconnect_notification = ENDED
             log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
             if self.source is not None and self.source.paths:     # saving the model's file reloads it here
                 pn.state.add_periodic_callback(self._reload_if_saved, period=RELOAD_CHECK_MS)
+            if self._link is not None:
+                pn.state.onload(lambda: pn.state.execute(self._open_link))
             if self.idle_minutes > 0:
                 pn.state.onload(self._active)        # idle from when the page is there, not from its request
                 period = min(IDLE_CHECK_SECONDS, self.idle_minutes * 60 / 4)
@@ -178,6 +187,40 @@ class App(pn.viewable.Viewer):
         # models once, not once per root (a third of the server's work to open a page).
         with pn.state.curdoc.models.freeze() if pn.state.curdoc is not None else contextlib.nullcontext():
             return self.template().servable(title=title, **kwargs)
+
+    async def _open_link(self):
+        """Open a heavy link (large synthetic data, many steps to replay) off the event loop:
+        its screen is built aside, with its progress and Cancel, while this page shows the
+        default screen and every other session keeps its turn; then it is taken in one change."""
+        query, self._link = self._link, None
+        model, data, settings = self._made
+        cancel, done, started = threading.Event(), {"i": 0, "n": 0}, time.monotonic()
+        self.steps._cancel = cancel             # the step bar's Cancel
+        self.steps.cancel.visible = True
+
+        def work():
+            other = ExplorerState(model, data, **settings)
+            other.apply_query(query, progress=lambda i, n: done.update(i=i, n=n), cancelled=cancel.is_set)
+            other.picture()
+            return other, Plots(state=other).views      # its figures too, made and filled here
+
+        def describe():
+            doing = f"replaying half step {done['i'] + 1} of {done['n']}" if done["n"] else "building the data"
+            return f"Opening the link: {doing} ({time.monotonic() - started:.0f} s)"
+        try:
+            built, error = await in_background(self.state, "Opening the link", work, self.steps.progress, describe)
+        finally:
+            if not self._over:
+                self.steps.cancel.visible = False
+        other, views = built or (None, None)
+        if self._over:                         # the page closed meanwhile: nothing to show it on
+            LARGE_SESSIONS.release(other)
+            return
+        if error is not None:
+            with pn.io.hold():
+                self.state._report(error, "The link could not be opened (the default screen is shown)")
+        else:
+            await self.plots.take_views(lambda: self.state.adopt(other), views)
 
     def _reload_if_saved(self):
         """The model's file was saved: rebuild this screen on the new code and run the checks
@@ -199,14 +242,15 @@ class App(pn.viewable.Viewer):
                 reloaded = self.state.reload_model(model)
             rebuilt = time.perf_counter()
             if reloaded:
-                report = self.controls.run_checks()
-                if report is not None:          # the verdict where the eye is: the numbers panel
+                def verdict(report):            # the verdict where the eye is: the numbers panel
                     failed = [c.name for c in report.checks if not c.passed]
-                    verdict = (f"the checks pass ({len(report.checks)}/{len(report.checks)})" if not failed else
-                               f"FAIL: {'; '.join(failed)} (the Checks card says why)")
-                    self.state.notes = self.state.notes[:-1] + [f"{self.state.notes[-1]} After the reload {verdict}."]
-        log.info("reloaded %s in %.2f s (import %.2f, screen %.2f, checks and verdict %.2f)", self.source.spec,
-                 time.perf_counter() - start, loaded - start, rebuilt - loaded, time.perf_counter() - rebuilt)
+                    said = (f"the checks pass ({len(report.checks)}/{len(report.checks)})" if not failed else
+                            f"FAIL: {'; '.join(failed)} (the Checks card says why)")
+                    self.state.notes = self.state.notes[:-1] + [f"{self.state.notes[-1]} After the reload {said}."]
+                    log.info("reloaded %s in %.2f s (import %.2f, screen %.2f, checks and verdict %.2f)",
+                             self.source.spec, time.perf_counter() - start, loaded - start, rebuilt - loaded,
+                             time.perf_counter() - rebuilt)
+                self.controls.run_checks(then=verdict)
 
     def _active(self, *events):
         if self.last_action is not None or not events:     # the page's load (no events) starts the clock
@@ -234,6 +278,8 @@ class App(pn.viewable.Viewer):
         log.info("session %s ended at state %d of %d", context.id, self.state.session.position,
                  len(self.state.session.history) - 1)
         self.steps.end()
+        self._over = True
+        LARGE_SESSIONS.release(self.state)
         give_memory_back_soon(IDLE_CHECK_SECONDS + 2)   # Bokeh frees the session at the check's next tick
 
     def _write_url(self):

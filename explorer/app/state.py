@@ -15,9 +15,11 @@ a bad or stale value is skipped with a note.
 """
 from __future__ import annotations
 
+import gc
 import json
 import re
 import traceback
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -35,7 +37,7 @@ from ..core.restarts import MAX_STARTS, run_restarts
 from ..core.picture import PathMemo, landscape_calculator, picture
 from ..core.schedules import SCHEDULE_NAMES, SCHEDULES, schedules_for, why_not
 from ..core.session import Session
-from ..datasets import parse_csv
+from ..datasets import table_from_bytes
 from ..lessons import available_lessons, load_lesson
 from ..presets import PRESETS, rows as preset_rows
 from ..models import available_models, make_model
@@ -45,6 +47,87 @@ UPLOADED = "uploaded CSV"
 GIVEN = "(given)"
 MAX_UPLOAD_BYTES = 10 * 2**20   # the default upload limit (`--args --max-upload-mb`): under the websocket's 20 MB
 CONVERGED = 1e-10          # Play stops when an iteration changes log p by no more than this
+
+# A session's budget (README, "A session's budget"). Work: a session holds at most MAX_POINTS data
+# points (synthetic or uploaded; numpy holds the interpreter for up to a few hundredths of a
+# second per 10⁵ points in some of its calls, which other sessions wait out); a link replays at
+# most MAX_STEPS half steps, and at most REPLAY_WORK data points × half steps (2·10⁵ points: 100
+# half steps). Memory: the history keeps q within APP_HISTORY_BUDGET bytes. A session with more
+# than LARGE_POINTS data points is large: a server process holds at most MAX_LARGE_SESSIONS of
+# them at a time (another is told the server is busy).
+MAX_POINTS = 200_000
+MAX_STEPS = 20_000
+REPLAY_WORK = 20_000_000
+APP_HISTORY_BUDGET = 128 * 2**20
+LARGE_POINTS = 50_000
+MAX_LARGE_SESSIONS = 2
+PICTURE_POINTS = 20_000      # past this many data points, a session's pictures are drawn off the event loop
+
+
+class LargeSessions:
+    """The large sessions of this server process (a weak set: a state that is gone holds none)."""
+
+    def __init__(self, limit: int = MAX_LARGE_SESSIONS):
+        self.limit = limit
+        self._holders = weakref.WeakSet()
+
+    def admit(self, holder, points: int) -> None:
+        """Let `holder` hold data of `points` points, or raise ExplorerError (the server is busy)."""
+        if points <= LARGE_POINTS or holder in self._holders:
+            return
+        if len(self._holders) >= self.limit:
+            gc.collect()                # a state no page shows any more may wait for the collector
+        if len(self._holders) >= self.limit:
+            raise ExplorerError(
+                f"the server is busy: it holds {len(self._holders)} sessions with more than "
+                f"{LARGE_POINTS:,} data points, its limit; choose {LARGE_POINTS:,} points or fewer, "
+                f"or try again in a few minutes")
+        self._holders.add(holder)
+
+    def release(self, holder) -> None:
+        self._holders.discard(holder)
+
+    def transfer(self, old, new) -> None:
+        """`new` takes `old`'s place (a screen built aside, then adopted)."""
+        if old in self._holders:
+            self._holders.discard(old)
+            self._holders.add(new)
+        elif new in self._holders and data_points(new.model) <= LARGE_POINTS:
+            self._holders.discard(new)
+
+    def __len__(self):
+        return len(self._holders)
+
+
+LARGE_SESSIONS = LargeSessions()    # process-wide by nature: every session of this process counts
+
+
+def data_points(model) -> int:
+    """How many data points (rows) a model holds (0 if its data has no length)."""
+    try:
+        return len(getattr(model, "data", None))
+    except TypeError:
+        return 0
+
+
+def heavy_link(query: dict) -> bool:
+    """Whether opening a link takes long enough to be done off the event loop: many half steps
+    to replay, or large synthetic data (a guess from the query alone, before anything is built)."""
+    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in (query or {}).items()}
+    query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+    try:
+        steps = count_steps(query.get("steps", ""))
+    except ExplorerError:
+        steps = 0
+    n = query.get("n", "")
+    points = int(n) if query.get("data") == SYNTHETIC and n.isdigit() else 1_000     # built-in data: ~1,000 at most
+    return points > PICTURE_POINTS or steps * points > 200_000      # about 0.2 s of half steps
+
+
+def replay_limit(points: int) -> int:
+    """The most half steps a link may replay on data of `points` points."""
+    return max(1, min(MAX_STEPS, REPLAY_WORK // max(points, 1)))
+
 
 # The settings in the order they are applied (a later one may depend on an earlier one), with
 # their URL keys.
@@ -68,23 +151,41 @@ class RunCancelled(Exception):
         self.iterations = iterations
 
 
+class _Refusable:
+    """A number whose range the state checks (`why_refused`), not param: a typed value out of
+    range reaches the state, which refuses it in words and sets the box back to the session's
+    value (param's own check raised in the widget's callback, and the box kept the typed value
+    while the session kept the old one, without a word)."""
+
+    def _validate_bounds(self, val, bounds, inclusive_bounds):
+        return None
+
+
+class RangedInteger(_Refusable, param.Integer):
+    """An integer setting with a range the state checks."""
+
+
+class RangedNumber(_Refusable, param.Number):
+    """A number setting with a range the state checks."""
+
+
 class ExplorerState(param.Parameterized):
     model_name = param.Selector(default="linkage", objects=["linkage"], label="Model")
     dataset = param.Selector(default=None, objects=[], label="Data")
-    option = param.Integer(default=2, bounds=(1, 8), label="Model option")
-    n_points = param.Integer(default=300, bounds=(10, 1_000_000), label="Synthetic N (10 to 1,000,000)")
-    data_seed = param.Integer(default=0, bounds=(0, None), label="Synthetic data seed")
-    separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
+    option = RangedInteger(default=2, bounds=(1, 8), label="Model option")
+    n_points = RangedInteger(default=300, bounds=(10, MAX_POINTS), label=f"Synthetic N (10 to {MAX_POINTS:,})")
+    data_seed = RangedInteger(default=0, bounds=(0, None), label="Synthetic data seed")
+    separation = RangedNumber(default=3.0, bounds=(0.0, 10.0), step=0.5, label="Synthetic separation")
     family = param.Selector(default="exact", objects=list(FAMILIES), label="Family of q")
     schedule = param.Selector(default="em", objects=list(SCHEDULE_NAMES), label="Schedule")
-    step_size = param.Number(default=0.2, bounds=(1e-6, 100.0), label="Gradient step size η (10⁻⁶ to 100)")
-    block_size = param.Integer(default=20, bounds=(1, 1_000_000), label="Incremental block size B (1 to N)")
+    step_size = RangedNumber(default=0.2, bounds=(1e-6, 100.0), label="Gradient step size η (10⁻⁶ to 100)")
+    block_size = RangedInteger(default=20, bounds=(1, 1_000_000), label="Incremental block size B (1 to N)")
     block_order = param.Selector(default="cyclic", objects=["cyclic", "random"], label="Block order")
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="Initial θ seed (0 to 2³¹ − 1)")
+    seed = RangedInteger(default=0, bounds=(0, 2**31 - 1), label="Initial θ seed (0 to 2³¹ − 1)")
     theta0 = param.String(default="", label="Initial θ (JSON, any subset of keys)")
     frozen = param.ListSelector(default=[], objects=[], label="Frozen parameters")
     coordinate = param.Selector(default=None, objects=[], label="θ coordinate in the plots")
-    grid_size = param.Integer(default=40, bounds=(10, 120), label="Landscape grid points")
+    grid_size = RangedInteger(default=40, bounds=(10, 120), label="Landscape grid points")
     zoom = param.Boolean(default=True, label="Zoom to the path")
     trace_axis = param.Selector(default="half step", objects=["half step", "passes through the data"],
                                 label="Trace against")
@@ -94,7 +195,7 @@ class ExplorerState(param.Parameterized):
     svg = param.Boolean(default=False, label="Draw the plots as SVG (each plot's save button then writes SVG, "
                                              "not PNG)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
-    restart_count = param.Integer(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
+    restart_count = RangedInteger(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
     preset_name = param.Selector(default="", objects=[""] + list(PRESETS), label="Preset (the literature)")
     lesson_name = param.Selector(default="", objects=[""] + available_lessons(), label="Lesson")
     lesson_step = param.Integer(default=0, bounds=(0, None), doc="The lesson step on screen (0 = the first).")
@@ -113,6 +214,7 @@ class ExplorerState(param.Parameterized):
         query: a URL's query (strings), applied after `settings`."""
         super().__init__()
         self.max_upload_bytes = int(max_upload_bytes)
+        self.background = None           # runs a long action off the event loop (served: the step bar's)
         self.against_models = {}         # second implementations given on the server's command line
         self._models = dict(available_models())
         self._custom = None
@@ -148,10 +250,14 @@ class ExplorerState(param.Parameterized):
         self._build({"model_name": chosen, **settings}, first=True)
         self.param.lesson_name.objects = [""] + available_lessons()     # a teacher's own folder too
         if query:
-            self.apply_query(query)
+            try:
+                self.apply_query(query)
+            except Exception as exc:  # noqa: BLE001 - a link, whatever it holds, opens a page
+                self._report(exc, "The link's settings could not all be applied")
         self.param.watch(self._on_settings, list(MODEL_SETTINGS + SESSION_SETTINGS))
         self.param.watch(self._on_view, ["coordinate", "grid_size", "zoom", "trace_axis"])
         self.param.watch(self._on_lesson_name, "lesson_name")
+        self.param.watch(lambda e: self._applying or self._refused([e]), "restart_count")
         self.param.watch(self._on_preset_name, "preset_name")
 
     # ----- settings: validate and build, then swap in -----------------------------------------------
@@ -164,8 +270,21 @@ class ExplorerState(param.Parameterized):
         finally:
             self._applying = before
 
+    def _refused(self, events) -> bool:
+        """Set back, with a message, a typed value out of its range; True if one was."""
+        why = [(e, self.why_refused(e.name, e.new)) for e in events if isinstance(self.param[e.name], _Refusable)]
+        why = [(e, reason) for e, reason in why if reason]
+        if not why:
+            return False
+        with self._quiet():
+            self.param.update(**{e.name: e.old for e in events})
+        event, reason = why[0]
+        self.details = ""
+        self.message = f"The value {number_text(event.new)} was not used (the session is unchanged): {reason}"
+        return True
+
     def _on_settings(self, *events):
-        if self._applying:
+        if self._applying or self._refused(events):
             return
         changes = {e.name: e.new for e in events}
         old = {e.name: e.old for e in events}
@@ -174,10 +293,12 @@ class ExplorerState(param.Parameterized):
         except Exception as exc:  # noqa: BLE001 - any failure leaves the state as it was
             with self._quiet():
                 self.param.update(**old)
+            if data_points(self.model) <= LARGE_POINTS:
+                LARGE_SESSIONS.release(self)
             self._report(exc, "The change was not applied (the session is unchanged)")
 
     def _on_view(self, *events):
-        if self._applying:
+        if self._applying or self._refused(events):
             return
         if any(e.name == "grid_size" for e in events):
             self.calculator = landscape_calculator(self.model, self.family, self.grid_size)
@@ -197,6 +318,10 @@ class ExplorerState(param.Parameterized):
         values.update(changes)
         model_changed = first or any(name in changes for name in MODEL_SETTINGS)
         cls = self._models[values["model_name"]]
+        for name, value in changes.items():           # ranges (set and the URL check them first; not Python's callers)
+            why = self.why_refused(name, value, cls) if isinstance(self.param[name], _Refusable) else ""
+            if why:
+                raise ExplorerError(f"{name}={value!r}: {why}")
         new_model_class = first or cls is not type(self.model)
         datasets = self._dataset_options(cls)
         if new_model_class and "dataset" not in changes:
@@ -208,12 +333,17 @@ class ExplorerState(param.Parameterized):
         option = cls.option_specs[0] if cls.option_specs else None
         if option is not None and new_model_class and "option" not in changes:
             values["option"] = option.default
+        if model_changed and values["dataset"] == SYNTHETIC:      # before any memory is taken
+            LARGE_SESSIONS.admit(self, values["n_points"])
         model = self._make_model(cls, values) if model_changed else self.model
+        if model_changed:
+            LARGE_SESSIONS.admit(self, data_points(model))
         families = families_for(model)
         if values["family"] not in families:
             if "family" in changes and not first:
+                others = [f for f in FAMILIES if f not in families]
                 raise ExplorerError(f"family {values['family']!r} is not available for model {model.name} "
-                                    f"(families: {', '.join(families)})")
+                                    f"(its families: {', '.join(families)}; not for it: {', '.join(others)})")
             values["family"] = "exact"
         family = get_family(values["family"], model)
         runnable = schedules_for(model, family)
@@ -233,7 +363,7 @@ class ExplorerState(param.Parameterized):
             values["theta0"] = ""
         theta0 = self._start_values(values["theta0"], model)
         session = Session(model, theta0, family=family.name, frozen=frozenset(values["frozen"]),
-                          seed=values["seed"], schedule=schedule_text(values))
+                          seed=values["seed"], schedule=schedule_text(values), history_budget=APP_HISTORY_BUDGET)
         keys = coordinates(model.params())
         if values["coordinate"] not in keys:
             values["coordinate"] = first_coordinate(model, session.frozen)
@@ -250,6 +380,8 @@ class ExplorerState(param.Parameterized):
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = landscape_calculator(model, family, self.grid_size)
         self.model, self.session = model, session
+        if data_points(model) <= LARGE_POINTS:
+            LARGE_SESSIONS.release(self)
         self.comparison = self.schedule_runs = self.restarts = self.basins = None
         self.preset_rows = []
         with self._quiet():
@@ -282,6 +414,9 @@ class ExplorerState(param.Parameterized):
 
     def _uploaded_model(self, cls, values):
         _, header, table = self._uploaded
+        return self._model_from_table(cls, values, header, table)
+
+    def _model_from_table(self, cls, values, header, table):
         options = self._options(cls, values)
         return cls(cls.data_from_table(header, table, **options), **options)
 
@@ -334,6 +469,56 @@ class ExplorerState(param.Parameterized):
     def _touch(self):
         self._picture = None
         self.revision += 1
+
+    def _job(self, label: str, compute, apply, context: str, then=None, cancellable: bool = False):
+        """A long action: `compute(tick)` reads the session and changes nothing, so the app runs
+        it off the event loop (`background`, set by the served app: its progress shown, other
+        sessions keep their turn; a `cancellable` one calls `tick(i, n)` as it goes, which raises
+        RunCancelled after Cancel); `apply(result)` then shows it, on the loop, and `then(value)`
+        is told what `apply` returned. Without `background` (a script, a test) it runs at once
+        and returns that value."""
+        if self.running:
+            self.message = f"{self.running} is still running: wait for it, or press Cancel."
+            return None
+        if self.background is not None:
+            session = self.session
+
+            def finish(result):
+                if self.session is not session:       # the settings changed meanwhile: not for this screen
+                    self.notes = self.notes + [f"{label}: set aside (the settings changed while it ran)"]
+                    return None
+                value = self._act(lambda: apply(result), context)
+                if then is not None and value is not None:
+                    then(value)
+                return value
+            self.background(label, compute, finish, lambda exc: self._report(exc, context), cancellable)
+            return None
+        value = self._act(lambda: apply(compute(lambda i, n: None)), context)
+        if then is not None and value is not None:
+            then(value)
+        return value
+
+    CHOICES = ("model_name", "dataset", "family", "frozen", "coordinate", "lesson_name")
+    ADOPTED = ("_models", "_custom", "_uploaded", "model", "session", "calculator", "comparison", "schedule_runs",
+               "restarts", "basins", "preset_rows", "schedules_left_out", "activity", "_window", "_picture",
+               "_path_memo")
+
+    def adopt(self, other: "ExplorerState"):
+        """Take the screen of `other` (built off the event loop, e.g. from a heavy link): its
+        models, settings, session and picture, as new figures, in one change."""
+        with self._quiet():
+            for name in self.CHOICES:
+                self.param[name].objects = list(other.param[name].objects)
+            self.param.option.bounds, self.param.option.label = other.param.option.bounds, other.param.option.label
+            names = MODEL_SETTINGS + SESSION_SETTINGS + VIEW_SETTINGS + ("lesson_name", "lesson_step", "preset_name")
+            self.param.update(**{n: getattr(other, n) for n in names if getattr(self, n) != getattr(other, n)})
+        for name in self.ADOPTED:
+            setattr(self, name, getattr(other, name))
+        self._lesson = getattr(other, "_lesson", None)
+        LARGE_SESSIONS.transfer(other, self)
+        self.notes, self.details, self.message = other.notes, other.details, other.message
+        self.model_revision += 1
+        self.revision += 1              # the picture stays: it was drawn off the loop
 
     # ----- the actions ---------------------------------------------------------------------------
     def e_step(self):
@@ -401,37 +586,53 @@ class ExplorerState(param.Parameterized):
         return self.set(theta0="", seed=int(np.random.default_rng().integers(0, 10_000)))
 
     def compare_with_exact(self):
-        def run():
-            if FAMILIES[self.family].closes_gap:
-                raise ExplorerError("choose a constrained family of q to compare with exact EM")
-            self.comparison = compare_with_exact(self.model, self.family, self.session.theta0,
-                                                 self.session.frozen, self.session.seed)
-            self._window = None
-        return self._act(run, "The comparison failed")
+        if FAMILIES[self.family].closes_gap:
+            return self._act(lambda: self._raise("choose a constrained family of q to compare with exact EM"),
+                             "The comparison failed")
+        model, family, s = self.model, self.family, self.session
+
+        def apply(comparison):
+            self.comparison, self._window = comparison, None
+            return comparison
+        return self._job("Comparing with exact EM",
+                         lambda tick: compare_with_exact(model, family, s.theta0, s.frozen, s.seed), apply,
+                         "The comparison failed")
+
+    @staticmethod
+    def _raise(message):
+        raise ExplorerError(message)
 
     def compare_schedules(self, max_passes: float = 500.0):
-        def run():
-            family = get_family(self.family, self.model)
-            runnable = schedules_for(self.model, family)
-            left_out = {name: why_not(name, self.model, family) for name in self.compared if name not in runnable}
-            chosen = [name for name in self.compared if name in runnable]
-            if not chosen:
-                raise ExplorerError("choose at least one schedule that runs here: " +
-                                    "; ".join(f"{k}: {v}" for k, v in left_out.items()))
-            self.schedule_runs = compare_schedules(
-                self.model, [schedule_text(self._values(), name) for name in chosen], self.session.theta0,
-                self.session.frozen, self.session.seed, self.family, max_passes=max_passes)
-            self.schedules_left_out = left_out
+        family = get_family(self.family, self.model)
+        runnable = schedules_for(self.model, family)
+        left_out = {name: why_not(name, self.model, family) for name in self.compared if name not in runnable}
+        chosen = [schedule_text(self._values(), name) for name in self.compared if name in runnable]
+        if not chosen:
+            return self._act(lambda: self._raise("choose at least one schedule that runs here: " +
+                                                 "; ".join(f"{k}: {v}" for k, v in left_out.items())),
+                             "The comparison of schedules failed")
+        model, s, family_name = self.model, self.session, self.family
+
+        def apply(runs):
+            self.schedule_runs, self.schedules_left_out = runs, left_out
             with self._quiet():
                 self.trace_axis = "passes through the data"
-        return self._act(run, "The comparison of schedules failed")
+            return runs
+        return self._job("Comparing schedules",
+                         lambda tick: compare_schedules(model, chosen, s.theta0, s.frozen, s.seed, family_name,
+                                                   max_passes=max_passes), apply,
+                         "The comparison of schedules failed")
 
     def run_restarts(self):
         """EM from `restart_count` seeded starts (seed, seed + 1, …): the distinct fixed points."""
-        def run():
-            self.restarts = run_restarts(self.model, self.restart_count, seed=self.seed, family=self.family,
-                                         frozen=self.session.frozen)
-        return self._act(run, "The restarts failed")
+        model, count, seed, family, frozen = self.model, self.restart_count, self.seed, self.family, self.session.frozen
+
+        def apply(result):
+            self.restarts = result
+            return result
+        return self._job("Restarts", lambda tick: run_restarts(model, count, seed=seed, family=family, frozen=frozen,
+                                                               progress=tick),
+                         apply, "The restarts failed", cancellable=True)
 
     def basins_keys(self) -> tuple[str, str]:
         """The map's two coordinates: the one in the plots, and the next free one (for a mixture's
@@ -449,9 +650,17 @@ class ExplorerState(param.Parameterized):
     def run_basins(self, grid: int = 40):
         """Which fixed point EM reaches from each start on a grid over two coordinates (the
         rest of the current θ held)."""
-        def run():
-            self.basins = basins(self.model, dict(self.session.current.theta), self.basins_keys(), grid=grid)
-        return self._act(run, "The basins map failed")
+        try:
+            keys = self.basins_keys()
+        except ExplorerError as exc:
+            return self._act(lambda: self._raise(str(exc)), "The basins map failed")
+        model, theta = self.model, dict(self.session.current.theta)
+
+        def apply(result):
+            self.basins = result
+            return result
+        return self._job("Basins map", lambda tick: basins(model, theta, keys, grid=grid, progress=tick), apply,
+                         "The basins map failed", cancellable=not callable(getattr(model, "em_many", None)))
 
     def load_fixed_point(self, number: int):
         """Start the session from fixed point `number` (1 = the best) of the last restarts."""
@@ -504,7 +713,7 @@ class ExplorerState(param.Parameterized):
         """Set up a screen named in the URL's words (a lesson step's or a preset's): the settings
         it names, the defaults for the rest, from the start, then its steps."""
         screen = {**LESSON_DEFAULTS, **screen}
-        if screen["model"] != self.model_name:
+        if screen["model"] != self.model_name and screen["model"] in self._models:   # else: a note
             self.set(model_name=screen["model"])
         self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
         self.reset()
@@ -558,7 +767,8 @@ class ExplorerState(param.Parameterized):
         as the URL keeps them). If it cannot be built, or a step taken again raises, the last
         working model stays, and `message` shows why with the user's own frames."""
         query = self.to_query()
-        steps, at = decode_steps(query.pop("steps", "")), query.pop("at", None)
+        code = query.pop("steps", "")
+        steps, at = decode_steps(code, count_steps(code)), query.pop("at", None)      # the user's own steps
         query.pop("model", None)
         if model.name != self.model_name:     # another model (the page fell back to linkage): its own screen
             query, steps, at = {}, [], None
@@ -597,9 +807,12 @@ class ExplorerState(param.Parameterized):
         self._picture = self._picture or drawn
         return True
 
-    def run_checks(self):
-        """The EM debugger on the current model (explorer.core.checks); the report, or None."""
-        return self._act(lambda: check_model(self.model, seed=self.seed), "The checks could not run")
+    def run_checks(self, then=None):
+        """The EM debugger on the current model (explorer.core.checks); the report, or None
+        (`then(report)` is told it, also when it ran off the event loop)."""
+        model, seed = self.model, self.seed
+        return self._job("The checks", lambda tick: check_model(model, seed=seed), lambda report: report,
+                         "The checks could not run", then)
 
     def second_implementations(self) -> list[str]:
         """The models that can be held against this one: the same parameters (names and shapes)
@@ -620,49 +833,53 @@ class ExplorerState(param.Parameterized):
                 continue
         return found
 
-    def compare_implementations(self, name: str):
+    def compare_implementations(self, name: str, then=None):
         """`check --against` in the app: log p, the posterior and the M step of this model and
         of `name`'s on the same data and θs, with the first coordinate where they disagree."""
         cls = {**available_models(), **self.against_models}.get(name)
         if cls is None:
             self.message = f"no model {name!r} to compare with"
             return None
-        return self._act(lambda: compare_implementations(self.model, cls(np.asarray(self.model.data)),
-                                                         seed=self.seed), "The comparison could not run")
+        model, seed = self.model, self.seed
+        return self._job("Comparing the implementations",
+                         lambda tick: compare_implementations(model, cls(np.asarray(model.data)), seed=seed),
+                         lambda report: report, "The comparison could not run", then)
 
     def refuse_upload(self, why: str):
         """A file the page refused before sending it (over the limit, not text): say why."""
         self.details = ""
         self.message = f"The upload was not used (the session is unchanged): {why}"
 
-    def upload(self, filename: str, content: bytes | None):
-        """A user's CSV: parsed and checked against the model before it replaces the data."""
-        try:
+    def upload(self, filename: str, content: bytes | None) -> bool:
+        """A user's CSV or .npy file (as the CLI's --data-file reads it): parsed and checked
+        against the model before it replaces the data (off the event loop when served)."""
+        cls, values, name = self._models[self.model_name], self._values(), filename or "the upload"
+
+        def read(tick):
             if not content:
-                raise ExplorerError(f"{filename or 'the upload'}: the file is empty")
+                raise ExplorerError(f"{name}: the file is empty")
             if len(content) > self.max_upload_bytes:
-                raise ExplorerError(f"{filename}: {len(content) / 2**20:.1f} MB is over the "
+                raise ExplorerError(f"{name}: {len(content) / 2**20:.1f} MB is over the "
                                     f"{self.max_upload_bytes / 2**20:.1f} MB limit for uploads on this server")
+            header, table = table_from_bytes(content, name, missing_ok=cls.accepts_missing)
+            if len(table) > MAX_POINTS:
+                raise ExplorerError(f"{name}: {len(table):,} rows is more than the {MAX_POINTS:,} a session "
+                                    f"holds on this server (the command line takes more: python -m explorer "
+                                    f"trace --data-file)")
+            self._model_from_table(cls, values, header, table)          # the model accepts it
+            return header, table
+
+        def use(parsed):
+            previous, self._uploaded = self._uploaded, (filename, *parsed)
             try:
-                text = content.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ExplorerError(f"{filename}: not a text CSV file (it is not UTF-8)") from None
-            cls = self._models[self.model_name]
-            header, table = parse_csv(text, filename or "upload", missing_ok=cls.accepts_missing)
-            previous = self._uploaded
-            self._uploaded = (filename, header, table)
-            try:
-                self._uploaded_model(cls, self._values())          # the model accepts it
                 self._build({"dataset": UPLOADED})
             except Exception:
                 self._uploaded = previous
                 raise
-        except Exception as exc:  # noqa: BLE001
-            self._report(exc, "The upload was not used (the session is unchanged)")
-            return False
-        self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
-            f"Uploaded {filename}: {len(table)} rows."]
-        return True
+            self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
+                f"Uploaded {filename}: {len(parsed[1])} rows."]
+            return True
+        return bool(self._job("Reading the upload", read, use, "The upload was not used (the session is unchanged)"))
 
     def _values(self) -> dict:
         return {name: getattr(self, name) for name in MODEL_SETTINGS + SESSION_SETTINGS}
@@ -687,11 +904,25 @@ class ExplorerState(param.Parameterized):
     def picture(self):
         """The picture of the current state (computed once per revision)."""
         if self._picture is None:
-            self._picture = picture(self.session, self.coordinate, self.calculator, zoom=self.zoom,
-                                    previous_window=self._window, fixed_points=self.fixed_points(),
-                                    memo=self._path_memo)
-            self._window = self._picture.window
+            self.keep_picture(self.picture_job()())
         return self._picture
+
+    def picture_job(self):
+        """The computation of the current state's picture, with what it reads taken now, so it
+        can run off the event loop while the session goes on (`keep_picture` takes its result)."""
+        session, coordinate, calculator, zoom = self.session, self.coordinate, self.calculator, self.zoom
+        window, fixed, memo = self._window, self.fixed_points(), self._path_memo
+        return lambda: picture(session, coordinate, calculator, zoom=zoom, previous_window=window,
+                               fixed_points=fixed, memo=memo)
+
+    def keep_picture(self, drawn):
+        self._picture, self._window = drawn, drawn.window
+
+    @property
+    def picture_is_heavy(self) -> bool:
+        """Whether a picture takes long enough to be drawn off the event loop (its landscape
+        is a grid of E steps over all the data)."""
+        return data_points(self.model) > PICTURE_POINTS
 
     # ----- the URL -------------------------------------------------------------------------------
     def history_code(self) -> str:
@@ -716,33 +947,116 @@ class ExplorerState(param.Parameterized):
             out["at"] = str(self.session.position)
         return out
 
-    def apply_query(self, query: dict):
+    def why_refused(self, name: str, value, cls=None) -> str:
+        """Why setting `name` cannot take `value` (in the words of its label), or '' if it can:
+        a number outside its range, or a choice that is not one of the choices. The ranges and
+        choices that depend on the model are those of `cls` (the model being opened; default:
+        the one on screen); the data set and frozen parameters are checked by `_build`."""
+        cls = cls or type(self.model)
+        parameter = self.param[name]
+        label = setting_label(self, name)
+        if isinstance(parameter, param.Number):
+            low, high = parameter.bounds or (None, None)
+            if name == "option":
+                if not cls.option_specs:
+                    return f"model {cls.name} has no option to set"
+                spec = cls.option_specs[0]
+                low, high, label = spec.minimum, spec.maximum, f"{spec.name} ({spec.help})"
+            if name == "block_size":
+                high = data_points(getattr(self, "model", None)) or high
+            if isinstance(parameter, param.Integer) and value != int(value):
+                return f"{label} is a whole number"
+            if (low is not None and value < low) or (high is not None and value > high):
+                return (f"{label} is from {number_text(low)} to "
+                        f"{number_text(high) if high is not None else 'any number'}")
+            return ""
+        if name in ("dataset", "frozen") or not isinstance(parameter, (param.Selector, param.ListSelector)):
+            return ""
+        choices = (list(FAMILIES) if name == "family" else
+                   coordinates(self.model.params()) if name == "coordinate" else list(parameter.objects))
+        values = value if isinstance(parameter, param.ListSelector) else [value]
+        unknown = [v for v in values if v not in choices]
+        if unknown:
+            return f"{quoted(str(unknown[0]))} is not a choice of {label} (choices: {', '.join(map(str, choices))})"
+        return ""
+
+    def replay(self, code: str, at: str | None = None, progress=None, cancelled=None) -> list[str]:
+        """Take the half steps of `code` (a link's `steps=`) from the current state, then go to
+        state `at`; the notes on what could not be done. At most `replay_limit` half steps for
+        this data (the session's budget). `progress(i, n)` is told of each; when `cancelled()`
+        turns true the replay stops there, keeping the steps taken."""
+        notes = []
+        try:
+            asked = count_steps(code)
+        except ExplorerError as exc:
+            return [f"steps: {exc} (no steps replayed)"]
+        limit = replay_limit(data_points(self.model))
+        kinds = decode_steps(code, limit)
+        if asked > limit:
+            notes.append(f"steps: the link asks for {asked:,} half steps; a session replays at most {limit:,} "
+                         f"on {data_points(self.model):,} data points (the session's budget), so the first "
+                         f"{limit:,} were taken")
+        for i, kind in enumerate(kinds):
+            if cancelled is not None and cancelled():
+                notes.append(f"steps: cancelled after {i} of {len(kinds)} half steps")
+                return notes
+            if progress is not None:
+                progress(i, len(kinds))
+            try:
+                self.session.e_step() if kind == "E" else self.session.m_step()
+            except Exception as exc:  # noqa: BLE001
+                notes.append(f"steps: step {i + 1} ({kind}) failed: {exc}; replayed {i} of {len(kinds)}")
+                return notes
+        if at is not None:
+            last = len(self.session.history) - 1
+            if not at.isdigit():
+                notes.append(f"at={quoted(at)} (ignored): not a state number")
+            elif not self.session.earliest <= int(at) <= last:
+                self.session.go_to(int(at))
+                notes.append(f"at={quoted(at)}: the states go from {self.session.earliest} to {last}, so state "
+                             f"{self.session.position} is shown")
+            else:
+                self.session.go_to(int(at))
+        return notes
+
+    def apply_query(self, query: dict, progress=None, cancelled=None):
         """Settings, steps and position from a URL's query. A value that cannot be used is
-        skipped with a note; the rest still apply."""
+        skipped with a note; the rest still apply. `progress` and `cancelled` are `replay`'s."""
         notes, by_key = [], {v: k for k, v in URL_KEYS.items()}
         query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
         query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
         if "preset" in query:
             name = query.pop("preset")
             if name not in PRESETS:
-                notes.append(f"preset={name!r} is not a preset here (presets: {', '.join(PRESETS)})")
+                notes.append(f"preset={quoted(name)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
             elif not set(query) - {"theme"}:
                 return self.open_preset(name)
         if "lesson" in query:
-            name, step = query.pop("lesson"), query.pop("ls", "1")
-            step = int(step) - 1 if step.isdigit() and int(step) >= 1 else 0
+            name, asked = query.pop("lesson"), query.pop("ls", "1")
+            step = int(asked) - 1 if asked.isdigit() and int(asked) >= 1 else 0
             if name not in available_lessons():
-                notes.append(f"lesson={name!r} is not a lesson here (lessons: {', '.join(available_lessons())})")
-            elif not set(query) - {"theme"}:
-                return self.open_lesson(name, step)       # a lesson's link: its step sets the screen
+                notes.append(f"lesson={quoted(name)} (ignored): not a lesson here (lessons: "
+                             f"{', '.join(available_lessons())})")
             else:
+                try:
+                    count = len(load_lesson(name).steps)
+                except ExplorerError as exc:
+                    count, step = 1, 0
+                    notes.append(f"lesson={quoted(name)}: {exc}")
+                if not asked.isdigit() or not 1 <= int(asked) <= count:
+                    notes.append(f"ls={quoted(asked)}: lesson {name} has steps 1 to {count}, so step "
+                                 f"{min(step, count - 1) + 1} is shown")
+                if not set(query) - {"theme"}:            # a lesson's link: its step sets the screen
+                    opened = self.open_lesson(name, step)
+                    self.notes = self.notes + notes
+                    return opened
                 with self._quiet():                       # a copied screen inside a lesson
                     self.lesson_name = name
-                    self.lesson_step = min(step, len(load_lesson(name).steps) - 1)
+                    self.lesson_step = min(step, count - 1)
         if "model" in query and query["model"] not in self._models:
-            notes.append(f"model={query['model']!r} is not a model here (models: {', '.join(self._models)})")
+            notes.append(f"model={quoted(query['model'])} (ignored): not a model here (models: {', '.join(self._models)})")
             query = {"model": self.model_name}
-        settings = {}
+        settings, typed = {}, {}
         for key, text in query.items():
             if key in ("steps", "at", "theme"):
                 continue
@@ -751,19 +1065,20 @@ class ExplorerState(param.Parameterized):
                 if self.model.option_specs and key == self.model.option_specs[0].name:
                     name = "option"
                 else:
-                    notes.append(f"{key}= is not a setting of the app (ignored)")
+                    notes.append(f"{quoted(key)[1:-1]}= (ignored): not a setting of the app")
                     continue
             try:
-                settings[name] = from_text(self.param[name], text)
+                settings[name], typed[name] = from_text(self.param[name], text), f"{key}={quoted(text)}"
             except (ValueError, TypeError):
-                notes.append(f"{key}={text!r} cannot be read as {self.param[name].label} (ignored)")
+                notes.append(f"{key}={quoted(text)} (ignored): {setting_label(self, name)} takes "
+                             f"{TAKES.get(type(self.param[name]), 'a number')}")
+        opened = self._models[settings.get("model_name", self.model_name)]
         for group in (MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS):
             chosen = {k: v for k, v in settings.items() if k in group}
-            for name, value in chosen.items():      # bounds of numbers; choices are checked by _build
-                try:
-                    self.param[name]._validate(value)
-                except ValueError as exc:
-                    notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+            for name, value in chosen.items():      # checked against the model being opened
+                why = self.why_refused(name, value, opened)
+                if why:
+                    notes.append(f"{typed[name]} (ignored): {why}")
                     settings.pop(name)
             chosen = {k: v for k, v in settings.items() if k in group}
             if not chosen:
@@ -777,7 +1092,7 @@ class ExplorerState(param.Parameterized):
                         try:
                             self.param.update(**{name: value})
                         except ValueError as exc:
-                            notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+                            notes.append(f"{typed[name]} (ignored): {exc}")
                 if "grid_size" in chosen:
                     self.calculator = landscape_calculator(self.model, self.family_object, self.grid_size)
                 continue
@@ -788,30 +1103,33 @@ class ExplorerState(param.Parameterized):
                     try:
                         self._build({name: value})
                     except Exception as exc:  # noqa: BLE001
-                        notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
+                        notes.append(f"{typed[name]} (ignored): {exc}")
         if "steps" in query:
-            try:
-                kinds = decode_steps(query["steps"])
-            except ExplorerError as exc:
-                notes.append(f"steps: {exc} (no steps replayed)")
-                kinds = []
-            for i, kind in enumerate(kinds):
-                try:
-                    self.session.e_step() if kind == "E" else self.session.m_step()
-                except Exception as exc:  # noqa: BLE001
-                    notes.append(f"steps: step {i + 1} ({kind}) failed: {exc}; replayed {i} of {len(kinds)}")
-                    break
-            if "at" in query:
-                try:
-                    self.session.go_to(int(query["at"]))
-                except ValueError:
-                    notes.append(f"at={query['at']!r} is not a state number (ignored)")
+            notes += self.replay(query["steps"], query.get("at"), progress, cancelled)
         self.notes = notes
         self._window = None
         self._touch()
 
 
 # ----- pieces ----------------------------------------------------------------------------------
+TAKES = {param.Boolean: "0 or 1", param.Integer: "a whole number", param.Number: "a number"}
+
+
+def number_text(value) -> str:
+    """A number as a user reads it: 200,000; 1e-06; 2.5."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """A value from a link, quoted for a note (a long one cut, so the notes stay readable)."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def setting_label(state, name: str) -> str:
+    """A setting's label as the page shows it, without the range it may carry in parentheses."""
+    return re.sub(r"\s*\([^()]*\d[^()]*\)$", "", state.param[name].label or name)
+
+
 def theta_size(theta: dict) -> int:
     return int(theta_vector(theta).size)
 
@@ -835,18 +1153,35 @@ def encode_steps(kinds: list[str]) -> str:
     return "".join(out)
 
 
-MAX_STEPS = 100_000
+STEP_RUN = re.compile(r"(M+|EM*)(\d*)")
 
 
-def decode_steps(code: str) -> list[str]:
-    if not re.fullmatch(r"((M+|EM*)\d*)*", code or ""):
-        raise ExplorerError(f"cannot read {code[:40]!r}: write steps like EM12E")
+def step_runs(code: str) -> list[tuple[str, int]]:
+    """"EM12E" → [("EM", 12), ("E", 1)]. Read run by run (greedy, no backtracking: the nested
+    pattern ((M+|EM*)[0-9]*)* takes exponential time on "MMM…MX", 2 s for 24 Ms)."""
+    runs, end = [], 0
+    for match in STEP_RUN.finditer(code or ""):
+        if match.start() != end:
+            break
+        runs.append((match.group(1), int(match.group(2)) if match.group(2) else 1))
+        end = match.end()
+    if end != len(code or ""):
+        raise ExplorerError(f"cannot read {quoted(code, 40)}: write steps like EM12E")
+    return runs
+
+
+def count_steps(code: str) -> int:
+    """How many half steps `code` asks for."""
+    return sum(len(unit) * n for unit, n in step_runs(code))
+
+
+def decode_steps(code: str, limit: int = MAX_STEPS) -> list[str]:
+    """The half steps of `code`, the first `limit` of them."""
     kinds = []
-    for unit, count in re.findall(r"(M+|EM*)(\d*)", code):
-        n = int(count) if count else 1
-        if len(kinds) + n * len(unit) > MAX_STEPS:
-            raise ExplorerError(f"more than {MAX_STEPS} steps")
-        kinds.extend(list(unit) * n)
+    for unit, n in step_runs(code):
+        kinds.extend(list(unit) * min(n, (limit - len(kinds)) // len(unit) + 1))
+        if len(kinds) >= limit:
+            return kinds[:limit]
     return kinds
 
 

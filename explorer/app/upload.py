@@ -1,4 +1,4 @@
-"""A CSV upload that checks the file's size in the page, before it is sent.
+"""A CSV (or .npy) upload that checks the file's size in the page, before it is sent.
 
 A file travels to the server in one websocket message. One over the server's message limit
 would close the session's connection without a word, so the page refuses a file over the
@@ -18,7 +18,7 @@ class CsvUpload(JSComponent):
 
     limit = param.Integer(default=10 * 2**20, doc="The largest file sent, in bytes.")
     filename = param.String(default="")
-    content = param.String(default="")
+    content = param.String(default="", doc="The file's text, or for a .npy file its bytes in base64.")
     uploads = param.Integer(default=0)
     refused = param.String(default="")
     refusals = param.Integer(default=0)
@@ -27,14 +27,14 @@ class CsvUpload(JSComponent):
     export function render({ model, el }) {
       const input = document.createElement("input");
       input.type = "file";
-      input.accept = ".csv,text/csv,text/plain";
+      input.accept = ".csv,.npy,text/csv,text/plain";
       input.style.width = "100%";
       const note = document.createElement("div");
       note.style.fontSize = "0.85em";
       note.style.color = "#555";
       const mb = (bytes) => (bytes / 1048576).toFixed(1) + " MB";
       const say = (text, error) => { note.textContent = text; note.style.color = error ? "#b00020" : "#555"; };
-      say("CSV, up to " + mb(model.limit), false);
+      say("CSV or .npy, up to " + mb(model.limit), false);
       const refuse = (text) => {
         say(text, true);
         model.refused = text;
@@ -50,11 +50,19 @@ class CsvUpload(JSComponent):
           return;
         }
         let text;
-        try {
-          text = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
-        } catch (error) {
-          refuse(file.name + ": not a text CSV file (it is not UTF-8)");
-          return;
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        if (file.name.toLowerCase().endsWith(".npy")) {      // an array, as the CLI reads it: sent as base64
+          let binary = "";
+          for (let i = 0; i < bytes.length; i += 32768)
+            binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 32768));
+          text = btoa(binary);
+        } else {
+          try {
+            text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+          } catch (error) {
+            refuse(file.name + ": not a text CSV file (it is not UTF-8; a .npy array needs its .npy name)");
+            return;
+          }
         }
         say(file.name + " (" + mb(file.size) + ") sent", false);
         model.filename = file.name;

@@ -3,6 +3,7 @@ readout. Each reads the state and redraws when it changes; none computes anythin
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import html
 import io
@@ -25,12 +26,13 @@ from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view
 from ..views.evidence import evidence_figure
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, drop_unused_glyphs, fmt, scale_fonts
 from . import text
+from .as_text import TextMultiChoice, formula_html
 from .pacing import Pacer
 from .panel_speedup import QuickButton, TextOnlyHTML
 from .save_plots import PLOT_TAG, SavePlots
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
-from .state import SYNTHETIC, ExplorerState
+from .state import SYNTHETIC, ExplorerState, RunCancelled
 
 # Long runs go here, off the server's event loop: at most as many at once as there are cores.
 RUNS = ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2)), thread_name_prefix="explorer-run")
@@ -96,6 +98,14 @@ def closed_card(title: str, *objects) -> pn.Card:
     return card
 
 
+def typed_box(widget):
+    """A number box that sends what was typed: Bokeh's box silently pulls a value past its
+    start or end back to it (10⁸ became 200,000), so the box has none and the state refuses a
+    value out of range in words, setting the box back (`ExplorerState.why_refused`)."""
+    widget.param.update(start=None, end=None)
+    return widget
+
+
 def fixed_point_colors(state) -> dict:
     names = [name for name, _ in state.fixed_points()]
     return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
@@ -115,9 +125,14 @@ class Plots(pn.viewable.Viewer):
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
         self._basins_for = None
-        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", visible=False, margin=(2, 4))
+        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", margin=(2, 4))
+        # shown and hidden through a box: a Bokeh pane's own `visible` copies its figure's
+        # properties into the pane, and a figure the page has styled has style sheets the pane
+        # refuses (a TypeError at the first change after restarts were shown)
+        self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
         self._restarts_for = None
         self._drawing_later = False
+        self._picturing = False
         self._new_views()
         self.state.param.watch(lambda e: self._drawing_later or self._new_views(), "model_revision")
         self.state.param.watch(lambda e: self._drawing_later or self.refresh(), "revision")
@@ -135,6 +150,27 @@ class Plots(pn.viewable.Viewer):
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = tagged(view.figure)
+
+    async def take_views(self, state_change, views):
+        """`state_change()` (a new screen) drawn as `views`, figures made and filled for it off
+        the event loop: the change, then one figure a turn of the loop, so other sessions' clicks
+        are answered in between (the steps wait: `state.running`)."""
+        self._drawing_later, self.state.running = True, "Showing the new screen"
+        try:
+            with pn.io.hold(), pn.state.curdoc.models.freeze():     # Bokeh walks the page's models once
+                state_change()
+            self.views = views
+            for view in views.values():
+                drop_unused_glyphs(view.figure)
+            self._scale()
+            self._backend()
+            self._overlays_for = None
+            for name, view in views.items():
+                await asyncio.sleep(0)
+                with pn.io.hold(), pn.state.curdoc.models.freeze():
+                    self.panes[name].object = tagged(view.figure)
+        finally:
+            self._drawing_later, self.state.running = False, ""
 
     @contextlib.contextmanager
     def drawn_once(self):
@@ -167,13 +203,13 @@ class Plots(pn.viewable.Viewer):
             self.views["data"].update(current)
             self.views["identity"].update(current)
             self.views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
-            drawn = state.picture()
-            colors = fixed_point_colors(state)
-            self.views["bound"].update(drawn, FAMILIES[state.family].closes_gap, colors)
-            self.views["landscape"].update(drawn, colors)
+            if state._picture is None and state.picture_is_heavy and pn.state.curdoc is not None:
+                self._picture_later()
+            else:
+                self._draw_picture(state.picture())
             if state.restarts is not self._restarts_for:
                 self._restarts_for = state.restarts
-                self.restarts_plot.visible = state.restarts is not None
+                self.restarts_box.visible = state.restarts is not None
                 if state.restarts is not None:
                     self.restarts_plot.object = tagged(restarts_figure(state.restarts))
             if state.basins is not self._basins_for:
@@ -182,6 +218,35 @@ class Plots(pn.viewable.Viewer):
                 if state.basins is not None:
                     self.basins_plot.object = tagged(basins_figure(state.basins))
                     self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(state.basins))
+
+    def _draw_picture(self, drawn):
+        colors = fixed_point_colors(self.state)
+        self.views["bound"].update(drawn, FAMILIES[self.state.family].closes_gap, colors)
+        self.views["landscape"].update(drawn, colors)
+
+    def _picture_later(self):
+        """The bound and the landscape of a large session, drawn off the event loop (the other
+        plots are drawn at once); if the state moves on meanwhile, its latest picture is drawn."""
+        if not self._picturing:
+            self._picturing = True
+            pn.state.execute(self._picture_in_background)
+
+    async def _picture_in_background(self):
+        state = self.state
+        try:
+            while state._picture is None:
+                revision, model = state.revision, state.model
+                try:
+                    drawn = await asyncio.get_running_loop().run_in_executor(RUNS, state.picture_job())
+                except Exception as exc:  # noqa: BLE001 - said in the page, like a step's failure
+                    state._report(exc, "The landscape could not be drawn")
+                    return
+                if state.revision == revision and state.model is model and state._picture is None:
+                    state.keep_picture(drawn)
+                    with pn.io.hold():
+                        self._draw_picture(drawn)
+        finally:
+            self._picturing = False
 
     def _draw_overlays(self):
         """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
@@ -209,7 +274,7 @@ class Plots(pn.viewable.Viewer):
         return pn.Column(
             pn.Row(p["data"], p["bound"], p["landscape"], **row),
             pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
-            self.restarts_plot, self.basins_box, sizing_mode="stretch_both", margin=0)
+            self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
@@ -380,6 +445,35 @@ class StepBar(pn.viewable.Viewer):
         if state.session is session:        # the settings did not change meanwhile
             held(lambda: state._act(finish))
 
+    def background(self, label: str, compute, finish, fail, cancellable: bool = False):
+        """`compute(tick)` off the event loop with its progress shown (`ExplorerState._job`) and,
+        if `cancellable`, Cancel; then `finish(result)`, or `fail(exception)`, on the loop, in
+        one message to the page. A cancelled job changes nothing and says so."""
+        cancel, done, started = threading.Event(), [0, 0], time.monotonic()
+
+        def tick(i, n):
+            done[:] = [i, n]
+            if cancel.is_set():
+                raise RunCancelled(i)
+
+        def describe():
+            part = f"{done[0]} of {done[1]}, " if done[1] else ""
+            return f"{label} ({part}{time.monotonic() - started:.0f} s)"
+
+        async def job():
+            self._cancel = cancel
+            self.cancel.visible = cancellable
+            try:
+                result, error = await in_background(self.state, label, lambda: compute(tick), self.progress, describe)
+            finally:
+                self.cancel.visible = False
+            if isinstance(error, RunCancelled):
+                held(lambda: setattr(self.state, "notes", self.state.notes + [
+                    f"{label}: cancelled after {done[0]} of {done[1]} (the session is unchanged)"]))
+            else:
+                held(fail, error) if error is not None else held(finish, result)
+        pn.state.execute(job)
+
     def _on_timeline(self, event):
         if event.new is not None and event.new != self.state.session.position:
             held(lambda: self.state.go_to(event.new))
@@ -512,7 +606,7 @@ class LessonBar(pn.viewable.Viewer):
         self.caption.object = (f"<div class='lesson'><b>{html.escape(lesson.title)}, step {number + 1} of "
                                f"{len(lesson.steps)}: {html.escape(step.title)}</b>"
                                f"<div class='caption'>{html.escape(step.caption)}</div>"
-                               + (f"<div class='formula'>{step.formula}</div>" if step.formula else "") + "</div>")
+                               + (f"<div class='formula'>{formula_html(step.formula)}</div>" if step.formula else "") + "</div>")
 
     def __panel__(self):
         return self.layout
@@ -529,12 +623,12 @@ class Controls(pn.viewable.Viewer):
         self.upload = CsvUpload(limit=self.state.max_upload_bytes, sizing_mode="stretch_width")
         self.upload.param.watch(self._on_upload, "uploads")
         self.upload.param.watch(lambda e: self.state.refuse_upload(self.upload.refused), "refusals")
-        self.synthetic = pn.Column(pn.widgets.IntInput.from_param(p.n_points, step=100),
-                                   pn.widgets.IntInput.from_param(p.data_seed),
+        self.synthetic = pn.Column(typed_box(pn.widgets.IntInput.from_param(p.n_points, step=100)),
+                                   typed_box(pn.widgets.IntInput.from_param(p.data_seed)),
                                    pn.widgets.FloatSlider.from_param(p.separation), margin=0)
         self.option = pn.widgets.IntSlider.from_param(p.option)
-        self.step_size = pn.widgets.FloatInput.from_param(p.step_size, step=0.05)
-        self.blocks = pn.Row(pn.widgets.IntInput.from_param(p.block_size, width=130),
+        self.step_size = typed_box(pn.widgets.FloatInput.from_param(p.step_size, step=0.05))
+        self.blocks = pn.Row(typed_box(pn.widgets.IntInput.from_param(p.block_size, width=130)),
                              pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
         self.compare = pn.widgets.Button(label="Compare with exact EM", sizing_mode="stretch_width")
         self.compare.on_click(lambda e: held(self.state.compare_with_exact))
@@ -586,7 +680,12 @@ class Controls(pn.viewable.Viewer):
 
     def _on_upload(self, event):
         content, self.upload.content = self.upload.content, ""     # the session keeps the table, not the file
-        held(self.state.upload, self.upload.filename, content.encode("utf-8"))
+        name = self.upload.filename
+        try:
+            data = base64.b64decode(content, validate=True) if name.lower().endswith(".npy") else content.encode()
+        except ValueError:
+            data = b""
+        held(self.state.upload, name, data)
 
     def build_page(self):
         """The standalone page of the run, built off the event loop with its progress shown
@@ -632,23 +731,25 @@ class Controls(pn.viewable.Viewer):
         self.against.visible = self.compare_with.visible = bool(names)
 
     def _compare_implementations(self):
-        report = self.state.compare_implementations(self.against.value) if self.against.value else None
-        if report is not None:
+        def show(report):
             self.check_report.object = text.checks_report(report)
             self.check_pictures.objects = []
             if not report.passed:
                 self.checks_card.collapsed = False
-        return report
+        return self.state.compare_implementations(self.against.value, then=show) if self.against.value else None
 
-    def run_checks(self):
-        report = self.state.run_checks()
-        if report is not None:
+    def run_checks(self, then=None):
+        """The checks (off the event loop when served); the report is shown, then given to
+        `then`. Returns the report when it ran at once (a notebook, a test)."""
+        def show(report):
             self.check_report.object = text.checks_report(report)
             figures = [evidence_figure(c.evidence) for c in report.checks if not c.passed and c.evidence]
             self.check_pictures.objects = [pn.pane.Bokeh(f, margin=(2, 0)) for f in figures if f is not None]
             if not report.passed:
                 self.checks_card.collapsed = False          # a failure is shown, not hidden in a closed card
-        return report
+            if then is not None:
+                then(report)
+        return self.state.run_checks(then=show)
 
     def __panel__(self):
         p = self.state.param
@@ -672,14 +773,14 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.Select.from_param(p.schedule), self.step_size, self.blocks,
                  pn.widgets.CheckBoxGroup.from_param(p.compared, options=list(SCHEDULE_NAMES), inline=True),
                  self.compare_schedules),
-            card("Start", pn.Row(pn.widgets.IntInput.from_param(p.seed, width=150), self.randomize),
+            card("Start", pn.Row(typed_box(pn.widgets.IntInput.from_param(p.seed, width=150)), self.randomize),
                  pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
-                 pn.widgets.MultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
+                 TextMultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
                  pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.svg)),
-            card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
+            card("Restarts (local optima)", typed_box(pn.widgets.IntInput.from_param(p.restart_count)), self.restart,
                  pn.Row(self.chosen_point, self.load_point, margin=0),
                  pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "
                               "the rest of θ held (drawn below the plots):", margin=(0, 10)),

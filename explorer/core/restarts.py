@@ -57,7 +57,9 @@ def canonical(model, theta: dict) -> tuple[dict, bool]:
 def run_restarts(model, starts: int, seed: int = 0, family: str = "exact", frozen=None, tol: float = 1e-8,
                  max_iterations: int = 2000, same_loglik: float = 1e-7, same_theta: float = 1e-3,
                  progress=None) -> Restarts:
-    """EM to convergence from the seeded starts seed, seed + 1, …, seed + starts − 1."""
+    """EM to convergence from the seeded starts seed, seed + 1, …, seed + starts − 1.
+    `progress(done, starts)` is told the starts done after each iteration (so a caller can stop
+    a long start by raising from it) and after each start."""
     if not 1 <= starts <= MAX_STARTS:
         raise ExplorerError(f"the number of starts must be between 1 and {MAX_STARTS}, got {starts}")
     points: list[FixedPoint] = []
@@ -65,8 +67,11 @@ def run_restarts(model, starts: int, seed: int = 0, family: str = "exact", froze
     for r in range(starts):
         session = Session(model, family=family, frozen=frozen, seed=seed + r, keep_q=2)
         trace = [session.current.loglik]
-        result = session.run(tol=tol, max_iterations=max_iterations,
-                             progress=lambda i, state: trace.append(state.loglik))
+        def iteration(i, state, done=r):
+            trace.append(state.loglik)
+            if progress is not None:
+                progress(done, starts)
+        result = session.run(tol=tol, max_iterations=max_iterations, progress=iteration)
         traces[seed + r] = trace
         theta, relabelled = canonical(model, session.current.theta)
         loglik = session.current.loglik

@@ -73,6 +73,23 @@ def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], n
         raise ExplorerError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
 
 
+def table_from_bytes(content: bytes, filename: str, missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
+    """Header and float matrix from a file's bytes, as `read_table` reads the file: a `.npy`
+    array (by its name), else a UTF-8 CSV with a header row (an upload in the app)."""
+    if filename.lower().endswith(".npy"):
+        try:
+            values = np.load(io.BytesIO(content), allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
+            raise ExplorerError(f"{filename}: not a readable .npy array ({exc})") from None
+        return array_table(values, filename, missing_ok)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExplorerError(f"{filename}: not a text CSV file (it is not UTF-8; a .npy array needs its "
+                            f".npy name)") from None
+    return parse_csv(text, filename, missing_ok=missing_ok)
+
+
 def array_table(values, source: str = "array", missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
     """A numeric array as a table (1-D arrays become one column), checked to be finite (NaN
     allowed, as a missing value, with missing_ok)."""

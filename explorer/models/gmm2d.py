@@ -71,6 +71,11 @@ class GMM2D(GaussianMixture):
         self.check_enough_points(len(x))
         if np.any(np.ptp(x, axis=0) == 0):
             raise ExplorerError("gmm2d data has a column with a single distinct value")
+        spread = np.cov(x, rowvar=False)
+        if np.linalg.det(spread) <= 1e-12 * np.prod(np.diag(spread)):     # correlation ±1 to 12 digits
+            raise ExplorerError("the data's two columns are collinear (every point lies on one line): the "
+                                "covariance of the data is singular, so no 2-D Gaussian component fits them; "
+                                "use data whose points spread in two directions")
         self.center = x.mean(axis=0)
         self.floor = VARIANCE_FLOOR * float(x.var(axis=0).min())
         return self.prepare_points(x)

@@ -133,7 +133,7 @@ def test_the_url_cannot_load_code(watched_page, app_url):
     expect(menu).to_have_value("linkage", timeout=20_000)
     options = menu.locator("option").all_inner_texts()
     assert not any("buggy" in option.lower() for option in options)
-    page.get_by_text(re.compile("is not a model here")).first.wait_for(timeout=20_000)
+    page.get_by_text(re.compile("not a model here")).first.wait_for(timeout=20_000)
 
 
 def numbers_panel(page) -> dict:

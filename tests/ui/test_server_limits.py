@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import serve, stop
 
@@ -89,7 +90,7 @@ def test_play_stops_when_its_session_ends(short_server, browser):
 
 
 def test_a_long_run_shows_progress_can_be_cancelled_and_leaves_other_sessions_free(app_url, browser):
-    """Run to convergence on a million points runs off the event loop: its page shows the
+    """Run to convergence on 200,000 points runs off the event loop: its page shows the
     iteration and Cancel, another session's step is answered meanwhile, Cancel stops it."""
     def open_page(query):
         page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -99,8 +100,9 @@ def test_a_long_run_shows_progress_can_be_cancelled_and_leaves_other_sessions_fr
         page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
         return page
 
-    long_run = open_page("model=gmm1d&data=synthetic&n=1000000")
+    long_run = open_page("model=gmm1d&data=synthetic&n=200000&K=8&sep=0.5")    # the most points a session holds
     other = open_page("model=linkage")
+    expect(long_run.get_by_role("button", name="Run to convergence", exact=True)).to_be_enabled(timeout=120_000)
     long_run.get_by_role("button", name="Run to convergence", exact=True).click()
     long_run.get_by_text(re.compile(r"iteration \d+ \(\d+ s\)")).wait_for(timeout=30_000)
     assert long_run.get_by_role("button", name="E step", exact=True).is_disabled()
@@ -111,3 +113,17 @@ def test_a_long_run_shows_progress_can_be_cancelled_and_leaves_other_sessions_fr
     assert long_run.get_by_role("button", name="E step", exact=True).is_enabled()
     long_run.close()
     other.close()
+
+
+def test_a_typed_value_out_of_range_is_refused_in_the_page(app_url, watched_page):
+    """Typed N = 10⁸: the box goes back to the session's N and the page names the range (the box
+    kept 10⁸ while the session kept 300, without a word)."""
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm1d&data=synthetic")
+    box = page.get_by_label(re.compile(r"^Synthetic N")).first
+    box.wait_for(timeout=60_000)
+    box.fill("100000000")
+    box.press("Enter")
+    page.get_by_text("Synthetic N is from 10 to 200,000").first.wait_for(timeout=20_000)
+    expect(box).to_have_value("300", timeout=20_000)
+    assert not page.watch.errors, page.watch.errors

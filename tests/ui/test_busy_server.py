@@ -1,0 +1,75 @@
+"""One link must not freeze everyone: while a session opens the heaviest link a session may open
+(2·10⁵ synthetic points, the most a session holds, K = 8, and the most half steps its budget replays), another session's clicks
+are answered within a second (the issue's bound; before, a click waited 14.7 s).
+
+This is a property of the server asked for by the issue, so it is measured: the canary's worst
+wait from a click to its new state on the page, over all its clicks while the link opens."""
+import re
+import time
+
+from .conftest import PageWatch
+
+HEAVIEST = "?model=gmm1d&data=synthetic&n=200000&K=8&steps=EM50"     # replay_limit(2·10⁵) = 100 half steps
+
+
+def test_a_heavy_link_does_not_hold_up_another_session(app_url, browser):
+    canary = browser.new_page()
+    PageWatch(canary)
+    canary.goto(f"{app_url}?model=linkage")
+    canary.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+    heavy = browser.new_page()
+    heavy_watch = PageWatch(heavy)
+    heavy.goto(f"{app_url}{HEAVIEST}")
+    heavy.get_by_text(re.compile("Opening the link")).first.wait_for(timeout=60_000)   # the page is there
+    waits, state, deadline = [], 0, time.monotonic() + 180
+    button = canary.get_by_role("button", name="E step", exact=True)
+    while time.monotonic() < deadline:
+        done = heavy.get_by_text(re.compile(r"State 100 of 100")).count() > 0
+        started = time.monotonic()
+        button.click()
+        state += 1
+        canary.get_by_text(re.compile(rf"State {state} of {state}\b")).first.wait_for(timeout=60_000)
+        waits.append(time.monotonic() - started)
+        if done:
+            break
+        canary.wait_for_timeout(200)
+    assert heavy.get_by_text(re.compile(r"State 100 of 100")).count() > 0, "the heavy link did not open in 3 minutes"
+    assert len(waits) >= 5
+    assert max(waits) < 1.0, f"a click waited {max(waits):.2f} s (waits: {[round(w, 2) for w in waits]})"
+    assert not [e for e in heavy_watch.errors if "page error" in e]
+    heavy.close()
+    canary.close()
+
+
+def test_a_heavy_link_can_be_cancelled_and_long_actions_run_beside_the_page(app_url, watched_page, tmp_path):
+    """Cancel stops a heavy link's replay where it is (the steps taken stay), and the restarts on
+    its 200,000 points after the start they are in; the restarts, run off the event loop, show
+    their table; a .npy file uploads as the CLI reads it, and the new
+    data hide the restarts' plot (hiding it through its own pane raised a TypeError once the
+    page had styled its figure)."""
+    import io
+
+    import numpy as np
+
+    page = watched_page
+    page.goto(f"{app_url}{HEAVIEST}")
+    page.get_by_text(re.compile(r"Opening the link: replaying half step")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_text(re.compile(r"steps: cancelled after \d+ of 100 half steps")).first.wait_for(timeout=120_000)
+    page.get_by_text("Restarts (local optima)").click()              # 20 starts on 200,000 points: long
+    page.get_by_role("button", name="Run restarts", exact=True).click()
+    page.get_by_text(re.compile(r"Restarts \(\d+ s\)|Restarts \(\d+ of 20")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_text(re.compile(r"Restarts: cancelled after \d+ of 20 \(the session is unchanged\)")).first.wait_for(
+        timeout=180_000)
+    page.goto(f"{app_url}?model=gmm1d&data=galaxies&K=3")
+    page.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Restarts (local optima)").click()
+    page.get_by_role("button", name="Run restarts", exact=True).click()
+    page.get_by_text(re.compile(r"\d+ starts, \d+ distinct fixed points?")).first.wait_for(timeout=60_000)
+    buffer = io.BytesIO()
+    np.save(buffer, np.random.default_rng(1).normal(size=60))
+    page.locator("input[type=file]").set_input_files(files=[{"name": "points.npy", "mimeType": "application/octet-stream",
+                                                             "buffer": buffer.getvalue()}])
+    page.get_by_text("Uploaded points.npy: 60 rows.").wait_for(timeout=30_000)
+    assert not page.watch.errors, page.watch.errors
