@@ -26,6 +26,8 @@ from .model import Model, add_stats
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
+SERIAL_DOT = 8192   # elements per BLAS dot: OpenBLAS's ddot spreads a longer one over threads,
+                    # which on a busy machine costs a hundred times the arithmetic
 GRID_CELLS = 1 << 20   # a landscape grid's log joints (G, K, N) normalised together up to this size
 
 
@@ -88,8 +90,8 @@ def _normalise_two(joint, out):
 
 
 def sum_of_logs(values: np.ndarray, k: int) -> float:
-    """Σ log v for values v in [1, k]: the logs of products of runs short enough that the
-    product stays below 2^1000, so one log is taken per run instead of one per value (the
+    """Σ log v for values v in [1, k] (or in [1/k, 1]): the logs of products of runs short enough that the
+    product stays within 2^±1000, so one log is taken per run instead of one per value (the
     product's rounding, about √run ulps, is far below the sum's)."""
     run = max(1, int(1000 // np.log2(max(k, 2))))
     whole = len(values) // run * run
@@ -97,9 +99,18 @@ def sum_of_logs(values: np.ndarray, k: int) -> float:
     return head + float(np.log(values[whole:]).sum())
 
 
+def serial_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a b over arrays of the same shape (rows of a block: each row contiguous), in pieces
+    short enough that BLAS computes each on this thread (see SERIAL_DOT)."""
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    n = a.shape[-1]
+    return float(sum(np.vdot(ra[i:i + SERIAL_DOT], rb[i:i + SERIAL_DOT])
+                     for ra, rb in zip(a, b) for i in range(0, n, SERIAL_DOT)))
+
+
 def _dot_where_positive(q: np.ndarray, b: np.ndarray) -> float:
     """Σ q b with terms where q = 0 counting 0 (b may be −∞ there)."""
-    total = float(np.vdot(q, b))
+    total = serial_dot(q, b)
     if np.isnan(total):
         with np.errstate(invalid="ignore"):
             total = float(np.sum(np.where(q > 0, q * b, 0.0)))
@@ -143,6 +154,15 @@ class LatentClassModel(Model):
         return part
 
     # ------------------------------------------------------------------------------------------
+    def fused_pass(self, theta):
+        """A model's own one pass at θ, or None (the generic pass: `log_joint`, `normalise`,
+        `suff_stats` per block). A model returns (block, stats_of): `block(rows, out)` writes
+        the posterior of the points in `rows` into `out` and returns (Σ log p(x_i | θ),
+        Σ H(q*_i), raw statistics as one array), with θ's constants computed once per pass;
+        `stats_of(Σ raw)` is the statistics `suff_stats` would give. The numbers must equal the
+        generic pass's (tests/test_one_pass.py checks them to 1e-12)."""
+        return None
+
     def _evaluate(self, theta) -> "Pass":
         """One pass over the data at θ, once per θ: log p(X | θ), the posterior q*, H(q*) and
         (for a model with statistics) the statistics of q*, so that an EM iteration reads its
@@ -152,6 +172,10 @@ class LatentClassModel(Model):
             return cached
         n, k = self.n_points(), self.n_classes()
         posterior = np.empty((k, n))
+        fused = self.fused_pass(theta)
+        if fused is not None:
+            self._theta_cache = self._fused_evaluate(theta, posterior, *fused)
+            return self._theta_cache
         kept = None if self.has_stats else np.empty_like(posterior)   # for E_q log p without stats
         loglik = entropy = 0.0
         stats = None
@@ -169,6 +193,18 @@ class LatentClassModel(Model):
         posterior.setflags(write=False)   # q is shared by states: immutable
         self._theta_cache = Pass(theta, loglik, posterior, entropy, stats, kept)
         return self._theta_cache
+
+    def _fused_evaluate(self, theta, posterior, block, stats_of) -> "Pass":
+        """`_evaluate` by the model's fused pass: the statistics summed as raw arrays."""
+        loglik = entropy = 0.0
+        raw = None
+        for rows in _blocks(posterior.shape[1]):
+            block_loglik, block_entropy, part = block(rows, posterior[:, rows])
+            loglik += block_loglik
+            entropy += block_entropy
+            raw = part if raw is None else raw + part
+        posterior.setflags(write=False)
+        return Pass(theta, loglik, posterior, entropy, stats_of(raw), None)
 
     def stats(self, q):
         """The statistics of q; those of the last θ's posterior come from its pass. (They are

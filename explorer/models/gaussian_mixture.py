@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
-from ..core.latent_class import LatentClassModel
+from ..core.latent_class import LatentClassModel, normalise
 from ..core.model import Option
 
 VARIANCE_FLOOR = 1e-6
@@ -35,6 +35,23 @@ class GaussianMixture(LatentClassModel):
 
     def prior_weights(self, theta):
         return np.asarray(theta["weights"], dtype=float)
+
+    def raw_stats(self, q, rows=slice(None)) -> np.ndarray:
+        """(K, m): Σ_i q_ik · moment_i for the model's m per-point moments (`prepare_points`:
+        a (m, N) array whose first row is 1, so column 0 is N_k), as one array that sums
+        over blocks of points."""
+        return q @ self._moments[:, rows].T
+
+    def suff_stats(self, q, rows=slice(None)):
+        return self.stats_of(self.raw_stats(q, rows))
+
+    def fused_pass(self, theta):
+        """One pass per θ: per block of points, the log joint, its normalisation and the raw
+        statistics of the posterior, summed as one array (`LatentClassModel.fused_pass`)."""
+        def block(rows, out):
+            loglik, entropy = normalise(self.log_joint(theta, rows), out)
+            return loglik, entropy, self.raw_stats(out, rows)
+        return block, self.stats_of
 
     def check_enough_points(self, n: int) -> None:
         if n < 2 * self.K:

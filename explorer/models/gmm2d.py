@@ -80,7 +80,7 @@ class GMM2D(GaussianMixture):
         past memory, `for_chunk`): the two columns, and the moments of the statistics."""
         self.columns = (np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]))
         e0, e1 = x[:, 0] - self.center[0], x[:, 1] - self.center[1]
-        self._moments = np.column_stack([e0, e1, e0 * e0, e0 * e1, e1 * e1])   # (N, 5)
+        self._moments = np.stack([np.ones_like(e0), e0, e1, e0 * e0, e0 * e1, e1 * e1])   # (6, N)
         return x
 
     def log_joint(self, theta, rows=slice(None)):
@@ -96,10 +96,10 @@ class GMM2D(GaussianMixture):
             out[k] = (c * d0 * d0 - 2 * b * d0 * d1 + a * d1 * d1) * (-0.5 / det) + const
         return out
 
-    def suff_stats(self, q, rows=slice(None)):
-        moments = q @ self._moments[rows]
-        s00, s01, s11 = moments[:, 2], moments[:, 3], moments[:, 4]
-        return {"count": q.sum(axis=1), "s1": moments[:, :2],
+    def stats_of(self, raw):
+        """The statistics from `raw_stats`' columns N_k, S1_k (2), S2_k's entries 00, 01, 11."""
+        s00, s01, s11 = raw[:, 3], raw[:, 4], raw[:, 5]
+        return {"count": raw[:, 0], "s1": raw[:, 1:3],
                 "s2": np.stack([np.stack([s00, s01], -1), np.stack([s01, s11], -1)], -2)}
 
     def scatter(self, k, mean, stats):
