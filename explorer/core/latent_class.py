@@ -26,13 +26,17 @@ from .model import Model, add_stats
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
+FUSED_BLOCK = 32768   # data points per block of a model's fused pass (its few arrays of this
+                      # length fit a core's cache; fewer blocks, less Python per point)
+GROUP = 64          # values multiplied together before one log (`sum_of_logs`)
 SERIAL_DOT = 8192   # elements per BLAS dot: OpenBLAS's ddot spreads a longer one over threads,
                     # which on a busy machine costs a hundred times the arithmetic
+SERIAL_GEMM = 1 << 18   # m·n·k of a matrix product up to which OpenBLAS keeps to one thread
 GRID_CELLS = 1 << 20   # a landscape grid's log joints (G, K, N) normalised together up to this size
 
 
-def _blocks(n: int):
-    return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
+def _blocks(n: int, size: int = BLOCK):
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def normalise(joint: np.ndarray, out: np.ndarray) -> tuple[float, float]:
     np.exp(joint, out=out)
     total = out.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out /= total
+        out *= np.reciprocal(total)       # one division per point, not K
         log_total = sum_of_logs(total, len(joint))
         return float(top.sum()) + log_total, log_total - _dot_where_positive(out, joint)
 
@@ -90,12 +94,14 @@ def _normalise_two(joint, out):
 
 
 def sum_of_logs(values: np.ndarray, k: int) -> float:
-    """Σ log v for values v in [1, k] (or in [1/k, 1]): the logs of products of runs short enough that the
-    product stays within 2^±1000, so one log is taken per run instead of one per value (the
-    product's rounding, about √run ulps, is far below the sum's)."""
-    run = max(1, int(1000 // np.log2(max(k, 2))))
-    whole = len(values) // run * run
-    head = float(np.log(np.prod(values[:whole].reshape(-1, run), axis=1)).sum()) if whole else 0.0
+    """Σ log v for values v in [1, k] (or in [1/k, 1]): the logs of products of groups of
+    values, few enough that each product stays within 2^±1000, so one log is taken per group
+    instead of one per value (the product's rounding, about √group ulps, is far below the
+    sum's). The groups are the columns of the values laid out as (group, n / group): the
+    products are row-by-row multiplications, which vectorise (a product along a row does not)."""
+    group = max(1, min(GROUP, int(1000 // np.log2(max(k, 2)))))
+    whole = len(values) // group * group
+    head = float(np.log(np.prod(values[:whole].reshape(group, -1), axis=0)).sum()) if whole else 0.0
     return head + float(np.log(values[whole:]).sum())
 
 
@@ -198,7 +204,7 @@ class LatentClassModel(Model):
         """`_evaluate` by the model's fused pass: the statistics summed as raw arrays."""
         loglik = entropy = 0.0
         raw = None
-        for rows in _blocks(posterior.shape[1]):
+        for rows in _blocks(posterior.shape[1], FUSED_BLOCK):
             block_loglik, block_entropy, part = block(rows, posterior[:, rows])
             loglik += block_loglik
             entropy += block_entropy

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
-from ..core.latent_class import LatentClassModel, normalise
+from ..core.latent_class import BLOCK, SERIAL_GEMM, LatentClassModel, normalise
 from ..core.model import Option
 
 VARIANCE_FLOOR = 1e-6
@@ -36,11 +36,27 @@ class GaussianMixture(LatentClassModel):
     def prior_weights(self, theta):
         return np.asarray(theta["weights"], dtype=float)
 
-    def raw_stats(self, q, rows=slice(None)) -> np.ndarray:
-        """(K, m): Σ_i q_ik · moment_i for the model's m per-point moments (`prepare_points`:
-        a (m, N) array whose first row is 1, so column 0 is N_k), as one array that sums
-        over blocks of points."""
-        return q @ self._moments[:, rows].T
+    def raw_stats(self, q, rows=slice(None), work=None) -> np.ndarray:
+        """(K, m): Σ_i q_ik · moment_i over the points in `rows` for the model's m per-point
+        moments (`moments_of`, whose first is 1, so column 0 is N_k): one array that sums over
+        blocks of points. The moments are made a piece at a time in `work` (`moment_work`),
+        never for the whole data, so the statistics read only the data and q; the pieces keep
+        each matrix product on one thread (SERIAL_GEMM)."""
+        start, stop, _ = rows.indices(self.n_points())
+        work = self.moment_work() if work is None else work
+        step = min(work.shape[1], max(1024, SERIAL_GEMM // (len(q) * self.n_moments)))
+        raw = np.zeros((len(q), self.n_moments))
+        for begin in range(start, stop, step):
+            end = min(begin + step, stop)
+            moments = self.moments_of(slice(begin, end), work[:, :end - begin])
+            raw += q[:, begin - start:end - start] @ moments.T
+        return raw
+
+    def moment_work(self) -> np.ndarray:
+        """A scratch array for `raw_stats`' moments, its row of ones filled."""
+        work = np.empty((self.n_moments, max(1, min(BLOCK, self.n_points()))))
+        work[0] = 1.0
+        return work
 
     def suff_stats(self, q, rows=slice(None)):
         return self.stats_of(self.raw_stats(q, rows))
@@ -48,9 +64,11 @@ class GaussianMixture(LatentClassModel):
     def fused_pass(self, theta):
         """One pass per θ: per block of points, the log joint, its normalisation and the raw
         statistics of the posterior, summed as one array (`LatentClassModel.fused_pass`)."""
+        work = self.moment_work()
+
         def block(rows, out):
             loglik, entropy = normalise(self.log_joint(theta, rows), out)
-            return loglik, entropy, self.raw_stats(out, rows)
+            return loglik, entropy, self.raw_stats(out, rows, work)
         return block, self.stats_of
 
     def check_enough_points(self, n: int) -> None:

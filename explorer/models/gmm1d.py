@@ -18,7 +18,7 @@ import numpy as np
 from ..core.errors import ExplorerError
 from ..core.model import Param, parse_key
 from ..datasets import builtin_table
-from ..core.latent_class import BLOCK, normalise, serial_dot, sum_of_logs
+from ..core.latent_class import FUSED_BLOCK, normalise, serial_dot, sum_of_logs
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
 
 LOG_2PI = np.log(2 * np.pi)
@@ -85,11 +85,17 @@ class GMM1D(GaussianMixture):
         return self.prepare_points(x)
 
     def prepare_points(self, x):
-        """The per-point arrays of data x about the model's centre (also for a chunk of data
-        past memory, `for_chunk`): the moments 1, d, d² of the statistics."""
-        centred = x - self.center
-        self._moments = np.stack([np.ones_like(centred), centred, centred * centred])   # (3, N): 1, d, d²
+        """The per-point arrays of data x (also for a chunk of data past memory, `for_chunk`):
+        x itself; the statistics' moments are made a block at a time (`moments_of`)."""
         return x
+
+    n_moments = 3
+
+    def moments_of(self, rows, out):
+        """(3, n) into `out` (row 0 already 1): 1, d_i, d_i² with d_i = x_i − c."""
+        np.subtract(self.data[rows], self.center, out=out[1])
+        np.square(out[1], out=out[2])
+        return out
 
     def log_joint(self, theta, rows=slice(None)):
         x = self.data[rows]
@@ -132,7 +138,8 @@ class GMM1D(GaussianMixture):
         if not np.all(np.isfinite(const)):
             return super().fused_pass(theta)[0]      # an empty component: the generic pass
         scale = np.sqrt(0.5 / variances)
-        work = np.empty((3, min(BLOCK, self.n_points())))
+        work = np.empty((3, min(FUSED_BLOCK, self.n_points())))
+        moment_work = self.moment_work()
 
         def block(rows, out):
             x = self.data[rows]
@@ -146,7 +153,7 @@ class GMM1D(GaussianMixture):
             neg_d = np.subtract(a1, a2, out=a1)
             if neg_d.max() > 700.0:
                 loglik, entropy = normalise(self.log_joint(theta, rows), out)
-                return loglik, entropy, self.raw_stats(out, rows)
+                return loglik, entropy, self.raw_stats(out, rows, moment_work)
             q1, q2 = out
             np.exp(neg_d, out=tmp)
             np.add(tmp, 1.0, out=q1)
@@ -155,7 +162,7 @@ class GMM1D(GaussianMixture):
             log_t = -sum_of_logs(np.maximum(q1, q2, out=tmp), 2)
             np.minimum(q1, q2, out=tmp)
             np.abs(neg_d, out=neg_d)
-            return top + log_t, log_t + serial_dot(tmp, neg_d), self.raw_stats(out, rows)
+            return top + log_t, log_t + serial_dot(tmp, neg_d), self.raw_stats(out, rows, moment_work)
         return block
 
     def scatter(self, means, stats):
