@@ -187,3 +187,18 @@ def test_an_empty_component_takes_the_generic_pass():
     done = model._evaluate(theta)
     assert np.all(done.posterior[1] == 0.0) and np.all(done.posterior[0] == 1.0)
     assert done.stats["count"][1] == 0.0 and np.isfinite(done.loglik) and done.entropy == 0.0
+
+
+@pytest.mark.parametrize("name", ["gmm1d", "gmm2d"])
+@pytest.mark.parametrize("rows", [slice(None), slice(3, 40_000), np.array([5, 2, 39_999, 17, 17]), slice(1, None, 3)])
+def test_the_statistics_of_any_rows_are_their_definitions(name, rows):
+    """suff_stats of q for a block of rows (a slice, an index array as random incremental blocks
+    use, a strided slice), made a piece at a time, against N_k, Σ q e, Σ q e eᵀ written out."""
+    model = make_model(name, synthetic={"n": 40_000, "seed": 3, "separation": 3.0}, K=3)
+    e = (model.data - model.center).reshape(model.n_points(), -1)[rows]
+    q = np.random.default_rng(0).dirichlet(np.ones(3), size=len(e)).T
+    stats = model.suff_stats(q, rows)
+    np.testing.assert_allclose(stats["count"], q.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(np.reshape(stats["s1"], (3, -1)), q @ e, rtol=1e-12)
+    second = np.einsum("kn,na,nb->kab", q, e, e)
+    np.testing.assert_allclose(np.reshape(stats["s2"], second.shape), second, rtol=1e-12)
