@@ -23,9 +23,12 @@ The peers start from the same θ⁰ (the session's first state) and are timed as
 (fit with 1 + M iterations − fit with 1) / M, tol = 0, no regularisation, so their
 initialisation is not counted.
 
-Every figure is the median of --repeats repeats (the spread, min–max, beside it). On a shared,
-loaded machine the figures move by tens of per cent from run to run; the ratios, measured in
-the same minutes, move less.
+Every figure is the median of --repeats repeats (the spread of the wall-clock times, min–max,
+beside it). "peer/ours" compares wall-clock times; "CPU ratio" compares the processes' CPU
+time, which on a shared, loaded machine moves far less from run to run than the wall clock
+(waiting for a core is not counted) — but it is a fair comparison only when both run on one
+thread: run with OPENBLAS_NUM_THREADS=1 for it (the peers call BLAS; ours keeps its BLAS
+calls short enough to stay on one thread anyway).
 """
 import argparse
 import json
@@ -57,10 +60,10 @@ theta0 = {k: np.asarray(v).tolist() for k, v in session.current.theta.items()}
 session.iterate(); session.iterate()
 times = []
 for _ in range(repeats):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(iterations):
         session.iterate()
-    times.append((time.perf_counter() - start) / iterations)
+    times.append(((time.perf_counter() - start) / iterations, (time.process_time() - cpu) / iterations))
 print(json.dumps({"times": times, "theta0": theta0}))
 """
 
@@ -98,14 +101,12 @@ def sklearn_times(x, theta, iterations, repeats):
         gm = GaussianMixture(K, covariance_type="full", reg_covar=0.0, tol=0.0, max_iter=max_iter,
                              init_params="random_from_data", weights_init=theta["weights"],
                              means_init=theta["means"].reshape(K, -1), precisions_init=np.linalg.inv(cov))
-        start = time.perf_counter()
-        gm.fit(X)
-        return time.perf_counter() - start
+        return timed(lambda: gm.fit(X))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fit(1)   # warm up
-        return [max(fit(1 + iterations) - fit(1), 1e-12) / iterations for _ in range(repeats)]
+        return [per_iteration(fit(1 + iterations), fit(1), iterations) for _ in range(repeats)]
 
 
 def hmmlearn_times(x, theta, iterations, repeats, implementation):
@@ -119,20 +120,29 @@ def hmmlearn_times(x, theta, iterations, repeats, implementation):
         model.transmat_ = np.array(theta["transmat"])
         model.means_ = np.array(theta["means"])[:, None]
         model.covars_ = np.array(theta["variances"])[:, None]
-        start = time.perf_counter()
-        model.fit(x[:, None])
-        return time.perf_counter() - start
+        return timed(lambda: model.fit(x[:, None]))
 
     fit(1)
-    return [max(fit(1 + iterations) - fit(1), 1e-12) / iterations for _ in range(repeats)]
+    return [per_iteration(fit(1 + iterations), fit(1), iterations) for _ in range(repeats)]
 
 
-def med(times):
-    return float(np.median(times))
+def timed(work):
+    """(wall seconds, CPU seconds of this process) that `work()` took."""
+    start, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def per_iteration(long, short, iterations):
+    return tuple(max(a - b, 1e-12) / iterations for a, b in zip(long, short))
+
+
+def med(times, which=0):
+    return float(np.median([t[which] for t in times]))
 
 
 def spread(times):
-    return f"{min(times) * 1e3:.0f}–{max(times) * 1e3:.0f}"
+    return f"{min(t[0] for t in times) * 1e3:.0f}–{max(t[0] for t in times) * 1e3:.0f}"
 
 
 def main():
@@ -141,8 +151,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", default=",".join(ROWS))
     args = parser.parse_args()
-    print(f"{'row':6s} {'code':7s} {'ours ms/it':>11s} {'(spread)':>10s} {'peer':>9s} {'peer ms/it':>11s} "
-          f"{'(spread)':>10s} {'peer/ours':>10s} {'goal':>6s}")
+    print(f"{'row':6s} {'code':7s} {'ours ms/it':>11s} {'(spread)':>10s} {'peer':>16s} {'peer ms/it':>11s} "
+          f"{'(spread)':>10s} {'peer/ours':>10s} {'CPU ratio':>10s} {'goal':>6s}")
     for row in args.rows.split(","):
         model, K, separation, goal = ROWS[row]
         argv = trace_argv(model, K, separation)
@@ -157,9 +167,10 @@ def main():
                 name, theirs = min(peers.items(), key=lambda item: med(item[1]))
             else:
                 name, theirs = "sklearn", sklearn_times(x, theta0, 5, args.repeats)
-            ratio = med(theirs) / med(ours)
-            print(f"{row:6s} {label:7s} {med(ours) * 1e3:11.1f} {spread(ours):>10s} {name:>9s} "
-                  f"{med(theirs) * 1e3:11.1f} {spread(theirs):>10s} {ratio:9.2f}x {goal:5.0f}x", flush=True)
+            ratio, cpu_ratio = med(theirs) / med(ours), med(theirs, 1) / med(ours, 1)
+            print(f"{row:6s} {label:7s} {med(ours) * 1e3:11.1f} {spread(ours):>10s} {name:>16s} "
+                  f"{med(theirs) * 1e3:11.1f} {spread(theirs):>10s} {ratio:9.2f}x {cpu_ratio:9.2f}x {goal:5.0f}x",
+                  flush=True)
 
 
 if __name__ == "__main__":
