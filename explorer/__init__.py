@@ -28,5 +28,6 @@ __all__ = ["ExplorerError", "FAMILIES", "Model", "Option", "Param", "LatentClass
 def __getattr__(name):
     if name == "App":
         from .app import App
+        globals()["App"] = App           # once: later uses do not import (nor load Panel) again
         return App
     raise AttributeError(f"module 'explorer' has no attribute {name!r}")

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except UserCodeError as exc:
-        print(f"error: {exc}\n{exc.details}", file=sys.stderr)
+        print(f"error: {exc}" + (f"\n{exc.details}" if exc.details else ""), file=sys.stderr)
         return 3
     except Exception as exc:  # noqa: BLE001 - a custom model's bug: show its own frames only
         details = user_traceback(exc)
@@ -229,9 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "only what changed; Ctrl-C stops")
     check.add_argument("--watch-for", type=number(0.0, 1e7), default=None, metavar="SECONDS",
                        help="with --watch: stop after this many seconds")
-    check.set_defaults(handler=cmd_check, exit_code=lambda result: 0 if result["passed"] else 1)
+    check.set_defaults(handler=cmd_check, exit_code=check_status)
     add_output_flags(check)
     return parser
+
+
+def check_status(result: dict) -> int:
+    """`check`'s exit status: 0 all pass, 1 a check fails, 3 the model's own code raised in one."""
+    return 3 if result.get("raised") else 0 if result["passed"] else 1
 
 
 def add_output_flags(parser):

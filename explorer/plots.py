@@ -9,7 +9,7 @@ states, `core.picture.picture`), so they compose with `+` and `*` and save with 
     session = explorer.Session(explorer.make_model("linkage"), {"theta": 0.5})
     for _ in range(3): session.iterate()
     figure = plots.trace(session) + plots.bound(session, "theta") + plots.landscape(session, "theta")
-    hv.save(figure, "em.html")
+    plots.save_html(figure, "em.html")          # opens offline: Bokeh's JavaScript inside
 
     trace(session)              log p, F and KL per half step (Curves)
     bound(session, key)         log p(X|θ) and F(θ, q) along one coordinate, the gap between (Area)
@@ -21,6 +21,7 @@ states, `core.picture.picture`), so they compose with `+` and `*` and save with 
     figure(session, key)        all of them in one layout (the app's screen, for a paper or slides)
     save_image(session, path)   that figure (or one plot) as PNG or SVG without a browser: the
                                 matplotlib backend draws it (`pip install "em-explorer[images]"`)
+    save_html(figure, path)     a figure (or a session's) as an HTML page that opens offline
 
 The styles are given for both of HoloViews' backends, Bokeh's and matplotlib's.
 """
@@ -39,6 +40,11 @@ LOGP, F, KL = "#9467bd", "#1f77b4", "#d62728"
 BOKEH = {"backend": "bokeh"}
 # Bokeh's style names that matplotlib's backend spells otherwise
 MATPLOTLIB_NAMES = {"line_width": "linewidth", "line_dash": "linestyle", "size": "s", "line_alpha": None}
+# Each plot's y axis in nats under a name and label of its own: HoloViews links the axes of a
+# layout's plots whose dimensions match, and the bound (a few nats around log p at θ) drawn on the
+# trace's range (log p over the whole run) showed no gap.
+BOUND_NATS = hv.Dimension("bound_nats", label="log p and F (nats)")
+IDENTITY_NATS = hv.Dimension("identity_nats", label="log p, F + KL (nats)")
 
 
 def styled(element, **style):
@@ -89,10 +95,10 @@ def bound(session, key: str, grid: int = 200, zoom: bool = True) -> hv.Overlay:
     """Along coordinate `key` (the others held at the current θ): log p(X | θ), the bound
     F(θ, q) of the current q, and the KL gap between them."""
     slice_ = _picture(session, key, grid, zoom).bound
-    gap = styled(hv.Area((slice_.grid, slice_.F, slice_.loglik), kdims=[key], vdims=["nats", "log p"],
+    gap = styled(hv.Area((slice_.grid, slice_.F, slice_.loglik), kdims=[key], vdims=[BOUND_NATS, "log p"],
                          label="KL gap"), color=KL, alpha=0.2, line_alpha=0)
-    logp = styled(hv.Curve((slice_.grid, slice_.loglik), key, "nats", label="log p(X|θ)"), color=LOGP)
-    f = styled(hv.Curve((slice_.grid, slice_.F), key, "nats", label="F(θ, q)"), color=F, line_dash="dashed")
+    logp = styled(hv.Curve((slice_.grid, slice_.loglik), key, BOUND_NATS, label="log p(X|θ)"), color=LOGP)
+    f = styled(hv.Curve((slice_.grid, slice_.F), key, BOUND_NATS, label="F(θ, q)"), color=F, line_dash="dashed")
     now = styled(hv.VLine(slice_.current), color="gray", line_dash="dotted")
     return styled(gap * logp * f * now, title=f"Bound along {key}")
 
@@ -120,7 +126,7 @@ def identity(session) -> hv.Rectangles:
     pad = max(s.kl, 1e-3 * max(1.0, abs(s.loglik))) if finite else 1.0
     bottom = min(s.F, s.loglik) - 2 * pad if finite else np.nanmin([s.F, s.loglik, 0.0]) - 1.0
     rows = [(0.1, bottom, 0.9, s.F, "F"), (0.1, s.F, 0.9, s.F + s.kl, "KL"), (1.1, bottom, 1.9, s.loglik, "log p")]
-    bars = hv.Rectangles(rows, ["x", "nats", "x1", "top"], ["part"])
+    bars = hv.Rectangles(rows, ["x", IDENTITY_NATS, "x1", "top"], ["part"])
     return styled(bars, title="log p = F + KL", color=hv.dim("part").categorize({"F": F, "KL": KL, "log p": LOGP}),
                   xticks=[(0.5, "F + KL"), (1.5, "log p")], xlabel="", ylim=(bottom, max(s.F + s.kl, s.loglik) + pad))
 
@@ -199,7 +205,7 @@ def figure(session, key: str | None = None, which: str = "all"):
             "kl": lambda: kl_trace(session), "identity": lambda: identity(session)}
     if which != "all":
         return made[which]()
-    return hv.Layout([made[name]() for name in PLOTS]).cols(3)
+    return styled(hv.Layout([made[name]() for name in PLOTS]).cols(3), shared_axes=False)
 
 
 def save_image(session, path, key: str | None = None, which: str = "all", fmt: str | None = None):
@@ -209,10 +215,27 @@ def save_image(session, path, key: str | None = None, which: str = "all", fmt: s
     matplotlib.use("Agg")                        # no display: write files only
     import holoviews.plotting.mpl  # noqa: F401  registers the matplotlib backend (and its styles above)
     fmt = fmt or str(path).rsplit(".", 1)[-1].lower()
+    hv.save(image_figure(session, key, which), str(path), fmt=fmt, backend="matplotlib", dpi=144)
+
+
+def image_figure(session, key: str | None = None, which: str = "all"):
+    """`figure(session, key, which)` with the matplotlib options `save_image` draws it with."""
+    import holoviews.plotting.mpl  # noqa: F401
     element = figure(session, key, which)
     if which == "all":
-        element = element.opts(backend="matplotlib", sublabel_format="", fig_size=180, hspace=0.35, vspace=0.35)
-    hv.save(element, str(path), fmt=fmt, backend="matplotlib", dpi=144)
+        element = element.opts(backend="matplotlib", sublabel_format="", fig_size=180, hspace=0.35, vspace=0.35,
+                               shared_axes=False)     # each plot on its own range: the bound's gap shows
+    return element
+
+
+def save_html(element, path, title: str = "EM explorer") -> None:
+    """A figure (any HoloViews object, or a session: all its plots, as `figure`) as one HTML page
+    with Bokeh's JavaScript inside, so it opens offline (`hv.save`'s default page loads Bokeh
+    from a CDN and is blank without internet)."""
+    from bokeh.resources import INLINE
+    if not isinstance(element, hv.core.Dimensioned):
+        element = figure(element)
+    hv.save(element, str(path), fmt="html", backend="bokeh", resources=INLINE, title=title)
 
 
 def _coordinates(model, theta):
@@ -220,4 +243,4 @@ def _coordinates(model, theta):
     return [(k, get_coordinate(theta, k)) for k in coordinates(model.params())[:40]]
 
 
-__all__ = ["trace", "bound", "landscape", "identity", "data", "kl_trace", "figure", "save_image", "PLOTS"]
+__all__ = ["trace", "bound", "landscape", "identity", "data", "kl_trace", "figure", "save_image", "save_html", "PLOTS"]

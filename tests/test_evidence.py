@@ -89,3 +89,16 @@ def test_per_point_shares_of_the_bound_sum_to_f_minus_log_p():
     assert np.all(shares <= 1e-12) and abs(shares.sum() - (values.F - values.loglik)) < 1e-8
     e = evidence_per_point(shares, "share")
     assert e["worst"][0][1] == shares.min() and len(e["worst"]) == 10
+
+
+def test_the_pictures_x_tick_labels_leave_room_for_each_other():
+    """A profile's coordinate runs over a few thousandths (0.4265 … 0.4285): five 6-character
+    labels (about 7 px a character) in the 220 px a 280 px figure keeps beside its y labels
+    touched; three leave a gap."""
+    from explorer.views.evidence import WIDTH
+    for evidence in ({"kind": "profile", "key": "weights[0]", "t": [0.4262, 0.4285], "value": [-593.5, -593.6],
+                      "m_step": [0.4273, -593.514], "better": [0.4269, -593.513]},
+                     {"kind": "trace", "loglik": [-10.0, -9.0, -9.5], "fell_at": 2},
+                     {"kind": "per_point", "label": "gap", "values": [0.1] * 300, "worst": [[1, 0.1]]}):
+        ticks = evidence_figure(evidence).xaxis[0].ticker.desired_num_ticks
+        assert ticks * (6 * 7 + 8) <= WIDTH - 60     # 6 characters and an 8 px gap each, beside the y labels

@@ -76,6 +76,33 @@ def test_the_whole_figure_as_png_and_svg_without_a_browser(session, tmp_path):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Bound along theta" in svg
 
 
+def test_each_plot_keeps_its_own_y_axis_so_the_bounds_gap_shows(tmp_path):
+    """In the saved figure (matplotlib) and in a composed one (Bokeh) the trace and the bound
+    are drawn on their own ranges: shared, the bound's few nats were drawn on the trace's range."""
+    import holoviews.plotting.mpl  # noqa: F401
+    from bokeh.models import Plot
+    session = Session(make_model("gmm1d", data="faithful-waiting"), seed=0)
+    for _ in range(3):
+        session.iterate()
+    logp = [s.loglik for s in session.states] + [s.F for s in session.states]
+    slice_ = plots._picture(session, "means[0]", 200, True).bound
+    along = np.concatenate([slice_.loglik, slice_.F])
+
+    def fits(low_high, values):
+        low, high = low_high
+        span = max(values) - min(values)
+        return min(values) - 0.1 * span <= low <= min(values) and max(values) <= high <= max(values) + 0.1 * span
+
+    assert not fits((min(along), max(along)), logp)         # the two ranges differ here: sharing would show
+    axes = {ax.get_title(): ax for ax in hv.render(plots.image_figure(session), backend="matplotlib").axes}
+    assert fits(axes["Trace: log p and F"].get_ylim(), logp)
+    assert fits(axes["Bound along means[0]"].get_ylim(), along)
+    composed = hv.render(plots.trace(session) + plots.bound(session, "means[0]") + plots.identity(session),
+                         backend="bokeh")
+    ranges = [p.y_range for p in composed.select({"type": Plot})]
+    assert len(ranges) == 3 and len({id(r) for r in ranges}) == 3
+
+
 def test_a_models_own_picture_is_drawn_from_its_sketch():
     digits = Session(make_model("bernoulli-mixture"), seed=4)
     digits.iterate()

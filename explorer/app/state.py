@@ -560,6 +560,8 @@ class ExplorerState(param.Parameterized):
         query = self.to_query()
         steps, at = decode_steps(query.pop("steps", "")), query.pop("at", None)
         query.pop("model", None)
+        if model.name != self.model_name:     # another model (the page fell back to linkage): its own screen
+            query, steps, at = {}, [], None
         models, custom = dict(self._models), self._custom
         previous = (self.model, self.session, self.calculator, self.model_name)
         try:
@@ -577,6 +579,8 @@ class ExplorerState(param.Parameterized):
                 self.session.e_step() if kind == "E" else self.session.m_step()
             if at is not None:
                 self.session.go_to(int(at))
+            self._picture = None
+            drawn = self.picture()            # a picture that cannot be drawn keeps the old model too
         except Exception as exc:  # noqa: BLE001 - a broken save must not take the page down
             self._models, self._custom = models, custom
             self.param.model_name.objects = list(models)
@@ -588,7 +592,9 @@ class ExplorerState(param.Parameterized):
             return False
         self.notes = [n for n in self.notes if not n.startswith("Reloaded")] + [
             f"Reloaded {model.name} from its file; the {len(steps)} steps were taken again."]
+        self.message = self.details = ""      # the error of an earlier broken save is over
         self._touch()
+        self._picture = self._picture or drawn
         return True
 
     def run_checks(self):
@@ -765,6 +771,9 @@ class ExplorerState(param.Parameterized):
             if group is VIEW_SETTINGS:
                 with self._quiet():
                     for name, value in chosen.items():
+                        if name == "coordinate" and value not in self.param.coordinate.objects:
+                            notes.append(f"coord={value!r} is not a coordinate of model {self.model.name} (ignored)")
+                            continue
                         try:
                             self.param.update(**{name: value})
                         except ValueError as exc:

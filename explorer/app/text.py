@@ -219,6 +219,9 @@ def checks_report(report) -> str:
         lines.append(f"<li>{mark} {html.escape(c.name)}")
         if not c.passed:
             lines.append(f"<br>{html.escape(c.message)}<br><i>breaks {html.escape(c.breaks)}</i>")
+            if c.raised:        # the model's code raised: its own frames only
+                lines.append(f"<details><summary>your code's traceback</summary><pre>{html.escape(c.raised)}"
+                             f"</pre></details>")
             if c.evidence and c.evidence.get("kind") == "per_point":
                 worst = ", ".join(f"#{i} ({fmt(v)})" for i, v in c.evidence["worst"][:6])
                 lines.append(f"<br>largest at points {html.escape(worst)}")

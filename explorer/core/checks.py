@@ -9,22 +9,24 @@ own data when it cannot simulate) and report, for each failure, what is wrong in
 """
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ExplorerError
+from .errors import ExplorerError, ModelValueError, UserCodeError
 from .generic import LogJointModel, numerical_m_step
 from .latent_class import LatentClassModel
-from .model import Model, coordinates, get_coordinate, perturb, set_coordinate
-from .objective import evaluate
-from .session import Session
+from .loading import user_traceback
+from .model import Model, coordinates, get_coordinate, perturb, require_finite, set_coordinate
+from .session import Session, checked_values, q_is_finite
 
 KEY_1 = "key result 1: the E step makes F = log p"
 KEY_2 = "key result 2: F ≤ log p for every q (KL ≥ 0)"
 MONOTONE = "EM's guarantee, from key results 1 and 2: log p never decreases"
 M_HALF = "the M step's half of the coordinate ascent: without it the guarantee from key results 1 and 2 is lost"
+# The order of a report: a failure of an earlier key result explains the later ones (a wrong E
+# step makes the bound and the monotone climb fail too), so it is read first.
+ORDER = (KEY_1, KEY_2, M_HALF, MONOTONE)
 
 
 BLIND_SPOT = ("What these checks cannot see: a log joint that is wrong but consistent with itself (a wrong "
@@ -39,9 +41,12 @@ class Check:
     message: str
     breaks: str
     evidence: dict | None = None     # what a failure found, for a picture (see `evidence_*` below)
+    raised: str = ""                 # the model's code raised: its traceback, the user's frames only
 
     def to_json(self) -> dict:
         out = {"name": self.name, "passed": self.passed, "message": self.message, "breaks": self.breaks}
+        if self.raised:
+            out["raised"] = self.raised
         return out if self.evidence is None else {**out, "evidence": self.evidence}
 
 
@@ -114,12 +119,23 @@ class Report:
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
 
+    @property
+    def raised(self) -> bool:
+        """Did the model's own code raise in some check (the CLI's status 3)?"""
+        return any(c.raised for c in self.checks)
+
     def text(self) -> str:
         lines = [f"Checking {self.model}: {self.setting}"]
+        shown = set()
         for c in self.checks:
             lines.append(f"  {'PASS' if c.passed else 'FAIL'}  {c.name}")
             if not c.passed:
                 lines.append(f"        {c.message}")
+                if c.raised in shown:          # one traceback per bug, not one per check it stops
+                    lines.append("        (the same traceback as above)")
+                elif c.raised:
+                    shown.add(c.raised)
+                    lines += [f"        {line}" for line in c.raised.rstrip().splitlines()]
                 lines.append(f"        this breaks {c.breaks}")
         failed = sum(not c.passed for c in self.checks)
         lines.append(f"{len(self.checks) - failed} checks passed, {failed} failed")
@@ -128,8 +144,33 @@ class Report:
         return "\n".join(lines)
 
     def to_json(self) -> dict:
-        return {"model": self.model, "setting": self.setting, "passed": self.passed,
+        return {"model": self.model, "setting": self.setting, "passed": self.passed, "raised": self.raised,
                 "checks": [c.to_json() for c in self.checks], "cannot_see": self.cannot_see}
+
+
+def in_order(checks: list[Check]) -> list[Check]:
+    """Failures first, the earliest broken key result first (ORDER); then the passes."""
+    rank = {key: i for i, key in enumerate(ORDER)}
+    return sorted(checks, key=lambda c: (c.passed, rank.get(c.breaks, len(ORDER))))
+
+
+def isolated(name: str, breaks: str, run) -> list[Check]:
+    """`run()`'s checks; if the model's code raises or returns a value that cannot be right, one
+    failed check saying so in one line (and the user's frames), so one bug makes one finding
+    and the other checks still run."""
+    try:
+        return run()
+    except ModelValueError as exc:          # a NaN, an ∞ or an invalid θ, named with its method and θ
+        return [Check(name, False, str(exc), breaks)]
+    except ExplorerError as exc:            # the model's data or θ refused by the explorer's rules
+        return [Check(name, False, f"the model gave something the explorer refuses: {exc}", breaks)]
+    except UserCodeError as exc:
+        return [Check(name, False, str(exc), breaks, raised=exc.details or str(exc))]
+    except Exception as exc:  # noqa: BLE001 - the model's code raised: its own frames, one finding
+        frames = user_traceback(exc)
+        return [Check(name, False, f"the model's code raised {type(exc).__name__}: {exc}", breaks,
+                      raised=frames if "File " in frames else f"{type(exc).__name__}: {exc} (in the explorer's "
+                                                                "code, called with what the model returned)")]
 
 
 def rel(a: float, b: float) -> float:
@@ -142,13 +183,12 @@ def check_model(model: Model, seed: int = 0, n_points: int = 300, starts: int = 
     model, setting = _simulated_twin(model, rng, n_points)
     setting += f" (check seed {seed})"
     checks = []
-    for check in (_check_e_step, _check_bound, _check_monotone, _check_m_step, _check_frozen, _check_closed_forms):
-        try:
-            checks.extend(check(model, rng, starts=starts, iterations=iterations, tol=tol))
-        except Exception:  # noqa: BLE001 - a model that raises fails the check, with its traceback
-            checks.append(Check(check.__doc__.splitlines()[0], False,
-                                "the model raised an exception:\n" + traceback.format_exc(limit=-4), "the check"))
-    return Report(type(model).__name__, setting, checks, BLIND_SPOT)
+    for check, breaks in ((_check_e_step, KEY_1), (_check_bound, KEY_2), (_check_monotone, MONOTONE),
+                          (_check_m_step, M_HALF), (_check_frozen, M_HALF), (_check_closed_forms, M_HALF)):
+        name = check.__doc__.format(iterations=iterations, starts=starts)
+        checks.extend(isolated(name, breaks, lambda: check(model, rng, name=name, starts=starts,
+                                                          iterations=iterations, tol=tol)))
+    return Report(type(model).__name__, setting, in_order(checks), BLIND_SPOT)
 
 
 def _simulated_twin(model, rng, n_points):
@@ -158,8 +198,9 @@ def _simulated_twin(model, rng, n_points):
         data = model.simulate(theta, n_points, rng)
         twin = model.with_data(data)
         return twin, f"{n_points} points simulated at a random θ"
-    except (NotImplementedError, TypeError, ExplorerError) as exc:
-        reason = "no simulate()" if isinstance(exc, NotImplementedError) else f"simulation failed: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a start or a simulation that fails: the checks say why, on the own data
+        reason = "no simulate()" if type(exc) is NotImplementedError else \
+            f"simulation failed: {type(exc).__name__}: {exc}"
         return model, f"the model's own data ({reason})"
 
 
@@ -167,10 +208,32 @@ def _random_thetas(model, rng, count):
     return [perturb(model.params(), model.start_theta(int(rng.integers(2**31))), rng, 0.3) for _ in range(count)]
 
 
-def _check_e_step(model, rng, starts, tol, **_):
+def _posterior(model, theta):
+    """posterior(θ), refused when it is not finite."""
+    q = model.posterior(theta)
+    if not q_is_finite(q):
+        raise ModelValueError("posterior(θ)", "gave a q with entries that are NaN or ±∞", theta)
+    return q
+
+
+def _values(model, theta, q, q_from):
+    """log p, F and H(q), each finite (checked_values), and log p not −∞ at the checks' θs,
+    which are random starts inside every constraint."""
+    values = checked_values(model, theta, q, q_from)
+    require_finite(values.loglik, "loglik(θ)", theta, meaning=" for log p(X | θ) at a θ inside its constraints")
+    return values
+
+
+def _ecll(model, theta, q) -> float:
+    """E_q log p, refused when NaN or +∞ (−∞ is a value: θ makes some class impossible)."""
+    return require_finite(model.expected_complete_loglik(theta, q), "expected_complete_loglik(θ, q)", theta,
+                          minus_inf_ok=True)
+
+
+def _check_e_step(model, rng, starts, tol, name, **_):
     """the posterior normalises and F = log p after the E step"""
     for theta in _random_thetas(model, rng, starts):
-        q = model.posterior(theta)
+        q = _posterior(model, theta)
         if isinstance(model, LatentClassModel):
             q = np.asarray(q)
             total = q.sum(axis=0)
@@ -180,7 +243,7 @@ def _check_e_step(model, rng, starts, tol, **_):
                               f"posterior(θ) does not normalise: for point {worst + 1} it sums to "
                               f"{total[worst]:.9g} (and its smallest entry is {q.min():.3g})", KEY_1,
                               evidence_per_point(total - 1, "Σ_k q_ik − 1 per point"))]
-        values = evaluate(model, theta, q)
+        values = _values(model, theta, q, "posterior(θ)")
         if rel(values.F, values.loglik) > tol:
             gap = per_point_posterior_gap(model, theta, q)
             return [Check(_check_e_step.__doc__, False,
@@ -192,12 +255,12 @@ def _check_e_step(model, rng, starts, tol, **_):
     return [Check(_check_e_step.__doc__, True, "", KEY_1)]
 
 
-def _check_bound(model, rng, starts, tol, **_):
+def _check_bound(model, rng, starts, tol, name, **_):
     """F ≤ log p for random q, so KL ≥ 0"""
     for theta in _random_thetas(model, rng, starts):
         for _ in range(5):
             q = model.random_q(rng)
-            values = evaluate(model, theta, q)
+            values = _values(model, theta, q, "random_q(rng)")
             if values.F > values.loglik + tol * (1 + abs(values.loglik)):
                 shares = per_point_bound(model, theta, q)
                 return [Check(_check_bound.__doc__, False,
@@ -208,9 +271,8 @@ def _check_bound(model, rng, starts, tol, **_):
     return [Check(_check_bound.__doc__, True, "", KEY_2)]
 
 
-def _check_monotone(model, rng, starts, iterations, tol, **_):
-    """log p never decreases over EM iterations from several starts"""
-    name = f"log p never decreases over {iterations} EM iterations ({starts} starts)"
+def _check_monotone(model, rng, starts, iterations, tol, name, **_):
+    """log p never decreases over {iterations} EM iterations ({starts} starts)"""
     for start in range(starts):
         session = Session(model, seed=int(rng.integers(2**31)))
         previous = session.current.loglik
@@ -225,12 +287,11 @@ def _check_monotone(model, rng, starts, iterations, tol, **_):
     return [Check(name, True, "", MONOTONE)]
 
 
-def _check_m_step(model, rng, starts, tol, **_):
-    """the M step maximises E_q[log p(X, Z | θ)]"""
-    name = "the M step maximises E_q[log p(X, Z | θ)]: no small move raises it, its gradient is 0"
+def _check_m_step(model, rng, starts, tol, name, **_):
+    """the M step maximises E_q[log p(X, Z | θ)]: no small move raises it, its gradient is 0"""
     frozen = model.default_frozen()
     for theta in _random_thetas(model, rng, starts):
-        q = model.posterior(theta)
+        q = _posterior(model, theta)
         best = model.maximize(q, theta, frozen)
         failure = not_a_maximiser(model, q, best, frozen, tol)
         if failure:
@@ -239,14 +300,13 @@ def _check_m_step(model, rng, starts, tol, **_):
     return [Check(name, True, "", M_HALF)]
 
 
-def _check_frozen(model, rng, tol, **_):
-    """the M step honours every frozen set"""
-    name = "the M step keeps each parameter frozen alone, and still maximises over the others"
+def _check_frozen(model, rng, tol, name, **_):
+    """the M step keeps each parameter frozen alone, and still maximises over the others"""
     params = [p.name for p in model.params()]
     if len(params) < 2:
         return [Check(name, True, "", M_HALF)]
     theta = _random_thetas(model, rng, 1)[0]
-    q = model.posterior(theta)
+    q = _posterior(model, theta)
     for held in params:
         frozen = frozenset({held})
         try:
@@ -271,7 +331,10 @@ def not_a_maximiser(model, q, best, frozen, tol) -> NotAMaximiser | None:
     """What shows that `best` does not maximise E_q log p over the free coordinates: a small
     feasible move that raises it, or a gradient (by central differences) that is not 0."""
     params = model.params()
-    value = model.expected_complete_loglik(best, q)
+    value = _ecll(model, best, q)
+    if value == -np.inf:
+        raise ModelValueError("m_step(q, θ, frozen)", "returned a θ where E_q log p = −∞ (q's classes impossible)",
+                              best)
     for key in coordinates(params):
         if key.split("[")[0] in frozen or key in frozen:
             continue
@@ -280,7 +343,7 @@ def not_a_maximiser(model, q, best, frozen, tol) -> NotAMaximiser | None:
         ups = []
         for moved in (current + step, current - step):
             try:
-                ups.append((moved, model.expected_complete_loglik(set_coordinate(params, best, key, moved), q)))
+                ups.append((moved, _ecll(model, set_coordinate(params, best, key, moved), q)))
             except ExplorerError:
                 ups.append((moved, None))      # outside the constraints: not a feasible move
         for moved, other in ups:
@@ -297,22 +360,23 @@ def not_a_maximiser(model, q, best, frozen, tol) -> NotAMaximiser | None:
     return None
 
 
-def _check_closed_forms(model, rng, starts, tol, **_):
+def _check_closed_forms(model, rng, starts, tol, name, **_):
     """closed-form E and M steps agree with the generic ones"""
     checks = []
     if isinstance(model, LatentClassModel) and not isinstance(model, LogJointModel):
         name = "the closed-form M step reaches the numerical maximum of E_q log p"
         failure = evidence = None
         for theta in _random_thetas(model, rng, min(starts, 2)):
-            q = model.posterior(theta)
+            q = _posterior(model, theta)
             frozen = model.default_frozen()
-            closed = model.expected_complete_loglik(model.maximize(q, theta, frozen), q)
-            numeric = model.expected_complete_loglik(model.theta(numerical_m_step(model, q, theta, frozen)), q)
+            closed_theta = model.maximize(q, theta, frozen)
+            closed = _ecll(model, closed_theta, q)
+            # climbing from the closed form's θ: where it is the maximum the climb stops at once
+            numeric_theta = model.theta(numerical_m_step(model, q, closed_theta, frozen))
+            numeric = _ecll(model, numeric_theta, q)
             if numeric - closed > 1e-6 * (1 + abs(closed)):
                 failure = (f"numerical maximisation reaches E_q log p = {numeric:.8g}, above the closed-form "
                            f"M step's {closed:.8g} (by {numeric - closed:.3g})")
-                closed_theta = model.maximize(q, theta, frozen)
-                numeric_theta = model.theta(numerical_m_step(model, q, theta, frozen))
                 key = max(coordinates(model.params()), key=lambda k: abs(get_coordinate(numeric_theta, k) -
                                                                           get_coordinate(closed_theta, k)))
                 evidence = evidence_profile(model, q, closed_theta, key, get_coordinate(numeric_theta, key))
@@ -324,7 +388,7 @@ def _check_closed_forms(model, rng, starts, tol, **_):
             joint = model.log_joint(theta)
             enumerated = np.exp(joint - joint.max(axis=0))
             enumerated /= enumerated.sum(axis=0)
-            per_point = np.max(np.abs(np.asarray(model.posterior(theta)) - enumerated), axis=0)
+            per_point = np.max(np.abs(np.asarray(_posterior(model, theta)) - enumerated), axis=0)
             gap = float(per_point.max())
             checks.append(Check(name, gap < 1e-8, f"posterior(θ) differs from the normalised log joint by "
                                                   f"up to {gap:.3g}", KEY_1,
@@ -357,32 +421,40 @@ def compare_implementations(model: Model, other: Model, seed: int = 0, starts: i
                 return f"{label}: first disagreement at {key}: {x:.10g} against {y:.10g} (by {y - x:.3g})"
         return None
 
-    failure = None
-    for theta in thetas:
-        a, b = model.loglik(theta), other.loglik(other.theta(theta))
-        if rel(a, b) > 1e-9:
-            failure = f"log p(X|θ) is {a:.10g} for {name_a} and {b:.10g} for {name_b} (by {b - a:.3g})"
-            break
-    checks.append(Check("log p(X | θ) agrees", failure is None, failure or "", KEY_1))
-    failure, compared = None, False
-    for theta in thetas:
-        qa, qb = model.posterior(theta), other.posterior(other.theta(theta))
-        if isinstance(qa, np.ndarray) and isinstance(qb, np.ndarray) and qa.shape == qb.shape:
-            compared = True
-            gap = float(np.max(np.abs(qa - qb)))
-            if gap > 1e-8:
-                i = np.unravel_index(int(np.argmax(np.abs(qa - qb))), qa.shape)
-                failure = f"the posteriors differ by up to {gap:.3g}, first at entry {tuple(int(v) for v in i)}"
-                break
-    if compared:
-        checks.append(Check("the posterior p(Z | X, θ) agrees", failure is None, failure or "", KEY_1))
-    failure = None
-    frozen = model.default_frozen()
-    for theta in thetas:
-        a = model.maximize(model.posterior(theta), theta, frozen)
-        b = other.maximize(other.posterior(other.theta(theta)), other.theta(theta), frozen)
-        failure = first_difference("the M steps from the same θ differ", a, b)
-        if failure:
-            break
-    checks.append(Check("the M step agrees", failure is None, failure or "", M_HALF))
-    return Report(name_a, setting, checks)
+    def loglik_agrees():
+        for theta in thetas:
+            a = require_finite(model.loglik(theta), f"{name_a}.loglik(θ)", theta, minus_inf_ok=True)
+            b = require_finite(other.loglik(other.theta(theta)), f"{name_b}.loglik(θ)", theta, minus_inf_ok=True)
+            if rel(a, b) > 1e-9 or (a == -np.inf) != (b == -np.inf):
+                return [Check("log p(X | θ) agrees", False, f"log p(X|θ) is {a:.10g} for {name_a} and {b:.10g} "
+                                                            f"for {name_b} (by {b - a:.3g})", KEY_1)]
+        return [Check("log p(X | θ) agrees", True, "", KEY_1)]
+
+    def posterior_agrees():
+        failure, compared = None, False
+        for theta in thetas:
+            qa, qb = _posterior(model, theta), _posterior(other, other.theta(theta))
+            if isinstance(qa, np.ndarray) and isinstance(qb, np.ndarray) and qa.shape == qb.shape:
+                compared = True
+                gap = float(np.max(np.abs(qa - qb)))
+                if gap > 1e-8:
+                    i = np.unravel_index(int(np.argmax(np.abs(qa - qb))), qa.shape)
+                    failure = f"the posteriors differ by up to {gap:.3g}, first at entry {tuple(int(v) for v in i)}"
+                    break
+        return [Check("the posterior p(Z | X, θ) agrees", failure is None, failure or "", KEY_1)] if compared else []
+
+    def m_step_agrees():
+        frozen = model.default_frozen()
+        for theta in thetas:
+            a = model.maximize(_posterior(model, theta), theta, frozen)
+            b = other.maximize(_posterior(other, other.theta(theta)), other.theta(theta), frozen)
+            failure = first_difference("the M steps from the same θ differ", a, b)
+            if failure:
+                return [Check("the M step agrees", False, failure, M_HALF)]
+        return [Check("the M step agrees", True, "", M_HALF)]
+
+    for name, breaks, run in (("log p(X | θ) agrees", KEY_1, loglik_agrees),
+                              ("the posterior p(Z | X, θ) agrees", KEY_1, posterior_agrees),
+                              ("the M step agrees", M_HALF, m_step_agrees)):
+        checks.extend(isolated(name, breaks, run))
+    return Report(name_a, setting, in_order(checks))

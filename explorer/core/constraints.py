@@ -25,6 +25,8 @@ from .errors import ExplorerError
 EDGE = 1e-12            # unit and simplex values are kept this far inside their range (maps)
 SIMPLEX_TOL = 1e-8      # how close to 1 a simplex must sum
 SYMMETRY_TOL = 1e-8     # how asymmetric a covariance may be
+CONDITION_LIMIT = 1e-13  # a covariance's smallest eigenvalue over its largest, at least: beyond it
+                         # Cholesky factors and solves fail in floating point (a θ off the space)
 
 
 class Constraint:
@@ -186,6 +188,20 @@ class Simplex(Constraint):
         return 0.005, 0.995
 
 
+# The smallest positive double (4.9e-324): an M-step probability whose expected count is positive
+# but whose quotient underflows is rounded up to it rather than down to 0 (see kept_positive).
+PROBABILITY_FLOOR = float(np.nextafter(0.0, 1.0))
+
+
+def kept_positive(counts, probabilities):
+    """An M step's probabilities N_j / N, with an entry whose expected count is positive but
+    whose quotient underflows to 0 rounded up to PROBABILITY_FLOOR instead: a 0 there would
+    make E_q log p = N_j log 0 = −∞ while q still expects it (the model's warnings name it).
+    Entries with a zero count stay exactly 0, and the next E step, which sees how small the
+    floored entry is, usually gives it a zero count, so EM still reaches the 0."""
+    return np.where((counts > 0) & (probabilities < PROBABILITY_FLOOR), PROBABILITY_FLOOR, probabilities)
+
+
 class Covariance(Constraint):
     """A stack of symmetric positive-definite matrices in the last two axes. Unconstrained:
     the lower triangle of L with log on its diagonal, where Σ = L Lᵀ (Cholesky)."""
@@ -195,8 +211,13 @@ class Covariance(Constraint):
     def check(self, name, a):
         if np.any(np.abs(a - np.swapaxes(a, -1, -2)) > SYMMETRY_TOL * (1 + np.abs(a))):
             raise ExplorerError(f"parameter {name!r} must be symmetric")
-        if np.any(np.linalg.eigvalsh(a) <= 0):
+        values = np.linalg.eigvalsh(a)
+        if np.any(values[..., 0] <= 0):
             raise ExplorerError(f"parameter {name!r} must be positive definite")
+        if np.any(values[..., 0] <= CONDITION_LIMIT * values[..., -1]):
+            raise ExplorerError(f"parameter {name!r} must be positive definite to working precision: its smallest "
+                                f"eigenvalue must exceed {CONDITION_LIMIT:g} × its largest, got eigenvalues "
+                                f"{np.asarray(values).tolist()} (a Cholesky factor or solve would fail)")
 
     def random(self, shape, rng):
         return np.broadcast_to(np.eye(shape[-1]), shape).copy()

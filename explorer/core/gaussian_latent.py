@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Model
+from .model import Model, required
 
 LOG_2PI_E = np.log(2 * np.pi * np.e)
 
@@ -50,13 +50,17 @@ class GaussianLatentModel(Model):
         """One point's posterior against q as ellipses, when z has two or more dimensions."""
         return "latent-gaussian" if self.latent_dim() >= 2 else "theta"
 
+    @required
     def latent_dim(self) -> int:
+        """d, the dimension of each z_i"""
         raise NotImplementedError
 
+    @required
     def posterior_precision(self, theta) -> np.ndarray:
         """(d, d): Λ(θ), the posterior precision of every z_i."""
         raise NotImplementedError
 
+    @required
     def posterior_linear(self, theta) -> np.ndarray:
         """(N, d): b_i(θ), so that the posterior mean is Λ⁻¹ b_i."""
         raise NotImplementedError

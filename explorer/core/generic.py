@@ -21,8 +21,8 @@ from scipy.optimize import minimize
 
 from .errors import ExplorerError
 from .latent_class import LatentClassModel
-from .model import Param
-from .reparam import flatten, unflatten
+from .model import Param, required
+from .reparam import INFEASIBLE, flatten, unflatten
 
 
 def numerical_m_step(model, q, theta, frozen=frozenset(), gtol: float = 1e-12) -> dict:
@@ -41,7 +41,7 @@ def numerical_m_step(model, q, theta, frozen=frozenset(), gtol: float = 1e-12) -
     def negative(u):
         try:
             value = model.expected_complete_loglik(unflatten(params, theta, free, u), q)
-        except ExplorerError:
+        except INFEASIBLE:
             return np.inf
         return -value / scale if np.isfinite(value) else np.inf
 
@@ -95,6 +95,8 @@ class LogJointModel(LatentClassModel):
 
     name = "log-joint"
     title = "A model given by its log-joint"
+    OPTIONAL = {"init_theta(rng)": "a random start (default: a random value inside each constraint)",
+                "simulate(θ, n, rng)": LatentClassModel.OPTIONAL["simulate(θ, n, rng)"]}
     latent_values: list = []
     param_specs: list[Param] = []
 
@@ -122,7 +124,9 @@ class LogJointModel(LatentClassModel):
             raise ExplorerError("the data has a value that is not a finite number")
         return x
 
+    @required
     def log_joint_point(self, x, z, theta) -> np.ndarray:
+        """log p(x_i, z_i = z | θ) for every row of x (given here or as log_joint=...)"""
         raise NotImplementedError("write log_joint_point(x, z, theta): log p(x_i, z_i = z | θ) for each row")
 
     def n_classes(self):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Model, add_stats
+from .errors import ModelValueError
+from .model import Model, add_stats, required, theta_key
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
@@ -42,7 +43,7 @@ def _blocks(n: int, size: int = BLOCK):
 @dataclass(frozen=True)
 class Pass:
     """What one pass over the data at θ found."""
-    theta: dict
+    theta: tuple                  # θ's value (model.theta_key)
     loglik: float
     posterior: np.ndarray
     entropy: float
@@ -125,11 +126,19 @@ def _dot_where_positive(q: np.ndarray, b: np.ndarray) -> float:
 
 class LatentClassModel(Model):
     latent_description = "z_i ∈ {1..K}, one class per data point"
+    OPTIONAL = {
+        "prior_weights(θ)": "p(z = k | θ), the q a session starts from (default: uniform)",
+        "posterior(θ)": "a closed-form E step (the checks compare it with the normalised log joint)",
+        "simulate(θ, n, rng)": Model.OPTIONAL["simulate(θ, n, rng)"],
+        "suff_stats(q, rows) and ecll_from_stats(θ, stats)": "E_q log p from sufficient statistics (one pass "
+                                                             "over the data per EM iteration, fast landscapes)",
+    }
 
     def __init__(self, data, **options):
         super().__init__(data, **options)
         self._theta_cache = None   # the Pass of the last θ
 
+    @required
     def log_joint(self, theta, rows=slice(None)) -> np.ndarray:
         """(K, n): log p(x_i, z_i = k | θ) for the data points i in `rows` (a slice), as a new
         array the caller may overwrite. The core asks for blocks of rows, so that its per-point
@@ -141,7 +150,9 @@ class LatentClassModel(Model):
         k = self.n_classes()
         return np.full(k, 1.0 / k)
 
+    @required
     def n_classes(self) -> int:
+        """K, the number of values z_i takes"""
         raise NotImplementedError
 
     def n_points(self) -> int:
@@ -174,34 +185,39 @@ class LatentClassModel(Model):
         (for a model with statistics) the statistics of q*, so that an EM iteration reads its
         data once (see `normalise`)."""
         cached = getattr(self, "_theta_cache", None)
-        if cached is not None and cached.theta is theta:
+        key = theta_key(theta)
+        if cached is not None and cached.theta == key:
             return cached
         n, k = self.n_points(), self.n_classes()
         posterior = np.empty((k, n))
         fused = self.fused_pass(theta)
+        kept = None if self.has_stats or fused is not None else np.empty_like(posterior)   # for E_q log p without stats
         if fused is not None:
-            self._theta_cache = self._fused_evaluate(theta, posterior, *fused)
-            return self._theta_cache
-        kept = None if self.has_stats else np.empty_like(posterior)   # for E_q log p without stats
-        loglik = entropy = 0.0
-        stats = None
-        for rows in _blocks(n):          # blocks of points that stay in cache: one pass over memory
-            block = self.log_joint(theta, rows)
-            if kept is not None:
-                kept[:, rows] = block
-            q = posterior[:, rows]
-            block_loglik, block_entropy = normalise(block, q)
-            loglik += block_loglik
-            entropy += block_entropy
-            if self.has_stats:
-                part = self.suff_stats(q, rows)
-                stats = part if stats is None else add_stats(stats, part)
+            loglik, entropy, stats = self._fused_sums(posterior, *fused)
+        else:
+            loglik = entropy = 0.0
+            stats = None
+            for rows in _blocks(n):          # blocks of points that stay in cache: one pass over memory
+                block = self.log_joint(theta, rows)
+                if kept is not None:
+                    kept[:, rows] = block
+                q = posterior[:, rows]
+                block_loglik, block_entropy = normalise(block, q)
+                loglik += block_loglik
+                entropy += block_entropy
+                if self.has_stats:
+                    part = self.suff_stats(q, rows)
+                    stats = part if stats is None else add_stats(stats, part)
+        if np.isnan(loglik) or loglik == np.inf:
+            self._refuse_log_joint(theta)
         posterior.setflags(write=False)   # q is shared by states: immutable
-        self._theta_cache = Pass(theta, loglik, posterior, entropy, stats, kept)
+        self._theta_cache = Pass(key, loglik, posterior, entropy, stats, kept)
         return self._theta_cache
 
-    def _fused_evaluate(self, theta, posterior, block, stats_of) -> "Pass":
-        """`_evaluate` by the model's fused pass: the statistics summed as raw arrays."""
+    @staticmethod
+    def _fused_sums(posterior, block, stats_of):
+        """`_evaluate`'s sums by a model's fused pass: Σ log p, Σ H and the statistics (summed
+        as raw arrays), the posterior written block by block."""
         loglik = entropy = 0.0
         raw = None
         for rows in _blocks(posterior.shape[1], FUSED_BLOCK):
@@ -209,8 +225,16 @@ class LatentClassModel(Model):
             loglik += block_loglik
             entropy += block_entropy
             raw = part if raw is None else raw + part
-        posterior.setflags(write=False)
-        return Pass(theta, loglik, posterior, entropy, stats_of(raw), None)
+        return loglik, entropy, stats_of(raw)
+
+    def _refuse_log_joint(self, theta):
+        """log p came out NaN or +∞: name the first entry of the log joint that is NaN or +∞."""
+        joint = np.asarray(self.log_joint(theta), dtype=float)
+        bad = np.argwhere(np.isnan(joint) | (joint == np.inf))
+        where = "" if not len(bad) else (f" for point {bad[0][1] + 1} (x = {np.asarray(self.data)[bad[0][1]]}), "
+                                          f"class {bad[0][0] + 1}: {joint[tuple(bad[0])]}")
+        raise ModelValueError("log_joint(θ)", f"gave a value that is NaN or +∞{where} ({len(bad)} such entries; "
+                                              f"log p(x_i, z_i = k | θ) must be a number or −∞)", theta)
 
     def stats(self, q):
         """The statistics of q; those of the last θ's posterior come from its pass. (They are

@@ -16,21 +16,13 @@ import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from .errors import ExplorerError
-from .model import Model
+from .errors import ExplorerError, UserCodeError
+from .model import Model, refuse_incomplete
 
 ENTRY_POINT_GROUP = "explorer.models"
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 LIBRARY_PARTS = tuple(f"{os.sep}{name}{os.sep}" for name in
                       ("numpy", "scipy", "panel", "param", "bokeh", "tornado", "importlib", "pyviz_comms"))
-
-
-class UserCodeError(Exception):
-    """User code raised while being loaded or run; `details` is its traceback, user frames only."""
-
-    def __init__(self, message: str, details: str):
-        super().__init__(message)
-        self.details = details
 
 
 def is_model_spec(text: str) -> bool:
@@ -67,6 +59,7 @@ def load_model_class(spec: str) -> type[Model]:
         raise ExplorerError(f"{where} has no class {name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Model)):
         raise ExplorerError(f"{spec} is not a subclass of explorer.Model")
+    refuse_incomplete(cls)           # refused now, with what to write, not at its first step
     return cls
 
 

@@ -12,7 +12,8 @@ shape, constraint, LaTeX label) and implements, for θ a dict ``{name: ndarray}`
 
 Everything else (F, KL, E/M steps, sessions, landscapes, checks) is built on that contract and
 works for any model, built-in or custom. A θ is validated against the spec (`validate_theta`)
-before a model ever sees it, and its arrays are made read-only: states are immutable.
+before a model ever sees it: it becomes a `Theta`, a dict that refuses changes, of read-only
+arrays (states are immutable), whose `key` is its value (the models' caches are keyed by it).
 
 Scalar coordinates of θ are named like ``theta``, ``means[1]`` or ``covariances[0,1,1]``; the
 landscape and the app address θ through them (`coordinates`, `get_coordinate`,
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import inspect
 import itertools
 import re
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from .constraints import Constraint, get_constraint
-from .errors import ExplorerError
+from .errors import ExplorerError, ModelValueError
 
 MAX_MAGNITUDE = 1e100   # no θ entry (and no data value) is larger: squares and sums stay finite
 
@@ -79,6 +81,51 @@ class Option:
         return number
 
 
+def required(method):
+    """Marks a method of the contract that a model must write (the base's version only raises)."""
+    method.required = True
+    return method
+
+
+def missing_methods(model) -> list[str]:
+    """The required methods (`@required`) a model class or instance does not write: those whose
+    definition is still the base's placeholder. (Methods given on the instance count.)"""
+    cls = model if isinstance(model, type) else type(model)
+    names = dict.fromkeys(name for klass in reversed(cls.__mro__) for name, value in vars(klass).items()
+                          if getattr(value, "required", False))
+    return [name for name in names if getattr(inspect.getattr_static(model, name, None), "required", False)]
+
+
+def contract_text(cls) -> str:
+    """What a model built on `cls`'s explorer base class writes, and what it may write."""
+    base = next((k for k in cls.__mro__ if k.__module__.startswith("explorer.core")), Model)
+    lines = [f"A {base.__name__} writes:"]
+    lines += [f"  {name}({_arguments(getattr(base, name))}): {_first_sentence(getattr(base, name))}"
+              for name in missing_methods(base)]
+    lines.append("and may write:")
+    lines += [f"  {name}: {what}" for name, what in base.OPTIONAL.items()]
+    return "\n".join(lines)
+
+
+def _arguments(method) -> str:
+    names = [p.name for p in inspect.signature(method).parameters.values() if p.name != "self"]
+    return ", ".join(names).replace("theta", "θ")
+
+
+def _first_sentence(method) -> str:
+    text = " ".join((method.__doc__ or "").split())
+    return text.split(". ")[0].rstrip(".")
+
+
+def refuse_incomplete(model) -> None:
+    """ExplorerError listing what to write, if `model` (a class or instance) misses a required method."""
+    missing = missing_methods(model)
+    if missing:
+        cls = model if isinstance(model, type) else type(model)
+        raise ExplorerError(f"{cls.__name__} does not write {', '.join(missing)}, which the explorer needs.\n"
+                            f"{contract_text(cls)}")
+
+
 class Model:
     """Base class of every model. Subclasses set the class attributes and the methods below."""
 
@@ -101,7 +148,16 @@ class Model:
     # model with sufficient statistics and `prepare_points`; the CLI's `chunked` offers those.
     takes_chunks: ClassVar[bool] = False
 
+    # What a model may write beyond the required methods (`@required`), said when one is missing.
+    OPTIONAL: ClassVar[dict[str, str]] = {
+        "simulate(θ, n, rng)": "data drawn from the model: the checks run on them, and the model gets "
+                               "synthetic data (synthetic={...}, --synthetic N) without a data file",
+        "warnings(θ)": "messages about θ a user must see (a variance held at its floor)",
+        "suff_stats(q) and ecll_from_stats(θ, stats)": "E_q log p from sufficient statistics (faster landscapes)",
+    }
+
     def __init__(self, data, **options):
+        refuse_incomplete(self)
         self.options = self.parse_options(options)
         self.data = self.validate_data(data)
 
@@ -115,6 +171,7 @@ class Model:
             raise ExplorerError(f"model {cls.name} has no option {unknown[0]!r} (options: {allowed})")
         return {name: o.parse(options.get(name, o.default)) for name, o in known.items()}
 
+    @required
     def validate_data(self, data):
         """Return the data as the model stores it, or raise ExplorerError naming the problem."""
         raise NotImplementedError
@@ -131,11 +188,28 @@ class Model:
 
     @classmethod
     def synthetic(cls, n: int, seed: int, separation: float = 1.0, **options):
-        """Data simulated from the model's reference θ, with a knob for how separated it is."""
-        raise ExplorerError(f"model {cls.name} has no synthetic data")
+        """Data simulated from the model's reference θ, with a knob for how separated it is.
+        A model that only writes `simulate` gets n points simulated at a θ drawn from its
+        parameters' constraints (seeded; `separation` does not apply), on a model with no data."""
+        if cls.simulate is Model.simulate:
+            raise ExplorerError(f"model {cls.name} has no synthetic data (it has no simulate())")
+        rng = np.random.default_rng(seed)
+        blank = cls.__new__(cls)            # params() and simulate() of a model before it has data
+        blank.options, blank.data = cls.parse_options(options), None
+        try:
+            params = blank.params()
+            theta = validate_theta(params, {p.name: p.constraint.random(p.shape, rng) for p in params})
+            return blank.simulate(theta, n, rng)
+        except ExplorerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's code needs its data: say what to give
+            raise ExplorerError(f"model {cls.name} cannot simulate data before it has some ({type(exc).__name__}: "
+                                f"{exc}): give a data file") from exc
 
     # ----- the parameter spec -------------------------------------------------------------------
+    @required
     def params(self) -> list[Param]:
+        """the parameter spec: a list of Param(name, shape, constraint, latex_label)"""
         raise NotImplementedError
 
     def spec(self) -> dict[str, Param]:
@@ -145,32 +219,46 @@ class Model:
         return frozenset(p.name for p in self.params() if p.frozen_by_default)
 
     # ----- the contract -----------------------------------------------------------------------
+    @required
     def loglik(self, theta) -> float:
+        """log p(X | θ)"""
         raise NotImplementedError
 
+    @required
     def posterior(self, theta):
+        """q = p(Z | X, θ), in the model's own form of q"""
         raise NotImplementedError
 
+    @required
     def expected_complete_loglik(self, theta, q) -> float:
+        """E_q[log p(X, Z | θ)]"""
         raise NotImplementedError
 
+    @required
     def entropy(self, q) -> float:
+        """H(q) = −E_q[log q(Z)]"""
         raise NotImplementedError
 
+    @required
     def m_step(self, q, theta, frozen=frozenset()) -> dict:
+        """argmax of E_q[log p(X, Z | θ)] over the parameters not in `frozen`, as a dict"""
         raise NotImplementedError
 
+    @required
     def init_theta(self, rng: np.random.Generator) -> dict:
+        """a random starting θ (a dict of arrays)"""
         raise NotImplementedError
 
     def simulate(self, theta, n: int, rng: np.random.Generator):
         raise NotImplementedError
 
+    @required
     def initial_q(self, theta):
         """The q a session starts from, before any E step (not the posterior, so the first
         E step has a gap to close)."""
         raise NotImplementedError
 
+    @required
     def random_q(self, rng: np.random.Generator):
         """A random valid q of the posterior's form (for tests and checks)."""
         raise NotImplementedError
@@ -178,6 +266,12 @@ class Model:
     def warnings(self, theta) -> list[str]:
         """Messages about θ a user must see, e.g. a variance held at its floor."""
         return []
+
+    def collapsed(self, theta) -> str:
+        """Why θ has left the space the model's M step keeps to, if it has ("" if not): e.g. a
+        mixture component whose variance a gradient step took below the floor, on its way to
+        one point where log p → +∞. A session stops with this message rather than take it."""
+        return ""
 
     def slice_range(self, theta, key: str) -> tuple[float, float]:
         """The interval of coordinate `key` that a slice or landscape plot spans."""
@@ -228,11 +322,16 @@ class Model:
         self._stats_cache = (q, stats)
 
     def stats(self, q):
-        """suff_stats(q), computed once per q (q is immutable, so its identity is the key)."""
+        """suff_stats(q), computed once per q. A q whose arrays are read-only (every q a state
+        holds) cannot change, so its identity is the key; a q that can still change is not
+        remembered (a key by value would cost a pass over q)."""
         cached = getattr(self, "_stats_cache", None)
-        if cached is None or cached[0] is not q:
-            cached = self._stats_cache = (q, self.suff_stats(q))
-        return cached[1]
+        if cached is not None and cached[0] is q:
+            return cached[1]
+        stats = self.suff_stats(q)
+        if is_frozen(q):
+            self._stats_cache = (q, stats)
+        return stats
 
     # ----- helpers built on the contract ---------------------------------------------------------
     def with_data(self, data) -> "Model":
@@ -254,9 +353,15 @@ class Model:
             if key not in spec:
                 raise ExplorerError(f"model {self.name} has no parameter {key!r} "
                                     f"(parameters: {', '.join(spec)})")
-        values = dict(self.init_theta(np.random.default_rng(seed)))
-        values.update(overrides)
-        return self.theta(values)
+        values = self.init_theta(np.random.default_rng(seed))
+        try:
+            start = self.theta(values)
+        except ExplorerError as exc:     # the model's own start, not the user's input
+            raise ModelValueError("init_theta(rng)", f"returned a θ that is not valid ({exc})") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelValueError("init_theta(rng)", f"returned {type(values).__name__}, not a dict of numbers "
+                                  f"({exc})") from None
+        return self.theta({**start, **overrides}) if overrides else start
 
     def check_frozen(self, frozen) -> frozenset:
         """The frozen set, checked: whole parameter names, or entries like means[1] of the
@@ -275,13 +380,49 @@ class Model:
         return frozenset(frozen)
 
     def maximize(self, q, theta, frozen=frozenset()) -> dict:
-        """The M step, validated, with the frozen parameters checked to be unchanged."""
-        new = self.theta(self.m_step(q, theta, frozenset(frozen)))
+        """The M step, validated, with the frozen parameters checked to be unchanged. A θ that
+        is not finite or breaks a constraint is the model's code at fault (ModelValueError,
+        naming the θ the M step was called with), not the user's input."""
+        raw = self.m_step(q, theta, frozenset(frozen))
+        try:
+            for name, value in dict(raw).items():
+                array = np.asarray(value, dtype=float)
+                if not np.all(np.isfinite(array)):
+                    raise ModelValueError("m_step(q, θ, frozen)", f"returned {name} = {array.tolist()}, which is not "
+                                          f"finite, from q = the E step's at θ", theta)
+            new = self.theta(raw)
+        except ExplorerError as exc:
+            raise ModelValueError("m_step(q, θ, frozen)", f"returned a θ that is not valid ({exc})", theta) from None
+        except (TypeError, ValueError) as exc:
+            raise ModelValueError("m_step(q, θ, frozen)", f"returned {type(raw).__name__}, not a dict of numbers "
+                                  f"({exc})", theta) from None
         for item in frozen:
             name, index = parse_key(item)
             if not np.array_equal(np.asarray(new[name])[index], np.asarray(theta[name])[index]):
                 raise RuntimeError(f"{self.name}.m_step changed the frozen parameter {item!r}")
         return new
+
+
+def require_finite(value: float, method: str, theta, minus_inf_ok: bool = False, meaning: str = "") -> float:
+    """`value`, or ModelValueError naming `method` and θ when it is NaN or +∞ (or −∞, unless
+    `minus_inf_ok`: log p = −∞ where θ makes the data impossible)."""
+    value = float(value)
+    if np.isnan(value) or value == np.inf or (value == -np.inf and not minus_inf_ok):
+        raise ModelValueError(method, f"returned {value}{meaning}", theta)
+    return value
+
+
+def is_frozen(value) -> bool:
+    """Can no array of this q (an array, or an object of arrays) change any more? Read-only,
+    and so is every array it is a view of."""
+    arrays = [value] if isinstance(value, np.ndarray) else \
+        [v for v in getattr(value, "__dict__", {}).values() if isinstance(v, np.ndarray)]
+    for array in arrays:
+        while isinstance(array, np.ndarray):
+            if array.flags.writeable:
+                return False
+            array = array.base
+    return True
 
 
 def add_stats(a, b, sign: float = 1.0):
@@ -292,6 +433,43 @@ def add_stats(a, b, sign: float = 1.0):
 
 
 # ----- θ validation ---------------------------------------------------------------------------
+class Theta(dict):
+    """A validated θ: a dict of read-only arrays that refuses to change (a state's θ is
+    immutable; make another with ``{**theta, name: value}``). Its `key` is its value, bytes and
+    all, so that a model's caches are keyed by what θ is, not by which object holds it."""
+
+    def __init__(self, values: dict):
+        super().__init__(values)
+        self.key = theta_key(values)
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("θ is immutable once validated: make a new one, e.g. {**theta, name: value}")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return Theta, (dict(self),)
+
+
+def theta_key(theta) -> tuple:
+    """θ by value, for cache keys: (name, shape, bytes) of each block. A validated θ carries it
+    already; any other mapping (a θ a caller built and may change) is read now."""
+    key = getattr(theta, "key", None)
+    if key is not None:
+        return key
+    blocks = []
+    for name in sorted(theta):
+        array = np.asarray(theta[name], dtype=float)
+        blocks.append((name, array.shape, array.tobytes()))
+    return tuple(blocks)
+
+
 def validate_theta(params: list[Param], values: dict) -> dict:
     names = [p.name for p in params]
     unknown = sorted(set(values) - set(names))
@@ -315,7 +493,7 @@ def validate_theta(params: list[Param], values: dict) -> dict:
         p.constraint.check(p.name, array)
         array.setflags(write=False)
         theta[p.name] = array
-    return theta
+    return Theta(theta)
 
 
 def parse_theta_json(text: str, source: str = "initial θ") -> dict:
@@ -427,7 +605,7 @@ def coordinate_mover(params: list[Param], theta: dict, key: str):
         if not check:
             array = np.array(array, dtype=float)
             array.setflags(write=False)
-            return {**theta, name: array}
+            return Theta({**theta, name: array})
         return validate_theta(params, {**theta, name: array})
     return move
 

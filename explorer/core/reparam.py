@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ExplorerError
 from .model import Param, validate_theta
+
+# What a θ off its feasible set raises: a failed check, or the model's linear algebra failing
+# (a matrix that lost definiteness in floating point). An objective treats both as −∞.
+INFEASIBLE = (ExplorerError, np.linalg.LinAlgError)
 
 
 def flatten(params: list[Param], theta: dict, free: list[str]) -> np.ndarray:
@@ -31,7 +36,8 @@ def unflatten(params: list[Param], theta: dict, free: list[str], vector: np.ndar
         p = by_name[name]
         template = p.constraint.to_unconstrained(theta[name])
         size = template.size
-        new[name] = p.constraint.from_unconstrained(vector[start:start + size].reshape(template.shape),
-                                                    tuple(p.shape))
+        with np.errstate(over="ignore", invalid="ignore"):     # far out: inf/nan, refused by the check
+            new[name] = p.constraint.from_unconstrained(vector[start:start + size].reshape(template.shape),
+                                                        tuple(p.shape))
         start += size
     return validate_theta(params, new)

@@ -32,7 +32,7 @@ import numpy as np
 from .errors import ExplorerError
 from .latent_class import LatentClassModel
 from .model import add_stats
-from .reparam import flatten, unflatten
+from .reparam import INFEASIBLE, flatten, unflatten
 
 
 @dataclass
@@ -67,6 +67,8 @@ class Schedule:
     def spell(cls, settings: dict) -> str:
         """The schedule's text (as `parse_schedule` reads it) from the values of its `settings`."""
         return cls.name
+    # spellings that exercise the schedule's settings (its default first), for soaks and checks
+    variants: tuple[str, ...] = ("em",)
 
     def describe(self) -> str:
         return self.name
@@ -103,6 +105,7 @@ class ECM(Schedule):
     formula = r"\theta_b \leftarrow \arg\max_{\theta_b} F(\theta, q)\ \text{with the other blocks held}"
     words = "an E step, then one conditional maximisation per parameter block, each with the others held"
     em_map = False
+    variants = ("ecm",)
 
     def blocks(self, session) -> list[str]:
         blocks = [p.name for p in session.model.params() if p.name not in session.frozen]
@@ -143,6 +146,7 @@ class Gradient(Schedule):
     words = "an E step, then one gradient-ascent step on F in an unconstrained parametrisation"
     em_map = False
     settings = ("step_size",)
+    variants = ("gradient:0.1", "gradient:1", "gradient:10")
     max_halvings = 40
     difference = 1e-6
 
@@ -162,6 +166,12 @@ class Gradient(Schedule):
         return not any("[" in item for item in frozen)   # the parametrisation moves whole blocks
 
     def m_step(self, session) -> Update:
+        """θ ← θ(u + η ∇u), η halved until the step is feasible and does not lower F.
+
+        Feasible: θ passes its constraints (a covariance stays numerically positive definite),
+        the model computes E_q log p and log p there, and F(θ, q) ≤ log p(θ) holds to rounding
+        (it holds for every q; where it fails the arithmetic has broken down, e.g. far out
+        where a matrix is nearly singular)."""
         s, model = session.current, session.model
         params = model.params()
         free = [p.name for p in params if p.name not in session.frozen]
@@ -170,9 +180,18 @@ class Gradient(Schedule):
 
         def objective(u):
             try:
-                return model.expected_complete_loglik(unflatten(params, s.theta, free, u), s.q) / n
-            except ExplorerError:      # left the feasible set (overflow): no ascent there
+                value = model.expected_complete_loglik(unflatten(params, s.theta, free, u), s.q) / n
+            except INFEASIBLE:      # left the feasible set (overflow, lost definiteness): no ascent there
                 return -np.inf
+            return value if np.isfinite(value) else -np.inf
+
+        def feasible(theta, f):
+            try:
+                loglik = model.loglik(theta)
+            except INFEASIBLE:
+                return False
+            F = f * n + s.entropy
+            return bool(np.isfinite(loglik)) and F <= loglik + 1e-9 * max(1.0, abs(loglik))
 
         f0 = objective(u0)
         gradient = np.empty_like(u0)
@@ -181,24 +200,37 @@ class Gradient(Schedule):
             e[j] = self.difference * max(1.0, abs(u0[j]))
             gradient[j] = (objective(u0 + e) - objective(u0 - e)) / (2 * e[j])
         evaluations = 1 + 2 * len(u0)
+        if not np.all(np.isfinite(gradient)):
+            return Update("M", s.theta, s.q, "stalled: no feasible gradient (a difference step left θ's space); "
+                          "θ kept (stopped, not converged)", passes=m_cost(model, evaluations), stalled=True)
         eta = self.step
         rounding = 8 * np.finfo(float).eps * max(1.0, abs(f0))
+        infeasible = 0
         for halvings in range(self.max_halvings + 1):
             evaluations += 1
             u1 = u0 + eta * gradient
             f1 = objective(u1)
             if f1 >= f0:
+                theta = unflatten(params, s.theta, free, u1)
+                if not feasible(theta, f1):
+                    infeasible += 1
+                    eta /= 2
+                    continue
                 if halvings and f1 - f0 <= rounding:     # F no longer changes in floating point
-                    return Update("M", unflatten(params, s.theta, free, u1), s.q,
+                    return Update("M", theta, s.q,
                                   f"stalled: the gain in F ({(f1 - f0) * n:.1e}) is below rounding after "
                                   f"{halvings} halvings of η, so F cannot tell a better θ from this one "
                                   f"(stopped, not converged)",
                                   passes=m_cost(model, evaluations), stalled=True)
                 detail = f"gradient step η = {eta:.3g}" + (f" ({halvings} halvings)" if halvings else "")
-                return Update("M", unflatten(params, s.theta, free, u1), s.q, detail,
-                              passes=m_cost(model, evaluations))
+                return Update("M", theta, s.q, detail, passes=m_cost(model, evaluations))
+            if f1 == -np.inf:
+                infeasible += 1
             eta /= 2
-        return Update("M", s.theta, s.q, "stalled: no ascent found, θ kept (stopped, not converged)",
+        return Update("M", s.theta, s.q,
+                      f"stalled: no feasible step increases F (η halved {self.max_halvings} times from "
+                      f"{self.step:g}; {infeasible} of the trial θ left θ's space, the others lowered F); "
+                      f"θ kept (stopped, not converged)",
                       passes=m_cost(model, evaluations), stalled=True)
 
 
@@ -210,6 +242,7 @@ class Incremental(Schedule):
     em_map = False
     needs_block_e_step = True
     settings = ("block_size", "block_order")
+    variants = ("incremental:10", "incremental:1:random", "incremental:50")
 
     def __init__(self, block: int = 10, order: str = "cyclic"):
         if block < 1:

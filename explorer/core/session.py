@@ -10,6 +10,10 @@ editor does).
 
 The schedule (schedules.py) decides what the E and M steps are (a block of points, a block of
 parameters, a gradient step) and which comes next.
+
+A half step is refused with an ExplorerError, and the session left as it was, when it would
+take θ off the space the model's M step keeps to (`Model.collapsed`, e.g. a mixture component
+collapsing onto one point) or turn finite log p and F into non-finite ones.
 """
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from .convergence import Stopping
-from .errors import ExplorerError
+from .errors import ExplorerError, ModelValueError
 from .families import get_family
-from .model import Model, theta_to_json
+from .model import Model, require_finite, theta_to_json
+from .objective import Objective
 from .schedules import Update, parse_schedule
 
 
@@ -41,6 +46,49 @@ def states_to_keep(q, budget: int | None) -> int | None:
     if budget is None:
         return None
     return max(2, budget // max(q_bytes(q), 1))
+
+
+KL_ROUNDING = 1e-7   # KL = log p − F below −KL_ROUNDING·(1 + |log p|) is not rounding: key result 2 fails
+
+
+def q_is_finite(q) -> bool:
+    """Every number in q (an array, or an object of arrays such as GaussianQ) is finite."""
+    arrays = [q] if isinstance(q, np.ndarray) else [v for v in getattr(q, "__dict__", {}).values()
+                                                   if isinstance(v, np.ndarray)]
+    return all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def checked_values(model, theta, q, q_from: str = "the q given", entropy: float | None = None,
+                   loglik: float | None = None) -> Objective:
+    """log p(X | θ), F(θ, q) = E_q log p + H(q) and H(q), each checked: a NaN or +∞ (or a
+    −∞ where no bound allows it) raises ModelValueError naming the method that produced it and
+    θ; a q that is not finite is blamed on `q_from`, the method that made it. log p = −∞ and
+    E_q log p = −∞ are values (θ makes the data, or q's classes, impossible)."""
+    if loglik is None:
+        loglik = require_finite(model.loglik(theta), "loglik(θ)", theta, minus_inf_ok=True,
+                                meaning=" for log p(X | θ)")
+    if entropy is None:
+        entropy = model.entropy(q)
+    ecll = model.expected_complete_loglik(theta, q)
+    if not np.isfinite(entropy) or np.isnan(ecll) or ecll == np.inf:
+        if not q_is_finite(q):
+            raise ModelValueError(q_from, "gave a q with entries that are NaN or ±∞", theta)
+        require_finite(entropy, "entropy(q)", theta, meaning=" for H(q) of a finite q")
+        require_finite(ecll, "expected_complete_loglik(θ, q)", theta, minus_inf_ok=True,
+                       meaning=" for E_q[log p(X, Z | θ)] of a finite q")
+    return Objective(loglik, ecll + entropy, entropy)
+
+
+def kl_warning(loglik: float, F: float) -> str | None:
+    """The warning for KL = log p − F below zero beyond rounding (key result 2 broken), or None."""
+    if np.isfinite(loglik) and np.isfinite(F) and F - loglik > KL_ROUNDING * (1 + abs(loglik)):
+        return (f"KL = {loglik - F:.6g} < 0: F is above log p, which breaks key result 2 (F ≤ log p for every "
+                f"q); loglik(), posterior(), expected_complete_loglik() or entropy() disagree "
+                f"(python -m explorer check names which)")
+    return None
+
+
+Q_MADE_BY = {"init": "initial_q(θ)", "E": "the E step (posterior(θ) for the exact family)"}
 
 
 @dataclass(frozen=True)
@@ -218,15 +266,28 @@ class Session:
         """A State from a schedule's update; what is already known (log p when θ did not move,
         H(q) when q did not change or the schedule kept it) is not computed again."""
         now = self.current if self.history else None
+        if u.kind == "M" and (now is None or u.theta is not now.theta):
+            collapsed = self.model.collapsed(u.theta)
+            if collapsed:
+                raise ExplorerError(collapsed)
+        if isinstance(u.q, np.ndarray):
+            u.q.setflags(write=False)        # a state's q is immutable, as its θ is
         same_q = now is not None and u.q is now.q
         if u.entropy is not None:
             entropy = u.entropy
         else:
             entropy = now.entropy if same_q else self.model.entropy(u.q)
-        loglik = now.loglik if now is not None and u.theta is now.theta else self.model.loglik(u.theta)
-        F = self.model.expected_complete_loglik(u.theta, u.q) + entropy
+        loglik = now.loglik if now is not None and u.theta is now.theta else None
+        values = checked_values(self.model, u.theta, u.q, Q_MADE_BY.get(u.kind, "the step's q"), entropy, loglik)
+        loglik, F = values.loglik, values.F
+        if now is not None and np.isfinite(now.loglik) and np.isfinite(now.F) and \
+                not (np.isfinite(loglik) and np.isfinite(F)):   # a step broke finite numbers (a start
+            # on the edge of θ's space, where the data are impossible, keeps its −∞: it is the truth)
+            raise ExplorerError(f"the {u.kind} step gave log p = {loglik}, F = {F}: stopped before it (the "
+                                f"state before stays current){'; ' + u.detail if u.detail else ''}")
         stats = u.stats if u.stats is not None else now.stats if same_q else None
-        return State(index, u.kind, u.theta, u.q, loglik, F, entropy, tuple(self.model.warnings(u.theta)),
+        warnings = tuple(self.model.warnings(u.theta)) + tuple(w for w in [kl_warning(loglik, F)] if w)
+        return State(index, u.kind, u.theta, u.q, loglik, F, entropy, warnings,
                      u.detail, passes=(now.passes if now else 0.0) + u.passes,
                      partial=u.partial or (same_q and now.partial), stats=stats, stalled=u.stalled,
                      e_steps=(now.e_steps if now else 0) + (u.kind == "E"),

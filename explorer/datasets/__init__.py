@@ -47,7 +47,8 @@ def builtin_table(filename: str, missing_ok: bool = False) -> tuple[list[str], n
 
 def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
     """Header and float matrix from a CSV file with a header row, or from a `.npy` array.
-    With missing_ok (for models that declare `accepts_missing`), an empty cell is NaN."""
+    With missing_ok (for models that declare `accepts_missing`), an empty cell is NaN.
+    A CSV is read as a stream (see `parse_rows`): its memory is about twice the numbers' own."""
     path = Path(path)
     if not path.exists():
         raise ExplorerError(f"data file {str(path)!r} does not exist")
@@ -64,13 +65,12 @@ def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], n
             raise ExplorerError(f"{path.name}: not a readable .npy array ({exc})") from None
         return array_table(values, path.name, missing_ok)
     try:
-        with open(path, "rb") as handle:
-            text = handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
+        with open(path, encoding="utf-8", newline="") as handle:
+            return parse_rows(csv.reader(handle), path.name, missing_ok=missing_ok)
     except UnicodeDecodeError:
         raise ExplorerError(f"{path.name}: not a text CSV file (it is not UTF-8)") from None
     except OSError as exc:
         raise ExplorerError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
-    return parse_csv(text, path.name, missing_ok=missing_ok)
 
 
 def array_table(values, source: str = "array", missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
@@ -94,34 +94,93 @@ def array_table(values, source: str = "array", missing_ok: bool = False) -> tupl
 
 
 def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True, missing_ok: bool = False):
-    """Parse CSV text with a header row. Every cell must be a finite number, or, with
-    missing_ok, empty (read as NaN: a missing value); with numeric_only=False, non-numeric
-    columns are dropped (used for built-in files only)."""
+    """Parse CSV text with a header row (see `parse_rows`); with numeric_only=False,
+    non-numeric columns are dropped (used for built-in files only)."""
+    rows = csv.reader(io.StringIO(text))
+    if not numeric_only:
+        try:
+            rows = [row for row in rows if _kept(row)]
+        except csv.Error as exc:
+            raise ExplorerError(f"{source}: not a readable CSV ({exc}; an unclosed quote?)") from None
+        header = [h.strip() for h in rows[0]] if rows else []
+        keep = [j for j in range(len(header)) if all(_is_number(r[j]) or (missing_ok and not r[j].strip())
+                                                     for r in rows[1:] if j < len(r))]
+        return parse_rows(iter(rows), source, missing_ok, keep)
+    return parse_rows(rows, source, missing_ok)
+
+
+def _kept(row) -> bool:
+    return len(row) > 1 or bool(row and row[0].strip())     # blank lines are skipped; "," is a row
+
+
+def parse_rows(rows, source: str = "CSV", missing_ok: bool = False, keep: list[int] | None = None):
+    """Header and float matrix from CSV rows (lists of cells, as csv.reader gives), read as a
+    stream: every cell must be a finite number, or, with missing_ok, empty (read as NaN: a
+    missing value); `keep`: the columns kept (all if None). Rows are converted CHUNK_ROWS at a
+    time, so the memory is the numbers (twice, while the chunks are joined) and one chunk of
+    text; a table of more than MAX_VALUES numbers is refused. Errors name the row (counting
+    non-blank rows, the header as row 1) and the column."""
     try:
-        rows = [row for row in csv.reader(io.StringIO(text))   # blank lines are skipped; "," is a row
-                if len(row) > 1 or (row and row[0].strip())]
+        header = None
+        for row in rows:
+            if _kept(row):
+                header = [h.strip() for h in row]
+                break
+        if header is None:
+            raise ExplorerError(f"{source}: the file is empty")
+        if any(_is_number(h) for h in header):
+            raise ExplorerError(f"{source}: the first row must be a header of column names, "
+                                f"got {','.join(header)}")
+        keep = list(range(len(header))) if keep is None else keep
+        chunks, chunk, count, first = [], [], 0, 2
+        for row in rows:
+            if not _kept(row):
+                continue
+            chunk.append(row)
+            if len(chunk) == CHUNK_ROWS:
+                chunks.append(_convert(chunk, first, header, keep, source, missing_ok))
+                first += len(chunk)
+                count += len(chunk) * len(keep)
+                chunk = []
+                if count > MAX_VALUES:
+                    raise ExplorerError(f"{source}: more than {MAX_VALUES:,} numbers ({MAX_VALUES * 8 // 2**20} MB as "
+                                        f"floats) is over the limit for a data file; give a sample of the rows, "
+                                        f"or use `python -m explorer chunked` for data past memory")
+        if chunk:
+            chunks.append(_convert(chunk, first, header, keep, source, missing_ok))
     except csv.Error as exc:
         raise ExplorerError(f"{source}: not a readable CSV ({exc}; an unclosed quote?)") from None
-    if not rows:
-        raise ExplorerError(f"{source}: the file is empty")
-    header = [h.strip() for h in rows[0]]
-    if any(_is_number(h) for h in header):
-        raise ExplorerError(f"{source}: the first row must be a header of column names, "
-                            f"got {','.join(header)}")
-    if len(rows) < 2:
+    if not chunks:
         raise ExplorerError(f"{source}: no data rows below the header")
-    keep = list(range(len(header)))
-    if not numeric_only:
-        keep = [j for j in keep if all(_is_number(r[j]) or (missing_ok and not r[j].strip())
-                                       for r in rows[1:] if j < len(r))]
-    values = np.empty((len(rows) - 1, len(keep)))
-    for i, row in enumerate(rows[1:], start=2):
+    values = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return [header[j] for j in keep], values
+
+
+CHUNK_ROWS = 1 << 14           # rows converted at a time
+MAX_VALUES = 100_000_000       # numbers in one data file, at most (800 MB as floats)
+
+
+def _convert(chunk, first: int, header, keep, source, missing_ok) -> np.ndarray:
+    """The numbers of a chunk of rows (the first is row `first`). The whole chunk is converted
+    at once; if that fails or finds a value out of range, row by row, which finds the first
+    error in file order and raises it (an empty cell under missing_ok is NaN there)."""
+    if all(len(row) == len(header) for row in chunk):
+        try:
+            values = np.array(chunk, dtype=float)
+        except ValueError:
+            values = None
+        if values is not None:
+            values = values[:, keep] if len(keep) != len(header) else values
+            if np.all(np.abs(values) <= MAX_MAGNITUDE):        # finite too: NaN and ±inf fail it
+                return values
+    values = np.empty((len(chunk), len(keep)))
+    for i, row in enumerate(chunk, start=first):
         if len(row) != len(header):
             raise ExplorerError(f"{source}: row {i} has {len(row)} fields, the header has {len(header)}")
         for out, j in enumerate(keep):
             cell = row[j].strip()
             if missing_ok and not cell:
-                values[i - 2, out] = np.nan
+                values[i - first, out] = np.nan
                 continue
             if not _is_number(cell):
                 raise ExplorerError(f"{source}: row {i}, column {header[j]!r}: {cell!r} is not a number")
@@ -129,8 +188,8 @@ def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True, missing
             if not (np.isfinite(number) and abs(number) <= MAX_MAGNITUDE):
                 raise ExplorerError(f"{source}: row {i}, column {header[j]!r} is {cell!r} "
                                     f"(every value must be a finite number of size at most {MAX_MAGNITUDE:g})")
-            values[i - 2, out] = number
-    return [header[j] for j in keep], values
+            values[i - first, out] = number
+    return values
 
 
 def _is_number(cell: str) -> bool:

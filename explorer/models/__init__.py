@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..core.errors import ExplorerError
 from ..core.loading import entry_point_models, is_model_spec, load_model_class
-from ..core.model import Model
+from ..core.model import Model, refuse_incomplete
 from ..datasets import read_table
 from .bernoulli_mixture import BernoulliMixture
 from .censored import Censored
@@ -46,6 +46,7 @@ def make_model(name_or_class, data: str | None = None, data_file=None, *, synthe
     """A model bound to data: a built-in data set by name, a CSV/.npy file, or synthetic data
     (`synthetic={"n": 500, "seed": 0, "separation": 3}`); with none of them, the default set."""
     cls = model_class(name_or_class) if isinstance(name_or_class, str) else name_or_class
+    refuse_incomplete(cls)            # what the class misses, before its data are made with it
     options = cls.parse_options(options)
     if sum(x is not None for x in (data, data_file, synthetic)) > 1:
         raise ExplorerError("give at most one of a data set name, a data file, or synthetic data")

@@ -110,7 +110,8 @@ class Coins(LatentClassModel):
             if key not in frozen and total > 0:
                 new[key] = stats["heads"][k] / total
         if "weight_A" not in frozen:
-            new["weight_A"] = stats["count"][0] / stats["count"].sum()
+            count = np.maximum(stats["count"], 0.0)     # running sums of incremental EM: −1e-16 is 0
+            new["weight_A"] = count[0] / count.sum()
         return new
 
     def init_theta(self, rng):

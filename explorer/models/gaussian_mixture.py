@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
 from ..core.latent_class import BLOCK, SERIAL_GEMM, LatentClassModel, normalise
 from ..core.model import Option
@@ -103,18 +104,36 @@ class GaussianMixture(LatentClassModel):
         held = np.array([self.held(frozen, "weights", k) for k in range(self.K)])
         weights = np.array(theta["weights"], dtype=float)
         left = 1.0 - weights[held].sum()
-        free_counts = counts[~held]
+        # N_k is a sum of q ≥ 0; incremental EM's running sums (plus a block's new q, minus its old)
+        # can leave an emptied component at −1e-16 by rounding: that count is 0
+        free_counts = np.maximum(counts[~held], 0.0)
         if free_counts.sum() > 0:
-            weights[~held] = left * free_counts / free_counts.sum()
+            weights[~held] = kept_positive(free_counts, left * free_counts / free_counts.sum())
         return weights
 
     def weight_warnings(self, theta) -> list[str]:
         return [f"component {k + 1} is empty (weight 0): it no longer explains any point"
-                for k, w in enumerate(theta["weights"]) if w <= 0]
+                for k, w in enumerate(theta["weights"]) if w <= 0] + [
+                f"component {k + 1}: weight held at the floor {PROBABILITY_FLOOR:.2g} (the smallest positive "
+                f"number): its M-step value underflows to 0 while q still gives it points"
+                for k, w in enumerate(theta["weights"]) if 0 < w <= PROBABILITY_FLOOR]
 
     def floor_warning(self, k: int) -> str:
         return (f"component {k + 1}: variance held at the floor {self.floor:.3g} "
                 f"(it collapsed onto a point; the likelihood would otherwise go to infinity)")
+
+    def smallest_variances(self, theta) -> np.ndarray:
+        """Each component's smallest variance (none for a mixture without variances)."""
+        return np.asarray(theta.get("variances", ()), dtype=float)
+
+    def collapsed(self, theta) -> str:
+        """A component whose variance (2-D: smallest eigenvalue) is below the floor, which only
+        a move that is not the M step (a gradient step) can make."""
+        for k, low in enumerate(self.smallest_variances(theta)):
+            if low < self.floor * (1 - 1e-9):
+                return (f"component {k + 1} collapsed onto one point: log p → +∞ (its variance {low:.3g} is below "
+                        f"the floor {self.floor:.3g} the M step keeps to); stopped before this step")
+        return ""
 
     def canonical(self, theta) -> tuple[dict, bool]:
         """θ with its components in the order of their means (by the first coordinate, then the

@@ -216,8 +216,11 @@ class GMM2D(GaussianMixture):
         chol = np.linalg.cholesky(theta["covariances"])
         return theta["means"][labels] + np.einsum("nij,nj->ni", chol[labels], rng.normal(size=(n, 2)))
 
+    def smallest_variances(self, theta):
+        return np.linalg.eigvalsh(theta["covariances"]).min(axis=1)
+
     def warnings(self, theta):
-        low = np.linalg.eigvalsh(theta["covariances"]).min(axis=1)
+        low = self.smallest_variances(theta)
         return self.weight_warnings(theta) + [
             self.floor_warning(k) for k, v in enumerate(low) if v <= self.floor * (1 + 1e-9)]
 

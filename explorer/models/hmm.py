@@ -13,10 +13,12 @@ E step (forward–backward). With M_t = A diag(b_t), b_t(k) = p(x_t | z_t = k):
 α_t = α_1 M_2 ⋯ M_t, β_t = M_{t+1} ⋯ M_T 1, log p(X | θ) = log Σ_k α_T(k), γ_t ∝ α_t ∘ β_t and
 ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). Both recursions run chunked (`scan_vectors`:
 the chunks side by side, vectorised, instead of a Python loop over t), every step normalised,
-so nothing under- or overflows.
+so nothing under- or overflows. A θ with a transition probability below SAFE_TRANSITION (zeros
+included) runs them in log space instead (`log_forward_backward`): exact for every valid θ.
 
 M step: π = γ_1, A_ij = Σ_t ξ_t(i, j) / Σ_t γ_t(i) (t < T), and the weighted means and variances
-of a mixture (with its variance floor).
+of a mixture (with its variance floor). A probability whose expected count is positive but whose
+quotient underflows is held at the smallest positive number, with a warning (`kept_positive`).
 
 The mean-field family q(z) = Π_t q_t(z_t) cannot carry the chain's correlations, so its gap
 stays open (Turner & Sahani 2011, "Two problems with variational EM for time series models").
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import xlogy
 
+from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
-from ..core.model import Model, Option, Param
+from ..core.model import Model, Option, Param, theta_key
 from ..datasets import builtin_table
 from .gaussian_mixture import VARIANCE_FLOOR
 
@@ -149,25 +152,41 @@ def _xlogy_sum(x, y) -> float:
         return float(np.sum(np.where(x > 0, x * np.log(np.where(x > 0, y, 1.0)), 0.0)))
 
 
+# The scaled recursions are exact to rounding when every transition probability is at least
+# SAFE_TRANSITION: a path dropped by underflow (relative weight < 1e-308) can never come back to
+# matter by more than a factor 1/A_min, since any other path can switch onto its future. A chain
+# with smaller or zero transitions (a reducible chain, or an M step that emptied a transition)
+# runs the recursions in log space instead, which is exact for every valid θ.
+SAFE_TRANSITION = 1e-100
+
+
 def forward_backward(start, transition, log_emission):
     """(log p(X | θ), γ (K, T), ξ (K, K, T − 1), H(q*)) for a chain with start π (K),
-    transitions A (K, K) and log b_t(k) given as log_emission (K, T).
+    transitions A (K, K) and log b_t(k) given as log_emission (K, T). Zeros in π and A are
+    exact: the posterior puts no mass there, and they contribute 0 to H (0 log 0 = 0).
 
-    Scaled recursions: with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t
-    normalised, c_t = Σ_j (α̂_{t−1} A)_j b̃_t(j) and log p = log c_1 + Σ_{t>1} log c_t + Σ_t s_t.
+    Scaled recursions (when min A ≥ SAFE_TRANSITION): α_1 ∝ π ∘ b_1 taken in log space, then
+    with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t normalised,
+    c_t = Σ_j (α̂_{t−1} A)_j b̃_t(j) and log p = log Σ_k π_k b_1(k) + Σ_{t>1} (log c_t + s_t).
     The posterior's entropy is log p − E_q* log p(X, Z | θ), summed as the O(1) terms
     log c_t − Σ_ij ξ_t(i,j) log A_ij − Σ_k γ_t(k) log b̃_t(k) (the s_t cancel), so it keeps its
-    digits on a long series."""
+    digits on a long series. Otherwise `log_forward_backward`."""
+    if np.min(transition) < SAFE_TRANSITION:
+        return log_forward_backward(start, transition, log_emission)
     k, t = log_emission.shape
     shift = log_emission.max(axis=0)
     log_b = log_emission - shift
     b = np.exp(log_b)
-    first = start * b[:, 0]
+    with np.errstate(divide="ignore"):
+        log_first = np.log(start) + log_b[:, 0]       # a zero π_k is exactly 0 here
+    top = log_first.max()
+    first = np.exp(log_first - top)
     c0 = first.sum()
     alpha = np.empty((k, t))
     alpha[:, 0] = first / c0
     alpha[:, 1:], logs = scan_vectors(alpha[:, 0], ChainSteps(transition, b[:, 1:]))   # M_t, t = 2 … T
-    loglik = float(np.log(c0) + logs.sum() + shift.sum())
+    scaled = float(top + np.log(c0) + logs.sum())      # log p − Σ_t s_t
+    loglik = scaled + float(shift.sum())
     beta = np.full((k, t), 1.0 / k)                              # β̂_t ∝ M_{t+1} β̂_{t+1}
     backward, _ = scan_vectors(beta[:, -1], ChainSteps(transition, b[:, :0:-1], transpose=True))
     beta[:, :-1] = backward[:, ::-1]
@@ -176,8 +195,125 @@ def forward_backward(start, transition, log_emission):
     xi = np.multiply(alpha[:, None, :-1], transition[:, :, None])
     xi *= (b[:, 1:] * beta[:, 1:])[None, :, :]
     xi /= xi.sum(axis=(0, 1))
-    entropy = (float(np.log(c0) + logs.sum()) - _xlogy_sum(gamma[:, 0], start)
+    entropy = (scaled - _xlogy_sum(gamma[:, 0], start)
                - _xlogy_sum(xi.sum(axis=2), transition) - float(np.vdot(gamma, log_b)))
+    return loglik, gamma, xi, entropy
+
+
+def _log_vecmat(log_v, log_m):
+    """log Σ_i exp(log_v[i] + log_m[i, j]) for each j (and each chunk c, with log_v (K, C) and
+    log_m (K, K, C)): exact where terms are −∞ (an impossible state or transition) and without
+    underflow however far apart the terms are."""
+    w = log_v[:, None] + log_m
+    top = w.max(axis=0)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.log(np.exp(w - top).sum(axis=0)) + top
+
+
+def _log_matmul(log_p, log_m):
+    """(K, K, C) products in log space: log Σ_j exp(log_p[i, j, c] + log_m[j, k, c])."""
+    w = log_p[:, :, None, :] + log_m[None, :, :, :]
+    top = w.max(axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.log(np.exp(w - top[:, None]).sum(axis=1)) + top
+
+
+class LogChainSteps:
+    """The step matrices of ChainSteps in log space: log A_ij + log b_t(j), or with transpose
+    the transposes' log b_t(j) + log A_ij at (j, i), made when needed."""
+
+    def __init__(self, log_a, log_b, transpose=False):
+        self.a, self.b, self.transpose, self.n = (log_a.T if transpose else log_a), log_b, transpose, log_b.shape[1]
+
+    def _make(self, log_b):
+        return self.a[:, :, None] + (log_b[:, None, :] if self.transpose else log_b[None, :, :])
+
+    def matrix(self, t):
+        return self._make(self.b[:, t:t + 1])[:, :, 0]
+
+    def laid(self, chunks):
+        """As ChainSteps.laid; the padding is the identity of log space (0 on the diagonal, −∞ off)."""
+        pad = chunks * CHUNK - self.n
+        b = np.concatenate([self.b, np.zeros((len(self.b), pad))], axis=1) if pad else self.b
+        laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
+        identity = np.where(np.eye(len(self.a)) > 0, 0.0, -np.inf)
+
+        def matrix(position):
+            made = self._make(laid[:, position])
+            if (chunks - 1) * CHUNK + position >= self.n:     # the last chunk's padding
+                made[:, :, -1] = identity
+            return made
+        return matrix
+
+
+class LogStack:
+    """Log step matrices stored as a stack (K, K, n): the chunks' products, one level up."""
+
+    def __init__(self, stack):
+        self.stack, self.n = stack, stack.shape[2]
+
+    def matrix(self, t):
+        return self.stack[:, :, t]
+
+    def laid(self, chunks):
+        k, pad = self.stack.shape[0], chunks * CHUNK - self.n
+        stack = self.stack
+        if pad:
+            identity = np.where(np.eye(k) > 0, 0.0, -np.inf)
+            stack = np.concatenate([stack, np.broadcast_to(identity[:, :, None], (k, k, pad))], axis=2)
+        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))
+        return lambda position: laid[:, :, position]
+
+
+def log_scan(v0: np.ndarray, steps) -> np.ndarray:
+    """log v_t = logsumexp_i(log v_{t−1}(i) + log M_t(i, ·)) for t = 1 … n, from log v0 (K,):
+    the (K, n) log vectors, unnormalised (log space needs no rescaling). As `scan_vectors`,
+    without a Python loop over n: chunks' products in log space (`_log_matmul`), the vectors
+    entering the chunks by the same scan one level up, then the chunks side by side."""
+    k, n = len(v0), steps.n
+    if n <= CHUNK:
+        out, v = np.empty((k, n)), v0
+        for t in range(n):
+            v = out[:, t] = _log_vecmat(v, steps.matrix(t))
+        return out
+    chunks = -(-n // CHUNK)
+    matrix_at = steps.laid(chunks)
+    product = matrix_at(0)
+    for position in range(1, CHUNK):
+        product = _log_matmul(product, matrix_at(position))
+    after = log_scan(v0, LogStack(product))                   # the vector leaving each chunk
+    v = np.concatenate([v0[:, None], after[:, :-1]], axis=1)   # ... and so entering the next
+    out = np.empty((k, CHUNK, chunks))
+    for position in range(CHUNK):
+        v = out[:, position] = _log_vecmat(v, matrix_at(position))
+    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n]
+
+
+def log_forward_backward(start, transition, log_emission):
+    """forward_backward in log space (when some A_ij < SAFE_TRANSITION), by `log_scan`:
+
+        log α_1 = log π + log b_1,  log α_t(j) = logsumexp_i(log α_{t−1}(i) + log A_ij) + log b_t(j)
+        log β_T = 0,               log β_t(i) = logsumexp_j(log A_ij + log b_{t+1}(j) + log β_{t+1}(j))
+        log p = logsumexp_k log α_T(k),  γ_t = exp(log α_t + log β_t − log p),
+        ξ_t(i, j) = exp(log α_t(i) + log A_ij + log b_{t+1}(j) + log β_{t+1}(j) − log p)."""
+    k, t = log_emission.shape
+    with np.errstate(divide="ignore"):
+        log_pi, log_a = np.log(start), np.log(transition)
+        log_alpha, log_beta = np.empty((k, t)), np.zeros((k, t))
+        log_alpha[:, 0] = log_pi + log_emission[:, 0]
+        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], LogChainSteps(log_a, log_emission[:, 1:]))
+        backward = log_scan(np.zeros(k), LogChainSteps(log_a, log_emission[:, :0:-1], transpose=True))
+        log_beta[:, :-1] = backward[:, ::-1]
+    top = log_alpha[:, -1].max()
+    loglik = float(top + np.log(np.exp(log_alpha[:, -1] - top).sum()))
+    gamma = np.exp(log_alpha + log_beta - loglik)
+    gamma /= gamma.sum(axis=0)
+    log_xi = (log_alpha[:, None, :-1] + log_a[:, :, None]
+              + (log_emission[:, 1:] + log_beta[:, 1:])[None, :, :] - loglik)
+    xi = np.exp(log_xi)
+    xi /= xi.sum(axis=(0, 1))
+    entropy = (loglik - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(xi.sum(axis=2), transition)
+               - float(np.vdot(gamma, log_emission)))
     return loglik, gamma, xi, entropy
 
 
@@ -265,10 +401,15 @@ class HMM(Model):
     def _forward_backward(self, theta):
         """(log p, the posterior chain, its entropy), once per θ."""
         cached = getattr(self, "_chain_cache", None)
-        if cached is None or cached[0] is not theta:
+        key = theta_key(theta)
+        if cached is None or cached[0] != key:
             loglik, gamma, xi, entropy = forward_backward(theta["startprob"], theta["transmat"],
                                                           self.log_emission(theta))
-            cached = self._chain_cache = (theta, loglik, ChainQ(gamma, xi), entropy)
+            if not (np.isfinite(loglik) and np.isfinite(entropy)):
+                raise ExplorerError(f"hmm: forward–backward gave log p = {loglik} at θ = "
+                                    f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} } (a bug: "
+                                    f"every valid θ has a finite log p)")
+            cached = self._chain_cache = (key, loglik, ChainQ(gamma, xi), entropy)
         return cached[1:]
 
     def loglik(self, theta):
@@ -305,11 +446,11 @@ class HMM(Model):
         s = self.stats(q)
         new = {name: np.array(theta[name], dtype=float) for name in theta}
         if "startprob" not in frozen:
-            new["startprob"] = s["first"] / s["first"].sum()
+            new["startprob"] = kept_positive(s["first"], s["first"] / s["first"].sum())
         if "transmat" not in frozen:
             rows = s["transitions"].sum(axis=1)
             full = rows > 0                      # a state never left keeps its row
-            new["transmat"][full] = s["transitions"][full] / rows[full, None]
+            new["transmat"][full] = kept_positive(s["transitions"][full], s["transitions"][full] / rows[full, None])
         count = s["count"]
         full = count > 0
         if "means" not in frozen:
@@ -393,9 +534,22 @@ class HMM(Model):
     def warnings(self, theta):
         out = [f"variance of state {k + 1} held at the floor {self.floor:.3g}"
                for k, v in enumerate(theta["variances"]) if v <= self.floor]
+        for name, symbol in (("startprob", "π"), ("transmat", "A")):
+            for index in np.argwhere((theta[name] > 0) & (theta[name] <= PROBABILITY_FLOOR)):
+                where = ",".join(str(i + 1) for i in index)
+                out.append(f"{symbol}[{where}] held at the floor {PROBABILITY_FLOOR:.2g} (the smallest positive "
+                           f"number): its M-step value underflows to 0 while q still expects it (a 0 would "
+                           f"make F = −∞)")
         if np.any(theta["transmat"] == 0) or np.any(theta["startprob"] == 0):
             out.append("a start or transition probability is 0: the mean-field family uses log(tiny) ≈ −708 for it")
         return out
+
+    def collapsed(self, theta) -> str:
+        for k, v in enumerate(theta["variances"]):
+            if v < self.floor * (1 - 1e-9):
+                return (f"state {k + 1} collapsed onto one point: log p → +∞ (its variance {v:.3g} is below the "
+                        f"floor {self.floor:.3g} the M step keeps to); stopped before this step")
+        return ""
 
     def slice_range(self, theta, key):
         if key.startswith("means"):

@@ -29,6 +29,20 @@ from ..datasets import builtin_table
 LOG_2PI = np.log(2 * np.pi)
 
 
+EIGEN_FLOOR = 1e-12   # Σ's smallest eigenvalue over its largest, at least (constraints.CONDITION_LIMIT is 1e-13)
+
+
+def definite(sigma):
+    """Σ with its eigenvalues raised to at least EIGEN_FLOOR × the largest: the M step's Σ of
+    collinear columns is singular, off the covariance's space (`MVNMissing.warnings` says so)."""
+    values, vectors = np.linalg.eigh(sigma)
+    low = EIGEN_FLOOR * values[-1]
+    if values[0] >= low:
+        return sigma
+    repaired = (vectors * np.maximum(values, low)) @ vectors.T
+    return (repaired + repaired.T) / 2
+
+
 @dataclass(frozen=True)
 class ImputedQ:
     """q(missing entries) = Π_i N(filled_i,m, cov_i,mm): the rows filled in, and their spread."""
@@ -183,8 +197,15 @@ class MVNMissing(Model):
         sigma = theta["covariance"]
         if "covariance" not in frozen:
             sigma = (s["s2"] - np.outer(s["s1"], mu) - np.outer(mu, s["s1"]) + n * np.outer(mu, mu)) / n
-            sigma = (sigma + sigma.T) / 2
+            sigma = definite((sigma + sigma.T) / 2)
         return {"mean": mu, "covariance": sigma}
+
+    def warnings(self, theta):
+        values = np.linalg.eigvalsh(theta["covariance"])
+        if values[0] <= EIGEN_FLOOR * values[-1] * (1 + 1e-6):
+            return [f"Σ held positive definite: its smallest eigenvalue raised to {EIGEN_FLOOR:g} × its largest "
+                    f"(the columns are (nearly) collinear, so the M step's Σ is singular)"]
+        return []
 
     def init_theta(self, rng):
         """Column means moved by noise, and the covariance of the complete rows (the diagonal of

@@ -14,6 +14,7 @@ from bokeh.models import ColumnDataSource
 from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, style_legend
 
 WIDTH, HEIGHT = 280, 210
+X_TICKS = 3     # x tick labels such as 0.4275 are ~40 px wide at 100 %, twice that at 200 %: 6 overlapped
 
 
 def evidence_figure(evidence: dict):
@@ -25,6 +26,7 @@ def evidence_figure(evidence: dict):
     fig.width, fig.height = WIDTH, HEIGHT
     fig.toolbar_location = None
     fig.title.text_font_size = "11px"
+    fig.xaxis.ticker.desired_num_ticks = X_TICKS
     style_legend(fig, "below", columns=2)      # under the plot: never over the curve
     fig.legend.label_text_font_size = "11px"
     return fig

@@ -63,3 +63,67 @@ def test_saving_the_model_file_reloads_the_page_model_and_its_checks(served_mode
     page.get_by_role("button", name="E step", exact=True).click()      # the page still answers
     page.get_by_text("State 3 of 3").first.wait_for(timeout=30_000)
     assert not page.watch.errors
+
+
+FIXTURE = ROOT / "tests" / "fixtures" / "poisson_mixture.py"
+SYNTAX_ERROR = "\n\ndef half_written(:\n"
+
+
+def shown(page) -> dict:
+    """The figures on the page (the Bokeh models reachable from the document's roots: BokehJS
+    keeps replaced models in `all_models`): their titles, and the columns of their data sources."""
+    return page.evaluate("""() => { const titles = [], sources = [];
+        for (const doc of Bokeh.documents) { const all = new Set();
+            for (const root of doc.roots()) for (const m of root.references()) all.add(m);
+            for (const m of all) {
+                if (m.title && m.title.text !== undefined && m.renderers !== undefined) titles.push(m.title.text);
+                if (m.data !== undefined && m.selected !== undefined) sources.push(Object.keys(m.data).sort().join(','));
+            } }
+        return {titles: titles.sort(), sources: sources.sort()}; }""")
+
+
+def screen(page) -> dict:
+    """What a page shows of its model: its figures and the numbers panel's lines of numbers."""
+    text = page.locator(".status").first.locator("xpath=..").inner_text()
+    return {**shown(page), "numbers": [line for line in text.splitlines()
+                                       if line.startswith(("State", "log p", "F(", "KL(", "θ:"))]}
+
+
+def test_a_broken_file_fixed_then_broken_again_leaves_one_consistent_model(tmp_path, watched_page, browser):
+    """Served with a syntax error the page falls back to linkage and says why; the fix brings the
+    user's model, and the page then shows what a fresh page of that model shows (no linkage
+    plot left, no error in the log); a second break keeps that model on screen."""
+    model_file = tmp_path / "poisson_mixture.py"
+    source = FIXTURE.read_text()
+    model_file.write_text(source + SYNTAX_ERROR)
+    process, url = serve("--args", "--model", f"{model_file}:PoissonMixture")
+    try:
+        page = watched_page
+        page.goto(url)
+        page.get_by_text("could not be loaded").first.wait_for(timeout=60_000)
+        assert "Bound along theta" in shown(page)["titles"]               # linkage, the fallback
+        model_file.write_text(source)
+        page.get_by_text("After the reload the checks pass").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        reloaded = screen(page)
+        fresh = browser.new_page()
+        fresh.goto(url)
+        fresh.get_by_role("button", name="E step", exact=True).wait_for(timeout=60_000)
+        fresh.get_by_text("State 0 of 0").first.wait_for(timeout=30_000)
+        fresh.wait_for_timeout(500)
+        assert screen(fresh) == reloaded
+        assert "Bound along weights[0]" in reloaded["titles"] and len(reloaded["titles"]) == 5
+        assert len(reloaded["numbers"]) >= 4, reloaded
+        fresh.close()
+
+        model_file.write_text(source + SYNTAX_ERROR)
+        page.get_by_text("The saved model could not be loaded (the last working version stays)").first.wait_for(
+            timeout=30_000)
+        assert screen(page) == reloaded
+        page.get_by_role("button", name="E step", exact=True).click()      # the page still answers
+        page.get_by_text("State 1 of 1").first.wait_for(timeout=30_000)
+        assert not page.watch.errors
+    finally:
+        stop(process)
+    log = open(process.log_path).read()
+    assert "unknown parameter" not in log and "Traceback" not in log, log[-3000:]
