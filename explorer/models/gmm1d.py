@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
+from ..core.latent_class import FUSED_BLOCK, normalise, serial_dot, sum_of_logs
 from ..core.model import Param, parse_key
 from ..datasets import builtin_table
-from ..core.latent_class import FUSED_BLOCK, normalise, serial_dot, sum_of_logs
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
 
 LOG_2PI = np.log(2 * np.pi)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
+from ..core.latent_class import FUSED_BLOCK, normalise
 from ..core.model import Param, parse_key
 from ..datasets import builtin_table
-from ..core.latent_class import FUSED_BLOCK, normalise
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
 
 LOG_2PI = np.log(2 * np.pi)
