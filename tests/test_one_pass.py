@@ -58,17 +58,29 @@ def test_one_pass_gives_the_posteriors_entropy_and_statistics():
     assert add_stats(whole, whole, -1.0)["count"] == pytest.approx(np.zeros(3))
 
 
-def test_an_em_iteration_reads_the_data_once(monkeypatch):
-    model = make_model("gmm1d", synthetic={"n": 50_000, "seed": 0, "separation": 3.0}, K=2)
+@pytest.mark.parametrize("name, k", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3)])
+def test_an_em_iteration_reads_the_data_once(monkeypatch, name, k):
+    """Every point goes through one block of one pass per iteration (the fused pass's blocks,
+    or the log joint of the generic one)."""
+    model = make_model(name, synthetic={"n": 50_000, "seed": 0, "separation": 3.0}, K=k)
     session = Session(model, seed=0)
     session.iterate()
     calls = []
-    original = type(model).log_joint
-    monkeypatch.setattr(type(model), "log_joint",
-                        lambda self, theta, rows=slice(None): calls.append(rows) or original(self, theta, rows))
+    cls = type(model)
+    original_joint, original_fused = cls.log_joint, cls.fused_pass
+
+    def fused_pass(self, theta):
+        block, stats_of = original_fused(self, theta)
+        return (lambda rows, out: calls.append(("block", rows)) or block(rows, out)), stats_of
+
+    monkeypatch.setattr(cls, "fused_pass", fused_pass)
+    monkeypatch.setattr(cls, "log_joint",
+                        lambda self, theta, rows=slice(None): calls.append(("joint", rows)) or original_joint(self, theta, rows))
     session.iterate()
-    covered = sum(r.stop - r.start for r in calls)
-    assert covered == model.n_points()       # one pass: every point's log joint computed once
+    blocks = [rows for kind, rows in calls if kind == "block"]
+    assert sum(r.stop - r.start for r in blocks) == model.n_points()   # one pass over the data
+    # the generic blocks inside the fused pass call log_joint for the same rows, never others
+    assert {(r.start, r.stop) for kind, r in calls if kind == "joint"} <= {(r.start, r.stop) for r in blocks}
 
 
 def test_a_session_past_its_history_budget_says_how_far_undo_reaches():
@@ -97,3 +109,96 @@ def test_the_default_history_budget_bounds_the_memory_q_holds():
     kept = {id(s.q): q_bytes(s.q) for s in session.history if s.q is not None}
     assert sum(kept.values()) <= HISTORY_BUDGET
     assert len(session.history) == 401 and session.earliest == 401 - 335
+
+
+def generic_pass(monkeypatch, model):
+    """Make `model`'s class take the generic pass (log_joint, normalise, suff_stats per block)."""
+    monkeypatch.setattr(type(model), "fused_pass", lambda self, theta: None)
+
+
+FUSED_CASES = [
+    ("gmm1d", 2, {"synthetic": {"n": 40_000, "seed": 0, "separation": 3.0}}),
+    ("gmm1d", 2, {"synthetic": {"n": 40_000, "seed": 1, "separation": 200.0}}),   # far apart: |d| huge
+    ("gmm1d", 2, {"data": "galaxies"}),
+    ("gmm1d", 4, {"data": "galaxies"}),
+    ("gmm2d", 3, {"synthetic": {"n": 40_000, "seed": 0, "separation": 3.0}}),
+    ("gmm2d", 2, {"data": "faithful"}),
+]
+
+
+@pytest.mark.parametrize("name, k, data", FUSED_CASES)
+def test_the_fused_pass_gives_the_generic_passes_numbers(monkeypatch, name, k, data):
+    """An EM run through the fused pass and through the generic pass: every state's θ, log p,
+    F and KL agree to 1e-12 (the two passes differ only in rounding)."""
+    runs = []
+    for fused in (True, False):
+        model = make_model(name, K=k, **data)
+        if not fused:
+            generic_pass(monkeypatch, model)
+        session = Session(model, seed=2)
+        for _ in range(4):
+            session.iterate()
+        runs.append(session.history)
+        monkeypatch.undo()
+    for a, b in zip(*runs):
+        for key in a.theta:
+            np.testing.assert_allclose(a.theta[key], b.theta[key], rtol=1e-12, atol=1e-12 * np.abs(b.theta[key]).max())
+        assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+        assert a.F == pytest.approx(b.F, rel=1e-12)
+        assert a.kl == pytest.approx(b.kl, rel=1e-9, abs=1e-12 * abs(b.loglik))
+
+
+@pytest.mark.parametrize("name, k, data", FUSED_CASES)
+def test_the_fused_pass_matches_the_plain_formulas(name, k, data):
+    """log p, H(q*), q* and the statistics of one fused pass against scipy's logsumexp, xlogy
+    and the statistics' definitions, from the model's log joint."""
+    from scipy.special import logsumexp, xlogy
+    model = make_model(name, K=k, **data)
+    theta = Session(model, seed=5).iterate().theta
+    done = model._evaluate(theta)
+    joint = model.log_joint(theta)
+    norm = logsumexp(joint, axis=0)
+    q = np.exp(joint - norm)
+    assert done.loglik == pytest.approx(norm.sum(), rel=1e-12)
+    assert done.entropy == pytest.approx(-xlogy(q, q).sum(), rel=1e-10)
+    np.testing.assert_allclose(done.posterior, q, rtol=1e-11, atol=1e-300)
+    centred = model.data - model.center
+    np.testing.assert_allclose(done.stats["count"], q.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(done.stats["s1"], q @ centred, rtol=1e-12, atol=1e-9)
+
+
+def test_a_point_700_nats_from_the_first_class_takes_the_generic_block():
+    """e^{−d} overflows past d = −709: a block with such a point is normalised the generic way,
+    so q stays finite and sums to 1 (the fused formulas would give 0 · ∞)."""
+    from explorer.models.gmm1d import GMM1D
+    model = GMM1D(np.r_[np.linspace(-1, 1, 50), 10.0, 40.0], K=2)
+    theta = model.theta({"weights": np.array([0.5, 0.5]), "means": np.array([0.0, 40.0]),
+                         "variances": np.array([1.0, 1.0])})
+    done = model._evaluate(theta)
+    assert np.isfinite(done.posterior).all()
+    np.testing.assert_allclose(done.posterior.sum(axis=0), 1.0, rtol=1e-15)
+    assert done.posterior[1, -1] == 1.0 and done.posterior[0, -1] < 1e-300
+
+
+def test_an_empty_component_takes_the_generic_pass():
+    model = make_model("gmm1d", data="galaxies", K=2)
+    theta = model.theta({"weights": np.array([1.0, 0.0]), "means": np.array([20.0, 25.0]),
+                         "variances": np.array([20.0, 4.0])})
+    done = model._evaluate(theta)
+    assert np.all(done.posterior[1] == 0.0) and np.all(done.posterior[0] == 1.0)
+    assert done.stats["count"][1] == 0.0 and np.isfinite(done.loglik) and done.entropy == 0.0
+
+
+@pytest.mark.parametrize("name", ["gmm1d", "gmm2d"])
+@pytest.mark.parametrize("rows", [slice(None), slice(3, 40_000), np.array([5, 2, 39_999, 17, 17]), slice(1, None, 3)])
+def test_the_statistics_of_any_rows_are_their_definitions(name, rows):
+    """suff_stats of q for a block of rows (a slice, an index array as random incremental blocks
+    use, a strided slice), made a piece at a time, against N_k, Σ q e, Σ q e eᵀ written out."""
+    model = make_model(name, synthetic={"n": 40_000, "seed": 3, "separation": 3.0}, K=3)
+    e = (model.data - model.center).reshape(model.n_points(), -1)[rows]
+    q = np.random.default_rng(0).dirichlet(np.ones(3), size=len(e)).T
+    stats = model.suff_stats(q, rows)
+    np.testing.assert_allclose(stats["count"], q.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(np.reshape(stats["s1"], (3, -1)), q @ e, rtol=1e-12)
+    second = np.einsum("kn,na,nb->kab", q, e, e)
+    np.testing.assert_allclose(np.reshape(stats["s2"], second.shape), second, rtol=1e-12)

@@ -27,11 +27,17 @@ from .model import Model, add_stats, required, theta_key
 
 TINY = np.finfo(float).tiny
 BLOCK = 16384   # data points per block of the per-point loops: small enough to stay in cache
+FUSED_BLOCK = 32768   # data points per block of a model's fused pass (its few arrays of this
+                      # length fit a core's cache; fewer blocks, less Python per point)
+GROUP = 64          # values multiplied together before one log (`sum_of_logs`)
+SERIAL_DOT = 8192   # elements per BLAS dot: OpenBLAS's ddot spreads a longer one over threads,
+                    # which on a busy machine costs a hundred times the arithmetic
+SERIAL_GEMM = 1 << 18   # m·n·k of a matrix product up to which OpenBLAS keeps to one thread
 GRID_CELLS = 1 << 20   # a landscape grid's log joints (G, K, N) normalised together up to this size
 
 
-def _blocks(n: int):
-    return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
+def _blocks(n: int, size: int = BLOCK):
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def normalise(joint: np.ndarray, out: np.ndarray) -> tuple[float, float]:
     np.exp(joint, out=out)
     total = out.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out /= total
+        out *= np.reciprocal(total)       # one division per point, not K
         log_total = sum_of_logs(total, len(joint))
         return float(top.sum()) + log_total, log_total - _dot_where_positive(out, joint)
 
@@ -89,18 +95,29 @@ def _normalise_two(joint, out):
 
 
 def sum_of_logs(values: np.ndarray, k: int) -> float:
-    """Σ log v for values v in [1, k]: the logs of products of runs short enough that the
-    product stays below 2^1000, so one log is taken per run instead of one per value (the
-    product's rounding, about √run ulps, is far below the sum's)."""
-    run = max(1, int(1000 // np.log2(max(k, 2))))
-    whole = len(values) // run * run
-    head = float(np.log(np.prod(values[:whole].reshape(-1, run), axis=1)).sum()) if whole else 0.0
+    """Σ log v for values v in [1, k] (or in [1/k, 1]): the logs of products of groups of
+    values, few enough that each product stays within 2^±1000, so one log is taken per group
+    instead of one per value (the product's rounding, about √group ulps, is far below the
+    sum's). The groups are the columns of the values laid out as (group, n / group): the
+    products are row-by-row multiplications, which vectorise (a product along a row does not)."""
+    group = max(1, min(GROUP, int(1000 // np.log2(max(k, 2)))))
+    whole = len(values) // group * group
+    head = float(np.log(np.prod(values[:whole].reshape(group, -1), axis=0)).sum()) if whole else 0.0
     return head + float(np.log(values[whole:]).sum())
+
+
+def serial_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a b over arrays of the same shape (rows of a block: each row contiguous), in pieces
+    short enough that BLAS computes each on this thread (see SERIAL_DOT)."""
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    n = a.shape[-1]
+    return float(sum(np.vdot(ra[i:i + SERIAL_DOT], rb[i:i + SERIAL_DOT])
+                     for ra, rb in zip(a, b) for i in range(0, n, SERIAL_DOT)))
 
 
 def _dot_where_positive(q: np.ndarray, b: np.ndarray) -> float:
     """Σ q b with terms where q = 0 counting 0 (b may be −∞ there)."""
-    total = float(np.vdot(q, b))
+    total = serial_dot(q, b)
     if np.isnan(total):
         with np.errstate(invalid="ignore"):
             total = float(np.sum(np.where(q > 0, q * b, 0.0)))
@@ -154,6 +171,15 @@ class LatentClassModel(Model):
         return part
 
     # ------------------------------------------------------------------------------------------
+    def fused_pass(self, theta):
+        """A model's own one pass at θ, or None (the generic pass: `log_joint`, `normalise`,
+        `suff_stats` per block). A model returns (block, stats_of): `block(rows, out)` writes
+        the posterior of the points in `rows` into `out` and returns (Σ log p(x_i | θ),
+        Σ H(q*_i), raw statistics as one array), with θ's constants computed once per pass;
+        `stats_of(Σ raw)` is the statistics `suff_stats` would give. The numbers must equal the
+        generic pass's (tests/test_one_pass.py checks them to 1e-12)."""
+        return None
+
     def _evaluate(self, theta) -> "Pass":
         """One pass over the data at θ, once per θ: log p(X | θ), the posterior q*, H(q*) and
         (for a model with statistics) the statistics of q*, so that an EM iteration reads its
@@ -164,25 +190,42 @@ class LatentClassModel(Model):
             return cached
         n, k = self.n_points(), self.n_classes()
         posterior = np.empty((k, n))
-        kept = None if self.has_stats else np.empty_like(posterior)   # for E_q log p without stats
-        loglik = entropy = 0.0
-        stats = None
-        for rows in _blocks(n):          # blocks of points that stay in cache: one pass over memory
-            block = self.log_joint(theta, rows)
-            if kept is not None:
-                kept[:, rows] = block
-            q = posterior[:, rows]
-            block_loglik, block_entropy = normalise(block, q)
-            loglik += block_loglik
-            entropy += block_entropy
-            if self.has_stats:
-                part = self.suff_stats(q, rows)
-                stats = part if stats is None else add_stats(stats, part)
+        fused = self.fused_pass(theta)
+        kept = None if self.has_stats or fused is not None else np.empty_like(posterior)   # for E_q log p without stats
+        if fused is not None:
+            loglik, entropy, stats = self._fused_sums(posterior, *fused)
+        else:
+            loglik = entropy = 0.0
+            stats = None
+            for rows in _blocks(n):          # blocks of points that stay in cache: one pass over memory
+                block = self.log_joint(theta, rows)
+                if kept is not None:
+                    kept[:, rows] = block
+                q = posterior[:, rows]
+                block_loglik, block_entropy = normalise(block, q)
+                loglik += block_loglik
+                entropy += block_entropy
+                if self.has_stats:
+                    part = self.suff_stats(q, rows)
+                    stats = part if stats is None else add_stats(stats, part)
         if np.isnan(loglik) or loglik == np.inf:
             self._refuse_log_joint(theta)
         posterior.setflags(write=False)   # q is shared by states: immutable
         self._theta_cache = Pass(key, loglik, posterior, entropy, stats, kept)
         return self._theta_cache
+
+    @staticmethod
+    def _fused_sums(posterior, block, stats_of):
+        """`_evaluate`'s sums by a model's fused pass: Σ log p, Σ H and the statistics (summed
+        as raw arrays), the posterior written block by block."""
+        loglik = entropy = 0.0
+        raw = None
+        for rows in _blocks(posterior.shape[1], FUSED_BLOCK):
+            block_loglik, block_entropy, part = block(rows, posterior[:, rows])
+            loglik += block_loglik
+            entropy += block_entropy
+            raw = part if raw is None else raw + part
+        return loglik, entropy, stats_of(raw)
 
     def _refuse_log_joint(self, theta):
         """log p came out NaN or +∞: name the first entry of the log joint that is NaN or +∞."""

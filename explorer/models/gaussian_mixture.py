@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
-from ..core.latent_class import LatentClassModel
+from ..core.latent_class import BLOCK, SERIAL_GEMM, LatentClassModel, normalise
 from ..core.model import Option
 
 VARIANCE_FLOOR = 1e-6
@@ -36,6 +36,57 @@ class GaussianMixture(LatentClassModel):
 
     def prior_weights(self, theta):
         return np.asarray(theta["weights"], dtype=float)
+
+    # How many per-point moments the model's statistics are sums of (`moments_of`); 0: the
+    # model computes its statistics its own way (`suff_stats`) and takes the generic pass.
+    n_moments = 0
+
+    def moments_of(self, rows, out) -> np.ndarray:
+        """(n_moments, n) into `out` (row 0 already 1): the moments of the points in `rows`."""
+        raise NotImplementedError
+
+    def raw_stats(self, q, rows=slice(None), work=None) -> np.ndarray:
+        """(K, m): Σ_i q_ik · moment_i over the points in `rows` for the model's m per-point
+        moments (`moments_of`, whose first is 1, so column 0 is N_k): one array that sums over
+        blocks of points. The moments are made a piece at a time in `work` (`moment_work`),
+        never for the whole data, so the statistics read only the data and q; the pieces keep
+        each matrix product on one thread (SERIAL_GEMM)."""
+        work = self.moment_work() if work is None else work
+        step = min(work.shape[1], max(1024, SERIAL_GEMM // (len(q) * self.n_moments)))
+        if isinstance(rows, slice) and rows.step in (None, 1):
+            start, stop, _ = rows.indices(self.n_points())
+            pieces = ((slice(b, min(b + step, stop)), slice(b - start, min(b + step, stop) - start))
+                      for b in range(start, stop, step))
+        else:   # an index array (or a strided slice): its points in order, a piece at a time
+            index = np.arange(self.n_points())[rows]
+            pieces = ((index[b:b + step], slice(b, min(b + step, len(index)))) for b in range(0, len(index), step))
+        raw = np.zeros((len(q), self.n_moments))
+        for points, columns in pieces:
+            moments = self.moments_of(points, work[:, :columns.stop - columns.start])
+            raw += q[:, columns] @ moments.T
+        return raw
+
+    def moment_work(self) -> np.ndarray:
+        """A scratch array for `raw_stats`' moments, its row of ones filled."""
+        work = np.empty((self.n_moments, max(1, min(BLOCK, self.n_points()))))
+        work[0] = 1.0
+        return work
+
+    def suff_stats(self, q, rows=slice(None)):
+        return self.stats_of(self.raw_stats(q, rows))
+
+    def fused_pass(self, theta):
+        """One pass per θ: per block of points, the log joint, its normalisation and the raw
+        statistics of the posterior, summed as one array (`LatentClassModel.fused_pass`), for a
+        model whose statistics are sums of moments."""
+        if not self.n_moments:
+            return None
+        work = self.moment_work()
+
+        def block(rows, out):
+            loglik, entropy = normalise(self.log_joint(theta, rows), out)
+            return loglik, entropy, self.raw_stats(out, rows, work)
+        return block, self.stats_of
 
     def check_enough_points(self, n: int) -> None:
         if n < 2 * self.K:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
+from ..core.latent_class import FUSED_BLOCK, normalise, serial_dot, sum_of_logs
 from ..core.model import Param, parse_key
 from ..datasets import builtin_table
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
@@ -84,11 +85,17 @@ class GMM1D(GaussianMixture):
         return self.prepare_points(x)
 
     def prepare_points(self, x):
-        """The per-point arrays of data x about the model's centre (also for a chunk of data
-        past memory, `for_chunk`): the moments d, d² of the statistics."""
-        centred = x - self.center
-        self._moments = np.column_stack([centred, centred * centred])   # (N, 2): d, d²
+        """The per-point arrays of data x (also for a chunk of data past memory, `for_chunk`):
+        x itself; the statistics' moments are made a block at a time (`moments_of`)."""
         return x
+
+    n_moments = 3
+
+    def moments_of(self, rows, out):
+        """(3, n) into `out` (row 0 already 1): 1, d_i, d_i² with d_i = x_i − c."""
+        np.subtract(self.data[rows], self.center, out=out[1])
+        np.square(out[1], out=out[2])
+        return out
 
     def log_joint(self, theta, rows=slice(None)):
         x = self.data[rows]
@@ -104,9 +111,59 @@ class GMM1D(GaussianMixture):
             row += const
         return out
 
-    def suff_stats(self, q, rows=slice(None)):
-        moments = q @ self._moments[rows]
-        return {"count": q.sum(axis=1), "s1": moments[:, 0], "s2": moments[:, 1]}
+    def stats_of(self, raw):
+        """The statistics from `raw_stats`' columns N_k, S1_k, S2_k."""
+        return {"count": raw[:, 0], "s1": raw[:, 1], "s2": raw[:, 2]}
+
+    def fused_pass(self, theta):
+        """With K = 2, the pass of `two_class_block`; otherwise the generic fused pass."""
+        if self.K != 2:
+            return super().fused_pass(theta)
+        return self.two_class_block(theta), self.stats_of
+
+    def two_class_block(self, theta):
+        """The one pass for K = 2 with one exp and one reciprocal per point. With
+        a_ik = (x_i − μ_k)² / (2σ²_k) − c_k = −log p(x_i, k | θ), c_k = log w_k − ½ log(2πσ²_k),
+        and d_i = log p(x_i, 1) − log p(x_i, 2) = a_i2 − a_i1:
+
+            q_i1 = 1 / (1 + e^{−d_i}),   q_i2 = e^{−d_i} q_i1,
+            log p(x_i | θ) = −min_k a_ik + log t_i,   H(q_i) = log t_i + min_k q_ik · |d_i|,
+            with t_i = 1 + e^{−|d_i|} = 1 / max_k q_ik
+
+        (`normalise`'s formulas for two classes). A block where e^{−d} would overflow (a
+        point more than 700 nats likelier under the second class) takes the generic pass."""
+        weights, means, variances = theta["weights"], theta["means"], theta["variances"]
+        with np.errstate(divide="ignore"):
+            const = np.log(weights) - 0.5 * (LOG_2PI + np.log(variances))
+        if not np.all(np.isfinite(const)):
+            return super().fused_pass(theta)[0]      # an empty component: the generic pass
+        scale = np.sqrt(0.5 / variances)
+        work = np.empty((3, min(FUSED_BLOCK, self.n_points())))
+        moment_work = self.moment_work()
+
+        def block(rows, out):
+            x = self.data[rows]
+            a1, a2, tmp = work[:, :len(x)]
+            for k, a in enumerate((a1, a2)):
+                np.subtract(x, means[k], out=a)
+                a *= scale[k]
+                np.square(a, out=a)
+                a -= const[k]
+            top = -float(np.minimum(a1, a2, out=tmp).sum())
+            neg_d = np.subtract(a1, a2, out=a1)
+            if neg_d.max() > 700.0:
+                loglik, entropy = normalise(self.log_joint(theta, rows), out)
+                return loglik, entropy, self.raw_stats(out, rows, moment_work)
+            q1, q2 = out
+            np.exp(neg_d, out=tmp)
+            np.add(tmp, 1.0, out=q1)
+            np.reciprocal(q1, out=q1)
+            np.multiply(tmp, q1, out=q2)
+            log_t = -sum_of_logs(np.maximum(q1, q2, out=tmp), 2)
+            np.minimum(q1, q2, out=tmp)
+            np.abs(neg_d, out=neg_d)
+            return top + log_t, log_t + serial_dot(tmp, neg_d), self.raw_stats(out, rows, moment_work)
+        return block
 
     def scatter(self, means, stats):
         """Σ_i q_ik (x_i − μ_k)² from the sufficient statistics."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
+from ..core.latent_class import FUSED_BLOCK, normalise
 from ..core.model import Param, parse_key
 from ..datasets import builtin_table
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
@@ -81,30 +82,75 @@ class GMM2D(GaussianMixture):
         return self.prepare_points(x)
 
     def prepare_points(self, x):
-        """The per-point arrays of data x about the model's centre (also for a chunk of data
-        past memory, `for_chunk`): the two columns, and the moments of the statistics."""
+        """The per-point arrays of data x (also for a chunk of data past memory, `for_chunk`):
+        its two columns, contiguous; the statistics' moments are made a block at a time."""
         self.columns = (np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]))
-        e0, e1 = x[:, 0] - self.center[0], x[:, 1] - self.center[1]
-        self._moments = np.column_stack([e0, e1, e0 * e0, e0 * e1, e1 * e1])   # (N, 5)
         return x
 
-    def log_joint(self, theta, rows=slice(None)):
-        x0, x1 = self.columns[0][rows], self.columns[1][rows]
-        out = np.empty((self.K, len(x0)))
+    n_moments = 6
+
+    def moments_of(self, rows, out):
+        """(6, n) into `out` (row 0 already 1): 1, e₁, e₂, e₁², e₁e₂, e₂² with e_i = x_i − c."""
+        np.subtract(self.columns[0][rows], self.center[0], out=out[1])
+        np.subtract(self.columns[1][rows], self.center[1], out=out[2])
+        np.square(out[1], out=out[3])
+        np.multiply(out[1], out[2], out=out[4])
+        np.square(out[2], out=out[5])
+        return out
+
+    def class_constants(self, theta):
+        """Per class k, what its log joint needs, computed once per θ: (c_k, μ_k1, μ_k2, b/a,
+        √(½/a), √(½a/det)) with c_k = log w_k − log 2π − ½ log det. Completing the square,
+
+            (c d₁² − 2b d₁d₂ + a d₂²) / (2 det) = d₁² / (2a) + (d₂ − (b/a) d₁)² · a / (2 det)."""
+        out = []
         for k in range(self.K):
             (a, b), (_, c) = theta["covariances"][k]
             det = a * c - b * b
             with np.errstate(divide="ignore"):
                 const = np.log(theta["weights"][k]) - LOG_2PI - 0.5 * np.log(det)
-            d0 = x0 - theta["means"][k, 0]
-            d1 = x1 - theta["means"][k, 1]
-            out[k] = (c * d0 * d0 - 2 * b * d0 * d1 + a * d1 * d1) * (-0.5 / det) + const
+            out.append((const, theta["means"][k, 0], theta["means"][k, 1], b / a, np.sqrt(0.5 / a), np.sqrt(0.5 * a / det)))
         return out
 
-    def suff_stats(self, q, rows=slice(None)):
-        moments = q @ self._moments[rows]
-        s00, s01, s11 = moments[:, 2], moments[:, 3], moments[:, 4]
-        return {"count": q.sum(axis=1), "s1": moments[:, :2],
+    def log_joint(self, theta, rows=slice(None)):
+        return self.joint_from_constants(self.class_constants(theta), rows)
+
+    def joint_from_constants(self, constants, rows, out=None, work=None):
+        """log p(x_i, k | θ) for the rows, from `class_constants` (into `out`, (K, n), if given;
+        `work`, (2, ≥ n), is scratch)."""
+        x0, x1 = self.columns[0][rows], self.columns[1][rows]
+        n = len(x0)
+        out = np.empty((self.K, n)) if out is None else out
+        d1, t = np.empty((2, n)) if work is None else work[:, :n]
+        for k, (const, m0, m1, ratio, s1, s2) in enumerate(constants):
+            row = out[k]
+            np.subtract(x0, m0, out=d1)
+            np.subtract(x1, m1, out=row)
+            row -= np.multiply(d1, ratio, out=t)   # d₂ − (b/a) d₁
+            row *= s2
+            np.square(row, out=row)
+            d1 *= s1
+            np.square(d1, out=d1)
+            row += d1
+            np.subtract(const, row, out=row)
+        return out
+
+    def fused_pass(self, theta):
+        """The generic fused pass with θ's constants computed once and the blocks' arrays reused."""
+        constants = self.class_constants(theta)
+        size = min(FUSED_BLOCK, self.n_points())
+        joint_work, work, moment_work = np.empty((self.K, size)), np.empty((2, size)), self.moment_work()
+
+        def block(rows, out):
+            joint = self.joint_from_constants(constants, rows, joint_work[:, :out.shape[1]], work)
+            loglik, entropy = normalise(joint, out)
+            return loglik, entropy, self.raw_stats(out, rows, moment_work)
+        return block, self.stats_of
+
+    def stats_of(self, raw):
+        """The statistics from `raw_stats`' columns N_k, S1_k (2), S2_k's entries 00, 01, 11."""
+        s00, s01, s11 = raw[:, 3], raw[:, 4], raw[:, 5]
+        return {"count": raw[:, 0], "s1": raw[:, 1:3],
                 "s2": np.stack([np.stack([s00, s01], -1), np.stack([s01, s11], -1)], -2)}
 
     def scatter(self, k, mean, stats):
