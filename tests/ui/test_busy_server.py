@@ -32,9 +32,9 @@ def test_a_heavy_link_does_not_hold_up_another_session(app_url, browser):
         waits.append(time.monotonic() - started)
         if done:
             break
-        canary.wait_for_timeout(200)
+        canary.wait_for_timeout(50)
     assert heavy.get_by_text(re.compile(r"State 100 of 100")).count() > 0, "the heavy link did not open in 3 minutes"
-    assert len(waits) >= 5
+    assert len(waits) >= 2    # the replay is fast now (the fused pass): a few clicks span it
     assert max(waits) < 1.0, f"a click waited {max(waits):.2f} s (waits: {[round(w, 2) for w in waits]})"
     assert not [e for e in heavy_watch.errors if "page error" in e]
     heavy.close()
