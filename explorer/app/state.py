@@ -761,6 +761,8 @@ class ExplorerState(param.Parameterized):
                     notes.append(f"{URL_KEYS[name]}={to_text(value)!r}: {exc} (ignored)")
                     settings.pop(name)
             chosen = {k: v for k, v in settings.items() if k in group}
+            if group is MODEL_SETTINGS:      # the same model and data keep their figures (a lesson's steps)
+                chosen = {k: v for k, v in chosen.items() if getattr(self, k) != v}
             if not chosen:
                 continue
             if group is VIEW_SETTINGS:

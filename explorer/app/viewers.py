@@ -117,13 +117,15 @@ class Plots(pn.viewable.Viewer):
         self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", visible=False, margin=(2, 4))
         self._restarts_for = None
         self._drawing_later = False
+        self._figures_due = False
         self._new_views()
-        self.state.param.watch(lambda e: self._drawing_later or self._new_views(), "model_revision")
-        self.state.param.watch(lambda e: self._drawing_later or self.refresh(), "revision")
+        self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
+        self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
         self.state.param.watch(lambda e: self._scale(), "scale")
         self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _new_views(self):
+        self._figures_due = False
         self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
                       "landscape": LandscapeView(), "identity": IdentityView()}
         for view in self.views.values():
@@ -134,6 +136,24 @@ class Plots(pn.viewable.Viewer):
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = tagged(view.figure)
+
+    def _new_views_once(self):
+        """New figures for a new model, built once per action, after it. One action may change
+        the model twice (a lesson step: its model, then its data and K); new figures put on the
+        page and replaced within one message left patches to figures the page never received
+        ("reference … isn't known": the page stopped at the old step). Inside a held action the
+        figures are built at the next tick, when the action is over; the old ones are not drawn
+        meanwhile (they belong to the old model)."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None or doc.callbacks.hold_value is None:
+            self._new_views()
+        elif not self._figures_due:
+            self._figures_due = True
+
+            def build():
+                with pn.io.hold(doc):
+                    self._new_views()
+            pn.state.execute(build, schedule=True)
 
     @contextlib.contextmanager
     def drawn_once(self):

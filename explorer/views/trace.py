@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, LinearAxis, Range1d, Span
 
-from .base import F_COLOR, KL_COLOR, LOGP_COLOR, inline, new_figure, sticky, style_legend
+from .base import F_COLOR, KL_COLOR, LOGP_COLOR, data_replaced_in_hold, inline, new_figure, sticky, style_legend
 
 MARKERS = {"init": "diamond", "E": "circle", "M": "square"}
 
@@ -62,7 +62,8 @@ class TraceView:
 
     def update(self, history, position: int, by_passes: bool = False):
         last, count, axis = self._sent
-        if axis == by_passes and last is not None and len(history) > count and history[count - 1] is last:
+        if (axis == by_passes and last is not None and len(history) > count and history[count - 1] is last
+                and not data_replaced_in_hold(self.source)):
             self.source.stream(inline(rows(history[count:], by_passes)))
         elif not (axis == by_passes and len(history) == count and history[-1] is last):
             self.source.data = rows(history, by_passes)
