@@ -12,6 +12,7 @@ import copy
 import html
 import re
 
+from bokeh.document import Document
 from bokeh.embed import file_html
 from bokeh.layouts import column, row
 from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker, GlyphRenderer, Label,
@@ -127,7 +128,11 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
                        f"{html.escape(session.schedule_object.describe())} · θ_j = {html.escape(key)}</div>")
     layout = column(heading, slider, row(views["data"].figure, views["bound"].figure, views["landscape"].figure),
                     row(views["trace"].figure, views["identity"].figure, numbers))
-    page = file_html(layout, resources=BokehOnly(mode="inline"), title=title)
+    # The page's own document, and no theme taken from Bokeh's "current document": in the app
+    # this runs in a worker thread, where that is some page's document, perhaps one that has
+    # ended and been taken apart (AttributeError: ... '_js_event_callbacks').
+    Document().add_root(layout)
+    page = file_html(layout, resources=BokehOnly(mode="inline"), title=title, theme=None)
     # With Panel loaded (the app's process), Bokeh also lists the script of Panel's own models,
     # as a path on a server this file does not have; the page uses none of them.
     return re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)

@@ -53,3 +53,37 @@ def test_a_trace_replaced_then_streamed_in_one_message_holds_each_row_once():
     view.update(second.history, second.position)
     assert "ColumnsStreamedEvent" in sent and held["rows"] == 19
     np.testing.assert_array_equal(view.source.data["x"], np.arange(19))
+
+
+def test_the_standalone_page_is_built_whatever_document_bokeh_calls_current():
+    # the app builds the page in a worker thread, where Bokeh's "current document" may be a
+    # page's that has ended (its callbacks taken apart): the page must not depend on it
+    from bokeh.io.doc import patch_curdoc
+    from explorer.standalone import standalone_html
+    ended, listener = Document(), (lambda event: None)
+    ended.on_change(listener)
+    ended.destroy(listener)                 # as Bokeh does when a page's session ends
+    session = Session(make_model("linkage"), {"theta": 0.3})
+    session.iterate()
+    with patch_curdoc(ended):
+        page = standalone_html(session, grid=10)
+    assert "<html" in page.lower() and "Bokeh" in page
+
+
+def test_a_failure_reported_after_its_thread_ended_shows_its_own_frames():
+    # the standalone page's failure came back from a worker thread: "details" read NoneType: None
+    from bokeh.io.doc import patch_curdoc
+    from explorer.app import ExplorerState
+    ended, listener = Document(), (lambda event: None)
+    ended.on_change(listener)
+    ended.destroy(listener)
+    try:
+        with patch_curdoc(ended):
+            from bokeh.embed.util import _new_doc
+            _new_doc()                     # a library's frames only, as the page's failure had
+    except AttributeError as exc:
+        error = exc.with_traceback(exc.__traceback__.tb_next)      # without this test's own frame
+    state = ExplorerState()
+    state._report(error, "The standalone page could not be built")
+    assert "_js_event_callbacks" in state.message
+    assert "_new_doc" in state.details and "NoneType: None" not in state.details

@@ -310,8 +310,8 @@ class ExplorerState(param.Parameterized):
             self.message = f"{context}: {exc}"
         else:
             details = user_traceback(exc)
-            if "File " not in details:       # no frame of a user's model: show them all
-                details = traceback.format_exc()
+            if "File " not in details:       # no frame of a user's model: show them all (of this
+                details = "".join(traceback.format_exception(exc))   # exception: it may come from a thread)
             self.details = details
             self.message = f"{context}: {type(exc).__name__}: {exc}"
 
