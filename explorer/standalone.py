@@ -157,27 +157,47 @@ def _copy(value):
 
 
 def _compact(column):
+    """A column with its numbers as float32 (int32) arrays. Nested lists keep their nesting, and
+    only their innermost lists of numbers become arrays: a contour band is a list of polygons
+    of rings, and a band made of one plain ring, turned into one 3-d array, was not drawn by
+    the page (the top band's white hole)."""
     import numpy as np
     if isinstance(column, np.ndarray):
-        array = column
-    else:
-        try:
-            array = np.asarray(column)
-        except ValueError:                    # ragged lists
-            return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
-    if array.dtype == np.uint8:                         # RGBA colours: already compact
-        return array.copy()
-    if array.ndim == 3 and array.dtype.kind in "fiu":   # images: a list of 2-d arrays
-        return [part.astype(np.float32) for part in array]
-    if array.ndim == 2 and array.dtype.kind in "fiu":   # lines: a list of 1-d arrays, as Bokeh takes them
-        return [part.astype(np.float32) for part in array]
+        if column.dtype == np.uint8:                        # RGBA colours: already compact
+            return column.copy()
+        if column.ndim == 3 and column.dtype.kind in "fiu":  # images: a list of 2-d arrays
+            return [part.astype(np.float32) for part in column]
+        if column.ndim == 2 and column.dtype.kind in "fiu":  # lines: a list of 1-d arrays, as Bokeh takes them
+            return [part.astype(np.float32) for part in column]
+        return _numbers(column)
+    if any(isinstance(part, (list, tuple, np.ndarray)) for part in column):
+        return [_nested(part) for part in column]
+    return _numbers(column)
+
+
+def _nested(part):
+    """A part of a nested column: a list recursed into, an array kept in its shape (an image)."""
+    import numpy as np
+    if isinstance(part, np.ndarray):
+        return _numbers(part)
+    if isinstance(part, (list, tuple)):
+        if any(isinstance(p, (list, tuple, np.ndarray)) for p in part):
+            return [_nested(p) for p in part]
+        return _numbers(part)
+    return part
+
+
+def _numbers(values):
+    """Numbers as a float32 or int32 array of the same shape; anything else as it is."""
+    import numpy as np
+    array = np.asarray(values)
     if array.dtype.kind == "f":
         return array.astype(np.float32)
-    if array.dtype == object:                 # ragged: polygons of a contour, lines of different lengths
-        return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
-    if array.dtype.kind in "iu" and array.size:
+    if array.dtype.kind in "iu" and array.size and array.dtype != np.uint8:
         return array.astype(np.int32)
-    return list(column) if not isinstance(column, np.ndarray) else column.copy()
+    if array.dtype == np.uint8:
+        return array.copy()
+    return list(values) if not isinstance(values, np.ndarray) else values.copy()
 
 
 def prefix_lengths(values) -> list[int] | None:

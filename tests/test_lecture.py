@@ -87,3 +87,20 @@ def test_a_failure_reported_after_its_thread_ended_shows_its_own_frames():
     state._report(error, "The standalone page could not be built")
     assert "_js_event_callbacks" in state.message
     assert "_new_doc" in state.details and "NoneType: None" not in state.details
+
+
+def test_the_standalone_page_keeps_a_contour_band_of_one_plain_ring_as_nested_lists():
+    # the innermost band is often one ring without holes: as one 3-d array the page drew nothing
+    # there (a white hole where the landscape's top band should be)
+    from explorer.standalone import _compact
+    band_of_one_ring = [[[0.0, 1.0, 1.0, 0.0]]]              # polygons → rings → coordinates
+    band_with_two = [[[0.0, 1.0, 1.0]], [[2.0, 3.0, 3.0], [2.5, 2.6, 2.5]]]
+    xs = _compact([band_of_one_ring, band_with_two])
+    assert isinstance(xs, list) and isinstance(xs[0], list) and isinstance(xs[0][0], list)
+    ring = xs[0][0][0]
+    assert ring.dtype == np.float32 and ring.shape == (4,)
+    np.testing.assert_array_equal(xs[1][1][1], np.float32([2.5, 2.6, 2.5]))
+    image = _compact([np.arange(6.0).reshape(2, 3)])           # an image stays 2-d
+    assert image[0].shape == (2, 3) and image[0].dtype == np.float32
+    assert _compact(["circle", "square"]) == ["circle", "square"]
+    assert _compact(np.arange(3)).dtype == np.int32
