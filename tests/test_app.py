@@ -446,7 +446,7 @@ def test_the_restarts_traces_are_drawn_below_the_plots():
     app = App("gmm1d", dataset="galaxies")
     app.state.set(option=3, restart_count=8)
     app.state.run_restarts()
-    assert app.plots.restarts_plot.visible
+    assert app.plots.restarts_box.visible
     lines = [r for r in app.plots.restarts_plot.object.renderers]
     assert sum(len(r.data_source.data["ys"]) for r in lines) == 8
 

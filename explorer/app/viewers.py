@@ -114,7 +114,10 @@ class Plots(pn.viewable.Viewer):
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
         self._basins_for = None
-        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", visible=False, margin=(2, 4))
+        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", margin=(2, 4))
+        # Shown and hidden through a box: a Bokeh pane told to hide copies its drawn figure's
+        # stylesheets (the design's, not text) into its own and fails (the second Basins map).
+        self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
         self._restarts_for = None
         self._drawing_later = False
         self._figures_due = False
@@ -192,7 +195,7 @@ class Plots(pn.viewable.Viewer):
             self.views["landscape"].update(drawn, colors)
             if state.restarts is not self._restarts_for:
                 self._restarts_for = state.restarts
-                self.restarts_plot.visible = state.restarts is not None
+                self.restarts_box.visible = state.restarts is not None
                 if state.restarts is not None:
                     self.restarts_plot.object = tagged(restarts_figure(state.restarts))
             if state.basins is not self._basins_for:
@@ -228,7 +231,7 @@ class Plots(pn.viewable.Viewer):
         return pn.Column(
             pn.Row(p["data"], p["bound"], p["landscape"], **row),
             pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
-            self.restarts_plot, self.basins_box, sizing_mode="stretch_both", margin=0)
+            self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
