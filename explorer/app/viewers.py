@@ -203,7 +203,9 @@ class Plots(pn.viewable.Viewer):
                 self.basins_box.visible = state.basins is not None
                 if state.basins is not None:
                     self.basins_plot.object = tagged(basins_figure(state.basins))
-                    self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(state.basins))
+                    best = state.restarts.fixed_points[0] if state.restarts and state.restarts.fixed_points else None
+                    self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(
+                        state.basins, (best.theta, best.loglik) if best is not None else None))
 
     def _draw_overlays(self):
         """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
@@ -451,30 +453,79 @@ class StepBar(pn.viewable.Viewer):
 
 
 def basins_figure(result):
-    """The basins map: each start on the grid coloured by the fixed point EM reached from it,
+    """The basins map: each start on the grid coloured by the fixed point EM reached from it
+    (a fixed point and its label-switched twin share a colour and a number, the twin primed),
     the fixed points marked (a white circle, numbered: 1 has the highest log p)."""
-    from bokeh.models import ColumnDataSource, LabelSet
+    from bokeh.models import ColumnDataSource, LabelSet, LinearColorMapper
     from bokeh.palettes import Category10_10
+    from ..core.model import get_coordinate
     from ..views.base import new_figure
     x, y = result.x, result.y
-    fig = new_figure(f"Basins of {len(result.fixed_points)} fixed points",
+    names, group = basins_names(result)
+    fig = new_figure(f"Basins of {len(set(group))} fixed points" + (" (twins merged)" if len(set(group)) < len(group)
+                                                                    else ""),
                      f"{result.keys[0]} at the start", f"{result.keys[1]} at the start", manual=True)
-    colors = [Category10_10[i % 10] for i in range(len(result.fixed_points))]
-    from bokeh.models import LinearColorMapper
+    colors = [Category10_10[group[i] % 10] for i in range(len(result.fixed_points))]
     mapper = LinearColorMapper(palette=colors or ["#888888"], low=-0.5, high=max(len(colors), 1) - 0.5)
     dx, dy = x[1] - x[0], y[1] - y[0]
     fig.image(image=[result.label.astype(float)], x=x[0] - dx / 2, y=y[0] - dy / 2, dw=x[-1] - x[0] + dx,
               dh=y[-1] - y[0] + dy, color_mapper=mapper)
-    from ..core.model import get_coordinate
     marks = ColumnDataSource(dict(x=[get_coordinate(t, result.keys[0]) for t in result.fixed_points],
                                   y=[get_coordinate(t, result.keys[1]) for t in result.fixed_points],
-                                  text=[str(i + 1) for i in range(len(result.fixed_points))]))
+                                  text=names))
     fig.scatter("x", "y", source=marks, size=12, fill_color="white", line_color="black")
-    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4))
+    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4,
+                            background_fill_color="white", background_fill_alpha=0.7))
     fig.x_range.start, fig.x_range.end = x[0] - dx / 2, x[-1] + dx / 2
     fig.y_range.start, fig.y_range.end = y[0] - dy / 2, y[-1] + dy / 2
     fig.match_aspect = True
     return fig
+
+
+def basins_names(result) -> tuple[list[str], list[int]]:
+    """Each fixed point's number on the map (a twin: its twin's number, primed) and its group."""
+    twin_of = result.twin_of or [None] * len(result.fixed_points)
+    group, names, number = [], [], {}
+    for i, twin in enumerate(twin_of):
+        if twin is None:
+            number[i] = len(number)
+            group.append(number[i])
+            names.append(str(number[i] + 1))
+        else:
+            group.append(number[twin])
+            names.append(f"{number[twin] + 1}′")
+    return names, group
+
+
+def basins_html(result, best_elsewhere=None) -> str:
+    """The map's fixed points, twins in one row; and, when the restarts found a better fixed point
+    than any in this slice (`best_elsewhere`: its θ and log p), why it is not on the map."""
+    names, group = basins_names(result)
+    twin_of = result.twin_of or [None] * len(names)
+    rows = []
+    for i, (t, l, c) in enumerate(zip(result.fixed_points, result.logliks, result.counts)):
+        if twin_of[i] is not None:
+            continue
+        twins = [j for j, w in enumerate(twin_of) if w == i]
+        starts = c + sum(result.counts[j] for j in twins)
+        note = f" (and {', '.join(names[j] for j in twins)}: the same with its labels switched)" if twins else ""
+        rows.append(f"<tr><td class='num'>{names[i]}</td><td class='num'>{fmt(l)}</td><td class='num'>{starts}"
+                    f"</td><td>{html.escape(text.short_theta(t))}{html.escape(note)}</td></tr>")
+    table = ("<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>"
+             + "".join(rows) + "</table>")
+    held = [k for k in result.fixed_points[0] if k not in {key.split("[")[0] for key in result.keys}] \
+        if result.fixed_points else []
+    words = (f"<div class='note'>Only {html.escape(result.keys[0])} and {html.escape(result.keys[1])} vary "
+             f"here; {html.escape(', '.join(held) or 'the rest of θ')} stay as they are now, so these are the "
+             f"fixed points of EM in this slice.</div>")
+    if best_elsewhere is not None and result.logliks:
+        theta, loglik = best_elsewhere
+        if loglik > result.logliks[0] + 1e-6 * (1 + abs(loglik)):
+            words += (f"<div class='warning'>The best fixed point the restarts found (log p {fmt(loglik)}) "
+                      f"is not in this slice: its other coordinates differ from the ones held here "
+                      f"({html.escape(text.short_theta({k: theta[k] for k in held if k in theta}))}). "
+                      f"Load it with Start from it, then map again.</div>")
+    return table + words
 
 
 def restarts_figure(result):
@@ -492,13 +543,6 @@ def restarts_figure(result):
                        legend_label=f"→ fixed point {i + 1} ({point.count})")
     style_legend(fig, "below", columns=3)
     return fig
-
-
-def basins_html(result) -> str:
-    rows = "".join(f"<tr><td class='num'>{i + 1}</td><td class='num'>{fmt(l)}</td><td class='num'>{c}</td>"
-                   f"<td>{html.escape(text.short_theta(t))}</td></tr>"
-                   for i, (t, l, c) in enumerate(zip(result.fixed_points, result.logliks, result.counts)))
-    return ("<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>" + rows + "</table>")
 
 
 class LessonBar(pn.viewable.Viewer):
