@@ -1,6 +1,7 @@
 """A teacher's walk through a lecture, without a browser: what each screen sends to the page
 (the browser's own walk is tests/ui/test_lecture.py)."""
 import numpy as np
+import pytest
 from bokeh.document import Document
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsStreamedEvent, ModelChangedEvent
 
@@ -146,3 +147,26 @@ def test_label_switched_twins_on_a_basins_map_are_one_fixed_point():
     table = basins_html(result)
     assert table.count("<tr>") == 1 + len(result.fixed_points) - len(twins)
     assert "labels switched" in table
+
+
+def test_every_preset_has_a_caption_and_ours_beside_the_source():
+    # bishop-9-14 and faithful-1d opened with neither, contrary to the README
+    from explorer.app import ExplorerState
+    from explorer.app.viewers import readout_html
+    from explorer.presets import PRESETS
+    state = ExplorerState()
+    for name, preset in PRESETS.items():
+        assert state.open_preset(name) and not state.message, (name, state.message)
+        assert preset.caption and state.preset_rows, name
+        page = readout_html(state)
+        assert preset.caption.split(":")[0][:30] in page.replace("&#x27;", "'") and "Ours beside the source" in page
+    state.open_preset("bishop-9-14")
+    kl, gap, theta_new, excess = state.preset_rows
+    assert abs(kl.ours) < 1e-9 and abs(gap.ours) < 1e-9
+    x1, x2, x3, x4 = 125, 18, 20, 34                        # the counts, by hand
+    x12 = x1 * 0.1 / 0.6
+    assert theta_new.ours == pytest.approx((x12 + x4) / (x12 + x2 + x3 + x4), rel=1e-12)
+    assert excess.ours > 0
+    state.open_preset("faithful-1d")
+    mean, variance, loglik = state.preset_rows
+    assert mean.ours == pytest.approx(70.897059, abs=1e-6) and variance.difference == pytest.approx(0, abs=1e-8)

@@ -36,10 +36,16 @@ class KeyboardShortcuts(JSComponent):
         const tag = target.tagName.toUpperCase();
         return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
       };
+      // A focused slider (the timeline) moves itself with the arrows, one state: the shortcut
+      // moving it too made each press skip a state (4 → 6 → 8).
+      const onSlider = (event) => event.composedPath().some(
+        (node) => node.getAttribute && (node.getAttribute("role") === "slider" ||
+                                        (node.classList && node.classList.contains("noUi-target"))));
       const listener = (event) => {
         if (event.ctrlKey || event.metaKey || event.altKey || typing(event)) return;
         const key = event.key;
         if (!(key in KEYS)) return;
+        if ((key === "ArrowLeft" || key === "ArrowRight") && onSlider(event)) return;
         event.preventDefault();
         model.pressed = KEYS[key];
         model.presses = model.presses + 1;

@@ -293,7 +293,8 @@ def readout_html(state) -> str:
     if state.restarts is not None:
         parts.append(text.restarts_table(state.restarts))
     if state.preset_name and state.preset_rows:
-        parts.append(text.preset_table(PRESETS[state.preset_name].title, state.preset_rows))
+        preset = PRESETS[state.preset_name]
+        parts.append(text.preset_table(preset.title, state.preset_rows, preset.caption))
     return "".join(parts)
 
 
