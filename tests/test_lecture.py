@@ -170,3 +170,20 @@ def test_every_preset_has_a_caption_and_ours_beside_the_source():
     state.open_preset("faithful-1d")
     mean, variance, loglik = state.preset_rows
     assert mean.ours == pytest.approx(70.897059, abs=1e-6) and variance.difference == pytest.approx(0, abs=1e-8)
+
+
+def test_a_link_to_each_lesson_step_sets_up_the_screen_next_and_back_reach():
+    # a step's link is read before the state's watchers listen: the link to step 8 showed the
+    # linkage model (the step's model was named but never built)
+    from explorer.app import ExplorerState
+    from explorer.lessons import available_lessons, load_lesson
+    for name in available_lessons():
+        walked = ExplorerState(query={"lesson": name})
+        for step in range(len(load_lesson(name).steps)):
+            if step:
+                walked.lesson_next()
+            linked = ExplorerState(query={"lesson": name, "ls": str(step + 1)})
+            for state in (walked, linked):
+                assert type(state.model).name == state.model_name and not state.message, (step, state.message)
+            assert linked.model_name == walked.model_name and linked.dataset == walked.dataset, step
+            assert [s.loglik for s in linked.session.history] == [s.loglik for s in walked.session.history], step

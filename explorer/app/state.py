@@ -505,8 +505,13 @@ class ExplorerState(param.Parameterized):
         """Set up a screen named in the URL's words (a lesson step's or a preset's): the settings
         it names, the defaults for the rest, from the start, then its steps."""
         screen = {**LESSON_DEFAULTS, **screen}
-        if screen["model"] != self.model_name:
-            self.set(model_name=screen["model"])
+        cls = self._models.get(screen["model"])
+        if cls is not None and cls is not type(self.model):     # built here, not through the watchers:
+            try:                                                 # a page's link is read before they listen
+                self._build({"model_name": screen["model"]})
+            except Exception as exc:  # noqa: BLE001 - the screen is left as it was, with the reason
+                self._report(exc, "This screen's model could not be set up")
+                return
         self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
         self.reset()
         if screen.get("steps"):

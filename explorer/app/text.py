@@ -192,7 +192,7 @@ def preset_table(title: str, rows, caption: str = "") -> str:
                    f"<td>{html.escape(r.source)}</td></tr>" for r in rows)
     return (f"<b>{html.escape(title)}</b>" + (f"<div class='sentence'>{html.escape(caption)}</div>" if caption else "")
             + "Ours beside the source:"
-            "<table class='numbers'><tr><th></th><th>ours</th><th>published</th><th>difference</th>"
+            "<table class='numbers preset'><tr><th></th><th>ours</th><th>published</th><th>difference</th>"
             "<th>source</th></tr>" + body + "</table>")
 
 
