@@ -133,9 +133,11 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     # ended and been taken apart (AttributeError: ... '_js_event_callbacks').
     Document().add_root(layout)
     page = file_html(layout, resources=BokehOnly(mode="inline"), title=title, theme=None)
-    # With Panel loaded (the app's process), Bokeh also lists the script of Panel's own models,
-    # as a path on a server this file does not have; the page uses none of them.
-    return re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)
+    # With Panel loaded (the app's process), Bokeh also lists the script of Panel's own models
+    # and, once the server has loaded them, their style sheets, as paths on a server this file
+    # does not have; the page uses none of them.
+    page = re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)
+    return re.sub(r'<link[^>]*href="static/extensions/[^"]*"[^>]*>\s*', "", page)
 
 
 def readout(session, previous, family) -> str:

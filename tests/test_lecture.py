@@ -187,3 +187,20 @@ def test_a_link_to_each_lesson_step_sets_up_the_screen_next_and_back_reach():
                 assert type(state.model).name == state.model_name and not state.message, (step, state.message)
             assert linked.model_name == walked.model_name and linked.dataset == walked.dataset, step
             assert [s.loglik for s in linked.session.history] == [s.loglik for s in walked.session.history], step
+
+
+def test_the_standalone_page_asks_no_server_for_panels_style_sheets(monkeypatch):
+    # built in the app's server, where Panel had loaded a widget's style sheet, the page linked
+    # static/extensions/panel/…/tabulator_simple.min.css: a failed load offline
+    import explorer.standalone as standalone
+    from explorer.standalone import standalone_html
+    real = standalone.file_html
+
+    def with_panels_sheet(*args, **kwargs):
+        page = real(*args, **kwargs)
+        return page.replace("<head>", '<head><link rel="stylesheet" href="static/extensions/panel/bundled/'
+                                      'datatabulator/tabulator_simple.min.css" type="text/css" />', 1)
+    monkeypatch.setattr(standalone, "file_html", with_panels_sheet)
+    session = Session(make_model("linkage"), {"theta": 0.3})
+    page = standalone_html(session, grid=10)
+    assert "static/extensions" not in page and "<head>" in page

@@ -135,11 +135,12 @@ def test_a_lecture_on_local_optima_then_its_standalone_page_offline(lecture, bro
     page.get_by_role("button", name=re.compile("Basins map")).click()
     page.get_by_text("Fixed points of the basins map").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Start from it").click()
-    page.get_by_text(re.compile(r"State 0 of 0")).first.wait_for(timeout=30_000)
+    expect(page.get_by_text("Fixed points of the basins map").first).to_be_hidden(timeout=30_000)
     page.get_by_role("button", name=re.compile("Basins map")).click()
-    page.wait_for_function("() => document.body.innerText.includes('Fixed points of the basins map')",
-                           timeout=60_000)
-    page.wait_for_timeout(1500)
+    page.get_by_text("Fixed points of the basins map").first.wait_for(timeout=60_000)
+    table = page.get_by_text("Fixed points of the basins map").first.locator("xpath=..").inner_text()
+    assert "−1034" in table, table            # the best fixed point is in this slice now
+
     page.get_by_role("button", name="EM iteration").click()
     page.get_by_text(re.compile(r"State 2 of 2")).first.wait_for(timeout=30_000)
     page.get_by_text("Export", exact=True).click()
@@ -155,7 +156,8 @@ def test_a_lecture_on_local_optima_then_its_standalone_page_offline(lecture, bro
     offline.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else
                   (asked.append(r.request.url), r.abort()))
     offline.on("pageerror", lambda e: errors.append(str(e)))
-    offline.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    offline.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    offline.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
     offline.goto(path.as_uri())
     offline.get_by_text("State 2 of 2").first.wait_for(timeout=30_000)
     assert not errors and not asked, (errors, asked)
