@@ -204,3 +204,34 @@ def test_the_standalone_page_asks_no_server_for_panels_style_sheets(monkeypatch)
     session = Session(make_model("linkage"), {"theta": 0.3})
     page = standalone_html(session, grid=10)
     assert "static/extensions" not in page and "<head>" in page
+
+
+def shown_numbers(table: str) -> dict:
+    import re
+    cells = re.findall(r"<tr><td>([^<]+)</td><td class='num'>([^<]+)</td>", table)
+    return {name: text for name, text in cells}
+
+
+@pytest.mark.parametrize("name", ["mvn-missing", "gmm1d", "linkage", "two-source"])
+def test_log_p_minus_F_visibly_equals_KL_and_no_value_rises_to_itself(name):
+    # mvn-missing showed log p = F = −2326.7 with KL = 9.5e−4, and a sentence read
+    # "log p rose from −1034 to −1034"
+    import re
+    from decimal import Decimal
+    from explorer.app import ExplorerState
+    from explorer.app import text
+    state = ExplorerState(model_name=name)
+    family = state.family_object
+    s = state.session
+    for _ in range(6):
+        for step in (s.e_step, s.m_step):
+            step()
+            shown = shown_numbers(text.numbers_table(s.current, s.history[s.position - 1]))
+            logp, F, kl = (Decimal(shown[k].replace("−", "-")) for k in ("log p(X|θ)", "F(θ, q)", "KL(q ‖ p(Z|X,θ))"))
+            last = Decimal(1).scaleb(-max(-logp.as_tuple().exponent, 0))      # one unit of the last decimal
+            assert abs((logp - F) - kl) <= last, (shown, s.current.kl)
+            if s.current.kl > 1e-9 * (1 + abs(s.current.loglik)):
+                assert kl != 0 and abs(float(kl) - s.current.kl) <= 0.02 * s.current.kl + float(last), shown
+            sentence = text.step_sentence(s.history[s.position - 1], s.current, family)
+            for a, b in re.findall(r"from (\S+) to (\S+?)[,;:.]?(?:\s|$)", sentence):
+                assert a != b, sentence
