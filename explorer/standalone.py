@@ -20,7 +20,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker
 from bokeh.resources import Resources
 
 from .app import text
-from .core.convergence import current_rate
+from .core.convergence import settled_rate
 from .core.families import get_family
 from .core.landscape import LandscapeCalculator
 from .core.model import first_coordinate
@@ -145,7 +145,7 @@ def readout(session, previous, family) -> str:
     return (f"<div class='status'>{text.status_line(session.position, session.position, current, family)}</div>"
             f"<div>{html.escape(text.step_sentence(previous, current, family))}</div>"
             f"<div class='formula'>{text.formula(current, family)}</div>"
-            + text.numbers_table(current, previous) + text.rate_line(current_rate(session.states)))
+            + text.numbers_table(current, previous) + text.rate_line(settled_rate(session.states), family))
 
 
 def _copy(value):

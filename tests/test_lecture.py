@@ -235,3 +235,32 @@ def test_log_p_minus_F_visibly_equals_KL_and_no_value_rises_to_itself(name):
             sentence = text.step_sentence(s.history[s.position - 1], s.current, family)
             for a, b in re.findall(r"from (\S+) to (\S+?)[,;:.]?(?:\s|$)", sentence):
                 assert a != b, sentence
+
+
+def test_the_rate_sentence_waits_until_the_rate_settles_and_speaks_for_the_family():
+    # gmm1d's export read "Rate … = 1.20813 (near the fixed point: the largest fraction of missing
+    # information)" after ten iterations, and the same words appeared under mean-field
+    from explorer.app import ExplorerState
+    from explorer.app.viewers import readout_html
+    from explorer.core.convergence import em_map_rate, settled_rate
+    state = ExplorerState(model_name="gmm1d")
+    s = state.session
+    state.em_iteration()
+    state.em_iteration()
+    assert "Rate" not in readout_html(state)          # two iterations: no estimate that means anything
+    s.run(tol=1e-12, max_iterations=3000)
+    state._touch()
+    rate = settled_rate(s.states)
+    assert rate is not None and 0 < rate < 1
+    limit = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
+    assert rate == pytest.approx(limit, rel=0.05)     # settled: it is the EM map's rate at θ̂
+    assert "fraction of missing information" in readout_html(state)
+    mean_field = ExplorerState(model_name="two-source", family="mean-field")
+    mean_field.session.run(tol=1e-12, max_iterations=3000)
+    mean_field._touch()
+    page = readout_html(mean_field)
+    assert "Rate" in page and "not a fraction of missing information" in page
+    early = ExplorerState(model_name="gmm1d")
+    for _ in range(10):
+        early.em_iteration()
+    assert settled_rate(early.session.states) is None     # still far from the fixed point (1.2…)

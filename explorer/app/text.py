@@ -191,12 +191,14 @@ def numbers_table(state, previous) -> str:
     return out
 
 
-def rate_line(rate: float | None) -> str:
-    """The observed rate of convergence, with what it tends to."""
+def rate_line(rate: float | None, family=None) -> str:
+    """The observed rate of convergence once it has settled (`settled_rate`), with what it tends
+    to for this family; nothing while it is still moving."""
     if rate is None:
         return ""
-    return (f"<div class='theta'>Rate |Δθ now| / |Δθ before| = {fmt(rate)} (near the fixed point: "
-            f"the largest fraction of missing information)</div>")
+    meaning = getattr(family, "rate_meaning", "") if family is not None else ""
+    return (f"<div class='theta'>Rate |Δθ now| / |Δθ before| = {fmt(rate)} (settled; at the fixed point: "
+            f"{html.escape(meaning or 'the rate of the EM map')})</div>")
 
 
 def comparison_table(comparison) -> str:

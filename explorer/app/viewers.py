@@ -15,7 +15,7 @@ import numpy as np
 import panel as pn
 import param
 
-from ..core.convergence import current_rate
+from ..core.convergence import settled_rate
 from ..core.picture import path_points
 from ..core.schedules import SCHEDULE_NAMES
 from ..export import trace_csv, trace_json_text
@@ -271,7 +271,7 @@ def readout_html(state) -> str:
     parts.append(f"<div class='sentence'>{html.escape(sentence)}</div>")
     parts.append(f"<div class='formula'>{text.formula(current, family)}</div>")
     parts.append(text.numbers_table(current, previous))
-    parts.append(text.rate_line(current_rate(s.states)))
+    parts.append(text.rate_line(settled_rate(s.states), family))
     for warning in current.warnings:
         parts.append(f"<div class='warning'>Warning: {html.escape(warning)}</div>")
     if not (np.isfinite(current.loglik) and np.isfinite(current.F)):

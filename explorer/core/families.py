@@ -26,6 +26,9 @@ class Family:
     formula = r"q \in \mathcal{Q}"
     why_gap = ""
     partial = False   # True when an E step may stop short of argmax over the family
+    # what the observed rate |Δθ now| / |Δθ before| tends to at a fixed point
+    rate_meaning = ("the rate of this family's EM map at its fixed point (q is not the posterior, so it "
+                    "is not a fraction of missing information)")
 
     def supports(self, model) -> bool:
         return True
@@ -56,6 +59,7 @@ class Exact(Family):
     title = "exact posterior"
     formula = r"q(Z) \leftarrow \arg\max_{q} F(\theta, q) = p(Z \mid X, \theta)"
     why_gap = "every q is allowed, so the E step reaches the posterior and the gap closes"
+    rate_meaning = "the largest fraction of missing information"
 
     def e_step(self, model, theta, q):
         return model.posterior(theta)
