@@ -264,3 +264,40 @@ def test_the_rate_sentence_waits_until_the_rate_settles_and_speaks_for_the_famil
     for _ in range(10):
         early.em_iteration()
     assert settled_rate(early.session.states) is None     # still far from the fixed point (1.2…)
+
+
+def test_the_cli_read_by_head_ends_quietly():
+    # `python -m explorer models --json | head` ended in a BrokenPipeError traceback
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen([sys.executable, "-m", "explorer", "models", "--json"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    process.stdout.close()                       # the reader has gone before the first line
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and "Traceback" not in errors, errors
+
+
+def test_save_image_without_matplotlib_says_what_to_install(monkeypatch, tmp_path):
+    import builtins
+    from explorer import plots
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    session = Session(make_model("linkage"), {"theta": 0.3})
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        plots.save_image(session, tmp_path / "run.png")
+
+
+def test_an_upload_with_a_short_row_names_the_line_and_what_it_needs():
+    from explorer.app import ExplorerState
+    state = ExplorerState(model_name="gmm1d")
+    assert not state.upload("waits.csv", b"waiting,eruptions\n80,3.6\n54\n")
+    assert "line 3 has 1 value, but the header names 2 columns (waiting, eruptions)" in state.message
+    assert "fields" not in state.message

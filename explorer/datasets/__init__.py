@@ -117,7 +117,9 @@ def parse_csv(text: str, source: str = "CSV", numeric_only: bool = True, missing
     values = np.empty((len(rows) - 1, len(keep)))
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
-            raise ExplorerError(f"{source}: row {i} has {len(row)} fields, the header has {len(header)}")
+            raise ExplorerError(f"{source}: line {i} has {count(len(row), 'value')}, but the header names "
+                                f"{count(len(header), 'column')} ({', '.join(header)}): each row needs "
+                                f"one value per column, separated by commas")
         for out, j in enumerate(keep):
             cell = row[j].strip()
             if missing_ok and not cell:
@@ -139,3 +141,8 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def count(n: int, word: str) -> str:
+    """'1 value', '2 values'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
