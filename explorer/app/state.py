@@ -53,12 +53,13 @@ CONVERGED = 1e-10          # Play stops when an iteration changes log p by no mo
 LESSON_DEFAULTS = {"model": "linkage", "family": "exact", "schedule": "em", "theta0": "", "seed": "0"}
 MODEL_SETTINGS = ("model_name", "dataset", "option", "n_points", "data_seed", "separation")
 SESSION_SETTINGS = ("family", "schedule", "step_size", "block_size", "block_order", "seed", "theta0", "frozen")
-VIEW_SETTINGS = ("coordinate", "grid_size", "zoom", "trace_axis", "scale", "speed")
+VIEW_SETTINGS = ("coordinate", "grid_size", "zoom", "trace_axis", "scale", "speed", "presenter", "shown")
+PLOT_NAMES = ("data", "bound", "landscape", "trace", "identity", "readout")
 URL_KEYS = {"model_name": "model", "dataset": "data", "option": "K", "n_points": "n", "data_seed": "dseed",
             "separation": "sep", "family": "family", "schedule": "schedule", "step_size": "eta",
             "block_size": "B", "block_order": "order", "seed": "seed", "theta0": "theta0", "frozen": "frozen",
             "coordinate": "coord", "grid_size": "grid", "zoom": "zoom", "trace_axis": "x", "scale": "scale",
-            "speed": "speed"}
+            "speed": "speed", "presenter": "presenter", "shown": "show"}
 
 
 class RunCancelled(Exception):
@@ -95,6 +96,9 @@ class ExplorerState(param.Parameterized):
     svg = param.Boolean(default=False, label="Draw the plots as SVG (each plot's save button then writes SVG, "
                                              "not PNG)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
+    presenter = param.Boolean(default=False, label="Presenter layout (key f): sidebar folded, the chosen plots large")
+    shown = param.ListSelector(default=["bound", "landscape", "readout"], objects=list(PLOT_NAMES),
+                               label="Plots in the presenter layout")
     restart_count = param.Integer(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
     preset_name = param.Selector(default="", objects=[""] + list(PRESETS), label="Preset (the literature)")
     lesson_name = param.Selector(default="", objects=[""] + available_lessons(), label="Lesson")
@@ -246,7 +250,9 @@ class ExplorerState(param.Parameterized):
             self.param.coordinate.objects = keys
             if option is not None:
                 self.param.option.bounds = (option.minimum, option.maximum)
-                self.param.option.label = f"{option.name}: {option.help} ({option.minimum} to {option.maximum})"
+                # short: a slider's label is one line of the 300-px sidebar, with its value after it
+                self.param.option.label = f"{option.name} ({option.minimum} to {option.maximum})"
+                self.param.option.doc = option.help
             self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = LandscapeCalculator(model, family, self.grid_size)

@@ -103,7 +103,13 @@ class Plots(pn.viewable.Viewer):
         super().__init__(**params)
         self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
                       for name in ("data", "bound", "landscape", "trace", "identity")}
-        self.identity_box = pn.Column(self.panes["identity"], width=185, sizing_mode="stretch_height", margin=0)
+        # Each plot in a cell of a wrapping row: a cell is at least WIDTHS[name] px wide and HEIGHT
+        # px high at 100 %, both times the text scale, so the plots grow with the text and fewer
+        # fit side by side (a projector's 200 %: one or two a row, and the page scrolls).
+        self.cells = {name: pn.Column(pane, sizing_mode="stretch_both", margin=0) for name, pane in self.panes.items()}
+        self.readout = Readout(state=self.state)
+        self.cells["readout"] = pn.Column(self.readout, sizing_mode="stretch_both", margin=0)
+        self.identity_box = self.cells["identity"]
         self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
@@ -118,7 +124,7 @@ class Plots(pn.viewable.Viewer):
         self._new_views()
         self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
         self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
-        self.state.param.watch(lambda e: self._scale(), "scale")
+        self.state.param.watch(lambda e: self._scale(), ["scale", "presenter", "shown"])
         self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _new_views(self):
@@ -169,10 +175,25 @@ class Plots(pn.viewable.Viewer):
         for view in self.views.values():
             view.figure.output_backend = "svg" if self.state.svg else "canvas"
 
+    WIDTHS = {"data": 330, "bound": 330, "landscape": 340, "trace": 330, "identity": 180, "readout": 330}
+    HEIGHT = 300             # px at 100 %; at least half the window below the step bar
+
     def _scale(self):
+        """Fonts, and the cells' sizes and visibility: the presenter layout shows the chosen plots
+        only, in the sidebar's room too, as high as the window below the step bar."""
         for view in self.views.values():
             scale_fonts(view.figure, self.state.scale)
-        self.identity_box.width = round(185 * self.state.scale / 100)   # its labels grow with the text
+        k = self.state.scale / 100
+        presenter = self.state.presenter
+        height = (f"max({round(self.HEIGHT * k)}px, calc(100vh - 140px))" if presenter else
+                  f"max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2))")
+        for name, cell in self.cells.items():
+            width = round(self.WIDTHS[name] * k)
+            grow = 0 if name == "identity" else 1
+            cell.styles = {"flex": f"{grow} 1 {width}px", "min-width": f"{width}px", "height": height}
+            visible = name in self.state.shown or not presenter
+            if cell.visible != visible:
+                cell.visible = visible
 
     def refresh(self):
         state = self.state
@@ -220,13 +241,10 @@ class Plots(pn.viewable.Viewer):
         self.views["landscape"].set_overlays(paths)
 
     def __panel__(self):
-        p = self.panes
-        # stretch_both all the way up (Panel would make them so anyway, with a warning per page)
-        row = {"sizing_mode": "stretch_both", "margin": 0, "styles": {"height": "calc((100vh - 150px) / 2)",
-                                                                       "min-height": "230px"}}
+        c = self.cells
         return pn.Column(
-            pn.Row(p["data"], p["bound"], p["landscape"], **row),
-            pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
+            pn.FlexBox(c["data"], c["bound"], c["landscape"], c["trace"], c["identity"], c["readout"],
+                       flex_wrap="wrap", sizing_mode="stretch_both", margin=0),
             self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
 
 
@@ -328,8 +346,9 @@ class StepBar(pn.viewable.Viewer):
         self.pacer = Pacer(speed=self.state.speed)      # Play, paced by the page (pacing.py)
         self.pacer.param.watch(self._on_request, "requests")
         self.state.param.watch(lambda e: setattr(self.pacer, "speed", e.new), "speed")
-        self.keys = KeyboardShortcuts()
+        self.keys = KeyboardShortcuts(presenter=self.state.presenter)
         self.keys.param.watch(self._on_key, "presses")
+        self.state.param.watch(lambda e: setattr(self.keys, "presenter", e.new), "presenter")
         rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
                        for key, what in SHORTCUTS)
         self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
@@ -343,6 +362,8 @@ class StepBar(pn.viewable.Viewer):
         key = self.keys.pressed
         if key == "help":
             self.help.visible = not self.help.visible
+        elif key == "presenter":
+            self.state.presenter = not self.state.presenter
         elif key == "play":
             self.playing = not self.playing
         elif key in ("back", "forward"):
@@ -594,6 +615,7 @@ class Controls(pn.viewable.Viewer):
                                    pn.widgets.IntInput.from_param(p.data_seed),
                                    pn.widgets.FloatSlider.from_param(p.separation), margin=0)
         self.option = pn.widgets.IntSlider.from_param(p.option)
+        self.option_help = pn.pane.HTML("", margin=(0, 10))      # the option's meaning, below its short label
         self.step_size = pn.widgets.FloatInput.from_param(p.step_size, step=0.05)
         self.blocks = pn.Row(pn.widgets.IntInput.from_param(p.block_size, width=130),
                              pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
@@ -640,7 +662,8 @@ class Controls(pn.viewable.Viewer):
     def _visibility(self):
         state = self.state
         self.synthetic.visible = state.dataset == SYNTHETIC
-        self.option.visible = bool(state.model.option_specs)
+        self.option.visible = self.option_help.visible = bool(state.model.option_specs)
+        self.option_help.object = html.escape(state.model.option_specs[0].help) if state.model.option_specs else ""
         self.step_size.visible = state.schedule == "gradient"
         self.blocks.visible = state.schedule == "incremental"
         self.compare.visible = state.family != "exact"
@@ -728,7 +751,7 @@ class Controls(pn.viewable.Viewer):
                               "beside the published ones.", margin=(0, 10))),
             card("Model and data", pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
                  self.synthetic, pn.pane.HTML("Upload a CSV (header row, numbers):", margin=(0, 10)),
-                 self.upload, self.option),
+                 self.upload, self.option, self.option_help),
             card("Algorithm", pn.widgets.Select.from_param(p.family), self.compare,
                  pn.widgets.Select.from_param(p.schedule), self.step_size, self.blocks,
                  pn.widgets.CheckBoxGroup.from_param(p.compared, options=list(SCHEDULE_NAMES), inline=True),
@@ -738,8 +761,10 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.MultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
+                 pn.pane.HTML("The trace's x axis:", margin=(0, 10)),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
-                 pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.svg)),
+                 pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.presenter),
+                 pn.widgets.MultiChoice.from_param(p.shown), pn.widgets.Checkbox.from_param(p.svg)),
             card("Restarts (local optima)", pn.widgets.IntInput.from_param(p.restart_count), self.restart,
                  pn.Row(self.chosen_point, self.load_point, margin=0),
                  pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "
