@@ -301,3 +301,18 @@ def test_an_upload_with_a_short_row_names_the_line_and_what_it_needs():
     assert not state.upload("waits.csv", b"waiting,eruptions\n80,3.6\n54\n")
     assert "line 3 has 1 value, but the header names 2 columns (waiting, eruptions)" in state.message
     assert "fields" not in state.message
+
+
+def test_the_analyses_tables_sit_below_the_plots_and_the_numbers_point_to_them():
+    # the Compare and Restarts tables landed below the fold of the numbers' 292-px scroll box
+    from explorer.app import App
+    app = App("gmm1d", family="hard")
+    app.state.compare_with_exact()
+    app.state.run_restarts()
+    readout, tables = app.plots.readout.pane.object, app.plots.readout.tables
+    assert "Fixed points from the same start" not in readout and "distinct fixed point" not in readout
+    assert "Below the plots" in readout and "comparison with exact EM" in readout
+    assert tables.visible and "Fixed points from the same start" in tables.object
+    assert "distinct fixed point" in tables.object
+    layout = app.plots.__panel__()
+    assert tables in layout.objects and layout.objects.index(tables) > 0      # after the plots' row

@@ -39,6 +39,11 @@ LESSON_CSS = """
 .caption { margin: 3px 0; font-size: 1.05em; }
 """
 
+TABLES_CSS = """
+:host { display: block; }
+.table-block { display: inline-block; vertical-align: top; margin: 0 18px 8px 0; max-width: 100%; overflow-x: auto; }
+"""
+
 READOUT_CSS = """
 :host { line-height: 1.35; }
 table.numbers { border-collapse: collapse; margin: 3px 0; }
@@ -245,7 +250,7 @@ class Plots(pn.viewable.Viewer):
         return pn.Column(
             pn.FlexBox(c["data"], c["bound"], c["landscape"], c["trace"], c["identity"], c["readout"],
                        flex_wrap="wrap", sizing_mode="stretch_both", margin=0),
-            self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
+            self.readout.tables, self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
@@ -258,6 +263,10 @@ class Readout(pn.viewable.Viewer):
         super().__init__(**params)
         self.pane = TextOnlyHTML("", sizing_mode="stretch_both", min_width=320, margin=(2, 6),
                                  stylesheets=[READOUT_CSS])
+        # the analyses' tables, in the row below the plots (Plots places it), not in the numbers'
+        # scroll box where nobody found them
+        self.tables = pn.pane.HTML("", sizing_mode="stretch_width", margin=(2, 6), visible=False,
+                                   stylesheets=[READOUT_CSS + TABLES_CSS])
         self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
         self.state.param.watch(lambda e: self._scale(), "scale")
         self._scale()
@@ -265,15 +274,21 @@ class Readout(pn.viewable.Viewer):
 
     def _scale(self):
         self.pane.styles = {"overflow-y": "auto", "font-size": f"{round(13 * self.state.scale / 100)}px"}
+        self.tables.styles = {"font-size": f"{round(13 * self.state.scale / 100)}px"}
 
     def refresh(self):
-        self.pane.object = readout_html(self.state)
+        self.pane.object = readout_html(self.state, tables=False)
+        tables = tables_html(self.state)
+        self.tables.object = tables
+        self.tables.visible = bool(tables)
 
     def __panel__(self):
         return self.pane
 
 
-def readout_html(state) -> str:
+def readout_html(state, tables: bool = True) -> str:
+    """The numbers panel's text; with `tables`, the analyses' tables too (the app shows those
+    in their own row below the plots, and says so here)."""
     s = state.session
     current, previous = s.current, state.previous_state
     family = state.family_object
@@ -298,6 +313,22 @@ def readout_html(state) -> str:
                      "Take an E step, or start from another θ.</div>")
     for note in state.notes + ([s.history_note] if s.history_note else []):
         parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
+    if tables:
+        parts.append(tables_html(state))
+    elif tables_html(state):
+        names = [name for name, there in (("the comparison with exact EM", state.comparison is not None),
+                                          ("the compared schedules", bool(state.schedule_runs)),
+                                          ("the restarts' fixed points", state.restarts is not None),
+                                          ("the preset's numbers beside the source", bool(state.preset_rows)))
+                 if there]
+        parts.append(f"<div class='note'><b>↓ Below the plots:</b> {html.escape(', '.join(names))}.</div>")
+    return "".join(parts)
+
+
+def tables_html(state) -> str:
+    """The tables of the analyses that ran (comparison, schedules, restarts, the preset's), for
+    the row below the plots they explain."""
+    parts = []
     if state.comparison is not None:
         parts.append(text.comparison_table(state.comparison))
     if state.schedule_runs:
@@ -307,7 +338,7 @@ def readout_html(state) -> str:
     if state.preset_name and state.preset_rows:
         preset = PRESETS[state.preset_name]
         parts.append(text.preset_table(preset.title, state.preset_rows, preset.caption))
-    return "".join(parts)
+    return "".join(f"<div class='table-block'>{part}</div>" for part in parts)
 
 
 def tagged(figure):
