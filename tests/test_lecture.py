@@ -316,3 +316,19 @@ def test_the_analyses_tables_sit_below_the_plots_and_the_numbers_point_to_them()
     assert "distinct fixed point" in tables.object
     layout = app.plots.__panel__()
     assert tables in layout.objects and layout.objects.index(tables) > 0      # after the plots' row
+
+
+@pytest.mark.parametrize("query", [{"model": "linkage", "theta0": '{"theta": 0.5}', "steps": "EM4"},
+                                   {"model": "gmm1d", "steps": "EM2"}, {"model": "coins", "steps": "EM2"}])
+def test_the_staircase_starts_below_the_diagonal_whatever_the_zoom(query):
+    # the start's F lies below its column's: it was pinned to the edge of lowest F, the top when
+    # zoomed, and the first E move came down from there ("E steps move up to the diagonal")
+    from explorer.app import ExplorerState
+    for zoom in (True, False):
+        state = ExplorerState(query=query)
+        state.zoom = zoom
+        drawn = state.picture()
+        lo, hi = drawn.window
+        t0, phi0 = drawn.path.t[0], drawn.path.phi[0]
+        assert lo <= phi0 < t0 <= hi, (zoom, drawn.window, phi0, t0)
+        assert drawn.path.phi[1] == t0                     # the E step moves up to the diagonal
