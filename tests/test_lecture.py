@@ -332,3 +332,14 @@ def test_the_staircase_starts_below_the_diagonal_whatever_the_zoom(query):
         t0, phi0 = drawn.path.t[0], drawn.path.phi[0]
         assert lo <= phi0 < t0 <= hi, (zoom, drawn.window, phi0, t0)
         assert drawn.path.phi[1] == t0                     # the E step moves up to the diagonal
+
+
+def test_the_trace_at_state_0_shows_log_p_F_and_KL():
+    # a line of one point draws nothing: at state 0 the trace showed only F's marker
+    from bokeh.models import GlyphRenderer, Scatter
+    view = TraceView()
+    session = Session(make_model("gmm1d"), seed=0)
+    view.update(session.history, 0)
+    drawn = {r.glyph.y for r in view.figure.renderers
+             if isinstance(r, GlyphRenderer) and isinstance(r.glyph, Scatter) and r.data_source is view.source}
+    assert {"loglik", "F", "kl"} <= drawn

@@ -34,6 +34,10 @@ class TraceView:
                               legend_label="● after E, ■ after M")
         kl = fig.line("x", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
                       legend_label="KL")
+        # a dot at each state too: a line of one point (state 0) draws nothing, and log p and KL
+        # were missing there
+        fig.scatter("x", "loglik", source=self.source, size=5, color=LOGP_COLOR, legend_label="log p(X|θ)")
+        fig.scatter("x", "kl", source=self.source, size=4, color=KL_COLOR, y_range_name="kl", legend_label="KL")
         self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], label=[]))
         self.stalled = ColumnDataSource(dict(xs=[], ys=[], color=[], stalled=[]))
         self.overlay_renderer = fig.multi_line("xs", "ys", source=self.overlay, color="color", line_width=2,
