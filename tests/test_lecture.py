@@ -343,3 +343,11 @@ def test_the_trace_at_state_0_shows_log_p_F_and_KL():
     drawn = {r.glyph.y for r in view.figure.renderers
              if isinstance(r, GlyphRenderer) and isinstance(r.glyph, Scatter) and r.data_source is view.source}
     assert {"loglik", "F", "kl"} <= drawn
+
+
+def test_linkage_cell_labels_fit_a_third_of_1366_px():
+    # four labels of ten characters on one line ran into each other at 1366 px
+    from explorer.views.data import LinkageDataView
+    view = LinkageDataView(make_model("linkage"))
+    factors = list(view.figure.x_range.factors)
+    assert len(factors) == 4 and max(len(line) for f in factors for line in f.split("\n")) <= 8
