@@ -40,7 +40,6 @@ LESSON_CSS = """
 """
 
 TABLES_CSS = """
-:host { display: block; }
 .table-block { display: inline-block; vertical-align: top; margin: 0 18px 8px 0; max-width: 100%; overflow-x: auto; }
 """
 
@@ -247,10 +246,14 @@ class Plots(pn.viewable.Viewer):
 
     def __panel__(self):
         c = self.cells
-        return pn.Column(
-            pn.FlexBox(c["data"], c["bound"], c["landscape"], c["trace"], c["identity"], c["readout"],
-                       flex_wrap="wrap", sizing_mode="stretch_both", margin=0),
-            self.readout.tables, self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
+        # one wrapping flow: the plots' cells, then, each a full row, the analyses' tables, the
+        # restarts' traces and the basins map (in a column after the cells they overlapped the
+        # second row of plots, the column being as high as the window)
+        for box in (self.readout.tables, self.restarts_box, self.basins_box):
+            box.styles = {"flex": "1 1 100%"}
+        return pn.FlexBox(c["data"], c["bound"], c["landscape"], c["trace"], c["identity"], c["readout"],
+                          self.readout.tables, self.restarts_box, self.basins_box,
+                          flex_wrap="wrap", align_content="flex-start", sizing_mode="stretch_both", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
