@@ -251,7 +251,11 @@ class Plots(pn.viewable.Viewer):
         # second row of plots, the column being as high as the window)
         for box in (self.readout.tables, self.restarts_box, self.basins_box):
             box.styles = {"flex": "1 1 100%"}
-        return pn.FlexBox(c["data"], c["bound"], c["landscape"], c["trace"], c["identity"], c["readout"],
+        # a line break after the landscape: data, bound and landscape share the first row and the
+        # trace, the bar and the numbers the second, however wide the window (a wide one put five
+        # plots in the first row, each too narrow for its title)
+        row_break = pn.Spacer(height=0, margin=0, sizing_mode="stretch_width", styles={"flex": "1 1 100%"})
+        return pn.FlexBox(c["data"], c["bound"], c["landscape"], row_break, c["trace"], c["identity"], c["readout"],
                           self.readout.tables, self.restarts_box, self.basins_box,
                           flex_wrap="wrap", align_content="flex-start", sizing_mode="stretch_both", margin=0)
 
