@@ -194,7 +194,10 @@ class Plots(pn.viewable.Viewer):
         for name, cell in self.cells.items():
             width = round(self.WIDTHS[name] * k)
             grow = 0 if name == "identity" else 1
-            cell.styles = {"flex": f"{grow} 1 {width}px", "min-width": f"{width}px", "height": height}
+            least = f"{width}px"
+            if name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
+                least = f"max({width}px, calc({100 * k / 3:.2f}% - 12px))"   # the scale: they grow with it
+            cell.styles = {"flex": f"{grow} 1 {width}px", "min-width": least, "height": height}
             visible = name in self.state.shown or not presenter
             if cell.visible != visible:
                 cell.visible = visible
