@@ -210,8 +210,13 @@ def figure(session, key: str | None = None, which: str = "all"):
 
 def save_image(session, path, key: str | None = None, which: str = "all", fmt: str | None = None):
     """`figure(session, key, which)` written as PNG or SVG (by `path`'s ending, or `fmt`),
-    drawn by matplotlib: no browser needed. Raises ImportError without matplotlib."""
-    import matplotlib
+    drawn by matplotlib: no browser needed. Without matplotlib: an ImportError that says so."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError as exc:
+        raise ImportError("explorer.plots.save_image draws with matplotlib, which is not installed: "
+                          "pip install matplotlib (or, in the app, use a plot's save button or "
+                          "'All plots (PNG)', which the browser draws)") from exc
     matplotlib.use("Agg")                        # no display: write files only
     import holoviews.plotting.mpl  # noqa: F401  registers the matplotlib backend (and its styles above)
     fmt = fmt or str(path).rsplit(".", 1)[-1].lower()

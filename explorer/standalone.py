@@ -12,6 +12,7 @@ import copy
 import html
 import re
 
+from bokeh.document import Document
 from bokeh.embed import file_html
 from bokeh.layouts import column, row
 from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker, GlyphRenderer, Label,
@@ -19,7 +20,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker
 from bokeh.resources import Resources
 
 from .app import text
-from .core.convergence import current_rate
+from .core.convergence import settled_rate
 from .core.families import get_family
 from .core.model import first_coordinate
 from .core.picture import landscape_calculator, picture
@@ -126,10 +127,16 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
                        f"{html.escape(session.schedule_object.describe())} · θ_j = {html.escape(key)}</div>")
     layout = column(heading, slider, row(views["data"].figure, views["bound"].figure, views["landscape"].figure),
                     row(views["trace"].figure, views["identity"].figure, numbers))
-    page = file_html(layout, resources=BokehOnly(mode="inline"), title=title)
-    # With Panel loaded (the app's process), Bokeh also lists the script of Panel's own models,
-    # as a path on a server this file does not have; the page uses none of them.
-    return re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)
+    # The page's own document, and no theme taken from Bokeh's "current document": in the app
+    # this runs in a worker thread, where that is some page's document, perhaps one that has
+    # ended and been taken apart (AttributeError: ... '_js_event_callbacks').
+    Document().add_root(layout)
+    page = file_html(layout, resources=BokehOnly(mode="inline"), title=title, theme=None)
+    # With Panel loaded (the app's process), Bokeh also lists the script of Panel's own models
+    # and, once the server has loaded them, their style sheets, as paths on a server this file
+    # does not have; the page uses none of them.
+    page = re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)
+    return re.sub(r'<link[^>]*href="static/extensions/[^"]*"[^>]*>\s*', "", page)
 
 
 def readout(session, previous, family) -> str:
@@ -137,7 +144,7 @@ def readout(session, previous, family) -> str:
     return (f"<div class='status'>{text.status_line(session.position, session.position, current, family)}</div>"
             f"<div>{html.escape(text.step_sentence(previous, current, family))}</div>"
             f"<div class='formula'>{text.formula(current, family)}</div>"
-            + text.numbers_table(current, previous) + text.rate_line(current_rate(session.states)))
+            + text.numbers_table(current, previous) + text.rate_line(settled_rate(session.states), family))
 
 
 def _copy(value):
@@ -151,27 +158,47 @@ def _copy(value):
 
 
 def _compact(column):
+    """A column with its numbers as float32 (int32) arrays. Nested lists keep their nesting, and
+    only their innermost lists of numbers become arrays: a contour band is a list of polygons
+    of rings, and a band made of one plain ring, turned into one 3-d array, was not drawn by
+    the page (the top band's white hole)."""
     import numpy as np
     if isinstance(column, np.ndarray):
-        array = column
-    else:
-        try:
-            array = np.asarray(column)
-        except ValueError:                    # ragged lists
-            return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
-    if array.dtype == np.uint8:                         # RGBA colours: already compact
-        return array.copy()
-    if array.ndim == 3 and array.dtype.kind in "fiu":   # images: a list of 2-d arrays
-        return [part.astype(np.float32) for part in array]
-    if array.ndim == 2 and array.dtype.kind in "fiu":   # lines: a list of 1-d arrays, as Bokeh takes them
-        return [part.astype(np.float32) for part in array]
+        if column.dtype == np.uint8:                        # RGBA colours: already compact
+            return column.copy()
+        if column.ndim == 3 and column.dtype.kind in "fiu":  # images: a list of 2-d arrays
+            return [part.astype(np.float32) for part in column]
+        if column.ndim == 2 and column.dtype.kind in "fiu":  # lines: a list of 1-d arrays, as Bokeh takes them
+            return [part.astype(np.float32) for part in column]
+        return _numbers(column)
+    if any(isinstance(part, (list, tuple, np.ndarray)) for part in column):
+        return [_nested(part) for part in column]
+    return _numbers(column)
+
+
+def _nested(part):
+    """A part of a nested column: a list recursed into, an array kept in its shape (an image)."""
+    import numpy as np
+    if isinstance(part, np.ndarray):
+        return _numbers(part)
+    if isinstance(part, (list, tuple)):
+        if any(isinstance(p, (list, tuple, np.ndarray)) for p in part):
+            return [_nested(p) for p in part]
+        return _numbers(part)
+    return part
+
+
+def _numbers(values):
+    """Numbers as a float32 or int32 array of the same shape; anything else as it is."""
+    import numpy as np
+    array = np.asarray(values)
     if array.dtype.kind == "f":
         return array.astype(np.float32)
-    if array.dtype == object:                 # ragged: polygons of a contour, lines of different lengths
-        return [_compact(part) if isinstance(part, (list, np.ndarray)) else part for part in column]
-    if array.dtype.kind in "iu" and array.size:
+    if array.dtype.kind in "iu" and array.size and array.dtype != np.uint8:
         return array.astype(np.int32)
-    return list(column) if not isinstance(column, np.ndarray) else column.copy()
+    if array.dtype == np.uint8:
+        return array.copy()
+    return list(values) if not isinstance(values, np.ndarray) else values.copy()
 
 
 def prefix_lengths(values) -> list[int] | None:

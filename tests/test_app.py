@@ -438,7 +438,7 @@ def test_the_dlr_preset_puts_table_1_beside_ours_to_1e_9():
     thetas = [r for r in state.preset_rows if r.quantity.startswith("θ⁽")]
     assert [r.published for r in thetas] == list(DLR_TABLE_1)
     assert all(abs(r.difference) < 1e-9 for r in thetas)
-    assert "ours beside the source" in readout_html(state)
+    assert "Ours beside the source" in readout_html(state)
     state.set(model_name="coins")                       # leaving the preset's screen drops its table
     assert state.preset_name == "" and state.preset_rows == []
 

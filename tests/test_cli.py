@@ -117,7 +117,7 @@ BAD_FILES = [
     ("value\n1\n2\n", "needs at least 4 data points, got 2"),
     ("a,b\n1,2\n3,4\n5,6\n7,8\n", "must have one numeric column, got 2"),
     ("1\n2\n3\n4\n5\n", "the first row must be a header"),
-    ("value\n1\n2,3\n4\n5\n", "row 3 has 2 fields, the header has 1"),
+    ("value\n1\n2,3\n4\n5\n", "line 3 has 2 values, but the header names 1 column (value)"),
     ("", "the file is empty"),
 ]
 

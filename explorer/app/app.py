@@ -168,7 +168,7 @@ class App(pn.viewable.Viewer):
         """Serve in the template; the URL follows every change, so it always rebuilds this screen."""
         if pn.state.curdoc is not None:
             self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed",
-                                                                  "lesson_name", "lesson_step"])
+                                                                  "lesson_name", "lesson_step", "presenter", "shown"])
             self._write_url()
             self.state.background = self.steps.background    # long actions off the event loop
             skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)

@@ -2,6 +2,7 @@
 
     e  E step          m  M step          space  EM iteration      p  Play / Pause
     ←  previous state  →  next state      u  undo                  r  redo
+    f  presenter layout (the sidebar folded, the chosen plots large), on or off
     ?  this list, shown or hidden
 
 A small page component listens to key presses on the whole page and tells the server which
@@ -14,10 +15,11 @@ from panel.custom import JSComponent
 
 SHORTCUTS = (("e", "E step"), ("m", "M step"), ("space", "EM iteration"), ("p", "Play / Pause"),
              ("← / →", "previous / next state (the timeline)"), ("u / r", "undo / redo"),
+             ("f", "presenter layout on / off"),
              ("?", "show or hide this list"))
 
 KEYS = {"e": "e_step", "m": "m_step", " ": "em_iteration", "p": "play", "ArrowLeft": "back",
-        "ArrowRight": "forward", "u": "undo", "r": "redo", "?": "help"}
+        "ArrowRight": "forward", "u": "undo", "r": "redo", "f": "presenter", "?": "help"}
 
 
 class KeyboardShortcuts(JSComponent):
@@ -25,6 +27,7 @@ class KeyboardShortcuts(JSComponent):
 
     pressed = param.String(default="")
     presses = param.Integer(default=0)
+    presenter = param.Boolean(default=False, doc="The presenter layout is on: the page folds its sidebar.")
 
     _esm = """
     const KEYS = %s;
@@ -36,15 +39,28 @@ class KeyboardShortcuts(JSComponent):
         const tag = target.tagName.toUpperCase();
         return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
       };
+      // A focused slider (the timeline) moves itself with the arrows, one state: the shortcut
+      // moving it too made each press skip a state (4 → 6 → 8).
+      const onSlider = (event) => event.composedPath().some(
+        (node) => node.getAttribute && (node.getAttribute("role") === "slider" ||
+                                        (node.classList && node.classList.contains("noUi-target"))));
       const listener = (event) => {
         if (event.ctrlKey || event.metaKey || event.altKey || typing(event)) return;
         const key = event.key;
         if (!(key in KEYS)) return;
+        if ((key === "ArrowLeft" || key === "ArrowRight") && onSlider(event)) return;
         event.preventDefault();
         model.pressed = KEYS[key];
         model.presses = model.presses + 1;
       };
       document.addEventListener("keydown", listener);
+      // the template's own functions fold and unfold its sidebar
+      const fold = () => {
+        const call = model.presenter ? window.closeNav : window.openNav;
+        if (typeof call === "function" && document.getElementById("sidebar")) call();
+      };
+      model.on("presenter", fold);
+      if (model.presenter) setTimeout(fold, 0);
       model.on("remove", () => document.removeEventListener("keydown", listener));
     }
     """ % ("{" + ", ".join(f'"{k}": "{v}"' for k, v in KEYS.items()) + "}")

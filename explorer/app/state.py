@@ -135,12 +135,13 @@ def replay_limit(points: int) -> int:
 LESSON_DEFAULTS = {"model": "linkage", "family": "exact", "schedule": "em", "theta0": "", "seed": "0"}
 MODEL_SETTINGS = ("model_name", "dataset", "option", "n_points", "data_seed", "separation")
 SESSION_SETTINGS = ("family", "schedule", "step_size", "block_size", "block_order", "seed", "theta0", "frozen")
-VIEW_SETTINGS = ("coordinate", "grid_size", "zoom", "trace_axis", "scale", "speed")
+VIEW_SETTINGS = ("coordinate", "grid_size", "zoom", "trace_axis", "scale", "speed", "presenter", "shown")
+PLOT_NAMES = ("data", "bound", "landscape", "trace", "identity", "readout")
 URL_KEYS = {"model_name": "model", "dataset": "data", "option": "K", "n_points": "n", "data_seed": "dseed",
             "separation": "sep", "family": "family", "schedule": "schedule", "step_size": "eta",
             "block_size": "B", "block_order": "order", "seed": "seed", "theta0": "theta0", "frozen": "frozen",
             "coordinate": "coord", "grid_size": "grid", "zoom": "zoom", "trace_axis": "x", "scale": "scale",
-            "speed": "speed"}
+            "speed": "speed", "presenter": "presenter", "shown": "show"}
 
 
 class RunCancelled(Exception):
@@ -195,6 +196,9 @@ class ExplorerState(param.Parameterized):
     svg = param.Boolean(default=False, label="Draw the plots as SVG (each plot's save button then writes SVG, "
                                              "not PNG)")
     speed = param.Number(default=2.0, bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
+    presenter = param.Boolean(default=False, label="Presenter layout (key f): sidebar folded, the chosen plots large")
+    shown = param.ListSelector(default=["bound", "landscape", "readout"], objects=list(PLOT_NAMES),
+                               label="Plots in the presenter layout")
     restart_count = RangedInteger(default=20, bounds=(1, MAX_STARTS), label="Starts (R)")
     preset_name = param.Selector(default="", objects=[""] + list(PRESETS), label="Preset (the literature)")
     lesson_name = param.Selector(default="", objects=[""] + available_lessons(), label="Lesson")
@@ -375,7 +379,9 @@ class ExplorerState(param.Parameterized):
             self.param.coordinate.objects = keys
             if option is not None:
                 self.param.option.bounds = (option.minimum, option.maximum)
-                self.param.option.label = f"{option.name}: {option.help} ({option.minimum} to {option.maximum})"
+                # short: a slider's label is one line of the 300-px sidebar, with its value after it
+                self.param.option.label = f"{option.name} ({option.minimum} to {option.maximum})"
+                self.param.option.doc = option.help
             self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = landscape_calculator(model, family, self.grid_size)
@@ -444,8 +450,8 @@ class ExplorerState(param.Parameterized):
             self.message = f"{context}: {exc}"
         else:
             details = user_traceback(exc)
-            if "File " not in details:       # no frame of a user's model: show them all
-                details = traceback.format_exc()
+            if "File " not in details:       # no frame of a user's model: show them all (of this
+                details = "".join(traceback.format_exception(exc))   # exception: it may come from a thread)
             self.details = details
             self.message = f"{context}: {type(exc).__name__}: {exc}"
 
@@ -713,8 +719,13 @@ class ExplorerState(param.Parameterized):
         """Set up a screen named in the URL's words (a lesson step's or a preset's): the settings
         it names, the defaults for the rest, from the start, then its steps."""
         screen = {**LESSON_DEFAULTS, **screen}
-        if screen["model"] != self.model_name and screen["model"] in self._models:   # else: a note
-            self.set(model_name=screen["model"])
+        cls = self._models.get(screen["model"])
+        if cls is not None and cls is not type(self.model):     # built here, not through the watchers:
+            try:                                                 # a page's link is read before they listen
+                self._build({"model_name": screen["model"]})
+            except Exception as exc:  # noqa: BLE001 - the screen is left as it was, with the reason
+                self._report(exc, "This screen's model could not be set up")
+                return
         self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
         self.reset()
         if screen.get("steps"):
@@ -1081,6 +1092,8 @@ class ExplorerState(param.Parameterized):
                     notes.append(f"{typed[name]} (ignored): {why}")
                     settings.pop(name)
             chosen = {k: v for k, v in settings.items() if k in group}
+            if group is MODEL_SETTINGS:      # the same model and data keep their figures (a lesson's steps)
+                chosen = {k: v for k, v in chosen.items() if getattr(self, k) != v}
             if not chosen:
                 continue
             if group is VIEW_SETTINGS:

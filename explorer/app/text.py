@@ -47,11 +47,53 @@ def theta_change(before: dict, after: dict) -> float:
 
 
 def moved(name: str, before: float, after: float) -> str:
-    """'F rose from a to b', 'F fell from a to b' or 'F stayed at a', from the sign."""
+    """'F rose from a to b', 'F fell from a to b' or 'F stayed at a', from the sign; a and b with
+    as many digits as it takes to tell them apart (never "rose from −1034 to −1034")."""
     if abs(after - before) <= tolerance(before, after):
-        return f"{name} stayed at {fmt(after)}"
+        return f"{name} stayed at {_significant(after, 9) if np.isfinite(after) else fmt(after)}"
     verb = "rose" if after > before else "fell"
-    return f"{name} {verb} from {fmt(before)} to {fmt(after)}"
+    a, b = apart(before, after)
+    if a == b:
+        return f"{name} {verb} by {fmt(after - before)} (the same to 12 digits: {b})"
+    return f"{name} {verb} from {a} to {b}"
+
+
+def apart(a: float, b: float) -> tuple[str, str]:
+    """a and b written with the fewest significant digits (6 at least, 12 at most) that show
+    they differ."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return fmt(a), fmt(b)
+    for digits in range(6, 13):
+        texts = tuple(_significant(v, digits) for v in (a, b))
+        if texts[0] != texts[1]:
+            return texts
+    return texts
+
+
+def _significant(value: float, digits: int) -> str:
+    if value == 0 or 1e-3 <= abs(value) < 1e12:
+        return f"{value:.{digits}g}".replace("-", "−") if abs(value) < 10 ** digits else \
+            f"{value:.0f}".replace("-", "−")
+    return f"{value:.{digits - 1}e}".replace("-", "−")
+
+
+def identity_decimals(loglik: float, F: float, kl: float) -> int:
+    """Decimals for log p, F and KL written side by side so that log p − F visibly equals KL:
+    enough for three significant digits of KL (and six of log p), no more than a double holds
+    at log p's size."""
+    size = max(abs(v) for v in (loglik, F, 1.0) if np.isfinite(v))
+    whole = int(np.floor(np.log10(size)))             # log p's digits before the point, less one
+    base = max(0, 5 - whole)
+    visible = np.isfinite(kl) and kl > tolerance(loglik, F)      # below that, KL is rounding: 0
+    need = int(np.ceil(-np.log10(kl))) + 2 if visible else base
+    return int(min(max(base, need), max(0, 14 - whole)))
+
+
+def fixed(value: float, decimals: int) -> str:
+    """`value` with `decimals` decimals and a real minus (−∞, ∞ and NaN as words)."""
+    if not np.isfinite(value):
+        return fmt(value)
+    return f"{value:.{decimals}f}".replace("-", "−")
 
 
 def kl_of(state) -> float:
@@ -131,7 +173,12 @@ def numbers_table(state, previous) -> str:
     rows = [("log p(X|θ)", state.loglik, change(previous.loglik, state.loglik) if previous else ""),
             ("F(θ, q)", state.F, change(previous.F, state.F) if previous else ""),
             ("KL(q ‖ p(Z|X,θ))", kl_of(state), change(kl_of(previous), kl_of(state)) if previous else "")]
-    body = "".join(f"<tr><td>{name}</td><td class='num'>{fmt(value)}</td><td class='num'>{delta}</td></tr>"
+    # the three values with the same decimals, so that log p − F = KL can be checked by eye
+    decimals = identity_decimals(state.loglik, state.F, kl_of(state))
+    shown = {name: fixed(value, decimals) for name, value, _ in rows}
+    if kl_of(state) <= tolerance(state.loglik, state.F):        # rounding, not a gap
+        shown["KL(q ‖ p(Z|X,θ))"] = fixed(0.0, decimals)
+    body = "".join(f"<tr><td>{name}</td><td class='num'>{shown[name]}</td><td class='num'>{delta}</td></tr>"
                    for name, value, delta in rows)
     theta = "; ".join(f"{html.escape(k)} = {short(v)}" for k, v in state.theta.items())
     out = (f"<table class='numbers'><tr><th></th><th>value</th><th>last step</th></tr>{body}</table>"
@@ -144,12 +191,14 @@ def numbers_table(state, previous) -> str:
     return out
 
 
-def rate_line(rate: float | None) -> str:
-    """The observed rate of convergence, with what it tends to."""
+def rate_line(rate: float | None, family=None) -> str:
+    """The observed rate of convergence once it has settled (`settled_rate`), with what it tends
+    to for this family; nothing while it is still moving."""
     if rate is None:
         return ""
-    return (f"<div class='theta'>Rate |Δθ now| / |Δθ before| = {fmt(rate)} (near the fixed point: "
-            f"the largest fraction of missing information)</div>")
+    meaning = getattr(family, "rate_meaning", "") if family is not None else ""
+    return (f"<div class='theta'>Rate |Δθ now| / |Δθ before| = {fmt(rate)} (settled; at the fixed point: "
+            f"{html.escape(meaning or 'the rate of the EM map')})</div>")
 
 
 def comparison_table(comparison) -> str:
@@ -185,13 +234,14 @@ def schedules_table(runs, left_out: dict[str, str]) -> str:
     return out
 
 
-def preset_table(title: str, rows) -> str:
-    """Ours beside the published numbers, with the difference."""
+def preset_table(title: str, rows, caption: str = "") -> str:
+    """The preset's caption, and ours beside the published numbers, with the difference."""
     body = "".join(f"<tr><td>{html.escape(r.quantity)}</td><td class='num'>{r.ours:.9g}</td>"
                    f"<td class='num'>{r.published:.9g}</td><td class='num'>{r.difference:+.2e}</td>"
                    f"<td>{html.escape(r.source)}</td></tr>" for r in rows)
-    return (f"<b>{html.escape(title)}</b>: ours beside the source"
-            "<table class='numbers'><tr><th></th><th>ours</th><th>published</th><th>difference</th>"
+    return (f"<b>{html.escape(title)}</b>" + (f"<div class='sentence'>{html.escape(caption)}</div>" if caption else "")
+            + "Ours beside the source:"
+            "<table class='numbers preset'><tr><th></th><th>ours</th><th>published</th><th>difference</th>"
             "<th>source</th></tr>" + body + "</table>")
 
 

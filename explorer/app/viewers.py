@@ -16,7 +16,7 @@ import numpy as np
 import panel as pn
 import param
 
-from ..core.convergence import current_rate
+from ..core.convergence import settled_rate
 from ..core.picture import path_points
 from ..core.families import FAMILIES
 from ..core.schedules import SCHEDULE_NAMES, SCHEDULES
@@ -40,6 +40,10 @@ RUNS = ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2)), thread_name
 LESSON_CSS = """
 .lesson { border-left: 4px solid #1f4e79; padding: 2px 10px; background: rgba(31, 78, 121, .06); }
 .caption { margin: 3px 0; font-size: 1.05em; }
+"""
+
+TABLES_CSS = """
+.table-block { display: inline-block; vertical-align: top; margin: 0 18px 8px 0; max-width: 100%; overflow-x: auto; }
 """
 
 READOUT_CSS = """
@@ -86,16 +90,10 @@ async def in_background(state, label: str, work, progress_pane, describe):
 
 
 def closed_card(title: str, *objects) -> pn.Card:
-    """A card that starts closed and takes its contents when it is first opened: a closed
-    card's widgets would be built into every page for nothing (the three closed cards hold
-    about a tenth of a page's models, and the server walks them all at each click)."""
-    card = pn.Card(title=title, collapsed=True, sizing_mode="stretch_width", margin=(4, 0))
-
-    def fill(event):
-        if not event.new and not card.objects:
-            card.objects = list(objects)
-    card.param.watch(fill, "collapsed")
-    return card
+    """A card that starts closed, with its contents. (Filled only when first opened, a tenth of
+    a page's models fewer, its widgets stayed unknown to the page's document: each click on one
+    sent the widget back in full, and the server warned "reference already known".)"""
+    return pn.Card(*objects, title=title, collapsed=True, sizing_mode="stretch_width", margin=(4, 0))
 
 
 def typed_box(widget):
@@ -120,26 +118,33 @@ class Plots(pn.viewable.Viewer):
         super().__init__(**params)
         self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
                       for name in ("data", "bound", "landscape", "trace", "identity")}
-        self.identity_box = pn.Column(self.panes["identity"], width=185, sizing_mode="stretch_height", margin=0)
+        # Each plot in a cell of a wrapping row: a cell is at least WIDTHS[name] px wide and HEIGHT
+        # px high at 100 %, both times the text scale, so the plots grow with the text and fewer
+        # fit side by side (a projector's 200 %: one or two a row, and the page scrolls).
+        self.cells = {name: pn.Column(pane, sizing_mode="stretch_both", margin=0) for name, pane in self.panes.items()}
+        self.readout = Readout(state=self.state)
+        self.cells["readout"] = pn.Column(self.readout, sizing_mode="stretch_both", margin=0)
+        self.identity_box = self.cells["identity"]
         self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
         self._basins_for = None
         self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", margin=(2, 4))
-        # shown and hidden through a box: a Bokeh pane's own `visible` copies its figure's
-        # properties into the pane, and a figure the page has styled has style sheets the pane
-        # refuses (a TypeError at the first change after restarts were shown)
+        # Shown and hidden through a box: a Bokeh pane told to hide copies its drawn figure's
+        # stylesheets (the design's, not text) into its own and fails (the second Basins map).
         self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
         self._restarts_for = None
         self._drawing_later = False
+        self._figures_due = False
         self._picturing = False
         self._new_views()
-        self.state.param.watch(lambda e: self._drawing_later or self._new_views(), "model_revision")
-        self.state.param.watch(lambda e: self._drawing_later or self.refresh(), "revision")
-        self.state.param.watch(lambda e: self._scale(), "scale")
+        self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
+        self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
+        self.state.param.watch(lambda e: self._scale(), ["scale", "presenter", "shown"])
         self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _new_views(self):
+        self._figures_due = False
         self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
                       "landscape": LandscapeView(), "identity": IdentityView()}
         for view in self.views.values():
@@ -172,6 +177,24 @@ class Plots(pn.viewable.Viewer):
         finally:
             self._drawing_later, self.state.running = False, ""
 
+    def _new_views_once(self):
+        """New figures for a new model, built once per action, after it. One action may change
+        the model twice (a lesson step: its model, then its data and K); new figures put on the
+        page and replaced within one message left patches to figures the page never received
+        ("reference … isn't known": the page stopped at the old step). Inside a held action the
+        figures are built at the next tick, when the action is over; the old ones are not drawn
+        meanwhile (they belong to the old model)."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None or doc.callbacks.hold_value is None:
+            self._new_views()
+        elif not self._figures_due:
+            self._figures_due = True
+
+            def build():
+                with pn.io.hold(doc):
+                    self._new_views()
+            pn.state.execute(build, schedule=True)
+
     @contextlib.contextmanager
     def drawn_once(self):
         """The state's changes inside are drawn once, at the end, as new figures filled before
@@ -189,10 +212,28 @@ class Plots(pn.viewable.Viewer):
         for view in self.views.values():
             view.figure.output_backend = "svg" if self.state.svg else "canvas"
 
+    WIDTHS = {"data": 330, "bound": 330, "landscape": 340, "trace": 330, "identity": 180, "readout": 330}
+    HEIGHT = 300             # px at 100 %; at least half the window below the step bar
+
     def _scale(self):
+        """Fonts, and the cells' sizes and visibility: the presenter layout shows the chosen plots
+        only, in the sidebar's room too, as high as the window below the step bar."""
         for view in self.views.values():
             scale_fonts(view.figure, self.state.scale)
-        self.identity_box.width = round(185 * self.state.scale / 100)   # its labels grow with the text
+        k = self.state.scale / 100
+        presenter = self.state.presenter
+        height = (f"max({round(self.HEIGHT * k)}px, calc(100vh - 140px))" if presenter else
+                  f"max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2))")
+        for name, cell in self.cells.items():
+            width = round(self.WIDTHS[name] * k)
+            grow = 0 if name == "identity" else 1
+            least = f"{width}px"
+            if name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
+                least = f"max({width}px, calc({100 * k / 3:.2f}% - 12px))"   # the scale: they grow with it
+            cell.styles = {"flex": f"{grow} 1 {width}px", "min-width": least, "height": height}
+            visible = name in self.state.shown or not presenter
+            if cell.visible != visible:
+                cell.visible = visible
 
     def refresh(self):
         state = self.state
@@ -217,7 +258,9 @@ class Plots(pn.viewable.Viewer):
                 self.basins_box.visible = state.basins is not None
                 if state.basins is not None:
                     self.basins_plot.object = tagged(basins_figure(state.basins))
-                    self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(state.basins))
+                    best = state.restarts.fixed_points[0] if state.restarts and state.restarts.fixed_points else None
+                    self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(
+                        state.basins, (best.theta, best.loglik) if best is not None else None))
 
     def _draw_picture(self, drawn):
         colors = fixed_point_colors(self.state)
@@ -267,14 +310,19 @@ class Plots(pn.viewable.Viewer):
         self.views["landscape"].set_overlays(paths)
 
     def __panel__(self):
-        p = self.panes
-        # stretch_both all the way up (Panel would make them so anyway, with a warning per page)
-        row = {"sizing_mode": "stretch_both", "margin": 0, "styles": {"height": "calc((100vh - 150px) / 2)",
-                                                                       "min-height": "230px"}}
-        return pn.Column(
-            pn.Row(p["data"], p["bound"], p["landscape"], **row),
-            pn.Row(p["trace"], self.identity_box, Readout(state=self.state), **row),
-            self.restarts_box, self.basins_box, sizing_mode="stretch_both", margin=0)
+        c = self.cells
+        # one wrapping flow: the plots' cells, then, each a full row, the analyses' tables, the
+        # restarts' traces and the basins map (in a column after the cells they overlapped the
+        # second row of plots, the column being as high as the window)
+        for box in (self.readout.tables, self.restarts_box, self.basins_box):
+            box.styles = {"flex": "1 1 100%"}
+        # a line break after the landscape: data, bound and landscape share the first row and the
+        # trace, the bar and the numbers the second, however wide the window (a wide one put five
+        # plots in the first row, each too narrow for its title)
+        row_break = pn.Spacer(height=0, margin=0, sizing_mode="stretch_width", styles={"flex": "1 1 100%"})
+        return pn.FlexBox(c["data"], c["bound"], c["landscape"], row_break, c["trace"], c["identity"], c["readout"],
+                          self.readout.tables, self.restarts_box, self.basins_box,
+                          flex_wrap="wrap", align_content="flex-start", sizing_mode="stretch_both", margin=0)
 
 
 class Readout(pn.viewable.Viewer):
@@ -287,6 +335,10 @@ class Readout(pn.viewable.Viewer):
         super().__init__(**params)
         self.pane = TextOnlyHTML("", sizing_mode="stretch_both", min_width=320, margin=(2, 6),
                                  stylesheets=[READOUT_CSS])
+        # the analyses' tables, in the row below the plots (Plots places it), not in the numbers'
+        # scroll box where nobody found them
+        self.tables = pn.pane.HTML("", sizing_mode="stretch_width", margin=(2, 6), visible=False,
+                                   stylesheets=[READOUT_CSS + TABLES_CSS])
         self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
         self.state.param.watch(lambda e: self._scale(), "scale")
         self._scale()
@@ -294,15 +346,21 @@ class Readout(pn.viewable.Viewer):
 
     def _scale(self):
         self.pane.styles = {"overflow-y": "auto", "font-size": f"{round(13 * self.state.scale / 100)}px"}
+        self.tables.styles = {"font-size": f"{round(13 * self.state.scale / 100)}px"}
 
     def refresh(self):
-        self.pane.object = readout_html(self.state)
+        self.pane.object = readout_html(self.state, tables=False)
+        tables = tables_html(self.state)
+        self.tables.object = tables
+        self.tables.visible = bool(tables)
 
     def __panel__(self):
         return self.pane
 
 
-def readout_html(state) -> str:
+def readout_html(state, tables: bool = True) -> str:
+    """The numbers panel's text; with `tables`, the analyses' tables too (the app shows those
+    in their own row below the plots, and says so here)."""
     s = state.session
     current, previous = s.current, state.previous_state
     family = state.family_object
@@ -318,7 +376,7 @@ def readout_html(state) -> str:
     parts.append(f"<div class='sentence'>{html.escape(sentence)}</div>")
     parts.append(f"<div class='formula'>{text.formula(current, family)}</div>")
     parts.append(text.numbers_table(current, previous))
-    parts.append(text.rate_line(current_rate(s.states)))
+    parts.append(text.rate_line(settled_rate(s.states), family))
     for warning in current.warnings:
         parts.append(f"<div class='warning'>Warning: {html.escape(warning)}</div>")
     if not (np.isfinite(current.loglik) and np.isfinite(current.F)):
@@ -327,6 +385,22 @@ def readout_html(state) -> str:
                      "Take an E step, or start from another θ.</div>")
     for note in state.notes + ([s.history_note] if s.history_note else []):
         parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
+    if tables:
+        parts.append(tables_html(state))
+    elif tables_html(state):
+        names = [name for name, there in (("the comparison with exact EM", state.comparison is not None),
+                                          ("the compared schedules", bool(state.schedule_runs)),
+                                          ("the restarts' fixed points", state.restarts is not None),
+                                          ("the preset's numbers beside the source", bool(state.preset_rows)))
+                 if there]
+        parts.append(f"<div class='note'><b>↓ Below the plots:</b> {html.escape(', '.join(names))}.</div>")
+    return "".join(parts)
+
+
+def tables_html(state) -> str:
+    """The tables of the analyses that ran (comparison, schedules, restarts, the preset's), for
+    the row below the plots they explain."""
+    parts = []
     if state.comparison is not None:
         parts.append(text.comparison_table(state.comparison))
     if state.schedule_runs:
@@ -334,8 +408,9 @@ def readout_html(state) -> str:
     if state.restarts is not None:
         parts.append(text.restarts_table(state.restarts))
     if state.preset_name and state.preset_rows:
-        parts.append(text.preset_table(PRESETS[state.preset_name].title, state.preset_rows))
-    return "".join(parts)
+        preset = PRESETS[state.preset_name]
+        parts.append(text.preset_table(preset.title, state.preset_rows, preset.caption))
+    return "".join(f"<div class='table-block'>{part}</div>" for part in parts)
 
 
 def tagged(figure):
@@ -374,8 +449,9 @@ class StepBar(pn.viewable.Viewer):
         self.pacer = Pacer(speed=self.state.speed)      # Play, paced by the page (pacing.py)
         self.pacer.param.watch(self._on_request, "requests")
         self.state.param.watch(lambda e: setattr(self.pacer, "speed", e.new), "speed")
-        self.keys = KeyboardShortcuts()
+        self.keys = KeyboardShortcuts(presenter=self.state.presenter)
         self.keys.param.watch(self._on_key, "presses")
+        self.state.param.watch(lambda e: setattr(self.keys, "presenter", e.new), "presenter")
         rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
                        for key, what in SHORTCUTS)
         self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
@@ -389,6 +465,8 @@ class StepBar(pn.viewable.Viewer):
         key = self.keys.pressed
         if key == "help":
             self.help.visible = not self.help.visible
+        elif key == "presenter":
+            self.state.presenter = not self.state.presenter
         elif key == "play":
             self.playing = not self.playing
         elif key in ("back", "forward"):
@@ -523,30 +601,79 @@ class StepBar(pn.viewable.Viewer):
 
 
 def basins_figure(result):
-    """The basins map: each start on the grid coloured by the fixed point EM reached from it,
+    """The basins map: each start on the grid coloured by the fixed point EM reached from it
+    (a fixed point and its label-switched twin share a colour and a number, the twin primed),
     the fixed points marked (a white circle, numbered: 1 has the highest log p)."""
-    from bokeh.models import ColumnDataSource, LabelSet
+    from bokeh.models import ColumnDataSource, LabelSet, LinearColorMapper
     from bokeh.palettes import Category10_10
+    from ..core.model import get_coordinate
     from ..views.base import new_figure
     x, y = result.x, result.y
-    fig = new_figure(f"Basins of {len(result.fixed_points)} fixed points",
+    names, group = basins_names(result)
+    fig = new_figure(f"Basins of {len(set(group))} fixed points" + (" (twins merged)" if len(set(group)) < len(group)
+                                                                    else ""),
                      f"{result.keys[0]} at the start", f"{result.keys[1]} at the start", manual=True)
-    colors = [Category10_10[i % 10] for i in range(len(result.fixed_points))]
-    from bokeh.models import LinearColorMapper
+    colors = [Category10_10[group[i] % 10] for i in range(len(result.fixed_points))]
     mapper = LinearColorMapper(palette=colors or ["#888888"], low=-0.5, high=max(len(colors), 1) - 0.5)
     dx, dy = x[1] - x[0], y[1] - y[0]
     fig.image(image=[result.label.astype(float)], x=x[0] - dx / 2, y=y[0] - dy / 2, dw=x[-1] - x[0] + dx,
               dh=y[-1] - y[0] + dy, color_mapper=mapper)
-    from ..core.model import get_coordinate
     marks = ColumnDataSource(dict(x=[get_coordinate(t, result.keys[0]) for t in result.fixed_points],
                                   y=[get_coordinate(t, result.keys[1]) for t in result.fixed_points],
-                                  text=[str(i + 1) for i in range(len(result.fixed_points))]))
+                                  text=names))
     fig.scatter("x", "y", source=marks, size=12, fill_color="white", line_color="black")
-    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4))
+    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4,
+                            background_fill_color="white", background_fill_alpha=0.7))
     fig.x_range.start, fig.x_range.end = x[0] - dx / 2, x[-1] + dx / 2
     fig.y_range.start, fig.y_range.end = y[0] - dy / 2, y[-1] + dy / 2
     fig.match_aspect = True
     return fig
+
+
+def basins_names(result) -> tuple[list[str], list[int]]:
+    """Each fixed point's number on the map (a twin: its twin's number, primed) and its group."""
+    twin_of = result.twin_of or [None] * len(result.fixed_points)
+    group, names, number = [], [], {}
+    for i, twin in enumerate(twin_of):
+        if twin is None:
+            number[i] = len(number)
+            group.append(number[i])
+            names.append(str(number[i] + 1))
+        else:
+            group.append(number[twin])
+            names.append(f"{number[twin] + 1}′")
+    return names, group
+
+
+def basins_html(result, best_elsewhere=None) -> str:
+    """The map's fixed points, twins in one row; and, when the restarts found a better fixed point
+    than any in this slice (`best_elsewhere`: its θ and log p), why it is not on the map."""
+    names, group = basins_names(result)
+    twin_of = result.twin_of or [None] * len(names)
+    rows = []
+    for i, (t, l, c) in enumerate(zip(result.fixed_points, result.logliks, result.counts)):
+        if twin_of[i] is not None:
+            continue
+        twins = [j for j, w in enumerate(twin_of) if w == i]
+        starts = c + sum(result.counts[j] for j in twins)
+        note = f" (and {', '.join(names[j] for j in twins)}: the same with its labels switched)" if twins else ""
+        rows.append(f"<tr><td class='num'>{names[i]}</td><td class='num'>{fmt(l)}</td><td class='num'>{starts}"
+                    f"</td><td>{html.escape(text.short_theta(t))}{html.escape(note)}</td></tr>")
+    table = ("<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>"
+             + "".join(rows) + "</table>")
+    held = [k for k in result.fixed_points[0] if k not in {key.split("[")[0] for key in result.keys}] \
+        if result.fixed_points else []
+    words = (f"<div class='note'>Only {html.escape(result.keys[0])} and {html.escape(result.keys[1])} vary "
+             f"here; {html.escape(', '.join(held) or 'the rest of θ')} stay as they are now, so these are the "
+             f"fixed points of EM in this slice.</div>")
+    if best_elsewhere is not None and result.logliks:
+        theta, loglik = best_elsewhere
+        if loglik > result.logliks[0] + 1e-6 * (1 + abs(loglik)):
+            words += (f"<div class='warning'>The best fixed point the restarts found (log p {fmt(loglik)}) "
+                      f"is not in this slice: its other coordinates differ from the ones held here "
+                      f"({html.escape(text.short_theta({k: theta[k] for k in held if k in theta}))}). "
+                      f"Load it with Start from it, then map again.</div>")
+    return table + words
 
 
 def restarts_figure(result):
@@ -564,13 +691,6 @@ def restarts_figure(result):
                        legend_label=f"→ fixed point {i + 1} ({point.count})")
     style_legend(fig, "below", columns=3)
     return fig
-
-
-def basins_html(result) -> str:
-    rows = "".join(f"<tr><td class='num'>{i + 1}</td><td class='num'>{fmt(l)}</td><td class='num'>{c}</td>"
-                   f"<td>{html.escape(text.short_theta(t))}</td></tr>"
-                   for i, (t, l, c) in enumerate(zip(result.fixed_points, result.logliks, result.counts)))
-    return ("<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>" + rows + "</table>")
 
 
 class LessonBar(pn.viewable.Viewer):
@@ -627,6 +747,7 @@ class Controls(pn.viewable.Viewer):
                                    typed_box(pn.widgets.IntInput.from_param(p.data_seed)),
                                    pn.widgets.FloatSlider.from_param(p.separation), margin=0)
         self.option = pn.widgets.IntSlider.from_param(p.option)
+        self.option_help = pn.pane.HTML("", margin=(0, 10))      # the option's meaning, below its short label
         self.step_size = typed_box(pn.widgets.FloatInput.from_param(p.step_size, step=0.05))
         self.blocks = pn.Row(typed_box(pn.widgets.IntInput.from_param(p.block_size, width=130)),
                              pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
@@ -673,7 +794,8 @@ class Controls(pn.viewable.Viewer):
     def _visibility(self):
         state = self.state
         self.synthetic.visible = state.dataset == SYNTHETIC
-        self.option.visible = bool(state.model.option_specs)
+        self.option.visible = self.option_help.visible = bool(state.model.option_specs)
+        self.option_help.object = html.escape(state.model.option_specs[0].help) if state.model.option_specs else ""
         self.step_size.visible = "step_size" in SCHEDULES[state.schedule].settings
         self.blocks.visible = "block_size" in SCHEDULES[state.schedule].settings
         self.compare.visible = not FAMILIES[state.family].closes_gap
@@ -768,7 +890,7 @@ class Controls(pn.viewable.Viewer):
                               "beside the published ones.", margin=(0, 10))),
             card("Model and data", pn.widgets.Select.from_param(p.model_name), pn.widgets.Select.from_param(p.dataset),
                  self.synthetic, pn.pane.HTML("Upload a CSV (header row, numbers):", margin=(0, 10)),
-                 self.upload, self.option),
+                 self.upload, self.option, self.option_help),
             card("Algorithm", pn.widgets.Select.from_param(p.family), self.compare,
                  pn.widgets.Select.from_param(p.schedule), self.step_size, self.blocks,
                  pn.widgets.CheckBoxGroup.from_param(p.compared, options=list(SCHEDULE_NAMES), inline=True),
@@ -778,8 +900,10 @@ class Controls(pn.viewable.Viewer):
                  TextMultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
                  pn.widgets.Checkbox.from_param(p.zoom, name="Zoom the landscape to the path (off: whole range)"),
+                 pn.pane.HTML("The trace's x axis:", margin=(0, 10)),
                  pn.widgets.RadioButtonGroup.from_param(p.trace_axis, sizing_mode="stretch_width"),
-                 pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.svg)),
+                 pn.widgets.IntSlider.from_param(p.scale), pn.widgets.Checkbox.from_param(p.presenter),
+                 pn.widgets.MultiChoice.from_param(p.shown), pn.widgets.Checkbox.from_param(p.svg)),
             card("Restarts (local optima)", typed_box(pn.widgets.IntInput.from_param(p.restart_count)), self.restart,
                  pn.Row(self.chosen_point, self.load_point, margin=0),
                  pn.pane.HTML("Or EM from a grid of starts over the plots' coordinate and the next one, "

@@ -29,12 +29,14 @@ class Basins:
     fixed_points: list[dict]      # θ of each fixed point
     logliks: list[float]
     counts: list[int]
+    twin_of: list = None          # for each fixed point: the better one it is a label-switched twin of, or None
 
     def to_json(self) -> dict:
         from .model import theta_to_json
         return {"keys": list(self.keys), "x": self.x.tolist(), "y": self.y.tolist(), "label": self.label.tolist(),
-                "fixed_points": [{"theta": theta_to_json(t), "loglik": l, "count": c}
-                                 for t, l, c in zip(self.fixed_points, self.logliks, self.counts)]}
+                "fixed_points": [{"theta": theta_to_json(t), "loglik": l, "count": c, "twin_of": w}
+                                 for t, l, c, w in zip(self.fixed_points, self.logliks, self.counts,
+                                                       self.twin_of or [None] * len(self.counts))]}
 
 
 def basins(model, theta0: dict, keys: tuple[str, str], ranges=None, grid: int = 40, max_iterations: int = 500,
@@ -68,21 +70,52 @@ def basins(model, theta0: dict, keys: tuple[str, str], ranges=None, grid: int = 
             logliks.append(session.current.loglik)
             if progress is not None and i % grid == 0:
                 progress(i, len(starts))
+    cell = (abs(x[1] - x[0]) if grid > 1 else 0.0, abs(y[1] - y[0]) if grid > 1 else 0.0)
     points, point_logliks, counts, labels = [], [], [], []
     for theta, loglik in zip(finals, logliks):
-        vector = theta_vector(theta)
-        match = next((j for j, p in enumerate(points)
-                      if np.linalg.norm(theta_vector(p) - vector) <= 1e-3 * (1 + np.linalg.norm(vector))), None)
+        match = next((j for j, (p, l) in enumerate(zip(points, point_logliks))
+                      if _same_point(p, l, theta, loglik, keys, cell)), None)
         if match is None:
             points.append(theta)
             point_logliks.append(float(loglik))
             counts.append(0)
             match = len(points) - 1
+        elif loglik > point_logliks[match]:       # the one EM got furthest with stands for them
+            points[match], point_logliks[match] = theta, float(loglik)
         counts[match] += 1
         labels.append(match)
     order = np.argsort(-np.array(point_logliks), kind="stable")      # best fixed point first
     rank = np.empty(len(order), dtype=int)
     rank[order] = np.arange(len(order))
     label = rank[np.array(labels)].reshape(grid, grid)
-    return Basins(tuple(keys), x, y, label, [points[i] for i in order], [point_logliks[i] for i in order],
-                  [counts[i] for i in order])
+    points, point_logliks = [points[i] for i in order], [point_logliks[i] for i in order]
+    return Basins(tuple(keys), x, y, label, points, point_logliks, [counts[i] for i in order],
+                  twins(model, points, point_logliks))
+
+
+def _same_point(a: dict, loglik_a: float, b: dict, loglik_b: float, keys, cell) -> bool:
+    """Two ends of EM runs are one fixed point when their θ agree to 1e-3 (relative), or when
+    their log p agree to 1e-6 (relative) and they lie within one grid cell of the map in both
+    coordinates: where log p is that flat EM crawls (its rate near 1) and stops before it gets
+    there, at places the map could not tell apart."""
+    va, vb = theta_vector(a), theta_vector(b)
+    if np.linalg.norm(va - vb) <= 1e-3 * (1 + np.linalg.norm(va)):
+        return True
+    if abs(loglik_a - loglik_b) > 1e-6 * (1 + abs(loglik_a)):
+        return False
+    return all(abs(get_coordinate(a, k) - get_coordinate(b, k)) <= c for k, c in zip(keys, cell))
+
+
+def twins(model, points: list[dict], logliks: list[float]) -> list:
+    """For each fixed point, the index of an earlier (better or equal) one that is the same fixed
+    point with its labels switched (the model's `canonical` θ agree, and log p), else None."""
+    hook = getattr(model, "canonical", None)
+    if not callable(hook):
+        return [None] * len(points)
+    canon = [theta_vector(hook(p)[0]) for p in points]
+    out = []
+    for i, (v, loglik) in enumerate(zip(canon, logliks)):
+        out.append(next((j for j in range(i) if out[j] is None
+                         and abs(logliks[j] - loglik) <= 1e-7 * (1 + abs(loglik))
+                         and np.linalg.norm(canon[j] - v) <= 1e-3 * (1 + np.linalg.norm(v))), None))
+    return out

@@ -97,6 +97,29 @@ def current_rate(states) -> float | None:
     return ratio(*iterates[-3:]) if len(iterates) >= 3 else None
 
 
+def settled_rate(states, agree: float = 0.05) -> float | None:
+    """The observed rate once it has settled: the last three estimates (from the last five
+    iteration starts and the current θ) below 1 and within `agree` of each other, relative;
+    else None. Far from the fixed point the ratio says nothing about the limit."""
+    starts = []
+    for state in reversed(states):
+        if state.kind == "E":
+            starts.append(state.theta)
+            if len(starts) == 5:
+                break
+    starts.reverse()
+    last = states[-1] if states else None
+    iterates = starts if last is None or last.kind == "E" or not starts else starts + [last.theta]
+    if len(iterates) < 5:
+        return None
+    found = [ratio(*iterates[i - 3:i]) for i in range(len(iterates) - 2, len(iterates) + 1)]
+    if any(r is None or not np.isfinite(r) or r >= 1 for r in found):
+        return None
+    if max(found) - min(found) > agree * max(found):
+        return None
+    return found[-1]
+
+
 def em_map_rate(model, theta: dict, frozen=frozenset(), family=None, step: float = 1e-5) -> float:
     """The largest |eigenvalue| of the Jacobian of θ → M(E(θ)) at θ, by central differences in
     the unconstrained parametrisation (reparam.py; eigenvalues do not depend on it). At a fixed

@@ -32,6 +32,9 @@ class Family:
     why_gap = ""
     closes_gap = False   # True when the E step is the exact posterior (the gap closes)
     partial = False      # True when an E step may stop short of argmax over the family
+    # what the observed rate |Δθ now| / |Δθ before| tends to at a fixed point
+    rate_meaning = ("the rate of this family's EM map at its fixed point (q is not the posterior, so it "
+                    "is not a fraction of missing information)")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -69,6 +72,7 @@ class Exact(Family):
     closes_gap = True
     formula = r"q(Z) \leftarrow \arg\max_{q} F(\theta, q) = p(Z \mid X, \theta)"
     why_gap = "every q is allowed, so the E step reaches the posterior and the gap closes"
+    rate_meaning = "the largest fraction of missing information"
 
     def e_step(self, model, theta, q):
         return model.posterior(theta)

@@ -161,7 +161,9 @@ class PathMemo:
                 phi = self.placed.get(i)
                 if phi is None or i == len(ts) - 1:
                     start = out_phi[-1] if out_phi else None
-                    phi = self.placed[i] = contour_crossing(grid, column_at(grid, matrix, t), state.F, t, start)
+                    column = column_at(grid, matrix, t)
+                    phi = self.placed[i] = (contour_crossing(grid, column, state.F, t, start) if start is not None
+                                            else start_crossing(grid, column, state.F, t))
             out_phi.append(float(phi))
             placed.append(state.partial or phis[i] is None)
         return Path(ts, out_phi, [s.F for s in states], [s.index for s in states], [s.kind for s in states],
@@ -176,6 +178,22 @@ def column_at(grid, matrix, t: float) -> np.ndarray:
         return matrix[:, j + int(w)].copy()
     with np.errstate(invalid="ignore"):
         return (1 - w) * matrix[:, j] + w * matrix[:, j + 1]
+
+
+def start_crossing(grid, column, value: float, diagonal: float) -> float:
+    """Where the path's first point goes (its q is no q_φ): on its own contour below the
+    diagonal, nearest to it, so the first E step moves up to the diagonal; at the window's
+    lower edge when its F is below every F there (a start far from the data). Never at an edge
+    that flips with the zoom (the first E move was drawn coming down from the top)."""
+    below = grid <= diagonal + 1e-12
+    if below.sum() >= 2:
+        d = column[below] - value
+        g = grid[below]
+        crossings = [g[i] + (g[i + 1] - g[i]) * d[i] / (d[i] - d[i + 1]) for i in range(len(g) - 1)
+                     if np.isfinite(d[i]) and np.isfinite(d[i + 1]) and d[i] * d[i + 1] <= 0 and d[i] != d[i + 1]]
+        if crossings:
+            return float(max(crossings))
+    return float(grid[0])
 
 
 def contour_crossing(grid, column, value: float, diagonal: float, start: float | None) -> float:

@@ -193,7 +193,9 @@ def _convert(chunk, first: int, header, keep, source, missing_ok) -> np.ndarray:
     values = np.empty((len(chunk), len(keep)))
     for i, row in enumerate(chunk, start=first):
         if len(row) != len(header):
-            raise ExplorerError(f"{source}: row {i} has {len(row)} fields, the header has {len(header)}")
+            raise ExplorerError(f"{source}: line {i} has {count(len(row), 'value')}, but the header names "
+                                f"{count(len(header), 'column')} ({', '.join(header)}): each row needs "
+                                f"one value per column, separated by commas")
         for out, j in enumerate(keep):
             cell = row[j].strip()
             if missing_ok and not cell:
@@ -215,3 +217,8 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def count(n: int, word: str) -> str:
+    """'1 value', '2 values'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

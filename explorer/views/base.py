@@ -137,6 +137,18 @@ def grey(n: int) -> np.ndarray:
 SMALL = 64     # arrays up to this long go inline in the JSON message, larger ones as binary buffers
 
 
+def data_replaced_in_hold(source) -> bool:
+    """True when `source.data` was replaced inside a document hold that has not been sent yet.
+    Streaming then would double the rows: the held replacement sends the data as they are when
+    the hold ends, which already include the streamed rows, and the stream adds them again."""
+    doc = source.document
+    if doc is None or doc.callbacks.hold_value is None:
+        return False
+    from bokeh.document.events import ColumnDataChangedEvent, ModelChangedEvent
+    return any(isinstance(event, (ColumnDataChangedEvent, ModelChangedEvent)) and event.model is source
+               and event.attr == "data" for event in doc.callbacks._held_events)
+
+
 def inline(value):
     """`value` with its small arrays (and arrays nested in lists) as lists. Bokeh sends each
     array as a binary buffer of its own, two websocket frames each: for the few numbers a step

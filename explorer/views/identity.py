@@ -16,9 +16,11 @@ class IdentityView:
         fig.title.align = "center"
         fig.min_border_left = 4
         # the KL value inside the frame: a changing axis label would lay the plot out again
-        self.kl = Label(x=0.5, y=4, x_units="screen", y_units="screen", text="", text_color=KL_COLOR,
+        # dark text on an opaque white box edged in KL's colour: readable over any bar (red on blue was not)
+        self.kl = Label(x=0.5, y=4, x_units="screen", y_units="screen", text="", text_color="#222222",
                         text_font_size=f"{FONTS['label']}px", text_font_style="bold",
-                        background_fill_color="white", background_fill_alpha=0.7)
+                        background_fill_color="white", background_fill_alpha=1.0, border_line_color=KL_COLOR,
+                        border_line_width=2)
         fig.add_layout(self.kl)
         self.figure = fig
 

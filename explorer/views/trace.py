@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, LinearAxis, Range1d, Span
 
-from .base import F_COLOR, KL_COLOR, LOGP_COLOR, inline, new_figure, sticky, style_legend
+from .base import F_COLOR, KL_COLOR, LOGP_COLOR, data_replaced_in_hold, inline, new_figure, sticky, style_legend
 
 MARKERS = {"init": "diamond", "E": "circle", "M": "square"}
 
@@ -34,6 +34,10 @@ class TraceView:
                               legend_label="● after E, ■ after M")
         kl = fig.line("x", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
                       legend_label="KL")
+        # a dot at each state too: a line of one point (state 0) draws nothing, and log p and KL
+        # were missing there
+        fig.scatter("x", "loglik", source=self.source, size=5, color=LOGP_COLOR, legend_label="log p(X|θ)")
+        fig.scatter("x", "kl", source=self.source, size=4, color=KL_COLOR, y_range_name="kl", legend_label="KL")
         self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], label=[]))
         self.stalled = ColumnDataSource(dict(xs=[], ys=[], color=[], stalled=[]))
         self.overlay_renderer = fig.multi_line("xs", "ys", source=self.overlay, color="color", line_width=2,
@@ -62,7 +66,8 @@ class TraceView:
 
     def update(self, history, position: int, by_passes: bool = False):
         last, count, axis = self._sent
-        if axis == by_passes and last is not None and len(history) > count and history[count - 1] is last:
+        if (axis == by_passes and last is not None and len(history) > count and history[count - 1] is last
+                and not data_replaced_in_hold(self.source)):
             self.source.stream(inline(rows(history[count:], by_passes)))
         elif not (axis == by_passes and len(history) == count and history[-1] is last):
             self.source.data = rows(history, by_passes)

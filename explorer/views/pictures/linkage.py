@@ -12,7 +12,9 @@ from ..registry import data_view
 class LinkageDataView:
     """The four cells, with the E step's split of the first cell into its 1/2 and θ/4 parts."""
 
-    CELLS = ["1: ½ + θ/4", "2: (1−θ)/4", "3: (1−θ)/4", "4: θ/4"]
+    # each cell's number above its probability: on one line the four ran into each other at
+    # 1366 px ("1: ½ + θ/42: (1−θ)/4")
+    CELLS = ["1\n½ + θ/4", "2\n(1−θ)/4", "3\n(1−θ)/4", "4\nθ/4"]
 
     def __init__(self, model):
         self.model = model

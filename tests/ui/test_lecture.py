@@ -1,0 +1,189 @@
+"""A teacher's lecture, walked through the served app in Chromium the way it is given: every
+built-in lesson Next from its first step to its last and Back again, each screen compared with
+the same step opened by its own link; every preset with its table; on gmm1d the cards a
+lecture on local optima uses, then the standalone page built from the app and opened offline;
+the keyboard with the timeline focused. Any page error, console error, server exception or
+Bokeh reference warning in the server's log fails the walk."""
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from explorer.lessons import available_lessons, load_lesson
+from explorer.presets import PRESETS
+
+from .conftest import PageWatch, serve, stop
+
+# What the server must never say while a class watches.
+BAD_LOG = re.compile(r"Traceback|Exception|ERROR|BokehUserWarning|reference already known|isn't known")
+
+SCREEN_JS = """() => {
+  // the trace's rows, as drawn: the data source with log p, F, KL and a marker per state, of a
+  // renderer on the page (BokehJS keeps a replaced figure's models in its document)
+  const found = new Set();
+  const walk = (view) => {
+    const source = view.model && view.model.data_source;
+    if (source && source.data.marker !== undefined && source.data.loglik !== undefined) found.add(source);
+    if (view.children) for (const child of view.children()) walk(child);
+  };
+  for (const root of Bokeh.index.roots) walk(root);
+  const out = {x: [], loglik: [], count: found.size};
+  for (const source of found) { out.x = Array.from(source.data.x); out.loglik = Array.from(source.data.loglik); }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def lecture_server():
+    """The app on a server of its own, so that its log is this walk's alone."""
+    process, url = serve()
+    yield process, url
+    stop(process)
+
+
+class ServerLog:
+    def __init__(self, process):
+        self.path, self.offset = process.log_path, Path(process.log_path).stat().st_size
+
+    def problems(self) -> list[str]:
+        with open(self.path, errors="replace") as log:
+            log.seek(self.offset)
+            return [line for line in log.read().splitlines() if BAD_LOG.search(line)]
+
+
+@pytest.fixture
+def lecture(page, lecture_server):
+    process, url = lecture_server
+    page.watch = PageWatch(page)
+    log = ServerLog(process)
+    yield page, url
+    assert not page.watch.errors, page.watch.errors
+    assert not log.problems(), log.problems()
+
+
+def wait_for_app(page):
+    page.get_by_role("button", name="E step", exact=True).wait_for(timeout=30_000)
+    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=30_000)
+
+
+def screen(page) -> dict:
+    trace = page.evaluate(SCREEN_JS)
+    return {"status": page.locator(".status").first.inner_text(),
+            "numbers": page.locator("table.numbers").first.inner_text(), "trace": trace}
+
+
+def settle(page, step: int, count: int, states: int | None = None):
+    """Wait for lesson step `step` (1-based) and, if given, the trace of `states` + 1 rows."""
+    page.get_by_text(f"step {step} of {count}:").first.wait_for(timeout=30_000)
+    if states is not None:
+        page.get_by_text(re.compile(rf"State {states} of {states}\b")).first.wait_for(timeout=30_000)
+        page.wait_for_function(f"() => ({SCREEN_JS})().x.length === {states + 1}", timeout=30_000)
+    page.wait_for_timeout(150)
+
+
+@pytest.mark.parametrize("name", available_lessons())
+def test_every_lesson_forward_and_back_shows_what_its_links_show(lecture, name):
+    page, url = lecture
+    count = len(load_lesson(name).steps)
+    direct = []
+    for step in range(1, count + 1):
+        page.goto(f"{url}?lesson={name}&ls={step}")
+        wait_for_app(page)
+        page.get_by_text(f"step {step} of {count}:").first.wait_for(timeout=30_000)
+        page.wait_for_function(f"() => ({SCREEN_JS})().x.length > 0", timeout=30_000)
+        direct.append(screen(page))
+        assert direct[-1]["trace"]["count"] == 1
+    page.goto(f"{url}?lesson={name}")
+    wait_for_app(page)
+    walk = [(step, "Next ▶") for step in range(2, count + 1)] + [(step, "◀ Back") for step in range(count - 1, 0, -1)]
+    for step, button in walk:
+        expected = direct[step - 1]
+        states = len(expected["trace"]["x"]) - 1
+        page.get_by_role("button", name=button).click()
+        settle(page, step, count, states)
+        seen = screen(page)
+        assert seen["trace"]["count"] == 1, f"step {step}: the page holds {seen['trace']['count']} traces"
+        assert seen["trace"]["x"] == expected["trace"]["x"], f"step {step}: trace rows {seen['trace']['x']}"
+        assert seen["trace"]["loglik"] == expected["trace"]["loglik"], f"step {step}"
+        assert seen["numbers"] == expected["numbers"] and seen["status"] == expected["status"], f"step {step}"
+    assert page.get_by_text("Traceback").count() == 0
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_opens_with_its_caption_and_table_in_view(lecture, name):
+    page, url = lecture
+    page.goto(f"{url}?preset={name}")
+    wait_for_app(page)
+    table = page.get_by_text("Ours beside the source").first
+    table.wait_for(timeout=60_000)
+    expect(page.get_by_text(PRESETS[name].title).first).to_be_visible()
+    box = page.locator("table.preset").first
+    box.scroll_into_view_if_needed()
+    expect(box).to_be_in_viewport()
+
+
+def test_a_lecture_on_local_optima_then_its_standalone_page_offline(lecture, browser, tmp_path):
+    page, url = lecture
+    page.goto(f"{url}?model=gmm1d&family=hard")
+    wait_for_app(page)
+    page.get_by_role("button", name="Compare with exact EM").click()
+    page.get_by_text("Fixed points from the same start").first.wait_for(timeout=60_000)
+    page.get_by_text("Restarts (local optima)").click()
+    page.get_by_role("button", name="Run restarts").click()
+    page.get_by_text(re.compile(r"20 starts, \d+ distinct fixed point")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=re.compile("Basins map")).click()
+    page.get_by_text("Fixed points of the basins map").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Start from it").click()
+    expect(page.get_by_text("Fixed points of the basins map").first).to_be_hidden(timeout=30_000)
+    page.get_by_role("button", name=re.compile("Basins map")).click()
+    page.get_by_text("Fixed points of the basins map").first.wait_for(timeout=60_000)
+    table = page.get_by_text("Fixed points of the basins map").first.locator("xpath=..").inner_text()
+    assert "−1034" in table, table            # the best fixed point is in this slice now
+
+    page.get_by_role("button", name="EM iteration").click()
+    page.get_by_text(re.compile(r"State 2 of 2")).first.wait_for(timeout=30_000)
+    page.get_by_text("Export", exact=True).click()
+    page.get_by_role("button", name="Build the standalone page (HTML)").click()
+    link = page.get_by_role("button", name=re.compile(r"Download em-run\.html"))
+    link.wait_for(timeout=90_000)
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "em-run.html"
+    download.value.save_as(path)
+    offline = browser.new_page()
+    asked, errors = [], []
+    offline.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else
+                  (asked.append(r.request.url), r.abort()))
+    offline.on("pageerror", lambda e: errors.append(str(e)))
+    offline.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    offline.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    offline.goto(path.as_uri())
+    offline.get_by_text("State 2 of 2").first.wait_for(timeout=30_000)
+    assert not errors and not asked, (errors, asked)
+    offline.close()
+
+
+def test_the_keyboard_walk_with_the_timeline_focused_moves_one_state_a_press(lecture):
+    page, url = lecture
+    page.goto(f"{url}?model=linkage")
+    wait_for_app(page)
+    page.locator("body").click(position={"x": 5, "y": 300})
+    for key, state in (("e", 1), ("m", 2), (" ", 4)):
+        page.keyboard.press("Space" if key == " " else key)
+        page.get_by_text(re.compile(rf"State {state} of {state}\b")).first.wait_for(timeout=20_000)
+    for key, state in (("ArrowLeft", 3), ("ArrowLeft", 2), ("ArrowRight", 3)):   # not focused: the shortcut
+        page.keyboard.press(key)
+        page.get_by_text(re.compile(rf"State {state} of 4\b")).first.wait_for(timeout=20_000)
+    presses = """() => { for (const doc of Bokeh.documents) for (const m of doc.all_models)
+                           if (m.data && m.data.presses !== undefined) return m.data.presses; }"""
+    page.locator('[role="slider"][aria-valuemax="4.0"]').first.focus()     # the timeline's handle
+    for key, state in (("ArrowLeft", 2), ("ArrowLeft", 1), ("ArrowRight", 2), ("ArrowRight", 3)):
+        before = page.evaluate(presses)
+        page.keyboard.press(key)
+        page.get_by_text(re.compile(rf"State {state} of 4\b")).first.wait_for(timeout=20_000)
+        page.wait_for_timeout(400)                  # a second move would have come by now
+        assert page.get_by_text(re.compile(rf"State {state} of 4\b")).count() >= 1, key
+        # the slider moved itself; the shortcut moving it too skipped a state whenever the
+        # server took the slider's move first (4 → 6 → 8)
+        assert page.evaluate(presses) == before, key
