@@ -1,5 +1,6 @@
 """The data pictures: what they draw of data too many to draw point by point, and how a kind
 of picture is registered and found."""
+import numpy as np
 import pytest
 
 from explorer.models import MODELS
@@ -58,3 +59,19 @@ def test_a_sketch_layer_of_an_unknown_kind_is_refused_with_the_kinds():
     from explorer.core.sketch import Layer
     with pytest.raises(ValueError, match="kind 'blobs'; kinds: points, lines, images, bars"):
         Layer("blobs", "b")
+
+
+def test_a_scatter_of_twelve_components_draws_its_points():
+    """K = 12 (the slider's and the URL's most) on gmm2d: q's colours mixed from a 10-colour
+    palette raised a matmul shape error, and a link with K=12 could not be opened."""
+    from explorer.models import make_model
+    from explorer.core.session import Session
+    from explorer.views.base import PALETTE, blend
+    from explorer.views.data import data_view_for
+    model = make_model("gmm2d", K=12)
+    view = data_view_for(model)
+    view.update(Session(model, seed=0).current)
+    q = np.eye(12)[:, [0, 11]]
+    colors = blend(q)
+    first, last = (tuple(int(PALETTE[k % len(PALETTE)][i:i + 2], 16) for i in (1, 3, 5)) for k in (0, 11))
+    assert tuple(colors[0, :3]) == first and tuple(colors[1, :3]) == last

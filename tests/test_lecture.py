@@ -78,12 +78,12 @@ def test_a_failure_reported_after_its_thread_ended_shows_its_own_frames():
     ended, listener = Document(), (lambda event: None)
     ended.on_change(listener)
     ended.destroy(listener)
-    try:
-        with patch_curdoc(ended):
-            from bokeh.embed.util import _new_doc
+    from bokeh.embed.util import _new_doc
+    with patch_curdoc(ended):              # left normally: Bokeh's patch is undone only then
+        try:
             _new_doc()                     # a library's frames only, as the page's failure had
-    except AttributeError as exc:
-        error = exc.with_traceback(exc.__traceback__.tb_next)      # without this test's own frame
+        except AttributeError as exc:
+            error = exc.with_traceback(exc.__traceback__.tb_next)      # without this test's own frame
     state = ExplorerState()
     state._report(error, "The standalone page could not be built")
     assert "_js_event_callbacks" in state.message

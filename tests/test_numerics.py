@@ -320,7 +320,7 @@ def test_the_streamed_reader_names_the_row_of_an_error_past_the_first_chunk(tmp_
         datasets.read_table(path)
     lines[20] = "19"
     path.write_text("\n".join(lines[:5] + [""] + lines[5:]) + "\n")       # a blank line is skipped
-    with pytest.raises(Exception, match=r"row 21 has 1 fields, the header has 2"):
+    with pytest.raises(Exception, match=r"line 21 has 1 value, but the header names 2 columns"):
         datasets.read_table(path)
     path.write_text("\n".join(lines[:20] + lines[21:]) + "\n")
     header, table = datasets.read_table(path)

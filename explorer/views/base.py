@@ -122,8 +122,10 @@ def style_legend(fig, location="below", columns: int | None = 3):
 
 def blend(q: np.ndarray) -> np.ndarray:
     """(n, 4) RGBA bytes mixing the component colours by responsibility: q is (K, n). Bytes, not
-    hex strings: Bokeh sends them as one binary buffer."""
-    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in PALETTE[: q.shape[0]]], float)
+    hex strings: Bokeh sends them as one binary buffer. Past the palette's colours (K = 11, 12)
+    they repeat, as the components' own curves and legends do."""
+    colors_k = [PALETTE[k % len(PALETTE)] for k in range(q.shape[0])]
+    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colors_k], float)
     colors = np.full((q.shape[1], 4), 255, np.uint8)
     colors[:, :3] = np.clip(np.rint(q.T @ rgb), 0, 255)
     return colors
