@@ -91,3 +91,30 @@ def test_a_teachers_folder_of_lessons_is_offered_in_the_app(tmp_path, monkeypatc
     assert state.lesson.title == "Two coins" and state.model_name == "coins"
     with pytest.raises(ExplorerError, match="is not a folder"):
         lessons.add_lesson_dir(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("link", [{"lesson": "variational-em", "ls": "8", "scale": "200"},
+                                  {"lesson": "variational-em", "ls": "6", "presenter": "1"}])
+def test_a_lesson_link_with_view_settings_opens_its_step_at_that_view(link):
+    """A teacher's link at projector scale: the step's own screen (as its plain link opens it),
+    drawn at the scale asked for. Before, the view key made the link a copied screen: step 8's
+    caption over the linkage model at state 0, and no note."""
+    from explorer.app import ExplorerState
+    plain, viewed = ExplorerState(), ExplorerState()
+    plain.apply_query({k: link[k] for k in ("lesson", "ls")})
+    viewed.apply_query(link)
+    assert viewed.model_name == plain.model_name and viewed.family == plain.family
+    assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]
+    assert viewed.lesson_name == "variational-em" and viewed.lesson_step == int(link["ls"]) - 1
+    assert (viewed.scale, viewed.presenter) == (int(link.get("scale", 100)), link.get("presenter") == "1")
+
+
+@pytest.mark.parametrize("name", ["dlr-table-1", "bishop-9-14"])
+def test_a_preset_link_with_a_scale_opens_the_preset(name):
+    from explorer.app import ExplorerState
+    plain, viewed = ExplorerState(), ExplorerState()
+    plain.apply_query({"preset": name})
+    viewed.apply_query({"scale": "200", "preset": name})
+    assert viewed.preset_name == name and viewed.preset_rows == plain.preset_rows
+    assert viewed.model_name == plain.model_name and viewed.scale == 200
+    assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]

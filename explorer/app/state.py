@@ -142,6 +142,7 @@ URL_KEYS = {"model_name": "model", "dataset": "data", "option": "K", "n_points":
             "block_size": "B", "block_order": "order", "seed": "seed", "theta0": "theta0", "frozen": "frozen",
             "coordinate": "coord", "grid_size": "grid", "zoom": "zoom", "trace_axis": "x", "scale": "scale",
             "speed": "speed", "presenter": "presenter", "shown": "show"}
+VIEW_KEYS = frozenset(URL_KEYS[name] for name in VIEW_SETTINGS)     # how a screen is drawn, not what it is
 
 
 class RunCancelled(Exception):
@@ -1030,6 +1031,16 @@ class ExplorerState(param.Parameterized):
                 self.session.go_to(int(at))
         return notes
 
+    def _then_view(self, opened, query: dict):
+        """After a lesson step or a preset has set up its screen, the link's view settings (a
+        projector's `scale`, `presenter`, ...), which change how it is drawn, not what it is."""
+        view = {k: v for k, v in query.items() if k in VIEW_KEYS}
+        if opened and view:
+            kept = self.notes
+            self.apply_query(view)
+            self.notes = kept + self.notes
+        return opened
+
     def apply_query(self, query: dict, progress=None, cancelled=None):
         """Settings, steps and position from a URL's query. A value that cannot be used is
         skipped with a note; the rest still apply. `progress` and `cancelled` are `replay`'s."""
@@ -1040,8 +1051,8 @@ class ExplorerState(param.Parameterized):
             name = query.pop("preset")
             if name not in PRESETS:
                 notes.append(f"preset={quoted(name)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
-            elif not set(query) - {"theme"}:
-                return self.open_preset(name)
+            elif not set(query) - {"theme"} - VIEW_KEYS:          # a preset's link, maybe at a scale
+                return self._then_view(self.open_preset(name), query)
         if "lesson" in query:
             name, asked = query.pop("lesson"), query.pop("ls", "1")
             step = int(asked) - 1 if asked.isdigit() and int(asked) >= 1 else 0
@@ -1057,8 +1068,8 @@ class ExplorerState(param.Parameterized):
                 if not asked.isdigit() or not 1 <= int(asked) <= count:
                     notes.append(f"ls={quoted(asked)}: lesson {name} has steps 1 to {count}, so step "
                                  f"{min(step, count - 1) + 1} is shown")
-                if not set(query) - {"theme"}:            # a lesson's link: its step sets the screen
-                    opened = self.open_lesson(name, step)
+                if not set(query) - {"theme"} - VIEW_KEYS:   # a lesson's link: its step sets the screen
+                    opened = self._then_view(self.open_lesson(name, step), query)
                     self.notes = self.notes + notes
                     return opened
                 with self._quiet():                       # a copied screen inside a lesson
