@@ -2,6 +2,7 @@
 every family and every kind of step (the first hard E step once said "F rose" as F fell)."""
 import re
 
+import numpy as np
 import pytest
 
 from explorer import Session, make_model
@@ -78,3 +79,24 @@ def test_numbers_table_and_marks_need_no_emoji_font():
     session.iterate()
     table = text.numbers_table(session.current, session.history[1])
     assert "Δθ in the last step: theta 0.1082" in table        # 59/97 − 0.5
+
+
+def test_log_p_minus_f_equals_kl_in_the_digits_shown():
+    """The numbers table's three values subtract exactly as shown (before: log p and F rounded
+    on their own, −31.8593 − (−31.9972) = 0.1379 beside KL = 0.1380, as in do-batzoglou), and
+    F's text stays within one unit of its last digit of F."""
+    from decimal import Decimal
+
+    from explorer.app.text import identity_texts
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        loglik = -10 ** rng.uniform(0, 6)
+        kl = 10 ** rng.uniform(-5, 3)
+        F = loglik - kl
+        texts = identity_texts(loglik, F, kl)
+        logp_t, F_t, kl_t = (Decimal(t.replace("−", "-")) for t in texts)
+        assert logp_t - F_t == kl_t, texts
+        unit = Decimal(1).scaleb(F_t.as_tuple().exponent)
+        assert abs(F_t - Decimal(F)) <= unit, (texts, F)
+    assert identity_texts(-1.0, -3.5, 2.5) == ("−1.00000", "−3.50000", "2.50000")
+    assert identity_texts(-1034.29, -1034.29, 1e-14)[2] == "0.00"          # rounding, not a gap
