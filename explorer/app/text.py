@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..views.base import fmt
+from ..views.base import fmt, kl_shown
 
 # Formulas in Unicode HTML (no KaTeX: it renders slowly on every step and needs a font).
 FORMULAS = {
@@ -113,7 +113,8 @@ def identity_texts(loglik: float, F: float, kl: float) -> tuple[str, str, str]:
 
 
 def kl_of(state) -> float:
-    return max(state.kl, 0.0)
+    """The state's KL as shown: 0 where it is rounding (`kl_shown`)."""
+    return max(kl_shown(state.loglik, state.F), 0.0)
 
 
 def start_sentence(state, family) -> str:

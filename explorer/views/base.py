@@ -10,6 +10,19 @@ from bokeh.plotting import figure
 PALETTE = list(Category10_10)
 LOGP_COLOR, F_COLOR, KL_COLOR, BEST_COLOR = "#9467bd", "#1f77b4", "#d62728", "#2ca02c"  # readable on light and dark
 OVERLAY_COLORS = ["#8c564b", "#17becf", "#e377c2", "#bcbd22"]   # other runs (compared schedules)
+ROUNDING = 1e-10      # a KL below ROUNDING × (1 + |log p|) is rounding, not a gap
+
+
+def kl_shown(loglik: float, F: float) -> float:
+    """KL = log p − F as the screen shows it: 0 where it is below rounding (an exact E step
+    leaves ±1e-14, which read as "KL fell to 7.1e−15" or a negative KL), else log p − F."""
+    kl = loglik - F
+    if not np.isfinite(kl):
+        return kl
+    size = max((abs(v) for v in (loglik, F) if np.isfinite(v)), default=0.0)
+    return 0.0 if kl <= ROUNDING * (1.0 + size) else kl
+
+
 def fmt(value: float) -> str:
     """A number for the screen: 6 significant digits, scientific when tiny or huge, a real minus."""
     value = float(value)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bokeh.models import ColumnDataSource, Label, Range1d
 
-from .base import F_COLOR, KL_COLOR, LOGP_COLOR, FONTS, new_figure, set_columns, sticky
+from .base import F_COLOR, KL_COLOR, LOGP_COLOR, FONTS, kl_shown, new_figure, set_columns, sticky
 
 
 class IdentityView:
@@ -25,7 +25,7 @@ class IdentityView:
         self.figure = fig
 
     def update(self, state):
-        kl = max(state.kl, 0.0)
+        kl = max(kl_shown(state.loglik, state.F), 0.0)     # 0 where it is rounding
         scale = max(kl, 1e-3 * max(1.0, abs(state.loglik)))   # the bars show the last few nats
         low, high = min(state.F, state.loglik) - 1.5 * scale, max(state.F, state.loglik)
         current = (self.figure.y_range.start, self.figure.y_range.end) if self.bars.data["x"] else None
