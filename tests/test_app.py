@@ -604,3 +604,14 @@ def test_a_session_that_ends_while_playing_logs_its_end_and_stops_play(caplog):
     assert not app.steps.playing
     app.steps._on_request(None)              # a request already on its way is not answered
     assert len(app.state.session.history) == 2
+
+
+def test_a_setting_that_starts_the_session_again_says_so():
+    """Choosing another family after some steps started again from θ⁰ with no word (found
+    walking gmm1d: State 4 of 4, then hard, then State 0 of 0)."""
+    state = ExplorerState("gmm1d")
+    state.e_step()
+    state.m_step()
+    state.set(family="hard")
+    assert len(state.session.history) == 1
+    assert any("start again from θ⁰: the 2 half steps" in note for note in state.notes), state.notes

@@ -386,7 +386,11 @@ class ExplorerState(param.Parameterized):
             self.param.update(**{k: v for k, v in values.items() if getattr(self, k) != v})
         if model_changed or not hasattr(self, "calculator") or "family" in changes:
             self.calculator = landscape_calculator(model, family, self.grid_size)
+        dropped = 0 if first or getattr(self, "session", None) is None else len(self.session.history) - 1
         self.model, self.session = model, session
+        if dropped:         # said, not silent: a teacher switching the family mid-run lost the steps
+            self.notes = [f"The new settings start again from θ⁰: the {dropped} half step"
+                          f"{'s' if dropped != 1 else ''} taken before are not kept (Undo does not bring them back)"]
         if data_points(model) <= LARGE_POINTS:
             LARGE_SESSIONS.release(self)
         self.comparison = self.schedule_runs = self.restarts = self.basins = None
