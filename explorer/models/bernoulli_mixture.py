@@ -31,7 +31,7 @@ from ..core.errors import ExplorerError
 from ..core.model import Option, Param
 from ..core.sketch import Layer, Sketch
 from ..datasets import builtin_table
-from .gaussian_mixture import EMPTY, GaussianMixture   # the mixtures' K, weights and relabelling
+from .gaussian_mixture import EMPTY, Mixture   # the mixtures' K, weights and relabelling
 
 THRESHOLD = 8       # of 16: a pixel count at or above it is ink
 SHOWN_BARS = 60     # digits drawn as bars of responsibilities
@@ -49,7 +49,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return images, labels[order]
 
 
-class BernoulliMixture(GaussianMixture):
+class BernoulliMixture(Mixture):
     name = "bernoulli-mixture"
     title = "Mixture of Bernoullis (binary images)"
     option_specs = (Option("K", 3, 1, 12, "number of mixture components"),)
@@ -155,12 +155,9 @@ class BernoulliMixture(GaussianMixture):
     def warnings(self, theta):
         return self.weight_warnings(theta)
 
-    def canonical(self, theta):
-        """θ with the components in the order of their prototypes (pixel by pixel)."""
-        order = np.lexsort(np.asarray(theta["prototypes"]).T[::-1])
-        if np.array_equal(order, np.arange(self.K)):
-            return theta, False
-        return self.theta({name: np.asarray(value)[order] for name, value in theta.items()}), True
+    def component_order(self, theta):
+        """By the prototypes (pixel by pixel)."""
+        return np.lexsort(np.asarray(theta["prototypes"]).T[::-1])
 
     # ----- the picture -------------------------------------------------------------------------------
     def sketch(self):

@@ -1,4 +1,5 @@
-"""What the 1-D and 2-D Gaussian mixtures share: K, the weights, the variance floor, the start.
+"""What the mixtures share (`Mixture`: K, the weights, the moment pass, the relabelling) and
+what the Gaussian ones add (`GaussianMixture`: the variance floor, the start).
 
 The variance floor. A component that collapses onto one data point has a variance going to 0
 and a likelihood going to +∞, so EM would run off to a degenerate "maximum". Every variance
@@ -23,7 +24,20 @@ VARIANCE_FLOOR = 1e-6
 EMPTY = 1e-300   # a component whose total responsibility is below this is empty
 
 
-class GaussianMixture(LatentClassModel):
+def collapse_message(variances, floor: float, noun: str) -> str:
+    """Why θ has left the floor the M step keeps to ("" if it has not): the first of the
+    `noun`s (component, line, state) whose variance a move that is not the M step (a gradient
+    step) took below `floor`."""
+    for k, low in enumerate(variances):
+        if low < floor * (1 - 1e-9):
+            return (f"{noun} {k + 1} collapsed onto one point: log p → +∞ (its variance {low:.3g} is below "
+                    f"the floor {floor:.3g} the M step keeps to); stopped before this step")
+    return ""
+
+
+class Mixture(LatentClassModel):
+    """K components with weights w_k: the statistics, the M step of the weights, their
+    warnings and the relabelling every mixture shares."""
     option_specs = (Option("K", 2, 1, 12, "number of mixture components"),)
     latent_description = "which component generated each point"
 
@@ -118,31 +132,47 @@ class GaussianMixture(LatentClassModel):
                 f"number): its M-step value underflows to 0 while q still gives it points"
                 for k, w in enumerate(theta["weights"]) if 0 < w <= PROBABILITY_FLOOR]
 
-    def floor_warning(self, k: int) -> str:
-        return (f"component {k + 1}: variance held at the floor {self.floor:.3g} "
-                f"(it collapsed onto a point; the likelihood would otherwise go to infinity)")
+    def component_order(self, theta) -> np.ndarray:
+        """The order of the components that `canonical` puts them in."""
+        raise NotImplementedError
+
+    def canonical(self, theta) -> tuple[dict, bool]:
+        """θ with its components in `component_order`: the K! relabellings of a fixed point
+        become one. Returns (θ, relabelled?)."""
+        order = self.component_order(theta)
+        if np.array_equal(order, np.arange(self.K)):
+            return theta, False
+        return self.theta({name: np.asarray(value)[order] for name, value in theta.items()}), True
+
+
+class GaussianMixture(Mixture):
+    """A mixture whose components have variances, held at the floor (see the module's note)."""
+    noun = "component"                                            # what a warning calls a component
+    floor_reason = "it collapsed onto a point"                   # why its variance reached the floor
 
     def smallest_variances(self, theta) -> np.ndarray:
-        """Each component's smallest variance (none for a mixture without variances)."""
-        return np.asarray(theta.get("variances", ()), dtype=float)
+        """Each component's smallest variance (2-D: the smallest eigenvalue of its covariance)."""
+        return np.asarray(theta["variances"], dtype=float)
+
+    def floor_warnings(self, theta) -> list[str]:
+        """The weights' warnings and one per component whose variance is held at the floor
+        (within rounding: an eigenvalue of a floored covariance comes back a few ulps off)."""
+        return self.weight_warnings(theta) + [
+            f"{self.noun} {k + 1}: variance held at the floor {self.floor:.3g} "
+            f"({self.floor_reason}; the likelihood would otherwise go to infinity)"
+            for k, v in enumerate(self.smallest_variances(theta)) if v <= self.floor * (1 + 1e-9)]
+
+    def warnings(self, theta):
+        return self.floor_warnings(theta)
 
     def collapsed(self, theta) -> str:
         """A component whose variance (2-D: smallest eigenvalue) is below the floor, which only
         a move that is not the M step (a gradient step) can make."""
-        for k, low in enumerate(self.smallest_variances(theta)):
-            if low < self.floor * (1 - 1e-9):
-                return (f"component {k + 1} collapsed onto one point: log p → +∞ (its variance {low:.3g} is below "
-                        f"the floor {self.floor:.3g} the M step keeps to); stopped before this step")
-        return ""
+        return collapse_message(self.smallest_variances(theta), self.floor, self.noun)
 
-    def canonical(self, theta) -> tuple[dict, bool]:
-        """θ with its components in the order of their means (by the first coordinate, then the
-        second): the K! relabellings of a fixed point become one. Returns (θ, relabelled?)."""
-        means = np.asarray(theta["means"], dtype=float).reshape(self.K, -1)
-        order = np.lexsort(means.T[::-1])
-        if np.array_equal(order, np.arange(self.K)):
-            return theta, False
-        return self.theta({name: np.asarray(value)[order] for name, value in theta.items()}), True
+    def component_order(self, theta) -> np.ndarray:
+        """By the means (by the first coordinate, then the second)."""
+        return np.lexsort(np.asarray(theta["means"], dtype=float).reshape(self.K, -1).T[::-1])
 
     def random_points(self, rng) -> np.ndarray:
         """K data points drawn without replacement, as the starting means."""

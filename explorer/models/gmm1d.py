@@ -247,13 +247,6 @@ class GMM1D(GaussianMixture):
         labels = rng.choice(self.K, size=n, p=theta["weights"])
         return rng.normal(theta["means"][labels], np.sqrt(theta["variances"][labels]))
 
-    def smallest_variances(self, theta):
-        return theta["variances"]
-
-    def warnings(self, theta):
-        return self.weight_warnings(theta) + [
-            self.floor_warning(k) for k, v in enumerate(theta["variances"]) if v <= self.floor]
-
     def slice_range(self, theta, key):
         name, _ = parse_key(key)
         if name == "means":

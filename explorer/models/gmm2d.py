@@ -224,11 +224,6 @@ class GMM2D(GaussianMixture):
     def smallest_variances(self, theta):
         return np.linalg.eigvalsh(theta["covariances"]).min(axis=1)
 
-    def warnings(self, theta):
-        low = self.smallest_variances(theta)
-        return self.weight_warnings(theta) + [
-            self.floor_warning(k) for k, v in enumerate(low) if v <= self.floor * (1 + 1e-9)]
-
     def slice_range(self, theta, key):
         name, index = parse_key(key)
         if name == "means":

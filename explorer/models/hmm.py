@@ -34,7 +34,7 @@ from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
 from ..core.model import Model, Option, Param, theta_key
 from ..datasets import builtin_table
-from .gaussian_mixture import VARIANCE_FLOOR
+from .gaussian_mixture import VARIANCE_FLOOR, collapse_message
 
 LOG_2PI = np.log(2 * np.pi)
 TINY = np.finfo(float).tiny
@@ -545,11 +545,7 @@ class HMM(Model):
         return out
 
     def collapsed(self, theta) -> str:
-        for k, v in enumerate(theta["variances"]):
-            if v < self.floor * (1 - 1e-9):
-                return (f"state {k + 1} collapsed onto one point: log p → +∞ (its variance {v:.3g} is below the "
-                        f"floor {self.floor:.3g} the M step keeps to); stopped before this step")
-        return ""
+        return collapse_message(theta["variances"], self.floor, "state")
 
     def slice_range(self, theta, key):
         if key.startswith("means"):

@@ -154,18 +154,12 @@ class RegressionMixture(GaussianMixture):
         a, b = theta["coefficients"][labels].T
         return np.column_stack([x, a + b * x + rng.normal(0.0, np.sqrt(theta["variances"][labels]))])
 
-    def warnings(self, theta):
-        return self.weight_warnings(theta) + [
-            f"line {k + 1}: variance held at the floor {self.floor:.3g} (it passes through too few points; "
-            f"the likelihood would otherwise go to infinity)"
-            for k, v in enumerate(theta["variances"]) if v <= self.floor]
+    noun = "line"
+    floor_reason = "it passes through too few points"
 
-    def canonical(self, theta):
-        """θ with the lines in the order of their slopes."""
-        order = np.argsort(theta["coefficients"][:, 1], kind="stable")
-        if np.array_equal(order, np.arange(self.K)):
-            return theta, False
-        return self.theta({name: np.asarray(value)[order] for name, value in theta.items()}), True
+    def component_order(self, theta):
+        """By the lines' slopes."""
+        return np.argsort(theta["coefficients"][:, 1], kind="stable")
 
     def slice_range(self, theta, key):
         name, index = parse_key(key)
