@@ -406,9 +406,9 @@ class HMM(Model):
             loglik, gamma, xi, entropy = forward_backward(theta["startprob"], theta["transmat"],
                                                           self.log_emission(theta))
             if not (np.isfinite(loglik) and np.isfinite(entropy)):
-                raise ExplorerError(f"hmm: forward–backward gave log p = {loglik} at θ = "
-                                    f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} } (a bug: "
-                                    f"every valid θ has a finite log p)")
+                raise RuntimeError(f"hmm: forward–backward gave log p = {loglik} at θ = "
+                                  f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} } (a bug: "
+                                  f"every valid θ has a finite log p)")
             cached = self._chain_cache = (key, loglik, ChainQ(gamma, xi), entropy)
         return cached[1:]
 
