@@ -126,6 +126,9 @@ def _dot_where_positive(q: np.ndarray, b: np.ndarray) -> float:
 
 class LatentClassModel(Model):
     latent_description = "z_i ∈ {1..K}, one class per data point"
+    # The sufficient statistics that are sums of q times numbers ≥ 0 (N_k, heads, ...): never
+    # negative, so where incremental EM's running sums round them below 0 they read 0.
+    count_stats: tuple[str, ...] = ()
     OPTIONAL = {
         "prior_weights(θ)": "p(z = k | θ), the q a session starts from (default: uniform)",
         "posterior(θ)": "a closed-form E step (the checks compare it with the normalised log joint)",

@@ -281,6 +281,8 @@ class Incremental(Schedule):
         old_stats = s.stats if s.stats is not None else model.stats(s.q)
         stats = add_stats(add_stats(old_stats, model.suff_stats(old_block, rows), -1.0),
                           model.suff_stats(block_q, rows), 1.0)
+        # plus a block's new q, minus its old: an emptied component's N_k can be left at −1e-16
+        stats = {**stats, **{name: np.maximum(stats[name], 0.0) for name in model.count_stats}}
         entropy = s.entropy - model.entropy(old_block) + model.entropy(block_q)
         q = np.array(s.q, dtype=float)
         q[:, rows] = block_q

@@ -61,6 +61,7 @@ class BernoulliMixture(Mixture):
     }
     default_dataset = "digits-234"
     data_view = "sketch"
+    count_stats = ("count", "ones", "zeros")
 
     def params(self):
         return [Param("weights", (self.K,), "simplex", r"w"),
@@ -120,14 +121,9 @@ class BernoulliMixture(Mixture):
         x = self.data[rows]
         return {"count": q.sum(axis=1), "ones": q @ x, "zeros": q @ (1.0 - x)}
 
-    @staticmethod
-    def ones_and_zeros(stats):
-        """O and Z, with a running sum's rounding below 0 (incremental EM subtracts) read as 0."""
-        return np.maximum(stats["ones"], 0.0), np.maximum(stats["zeros"], 0.0)
-
     def ecll_from_stats(self, theta, stats):
         mu = np.asarray(theta["prototypes"], dtype=float)
-        ones, zeros = self.ones_and_zeros(stats)
+        ones, zeros = stats["ones"], stats["zeros"]
         return float(xlogy(stats["count"], theta["weights"]).sum() + xlogy(ones, mu).sum() + xlogy(zeros, 1.0 - mu).sum())
 
     def m_step(self, q, theta, frozen=frozenset()):
@@ -136,7 +132,7 @@ class BernoulliMixture(Mixture):
         means = np.array(theta["prototypes"], dtype=float)
         if "prototypes" not in frozen:
             full = counts > EMPTY        # an empty component keeps its means (its weight is 0)
-            ones, zeros = (part[full] for part in self.ones_and_zeros(stats))
+            ones, zeros = stats["ones"][full], stats["zeros"][full]
             mu = ones / (ones + zeros)
             mu = np.where((zeros > 0) & (mu >= 1.0), np.nextafter(1.0, 0.0), mu)   # see the module's note
             mu = np.where((ones > 0) & (mu <= 0.0), np.nextafter(0.0, 1.0), mu)

@@ -30,6 +30,7 @@ class Coins(LatentClassModel):
     default_dataset = "do-batzoglou"
     data_view = "sets"
     latent_description = "which coin (A or B) tossed each set"
+    count_stats = ("count", "heads", "tails")
     reference_theta0 = {"theta_A": 0.6, "theta_B": 0.5, "weight_A": 0.5}
 
     def params(self):
@@ -110,8 +111,7 @@ class Coins(LatentClassModel):
             if key not in frozen and total > 0:
                 new[key] = stats["heads"][k] / total
         if "weight_A" not in frozen:
-            count = np.maximum(stats["count"], 0.0)     # running sums of incremental EM: −1e-16 is 0
-            new["weight_A"] = count[0] / count.sum()
+            new["weight_A"] = stats["count"][0] / stats["count"].sum()
         return new
 
     def init_theta(self, rng):

@@ -39,6 +39,7 @@ class Mixture(LatentClassModel):
     """K components with weights w_k: the statistics, the M step of the weights, their
     warnings and the relabelling every mixture shares."""
     option_specs = (Option("K", 2, 1, 12, "number of mixture components"),)
+    count_stats = ("count",)
     latent_description = "which component generated each point"
 
     @property
@@ -118,9 +119,7 @@ class Mixture(LatentClassModel):
         held = np.array([self.held(frozen, "weights", k) for k in range(self.K)])
         weights = np.array(theta["weights"], dtype=float)
         left = 1.0 - weights[held].sum()
-        # N_k is a sum of q ≥ 0; incremental EM's running sums (plus a block's new q, minus its old)
-        # can leave an emptied component at −1e-16 by rounding: that count is 0
-        free_counts = np.maximum(counts[~held], 0.0)
+        free_counts = counts[~held]
         if free_counts.sum() > 0:
             weights[~held] = kept_positive(free_counts, left * free_counts / free_counts.sum())
         return weights
