@@ -412,12 +412,18 @@ def require_finite(value: float, method: str, theta, minus_inf_ok: bool = False,
     return value
 
 
+def q_arrays(q) -> list[np.ndarray]:
+    """The arrays a q is made of: the q itself, or the array attributes of an object such as
+    GaussianQ."""
+    if isinstance(q, np.ndarray):
+        return [q]
+    return [v for v in getattr(q, "__dict__", {}).values() if isinstance(v, np.ndarray)]
+
+
 def is_frozen(value) -> bool:
     """Can no array of this q (an array, or an object of arrays) change any more? Read-only,
     and so is every array it is a view of."""
-    arrays = [value] if isinstance(value, np.ndarray) else \
-        [v for v in getattr(value, "__dict__", {}).values() if isinstance(v, np.ndarray)]
-    for array in arrays:
+    for array in q_arrays(value):
         while isinstance(array, np.ndarray):
             if array.flags.writeable:
                 return False

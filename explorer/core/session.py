@@ -25,7 +25,7 @@ import numpy as np
 from .convergence import Stopping
 from .errors import ExplorerError, ModelValueError
 from .families import get_family
-from .model import Model, require_finite, theta_to_json
+from .model import Model, q_arrays, require_finite, theta_to_json
 from .objective import Objective
 from .schedules import Update, parse_schedule
 
@@ -35,9 +35,7 @@ HISTORY_BUDGET = 512 * 2**20    # bytes of q that one session's history may hold
 
 def q_bytes(q) -> int:
     """The memory a q holds: an array, or an object of arrays (such as GaussianQ)."""
-    if isinstance(q, np.ndarray):
-        return q.nbytes
-    return sum(v.nbytes for v in getattr(q, "__dict__", {}).values() if isinstance(v, np.ndarray))
+    return sum(a.nbytes for a in q_arrays(q))
 
 
 def states_to_keep(q, budget: int | None) -> int | None:
@@ -53,9 +51,7 @@ KL_ROUNDING = 1e-7   # KL = log p − F below −KL_ROUNDING·(1 + |log p|) is n
 
 def q_is_finite(q) -> bool:
     """Every number in q (an array, or an object of arrays such as GaussianQ) is finite."""
-    arrays = [q] if isinstance(q, np.ndarray) else [v for v in getattr(q, "__dict__", {}).values()
-                                                   if isinstance(v, np.ndarray)]
-    return all(np.all(np.isfinite(a)) for a in arrays)
+    return all(np.all(np.isfinite(a)) for a in q_arrays(q))
 
 
 def checked_values(model, theta, q, q_from: str = "the q given", entropy: float | None = None,
