@@ -166,10 +166,10 @@ def sketch(model, state):
     """A model's own picture (`core/sketch.py`: its `sketch()` and `sketch_data(θ, q)`), the
     layers as the app draws them: greyscale images, bars of q stacked per point, a line per
     component, points mixing the components' colours by q."""
-    from .views.base import PALETTE, blend
+    from .views.base import blend
+    from .views.pictures.sketch import color as colour       # the app's colour of component k
     drawing, drawn = model.sketch(), model.sketch_data(state.theta, state.q)
     hexes = lambda rgba: ["#%02x%02x%02x" % tuple(c[:3]) for c in rgba]     # noqa: E731
-    colour = lambda k: PALETTE[int(k) % len(PALETTE)]                       # noqa: E731
     parts = []
     for layer in drawing.layers:
         v = drawn[layer.name]

@@ -21,7 +21,6 @@ from bokeh.resources import Resources
 
 from .app import text
 from .core.convergence import settled_rate
-from .core.families import get_family
 from .core.model import first_coordinate
 from .core.picture import landscape_calculator, picture
 from .views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
@@ -61,7 +60,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     (its states are visited on a copy of its position)."""
     session = copy.copy(session)             # the same history; go_to below moves only the copy
     key = key or first_coordinate(session.model, session.frozen)
-    family = get_family(session.family, session.model)
+    family = session.family_object
     calculator = landscape_calculator(session.model, family, grid)
     views = {"data": data_view_for(session.model), "trace": TraceView(), "bound": BoundView(),
              "landscape": LandscapeView(), "identity": IdentityView()}

@@ -59,11 +59,7 @@ def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], n
         raise ExplorerError(f"{path.name}: {size / 2**20:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit "
                             f"for data files")
     if path.suffix == ".npy":
-        try:
-            values = np.load(path, allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
-            raise ExplorerError(f"{path.name}: not a readable .npy array ({exc})") from None
-        return array_table(values, path.name, missing_ok)
+        return npy_table(path, path.name, missing_ok)
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             return parse_rows(csv.reader(handle), path.name, missing_ok=missing_ok)
@@ -77,17 +73,22 @@ def table_from_bytes(content: bytes, filename: str, missing_ok: bool = False) ->
     """Header and float matrix from a file's bytes, as `read_table` reads the file: a `.npy`
     array (by its name), else a UTF-8 CSV with a header row (an upload in the app)."""
     if filename.lower().endswith(".npy"):
-        try:
-            values = np.load(io.BytesIO(content), allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
-            raise ExplorerError(f"{filename}: not a readable .npy array ({exc})") from None
-        return array_table(values, filename, missing_ok)
+        return npy_table(io.BytesIO(content), filename, missing_ok)
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise ExplorerError(f"{filename}: not a text CSV file (it is not UTF-8; a .npy array needs its "
                             f".npy name)") from None
     return parse_csv(text, filename, missing_ok=missing_ok)
+
+
+def npy_table(source, name: str, missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
+    """The table of a `.npy` array read from `source` (a path or a file object) called `name`."""
+    try:
+        values = np.load(source, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error here
+        raise ExplorerError(f"{name}: not a readable .npy array ({exc})") from None
+    return array_table(values, name, missing_ok)
 
 
 def array_table(values, source: str = "array", missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
@@ -193,8 +194,8 @@ def _convert(chunk, first: int, header, keep, source, missing_ok) -> np.ndarray:
     values = np.empty((len(chunk), len(keep)))
     for i, row in enumerate(chunk, start=first):
         if len(row) != len(header):
-            raise ExplorerError(f"{source}: line {i} has {count(len(row), 'value')}, but the header names "
-                                f"{count(len(header), 'column')} ({', '.join(header)}): each row needs "
+            raise ExplorerError(f"{source}: line {i} has {plural(len(row), 'value')}, but the header names "
+                                f"{plural(len(header), 'column')} ({', '.join(header)}): each row needs "
                                 f"one value per column, separated by commas")
         for out, j in enumerate(keep):
             cell = row[j].strip()
@@ -219,6 +220,6 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def count(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     """'1 value', '2 values'."""
     return f"{n} {word}{'' if n == 1 else 's'}"

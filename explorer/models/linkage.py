@@ -53,8 +53,7 @@ class Linkage(Model):
     @classmethod
     def synthetic(cls, n, seed, separation=1.0, **options):
         theta = float(np.clip(0.3 + 0.3 * separation, 0.05, 0.95))
-        model_probs = [0.5 + theta / 4, (1 - theta) / 4, (1 - theta) / 4, theta / 4]
-        return np.random.default_rng(seed).multinomial(n, model_probs).astype(float)
+        return np.random.default_rng(seed).multinomial(n, cls.cell_probabilities({"theta": theta})).astype(float)
 
     def validate_data(self, data):
         y = np.asarray(data, dtype=float).reshape(-1)
@@ -105,8 +104,7 @@ class Linkage(Model):
         return {"theta": rng.uniform(0.05, 0.95)}
 
     def simulate(self, theta, n, rng):
-        t = float(theta["theta"])
-        return rng.multinomial(n, [0.5 + t / 4, (1 - t) / 4, (1 - t) / 4, t / 4]).astype(float)
+        return rng.multinomial(n, self.cell_probabilities(theta)).astype(float)
 
     def initial_q(self, theta):
         return np.array(0.5)
