@@ -84,32 +84,26 @@ def rates(states) -> list[float | None]:
     return out
 
 
-def current_rate(states) -> float | None:
-    """`rates(states)[-1]`, looking back only as far as it needs (three iteration starts)."""
-    starts, last = [], states[-1] if states else None
+def _recent_iterates(states, starts: int) -> list:
+    """The last iterates as `rates` takes them: θ at the start of each of the last `starts`
+    iterations (their E steps), then the current θ if it is not one of them; looking back
+    only that far."""
+    found = []
     for state in reversed(states):
         if state.kind == "E":
-            starts.append(state.theta)
-            if len(starts) == 3:
+            found.append(state.theta)
+            if len(found) == starts:
                 break
-    starts.reverse()
-    iterates = starts if last is None or last.kind == "E" or not starts else starts + [last.theta]
-    return ratio(*iterates[-3:]) if len(iterates) >= 3 else None
+    found.reverse()
+    last = states[-1] if states else None
+    return found if last is None or last.kind == "E" or not found else found + [last.theta]
 
 
 def settled_rate(states, agree: float = 0.05) -> float | None:
     """The observed rate once it has settled: the last three estimates (from the last five
     iteration starts and the current θ) below 1 and within `agree` of each other, relative;
     else None. Far from the fixed point the ratio says nothing about the limit."""
-    starts = []
-    for state in reversed(states):
-        if state.kind == "E":
-            starts.append(state.theta)
-            if len(starts) == 5:
-                break
-    starts.reverse()
-    last = states[-1] if states else None
-    iterates = starts if last is None or last.kind == "E" or not starts else starts + [last.theta]
+    iterates = _recent_iterates(states, 5)
     if len(iterates) < 5:
         return None
     found = [ratio(*iterates[i - 3:i]) for i in range(len(iterates) - 2, len(iterates) + 1)]

@@ -187,32 +187,32 @@ def start_crossing(grid, column, value: float, diagonal: float) -> float:
     that flips with the zoom (the first E move was drawn coming down from the top)."""
     below = grid <= diagonal + 1e-12
     if below.sum() >= 2:
-        d = column[below] - value
-        g = grid[below]
-        crossings = [g[i] + (g[i + 1] - g[i]) * d[i] / (d[i] - d[i + 1]) for i in range(len(g) - 1)
-                     if np.isfinite(d[i]) and np.isfinite(d[i + 1]) and d[i] * d[i + 1] <= 0 and d[i] != d[i + 1]]
+        crossings = _crossings(grid[below], column[below], value)
         if crossings:
             return float(max(crossings))
     return float(grid[0])
 
 
-def contour_crossing(grid, column, value: float, diagonal: float, start: float | None) -> float:
-    """The φ where column(φ) = value: the crossing between `start` and the diagonal nearest to
-    `start` (or, with no start, the one nearest the diagonal); the closest grid point if the
-    column never reaches the value."""
+def _crossings(grid, column, value: float) -> list[float]:
+    """Every φ where the column, linear between grid points, equals `value` (finite cells only)."""
     d = column - value
-    crossings = []
-    for i in range(len(grid) - 1):
-        if np.isfinite(d[i]) and np.isfinite(d[i + 1]) and d[i] * d[i + 1] <= 0 and d[i] != d[i + 1]:
-            crossings.append(grid[i] + (grid[i + 1] - grid[i]) * d[i] / (d[i] - d[i + 1]))
+    return [grid[i] + (grid[i + 1] - grid[i]) * d[i] / (d[i] - d[i + 1]) for i in range(len(grid) - 1)
+            if np.isfinite(d[i]) and np.isfinite(d[i + 1]) and d[i] * d[i + 1] <= 0 and d[i] != d[i + 1]]
+
+
+def contour_crossing(grid, column, value: float, diagonal: float, start: float) -> float:
+    """The φ where column(φ) = value: the crossing between `start` and the diagonal nearest to
+    `start` (else the one nearest the diagonal); the closest grid point if the column never
+    reaches the value."""
+    crossings = _crossings(grid, column, value)
     if not crossings:
+        d = column - value
         finite = np.where(np.isfinite(d), np.abs(d), np.inf)
         return float(grid[int(np.argmin(finite))])
-    if start is not None:
-        lo, hi = sorted((start, diagonal))
-        between = [c for c in crossings if lo - 1e-12 <= c <= hi + 1e-12]
-        if between:
-            return float(min(between, key=lambda c: abs(c - start)))
+    lo, hi = sorted((start, diagonal))
+    between = [c for c in crossings if lo - 1e-12 <= c <= hi + 1e-12]
+    if between:
+        return float(min(between, key=lambda c: abs(c - start)))
     return float(min(crossings, key=lambda c: abs(c - diagonal)))
 
 
