@@ -17,6 +17,7 @@ import numpy as np
 from .convergence import theta_vector
 from .errors import ExplorerError
 from .model import get_coordinate, parse_key, set_coordinate
+from .restarts import FixedPoint, canonical, same_fixed_point
 from .session import Session
 
 
@@ -29,14 +30,13 @@ class Basins:
     fixed_points: list[dict]      # θ of each fixed point
     logliks: list[float]
     counts: list[int]
-    twin_of: list = None          # for each fixed point: the better one it is a label-switched twin of, or None
+    twin_of: list                 # for each fixed point: the better one it is a label-switched twin of, or None
 
     def to_json(self) -> dict:
         from .model import theta_to_json
         return {"keys": list(self.keys), "x": self.x.tolist(), "y": self.y.tolist(), "label": self.label.tolist(),
                 "fixed_points": [{"theta": theta_to_json(t), "loglik": l, "count": c, "twin_of": w}
-                                 for t, l, c, w in zip(self.fixed_points, self.logliks, self.counts,
-                                                       self.twin_of or [None] * len(self.counts))]}
+                                 for t, l, c, w in zip(self.fixed_points, self.logliks, self.counts, self.twin_of)]}
 
 
 def basins(model, theta0: dict, keys: tuple[str, str], ranges=None, grid: int = 40, max_iterations: int = 500,
@@ -70,7 +70,7 @@ def basins(model, theta0: dict, keys: tuple[str, str], ranges=None, grid: int = 
             logliks.append(session.current.loglik)
             if progress is not None and i % grid == 0:
                 progress(i, len(starts))
-    cell = (abs(x[1] - x[0]) if grid > 1 else 0.0, abs(y[1] - y[0]) if grid > 1 else 0.0)
+    cell = (abs(x[1] - x[0]), abs(y[1] - y[0]))                     # grid ≥ 2, checked above
     points, point_logliks, counts, labels = [], [], [], []
     for theta, loglik in zip(finals, logliks):
         match = next((j for j, (p, l) in enumerate(zip(points, point_logliks))
@@ -109,13 +109,10 @@ def _same_point(a: dict, loglik_a: float, b: dict, loglik_b: float, keys, cell) 
 def twins(model, points: list[dict], logliks: list[float]) -> list:
     """For each fixed point, the index of an earlier (better or equal) one that is the same fixed
     point with its labels switched (the model's `canonical` θ agree, and log p), else None."""
-    hook = getattr(model, "canonical", None)
-    if not callable(hook):
+    if not callable(getattr(model, "canonical", None)):
         return [None] * len(points)
-    canon = [theta_vector(hook(p)[0]) for p in points]
+    canon = [FixedPoint(canonical(model, p)[0], loglik) for p, loglik in zip(points, logliks)]
     out = []
-    for i, (v, loglik) in enumerate(zip(canon, logliks)):
-        out.append(next((j for j in range(i) if out[j] is None
-                         and abs(logliks[j] - loglik) <= 1e-7 * (1 + abs(loglik))
-                         and np.linalg.norm(canon[j] - v) <= 1e-3 * (1 + np.linalg.norm(v))), None))
+    for i, point in enumerate(canon):
+        out.append(next((j for j in range(i) if out[j] is None and same_fixed_point(canon[j], point.theta, point.loglik)), None))
     return out

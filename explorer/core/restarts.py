@@ -54,8 +54,12 @@ def canonical(model, theta: dict) -> tuple[dict, bool]:
     return hook(theta) if callable(hook) else (theta, False)
 
 
+SAME_LOGLIK = 1e-7   # two ends of EM are one fixed point when log p agrees to this (relative)
+SAME_THETA = 1e-3    # and θ (its canonical labelling) agrees to this (relative)
+
+
 def run_restarts(model, starts: int, seed: int = 0, family: str = "exact", frozen=None, tol: float = 1e-8,
-                 max_iterations: int = 2000, same_loglik: float = 1e-7, same_theta: float = 1e-3,
+                 max_iterations: int = 2000, same_loglik: float = SAME_LOGLIK, same_theta: float = SAME_THETA,
                  progress=None) -> Restarts:
     """EM to convergence from the seeded starts seed, seed + 1, …, seed + starts − 1.
     `progress(done, starts)` is told the starts done after each iteration (so a caller can stop
@@ -75,7 +79,7 @@ def run_restarts(model, starts: int, seed: int = 0, family: str = "exact", froze
         traces[seed + r] = trace
         theta, relabelled = canonical(model, session.current.theta)
         loglik = session.current.loglik
-        match = next((p for p in points if _same(p, theta, loglik, same_loglik, same_theta)), None)
+        match = next((p for p in points if same_fixed_point(p, theta, loglik, same_loglik, same_theta)), None)
         if match is None:
             match = FixedPoint(theta, loglik)
             points.append(match)
@@ -88,7 +92,9 @@ def run_restarts(model, starts: int, seed: int = 0, family: str = "exact", froze
     return Restarts(points, traces)
 
 
-def _same(point: FixedPoint, theta: dict, loglik: float, same_loglik: float, same_theta: float) -> bool:
+def same_fixed_point(point: FixedPoint, theta: dict, loglik: float, same_loglik: float = SAME_LOGLIK,
+                     same_theta: float = SAME_THETA) -> bool:
+    """Is (θ, log p) the fixed point `point`: log p and θ (canonical) agree, relative?"""
     if abs(point.loglik - loglik) > same_loglik * (1 + abs(loglik)):
         return False
     a, b = theta_vector(point.theta), theta_vector(theta)
