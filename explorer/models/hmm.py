@@ -96,11 +96,16 @@ def scan_vectors(v0: np.ndarray, step) -> tuple[np.ndarray, np.ndarray]:
     return out.transpose(0, 2, 1).reshape(k, -1)[:, :n], np.log(totals.T.reshape(-1)[:n])
 
 
-class Stack:
-    """Step matrices stored as a stack (K, K, n)."""
+def identity(k: int, log: bool = False) -> np.ndarray:
+    """The K × K identity matrix, or in log space its logarithm (0 on the diagonal, −∞ off)."""
+    return np.where(np.eye(k) > 0, 0.0, -np.inf) if log else np.eye(k)
 
-    def __init__(self, stack):
-        self.stack, self.n = stack, stack.shape[2]
+
+class Stack:
+    """Step matrices stored as a stack (K, K, n) (their logarithms, with log=True)."""
+
+    def __init__(self, stack, log: bool = False):
+        self.stack, self.n, self.log = stack, stack.shape[2], log
 
     def matrix(self, t):
         return self.stack[:, :, t]
@@ -112,7 +117,7 @@ class Stack:
         k, pad = self.stack.shape[0], chunks * CHUNK - self.n
         stack = self.stack
         if pad:
-            stack = np.concatenate([stack, np.broadcast_to(np.eye(k)[:, :, None], (k, k, pad))], axis=2)
+            stack = np.concatenate([stack, np.broadcast_to(identity(k, self.log)[:, :, None], (k, k, pad))], axis=2)
         laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))   # (K, K, L, C)
         return lambda position: laid[:, :, position]
 
@@ -120,28 +125,31 @@ class Stack:
 class ChainSteps:
     """The HMM's step matrices M_t = A diag(b̃_t), or with transpose=True their transposes
     diag(b̃_t) Aᵀ (the backward recursion), made when needed from A (K, K) and b̃ (K, n) rather
-    than stored as (K, K, n)."""
+    than stored as (K, K, n). With log=True, from log A and log b, in log space:
+    log A_ij + log b_t(j) (transposed: at (j, i))."""
 
-    def __init__(self, transition, b, transpose=False):
+    def __init__(self, transition, b, transpose=False, log: bool = False):
         self.a, self.b, self.transpose, self.n = (transition.T if transpose else transition), b, transpose, b.shape[1]
+        self.log, self.combine = log, (np.add if log else np.multiply)
 
     def _make(self, b):
-        return self.a[:, :, None] * (b[:, None, :] if self.transpose else b[None, :, :])
+        return self.combine(self.a[:, :, None], b[:, None, :] if self.transpose else b[None, :, :])
 
     def matrix(self, t):
         return self._make(self.b[:, t:t + 1])[:, :, 0]
 
     def laid(self, chunks):
-        """As Stack.laid, making each position's matrices when asked."""
+        """As Stack.laid, making each position's matrices when asked (the padding's b is 1,
+        log b 0, and its matrices the identity)."""
         pad = chunks * CHUNK - self.n
-        b = np.concatenate([self.b, np.ones((len(self.b), pad))], axis=1) if pad else self.b
+        b = np.concatenate([self.b, np.full((len(self.b), pad), 0.0 if self.log else 1.0)], axis=1) if pad else self.b
         laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
-        identity = np.eye(len(self.a))
+        unit = identity(len(self.a), self.log)
 
         def matrix(position):
             made = self._make(laid[:, position])
             if (chunks - 1) * CHUNK + position >= self.n:     # the last chunk's padding
-                made[:, :, -1] = identity
+                made[:, :, -1] = unit
             return made
         return matrix
 
@@ -218,53 +226,6 @@ def _log_matmul(log_p, log_m):
     return np.log(np.exp(w - top[:, None]).sum(axis=1)) + top
 
 
-class LogChainSteps:
-    """The step matrices of ChainSteps in log space: log A_ij + log b_t(j), or with transpose
-    the transposes' log b_t(j) + log A_ij at (j, i), made when needed."""
-
-    def __init__(self, log_a, log_b, transpose=False):
-        self.a, self.b, self.transpose, self.n = (log_a.T if transpose else log_a), log_b, transpose, log_b.shape[1]
-
-    def _make(self, log_b):
-        return self.a[:, :, None] + (log_b[:, None, :] if self.transpose else log_b[None, :, :])
-
-    def matrix(self, t):
-        return self._make(self.b[:, t:t + 1])[:, :, 0]
-
-    def laid(self, chunks):
-        """As ChainSteps.laid; the padding is the identity of log space (0 on the diagonal, −∞ off)."""
-        pad = chunks * CHUNK - self.n
-        b = np.concatenate([self.b, np.zeros((len(self.b), pad))], axis=1) if pad else self.b
-        laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
-        identity = np.where(np.eye(len(self.a)) > 0, 0.0, -np.inf)
-
-        def matrix(position):
-            made = self._make(laid[:, position])
-            if (chunks - 1) * CHUNK + position >= self.n:     # the last chunk's padding
-                made[:, :, -1] = identity
-            return made
-        return matrix
-
-
-class LogStack:
-    """Log step matrices stored as a stack (K, K, n): the chunks' products, one level up."""
-
-    def __init__(self, stack):
-        self.stack, self.n = stack, stack.shape[2]
-
-    def matrix(self, t):
-        return self.stack[:, :, t]
-
-    def laid(self, chunks):
-        k, pad = self.stack.shape[0], chunks * CHUNK - self.n
-        stack = self.stack
-        if pad:
-            identity = np.where(np.eye(k) > 0, 0.0, -np.inf)
-            stack = np.concatenate([stack, np.broadcast_to(identity[:, :, None], (k, k, pad))], axis=2)
-        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))
-        return lambda position: laid[:, :, position]
-
-
 def log_scan(v0: np.ndarray, steps) -> np.ndarray:
     """log v_t = logsumexp_i(log v_{t−1}(i) + log M_t(i, ·)) for t = 1 … n, from log v0 (K,):
     the (K, n) log vectors, unnormalised (log space needs no rescaling). As `scan_vectors`,
@@ -281,7 +242,7 @@ def log_scan(v0: np.ndarray, steps) -> np.ndarray:
     product = matrix_at(0)
     for position in range(1, CHUNK):
         product = _log_matmul(product, matrix_at(position))
-    after = log_scan(v0, LogStack(product))                   # the vector leaving each chunk
+    after = log_scan(v0, Stack(product, log=True))   # the vector leaving each chunk
     v = np.concatenate([v0[:, None], after[:, :-1]], axis=1)   # ... and so entering the next
     out = np.empty((k, CHUNK, chunks))
     for position in range(CHUNK):
@@ -301,8 +262,8 @@ def log_forward_backward(start, transition, log_emission):
         log_pi, log_a = np.log(start), np.log(transition)
         log_alpha, log_beta = np.empty((k, t)), np.zeros((k, t))
         log_alpha[:, 0] = log_pi + log_emission[:, 0]
-        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], LogChainSteps(log_a, log_emission[:, 1:]))
-        backward = log_scan(np.zeros(k), LogChainSteps(log_a, log_emission[:, :0:-1], transpose=True))
+        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], ChainSteps(log_a, log_emission[:, 1:], log=True))
+        backward = log_scan(np.zeros(k), ChainSteps(log_a, log_emission[:, :0:-1], transpose=True, log=True))
         log_beta[:, :-1] = backward[:, ::-1]
     top = log_alpha[:, -1].max()
     loglik = float(top + np.log(np.exp(log_alpha[:, -1] - top).sum()))
