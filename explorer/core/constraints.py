@@ -193,6 +193,19 @@ class Simplex(Constraint):
 PROBABILITY_FLOOR = float(np.nextafter(0.0, 1.0))
 
 
+def floor_eigenvalues(cov, low: float, relative: bool = False) -> np.ndarray:
+    """A symmetric matrix with its eigenvalues raised to at least `low` (with relative, `low`
+    × its largest eigenvalue): V max(Λ, low) Vᵀ, symmetrised; `cov` itself when none is below.
+    The callers' warnings say when it acts."""
+    values, vectors = np.linalg.eigh(cov)
+    if relative:
+        low = low * values[-1]
+    if values[0] >= low:
+        return cov
+    raised = (vectors * np.maximum(values, low)) @ vectors.T
+    return (raised + raised.T) / 2
+
+
 def kept_positive(counts, probabilities):
     """An M step's probabilities N_j / N, with an entry whose expected count is positive but
     whose quotient underflows to 0 rounded up to PROBABILITY_FLOOR instead: a 0 there would

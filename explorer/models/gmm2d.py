@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.constraints import floor_eigenvalues
 from ..core.errors import ExplorerError
 from ..core.latent_class import FUSED_BLOCK, normalise
 from ..core.model import Param, parse_key
@@ -200,16 +201,8 @@ class GMM2D(GaussianMixture):
             if "means" not in frozen:
                 means[k] = self.center + stats["s1"][k] / counts[k]
             if "covariances" not in frozen:
-                covs[k] = self._floored(self.scatter(k, means[k], stats) / counts[k])
+                covs[k] = floor_eigenvalues(self.scatter(k, means[k], stats) / counts[k], self.floor)
         return {"weights": self.new_weights(counts, theta, frozen), "means": means, "covariances": covs}
-
-    def _floored(self, cov):
-        values, vectors = np.linalg.eigh(cov)
-        if values.min() >= self.floor:
-            return cov
-        values = np.maximum(values, self.floor)
-        cov = (vectors * values) @ vectors.T
-        return (cov + cov.T) / 2
 
     def init_theta(self, rng):
         return {"weights": np.full(self.K, 1.0 / self.K),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.constraints import floor_eigenvalues
 from ..core.errors import ExplorerError
 from ..core.model import Model, Param
 from ..datasets import builtin_table
@@ -30,17 +31,6 @@ LOG_2PI = np.log(2 * np.pi)
 
 
 EIGEN_FLOOR = 1e-12   # Σ's smallest eigenvalue over its largest, at least (constraints.CONDITION_LIMIT is 1e-13)
-
-
-def definite(sigma):
-    """Σ with its eigenvalues raised to at least EIGEN_FLOOR × the largest: the M step's Σ of
-    collinear columns is singular, off the covariance's space (`MVNMissing.warnings` says so)."""
-    values, vectors = np.linalg.eigh(sigma)
-    low = EIGEN_FLOOR * values[-1]
-    if values[0] >= low:
-        return sigma
-    repaired = (vectors * np.maximum(values, low)) @ vectors.T
-    return (repaired + repaired.T) / 2
 
 
 @dataclass(frozen=True)
@@ -197,7 +187,8 @@ class MVNMissing(Model):
         sigma = theta["covariance"]
         if "covariance" not in frozen:
             sigma = (s["s2"] - np.outer(s["s1"], mu) - np.outer(mu, s["s1"]) + n * np.outer(mu, mu)) / n
-            sigma = definite((sigma + sigma.T) / 2)
+            # collinear columns make Σ singular, off the covariance's space (`warnings` says so)
+            sigma = floor_eigenvalues((sigma + sigma.T) / 2, EIGEN_FLOOR, relative=True)
         return {"mean": mu, "covariance": sigma}
 
     def warnings(self, theta):
