@@ -216,6 +216,9 @@ class Gradient(Schedule):
                     infeasible += 1
                     eta /= 2
                     continue
+                collapsed = model.collapsed(theta)      # off the floor the model's own M step keeps to:
+                if collapsed:                           # refused, the session left as it was
+                    raise ExplorerError(collapsed)
                 if halvings and f1 - f0 <= rounding:     # F no longer changes in floating point
                     return Update("M", theta, s.q,
                                   f"stalled: the gain in F ({(f1 - f0) * n:.1e}) is below rounding after "

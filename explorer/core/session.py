@@ -13,7 +13,8 @@ parameters, a gradient step) and which comes next.
 
 A half step is refused with an ExplorerError, and the session left as it was, when it would
 take θ off the space the model's M step keeps to (`Model.collapsed`, e.g. a mixture component
-collapsing onto one point) or turn finite log p and F into non-finite ones.
+collapsing onto one point; only a gradient step can, and `Gradient.m_step` checks it) or turn
+finite log p and F into non-finite ones.
 """
 from __future__ import annotations
 
@@ -262,10 +263,6 @@ class Session:
         """A State from a schedule's update; what is already known (log p when θ did not move,
         H(q) when q did not change or the schedule kept it) is not computed again."""
         now = self.current if self.history else None
-        if u.kind == "M" and (now is None or u.theta is not now.theta):
-            collapsed = self.model.collapsed(u.theta)
-            if collapsed:
-                raise ExplorerError(collapsed)
         if isinstance(u.q, np.ndarray):
             u.q.setflags(write=False)        # a state's q is immutable, as its θ is
         same_q = now is not None and u.q is now.q
