@@ -85,7 +85,9 @@ class LargeSessions:
         self._holders.add(holder)
 
     def release(self, holder) -> None:
-        self._holders.discard(holder)
+        """`holder` holds no data any more (None, a screen that was never built, holds none)."""
+        if holder is not None:          # WeakSet.discard(None) raises TypeError
+            self._holders.discard(holder)
 
     def transfer(self, old, new) -> None:
         """`new` takes `old`'s place (a screen built aside, then adopted)."""
