@@ -349,18 +349,18 @@ class Readout(pn.viewable.Viewer):
         self.tables.styles = {"font-size": f"{round(13 * self.state.scale / 100)}px"}
 
     def refresh(self):
-        self.pane.object = readout_html(self.state, tables=False)
-        tables = tables_html(self.state)
-        self.tables.object = tables
+        tables = analysis_tables(self.state)          # once per refresh: the pane names them, the row shows them
+        self.pane.object = readout_html(self.state, below=tables)
+        self.tables.object = tables_html(tables)
         self.tables.visible = bool(tables)
 
     def __panel__(self):
         return self.pane
 
 
-def readout_html(state, tables: bool = True) -> str:
-    """The numbers panel's text; with `tables`, the analyses' tables too (the app shows those
-    in their own row below the plots, and says so here)."""
+def readout_html(state, below: list | None = None) -> str:
+    """The numbers panel's text with the analyses' tables; given `below` (analysis_tables, shown
+    in their own row below the plots, as the app does), it names them instead."""
     s = state.session
     current, previous = s.current, state.previous_state
     family = state.family_object
@@ -385,32 +385,33 @@ def readout_html(state, tables: bool = True) -> str:
                      "Take an E step, or start from another θ.</div>")
     for note in state.notes + ([s.history_note] if s.history_note else []):
         parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
-    if tables:
-        parts.append(tables_html(state))
-    elif tables_html(state):
-        names = [name for name, there in (("the comparison with exact EM", state.comparison is not None),
-                                          ("the compared schedules", bool(state.schedule_runs)),
-                                          ("the restarts' fixed points", state.restarts is not None),
-                                          ("the preset's numbers beside the source", bool(state.preset_rows)))
-                 if there]
-        parts.append(f"<div class='note'><b>↓ Below the plots:</b> {html.escape(', '.join(names))}.</div>")
+    if below is None:
+        parts.append(tables_html(analysis_tables(state)))
+    elif below:
+        names = ", ".join(name for name, _ in below)
+        parts.append(f"<div class='note'><b>↓ Below the plots:</b> {html.escape(names)}.</div>")
     return "".join(parts)
 
 
-def tables_html(state) -> str:
-    """The tables of the analyses that ran (comparison, schedules, restarts, the preset's), for
-    the row below the plots they explain."""
-    parts = []
+def analysis_tables(state) -> list[tuple[str, str]]:
+    """(name, HTML table) of each analysis that ran (comparison, schedules, restarts, the
+    preset's), for the row below the plots they explain."""
+    tables = []
     if state.comparison is not None:
-        parts.append(text.comparison_table(state.comparison))
+        tables.append(("the comparison with exact EM", text.comparison_table(state.comparison)))
     if state.schedule_runs:
-        parts.append(text.schedules_table(state.schedule_runs, state.schedules_left_out))
+        tables.append(("the compared schedules", text.schedules_table(state.schedule_runs, state.schedules_left_out)))
     if state.restarts is not None:
-        parts.append(text.restarts_table(state.restarts))
+        tables.append(("the restarts' fixed points", text.restarts_table(state.restarts)))
     if state.preset_name and state.preset_rows:
         preset = PRESETS[state.preset_name]
-        parts.append(text.preset_table(preset.title, state.preset_rows, preset.caption))
-    return "".join(f"<div class='table-block'>{part}</div>" for part in parts)
+        tables.append(("the preset's numbers beside the source",
+                       text.preset_table(preset.title, state.preset_rows, preset.caption)))
+    return tables
+
+
+def tables_html(tables: list[tuple[str, str]]) -> str:
+    return "".join(f"<div class='table-block'>{table}</div>" for _, table in tables)
 
 
 def tagged(figure):
