@@ -1037,28 +1037,32 @@ class ExplorerState(param.Parameterized):
                 self.session.go_to(int(at))
         return notes
 
-    def _then_view(self, opened, query: dict):
-        """After a lesson step or a preset has set up its screen, the link's view settings (a
-        projector's `scale`, `presenter`, ...), which change how it is drawn, not what it is."""
-        view = {k: v for k, v in query.items() if k in VIEW_KEYS}
-        if opened and view:
-            kept = self.notes
-            self.apply_query(view)
-            self.notes = kept + self.notes
-        return opened
-
     def apply_query(self, query: dict, progress=None, cancelled=None):
         """Settings, steps and position from a URL's query. A value that cannot be used is
-        skipped with a note; the rest still apply. `progress` and `cancelled` are `replay`'s."""
-        notes, by_key = [], {v: k for k, v in URL_KEYS.items()}
+        skipped with a note; the rest still apply. `progress` and `cancelled` are `replay`'s.
+        The view settings (scale, presenter, ...) change how a screen is drawn, not what it is:
+        they are taken off first and applied last, on whatever screen the rest opened (a
+        lesson's step, a preset, or the settings given)."""
         query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
         query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+        view = {k: query.pop(k) for k in list(query) if k in VIEW_KEYS}
+        notes, kept = self._open_query(query, progress, cancelled)
+        self._apply_settings(view, notes)
+        self.notes = (self.notes if kept else []) + notes
+        self._window = None
+        self._touch()
+
+    def _open_query(self, query: dict, progress, cancelled) -> tuple[list, bool]:
+        """What a query's screen is (all but its view settings): its notes, and whether a
+        lesson or preset opened it (its own notes kept)."""
+        notes = []
         if "preset" in query:
             name = query.pop("preset")
             if name not in PRESETS:
                 notes.append(f"preset={quoted(name)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
-            elif not set(query) - {"theme"} - VIEW_KEYS:          # a preset's link, maybe at a scale
-                return self._then_view(self.open_preset(name), query)
+            elif not set(query) - {"theme"}:          # a preset's link
+                self.open_preset(name)
+                return notes, True
         if "lesson" in query:
             name, asked = query.pop("lesson"), query.pop("ls", "1")
             step = int(asked) - 1 if asked.isdigit() and int(asked) >= 1 else 0
@@ -1074,17 +1078,24 @@ class ExplorerState(param.Parameterized):
                 if not asked.isdigit() or not 1 <= int(asked) <= count:
                     notes.append(f"ls={quoted(asked)}: lesson {name} has steps 1 to {count}, so step "
                                  f"{min(step, count - 1) + 1} is shown")
-                if not set(query) - {"theme"} - VIEW_KEYS:   # a lesson's link: its step sets the screen
-                    opened = self._then_view(self.open_lesson(name, step), query)
-                    self.notes = self.notes + notes
-                    return opened
+                if not set(query) - {"theme"}:   # a lesson's link: its step sets the screen
+                    self.open_lesson(name, step)
+                    return notes, True
                 with self._quiet():                       # a copied screen inside a lesson
                     self.lesson_name = name
                     self.lesson_step = min(step, count - 1)
         if "model" in query and query["model"] not in self._models:
             notes.append(f"model={quoted(query['model'])} (ignored): not a model here (models: {', '.join(self._models)})")
             query = {"model": self.model_name}
-        settings, typed = {}, {}
+        self._apply_settings(query, notes)
+        if "steps" in query:
+            notes += self.replay(query["steps"], query.get("at"), progress, cancelled)
+        return notes, False
+
+    def _apply_settings(self, query: dict, notes: list):
+        """The settings a query names (URL keys → values), each checked; one that cannot be used
+        is skipped with a note added to `notes`."""
+        settings, typed, by_key = {}, {}, {v: k for k, v in URL_KEYS.items()}
         for key, text in query.items():
             if key in ("steps", "at", "theme"):
                 continue
@@ -1134,11 +1145,6 @@ class ExplorerState(param.Parameterized):
                         self._build({name: value})
                     except Exception as exc:  # noqa: BLE001
                         notes.append(f"{typed[name]} (ignored): {exc}")
-        if "steps" in query:
-            notes += self.replay(query["steps"], query.get("at"), progress, cancelled)
-        self.notes = notes
-        self._window = None
-        self._touch()
 
 
 # ----- pieces ----------------------------------------------------------------------------------
