@@ -479,9 +479,29 @@ class ExplorerState(param.Parameterized):
         self._touch()
         return result
 
+    _batching, _batched = 0, False        # inside _one_change: a change waits to be shown once
+
     def _touch(self):
+        """The screen changed: its picture is drawn again, and the viewers redraw (once, at the
+        end of an enclosing `_one_change`)."""
         self._picture = None
-        self.revision += 1
+        if self._batching:
+            self._batched = True
+        else:
+            self.revision += 1
+
+    @contextmanager
+    def _one_change(self):
+        """The changes made inside show as one: `revision` goes up once, at the end (a lesson's
+        Next sets a model, resets and replays its steps: one redraw, not one per part)."""
+        self._batching += 1
+        try:
+            yield
+        finally:
+            self._batching -= 1
+            if not self._batching and self._batched:
+                self._batched = False
+                self.revision += 1
 
     def _job(self, label: str, compute, apply, context: str, then=None, cancellable: bool = False):
         """A long action: `compute(tick)` reads the session and changes nothing, so the app runs
@@ -716,10 +736,11 @@ class ExplorerState(param.Parameterized):
         if lesson is None:
             return False
         step = min(max(int(step), 0), len(lesson.steps) - 1)
-        self.show_screen(lesson.steps[step].screen)
-        with self._quiet():
-            self.lesson_step = step
-        self.revision += 1
+        with self._one_change():
+            self.show_screen(lesson.steps[step].screen)
+            with self._quiet():
+                self.lesson_step = step
+            self._touch()                    # the caption changed even where the screen did not
         return True
 
     def show_screen(self, screen: dict):
@@ -727,16 +748,17 @@ class ExplorerState(param.Parameterized):
         it names, the defaults for the rest, from the start, then its steps."""
         screen = {**LESSON_DEFAULTS, **screen}
         cls = self._models.get(screen["model"])
-        if cls is not None and cls is not type(self.model):     # built here, not through the watchers:
-            try:                                                 # a page's link is read before they listen
-                self._build({"model_name": screen["model"]})
-            except Exception as exc:  # noqa: BLE001 - the screen is left as it was, with the reason
-                self._report(exc, "This screen's model could not be set up")
-                return
-        self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
-        self.reset()
-        if screen.get("steps"):
-            self.apply_query({k: screen[k] for k in ("steps", "at") if k in screen})
+        with self._one_change():
+            if cls is not None and cls is not type(self.model):     # built here, not through the watchers:
+                try:                                                 # a page's link is read before they listen
+                    self._build({"model_name": screen["model"]})
+                except Exception as exc:  # noqa: BLE001 - the screen is left as it was, with the reason
+                    self._report(exc, "This screen's model could not be set up")
+                    return
+            self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
+            self.reset()
+            if screen.get("steps"):
+                self.apply_query({k: screen[k] for k in ("steps", "at") if k in screen})
 
     def open_preset(self, name: str):
         """A figure or table of the literature: its screen, and ours beside the published numbers."""
@@ -744,11 +766,12 @@ class ExplorerState(param.Parameterized):
             self.message = f"no preset {name!r} (presets: {', '.join(PRESETS)})"
             return False
         preset = PRESETS[name]
-        self.show_screen(preset.screen)
-        with self._quiet():
-            self.preset_name = name
-        self.preset_rows = self._act(lambda: preset_rows(name, self.session), "The preset's table failed") or []
-        self.revision += 1
+        with self._one_change():
+            self.show_screen(preset.screen)
+            with self._quiet():
+                self.preset_name = name
+            self.preset_rows = self._act(lambda: preset_rows(name, self.session), "The preset's table failed") or []
+            self._touch()                    # its table is new even where the screen is not
         return True
 
     def _on_preset_name(self, event):
