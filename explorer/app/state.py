@@ -61,6 +61,7 @@ REPLAY_WORK = 20_000_000
 APP_HISTORY_BUDGET = 128 * 2**20
 LARGE_POINTS = 50_000
 MAX_LARGE_SESSIONS = 2
+START_AGAIN = "The new settings start again from θ⁰"    # a note until the next step
 PICTURE_POINTS = 20_000      # past this many data points, a session's pictures are drawn off the event loop
 
 
@@ -391,8 +392,9 @@ class ExplorerState(param.Parameterized):
         dropped = 0 if first or getattr(self, "session", None) is None else len(self.session.history) - 1
         self.model, self.session = model, session
         if dropped:         # said, not silent: a teacher switching the family mid-run lost the steps
-            self.notes = [f"The new settings start again from θ⁰: the {dropped} half step"
-                          f"{'s' if dropped != 1 else ''} taken before are not kept (Undo does not bring them back)"]
+            self.notes = self._notes_without(START_AGAIN) + [
+                f"{START_AGAIN}: the {dropped} half step{'s' if dropped != 1 else ''} taken before are not "
+                f"kept (Undo does not bring them back)"]
         if data_points(model) <= LARGE_POINTS:
             LARGE_SESSIONS.release(self)
         self.comparison = self.schedule_runs = self.restarts = self.basins = None
@@ -476,8 +478,14 @@ class ExplorerState(param.Parameterized):
             self._report(exc, context)
             return None
         self.message = self.details = ""
+        if any(n.startswith(START_AGAIN) for n in self.notes):      # said once: the next step is on
+            self.notes = self._notes_without(START_AGAIN)           # the new settings
         self._touch()
         return result
+
+    def _notes_without(self, start: str) -> list:
+        """The notes but those that begin with `start` (a note that a newer one replaces)."""
+        return [n for n in self.notes if not n.startswith(start)]
 
     _batching, _batched = 0, False        # inside _one_change: a change waits to be shown once
 
@@ -841,7 +849,7 @@ class ExplorerState(param.Parameterized):
             self._report(exc, "The saved model could not be used (the last working version stays)")
             self._touch()
             return False
-        self.notes = [n for n in self.notes if not n.startswith("Reloaded")] + [
+        self.notes = self._notes_without("Reloaded") + [
             f"Reloaded {model.name} from its file; the {len(steps)} steps were taken again."]
         self.message = self.details = ""      # the error of an earlier broken save is over
         self._touch()
@@ -917,7 +925,7 @@ class ExplorerState(param.Parameterized):
             except Exception:
                 self._uploaded = previous
                 raise
-            self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
+            self.notes = self._notes_without("Uploaded") + [
                 f"Uploaded {filename}: {len(parsed[1])} rows."]
             return True
         return bool(self._job("Reading the upload", read, use, "The upload was not used (the session is unchanged)"))
