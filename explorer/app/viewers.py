@@ -104,9 +104,9 @@ def typed_box(widget):
     return widget
 
 
-def fixed_point_colors(state) -> dict:
-    names = [name for name, _ in state.fixed_points()]
-    return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
+def fixed_point_colors(drawn) -> dict:
+    """The colours of the fixed points a picture marks (exact EM's, then the family's)."""
+    return dict(zip((name for name, _ in drawn.fixed_points), (LOGP_COLOR, BEST_COLOR)))
 
 
 class Plots(pn.viewable.Viewer):
@@ -263,7 +263,7 @@ class Plots(pn.viewable.Viewer):
                         state.basins, (best.theta, best.loglik) if best is not None else None))
 
     def _draw_picture(self, drawn):
-        colors = fixed_point_colors(self.state)
+        colors = fixed_point_colors(drawn)
         self.views["bound"].update(drawn, FAMILIES[self.state.family].closes_gap, colors)
         self.views["landscape"].update(drawn, colors)
 
