@@ -24,7 +24,7 @@ from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
 from .serving import give_memory_back_soon
-from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link
+from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link, plain_query
 from .viewers import Controls, LessonBar, Plots, StepBar, in_background
 
 
@@ -284,7 +284,7 @@ class App(pn.viewable.Viewer):
 
     def _write_url(self):
         query = self.state.to_query()
-        theme = (pn.state.session_args or {}).get("theme")
+        theme = plain_query(pn.state.session_args).get("theme")
         if theme:
-            query["theme"] = theme[-1].decode() if isinstance(theme[-1], bytes) else theme[-1]
+            query["theme"] = theme
         self.address.search = "?" + urlencode(query, safe=",:[]{}\"")

@@ -113,11 +113,17 @@ def data_points(model) -> int:
         return 0
 
 
+def plain_query(query: dict | None) -> dict:
+    """A URL's query as key → text: a key given twice is its last value (Bokeh's session_args
+    give lists of bytes)."""
+    query = {k: ((v[-1] if v else "") if isinstance(v, list) else v) for k, v in (query or {}).items()}
+    return {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+
+
 def heavy_link(query: dict) -> bool:
     """Whether opening a link takes long enough to be done off the event loop: many half steps
     to replay, or large synthetic data (a guess from the query alone, before anything is built)."""
-    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in (query or {}).items()}
-    query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+    query = plain_query(query)
     try:
         steps = count_steps(query.get("steps", ""))
     except ExplorerError:
@@ -1074,8 +1080,7 @@ class ExplorerState(param.Parameterized):
         The view settings (scale, presenter, ...) change how a screen is drawn, not what it is:
         they are taken off first and applied last, on whatever screen the rest opened (a
         lesson's step, a preset, or the settings given)."""
-        query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
-        query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+        query = plain_query(query)
         view = {k: query.pop(k) for k in list(query) if k in VIEW_KEYS}
         notes, kept = self._open_query(query, progress, cancelled)
         self._apply_settings(view, notes)
