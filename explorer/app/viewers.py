@@ -124,7 +124,6 @@ class Plots(pn.viewable.Viewer):
         self.cells = {name: pn.Column(pane, sizing_mode="stretch_both", margin=0) for name, pane in self.panes.items()}
         self.readout = Readout(state=self.state)
         self.cells["readout"] = pn.Column(self.readout, sizing_mode="stretch_both", margin=0)
-        self.identity_box = self.cells["identity"]
         self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
