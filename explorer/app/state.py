@@ -821,6 +821,10 @@ class ExplorerState(param.Parameterized):
         its file was saved): the same screen rebuilt on it (the settings and the steps taken,
         as the URL keeps them). If it cannot be built, or a step taken again raises, the last
         working model stays, and `message` shows why with the user's own frames."""
+        with self._one_change():       # one redraw at the end, with the picture drawn here
+            return self._reload(model)
+
+    def _reload(self, model) -> bool:
         query = self.to_query()
         code = query.pop("steps", "")
         steps, at = decode_steps(code, count_steps(code)), query.pop("at", None)      # the user's own steps
@@ -844,8 +848,7 @@ class ExplorerState(param.Parameterized):
                 self.session.e_step() if kind == "E" else self.session.m_step()
             if at is not None:
                 self.session.go_to(int(at))
-            self._picture = None
-            drawn = self.picture()            # a picture that cannot be drawn keeps the old model too
+            drawn = self.picture_job()()      # a picture that cannot be drawn keeps the old model too
         except Exception as exc:  # noqa: BLE001 - a broken save must not take the page down
             self._models, self._custom = models, custom
             self.param.model_name.objects = list(models)
@@ -859,7 +862,7 @@ class ExplorerState(param.Parameterized):
             f"Reloaded {model.name} from its file; the {len(steps)} steps were taken again."]
         self.message = self.details = ""      # the error of an earlier broken save is over
         self._touch()
-        self._picture = self._picture or drawn
+        self.keep_picture(drawn)              # the redraw, at the end of _one_change, shows it
         return True
 
     def run_checks(self, then=None):
