@@ -137,9 +137,11 @@ class Plots(pn.viewable.Viewer):
         self._figures_due = False
         self._picturing = False
         self._new_views()
+        self._layout()
         self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
         self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
-        self.state.param.watch(lambda e: self._scale(), ["scale", "presenter", "shown"])
+        self.state.param.watch(lambda e: self._fonts(), "scale")
+        self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown"])
         self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _new_views(self):
@@ -148,7 +150,7 @@ class Plots(pn.viewable.Viewer):
                       "landscape": LandscapeView(), "identity": IdentityView()}
         for view in self.views.values():
             drop_unused_glyphs(view.figure)
-        self._scale()
+        self._fonts()
         self._backend()
         self._overlays_for = None
         self.refresh()        # fill the new figures before they reach the page, in one piece
@@ -166,7 +168,7 @@ class Plots(pn.viewable.Viewer):
             self.views = views
             for view in views.values():
                 drop_unused_glyphs(view.figure)
-            self._scale()
+            self._fonts()
             self._backend()
             self._overlays_for = None
             for name, view in views.items():
@@ -214,11 +216,14 @@ class Plots(pn.viewable.Viewer):
     WIDTHS = {"data": 330, "bound": 330, "landscape": 340, "trace": 330, "identity": 180, "readout": 330}
     HEIGHT = 300             # px at 100 %; at least half the window below the step bar
 
-    def _scale(self):
-        """Fonts, and the cells' sizes and visibility: the presenter layout shows the chosen plots
-        only, in the sidebar's room too, as high as the window below the step bar."""
+    def _fonts(self):
+        """The figures' fonts at the text scale (new figures, or a new scale)."""
         for view in self.views.values():
             scale_fonts(view.figure, self.state.scale)
+
+    def _layout(self):
+        """The cells' sizes and visibility: the presenter layout shows the chosen plots only, in
+        the sidebar's room too, as high as the window below the step bar."""
         k = self.state.scale / 100
         presenter = self.state.presenter
         height = (f"max({round(self.HEIGHT * k)}px, calc(100vh - 140px))" if presenter else
@@ -711,15 +716,21 @@ class LessonBar(pn.viewable.Viewer):
                                     margin=(0, 10))
         self.layout = pn.Column(pn.Row(self.back, self.next, self.close, margin=0), self.caption,
                                 sizing_mode="stretch_width", margin=(0, 0, 6, 0), visible=False)
+        self._shown = None
+        # a step's caption is rebuilt when the step or the lesson (read again when opened) is
+        # another, not at every step the user takes (`revision` also marks a re-opened lesson)
         self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
         self.refresh()
 
     def refresh(self):
         lesson = self.state.lesson
+        number = self.state.lesson_step
+        if self._shown is not None and self._shown[0] is lesson and self._shown[1] == number:
+            return                              # the same step of the same lesson: its caption is there
+        self._shown = (lesson, number)
         self.layout.visible = lesson is not None
         if lesson is None:
             return
-        number = self.state.lesson_step
         step = lesson.steps[number]
         self.back.disabled = number == 0
         self.next.disabled = number == len(lesson.steps) - 1
