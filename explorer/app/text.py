@@ -24,6 +24,7 @@ PASS, FAIL = "PASS", "FAIL"     # words, not emoji: a lecture hall's machine may
 
 
 def short_theta(theta) -> str:
+    """θ in one line: "name = value; ..." (plain text: escape it for HTML)."""
     return "; ".join(f"{k} = {short(v)}" for k, v in theta.items())
 
 
@@ -187,7 +188,7 @@ def numbers_table(state, previous) -> str:
     shown = dict(zip((name for name, _, _ in rows), identity_texts(state.loglik, state.F)))
     body = "".join(f"<tr><td>{name}</td><td class='num'>{shown[name]}</td><td class='num'>{delta}</td></tr>"
                    for name, value, delta in rows)
-    theta = "; ".join(f"{html.escape(k)} = {short(v)}" for k, v in state.theta.items())
+    theta = html.escape(short_theta(state.theta))
     out = (f"<table class='numbers'><tr><th></th><th>value</th><th>last step</th></tr>{body}</table>"
            f"<div class='theta'>θ: {theta}</div>")
     if previous is not None:
@@ -256,7 +257,7 @@ def restarts_table(result) -> str:
     """The distinct fixed points of a restarts run, best first, with how many starts reached each."""
     rows = []
     for i, point in enumerate(result.fixed_points, start=1):
-        theta = "; ".join(f"{html.escape(k)} = {short(v)}" for k, v in point.theta.items())
+        theta = html.escape(short_theta(point.theta))
         merged = f" ({point.relabelled} relabelled)" if point.relabelled else ""
         rows.append(f"<tr><td class='num'>{i}</td><td class='num'>{fmt(point.loglik)}</td>"
                     f"<td class='num'>{point.count}{merged}</td><td>{theta}</td></tr>")
