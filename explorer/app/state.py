@@ -261,6 +261,10 @@ class ExplorerState(param.Parameterized):
         self._path_memo = PathMemo()     # the landscape path, kept between steps
         with self._quiet():
             self.model_name = chosen
+        for name, value in settings.items():      # Python's callers' ranges (controls and links: _refused, apply_query)
+            why = self.why_refused(name, value, self._models[chosen]) if isinstance(self.param[name], _Refusable) else ""
+            if why:
+                raise ExplorerError(f"{name}={value!r}: {why}")
         self._build({"model_name": chosen, **settings}, first=True)
         self.param.lesson_name.objects = [""] + available_lessons()     # a teacher's own folder too
         if query:
@@ -286,7 +290,9 @@ class ExplorerState(param.Parameterized):
 
     def _refused(self, events) -> bool:
         """Set back, with a message, a typed value out of its range; True if one was."""
-        why = [(e, self.why_refused(e.name, e.new)) for e in events if isinstance(self.param[e.name], _Refusable)]
+        chosen = {e.name: e.new for e in events}.get("model_name", self.model_name)     # the model being opened
+        cls = self._models.get(chosen)
+        why = [(e, self.why_refused(e.name, e.new, cls)) for e in events if isinstance(self.param[e.name], _Refusable)]
         why = [(e, reason) for e, reason in why if reason]
         if not why:
             return False
@@ -331,11 +337,7 @@ class ExplorerState(param.Parameterized):
         values = {name: getattr(self, name) for name in MODEL_SETTINGS + SESSION_SETTINGS + ("coordinate",)}
         values.update(changes)
         model_changed = first or any(name in changes for name in MODEL_SETTINGS)
-        cls = self._models[values["model_name"]]
-        for name, value in changes.items():           # ranges (set and the URL check them first; not Python's callers)
-            why = self.why_refused(name, value, cls) if isinstance(self.param[name], _Refusable) else ""
-            if why:
-                raise ExplorerError(f"{name}={value!r}: {why}")
+        cls = self._models[values["model_name"]]     # the values' ranges are checked before (why_refused)
         new_model_class = first or cls is not type(self.model)
         datasets = self._dataset_options(cls)
         if new_model_class and "dataset" not in changes:
