@@ -109,6 +109,50 @@ def fixed_point_colors(drawn) -> dict:
     return dict(zip((name for name, _ in drawn.fixed_points), (LOGP_COLOR, BEST_COLOR)))
 
 
+def make_views(state, filled: bool = False) -> dict:
+    """The five figures for `state`'s model; `filled`, drawn for its screen too (its picture
+    computed here: a screen built off the event loop brings its figures ready)."""
+    views = {"data": data_view_for(state.model), "trace": TraceView(), "bound": BoundView(),
+             "landscape": LandscapeView(), "identity": IdentityView()}
+    for view in views.values():
+        drop_unused_glyphs(view.figure)
+    if filled:
+        draw_overlays(views, state)
+        draw_state(views, state)
+        draw_picture(views, state.picture(), FAMILIES[state.family].closes_gap)
+    return views
+
+
+def draw_state(views: dict, state):
+    """The data, the identity bar and the trace at the current state."""
+    s = state.session
+    views["data"].update(s.current)
+    views["identity"].update(s.current)
+    views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
+
+
+def draw_picture(views: dict, drawn, closes_gap: bool):
+    """The bound and the landscape of a picture (core.picture.Picture)."""
+    colors = fixed_point_colors(drawn)
+    views["bound"].update(drawn, closes_gap, colors)
+    views["landscape"].update(drawn, colors)
+
+
+def draw_overlays(views: dict, state):
+    """The compared schedules' traces and paths."""
+    runs = state.schedule_runs or []
+    colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
+    views["trace"].set_overlays(
+        [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
+          color, run.converged) for run, color in zip(runs, colors)])
+    paths = []
+    for run, color in zip(runs, colors):
+        ts, phis = path_points(run.session.states, state.coordinate)
+        on = [(t, phi) for t, phi in zip(ts, phis) if phi is not None]
+        paths.append((run.schedule, [t for t, _ in on], [phi for _, phi in on], color))
+    views["landscape"].set_overlays(paths)
+
+
 class Plots(pn.viewable.Viewer):
     """The five figures: data, bound slice, θ–q landscape, trace and identity bar."""
 
@@ -144,15 +188,16 @@ class Plots(pn.viewable.Viewer):
         self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown"])
         self.state.param.watch(lambda e: self._backend(), "svg")
 
-    def _new_views(self):
-        self._figures_due = False
-        self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
-                      "landscape": LandscapeView(), "identity": IdentityView()}
-        for view in self.views.values():
-            drop_unused_glyphs(view.figure)
+    def _install(self, views: dict):
+        """`views` become the figures drawn on: at the text scale and backend, overlays to draw."""
+        self.views = views
         self._fonts()
         self._backend()
         self._overlays_for = None
+
+    def _new_views(self):
+        self._figures_due = False
+        self._install(make_views(self.state))
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = tagged(view.figure)
@@ -165,12 +210,7 @@ class Plots(pn.viewable.Viewer):
         try:
             with pn.io.hold(), pn.state.curdoc.models.freeze():     # Bokeh walks the page's models once
                 state_change()
-            self.views = views
-            for view in views.values():
-                drop_unused_glyphs(view.figure)
-            self._fonts()
-            self._backend()
-            self._overlays_for = None
+            self._install(views)
             for name, view in views.items():
                 await asyncio.sleep(0)
                 with pn.io.hold(), pn.state.curdoc.models.freeze():
@@ -241,13 +281,9 @@ class Plots(pn.viewable.Viewer):
 
     def refresh(self):
         state = self.state
-        s = state.session
         with pn.io.hold():
             self._draw_overlays()
-            current = s.current
-            self.views["data"].update(current)
-            self.views["identity"].update(current)
-            self.views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
+            draw_state(self.views, state)
             if state._picture is None and state.picture_is_heavy and pn.state.curdoc is not None:
                 self._picture_later()
             else:
@@ -267,9 +303,7 @@ class Plots(pn.viewable.Viewer):
                         state.basins, (best.theta, best.loglik) if best is not None else None))
 
     def _draw_picture(self, drawn):
-        colors = fixed_point_colors(drawn)
-        self.views["bound"].update(drawn, FAMILIES[self.state.family].closes_gap, colors)
-        self.views["landscape"].update(drawn, colors)
+        draw_picture(self.views, drawn, FAMILIES[self.state.family].closes_gap)
 
     def _picture_later(self):
         """The bound and the landscape of a large session, drawn off the event loop (the other
@@ -301,17 +335,7 @@ class Plots(pn.viewable.Viewer):
         if key == self._overlays_for:
             return
         self._overlays_for = key
-        runs = self.state.schedule_runs or []
-        colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
-        self.views["trace"].set_overlays(
-            [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
-              color, run.converged) for run, color in zip(runs, colors)])
-        paths = []
-        for run, color in zip(runs, colors):
-            ts, phis = path_points(run.session.states, self.state.coordinate)
-            on = [(t, phi) for t, phi in zip(ts, phis) if phi is not None]
-            paths.append((run.schedule, [t for t, _ in on], [phi for _, phi in on], color))
-        self.views["landscape"].set_overlays(paths)
+        draw_overlays(self.views, self.state)
 
     def __panel__(self):
         c = self.cells
