@@ -615,3 +615,15 @@ def test_a_setting_that_starts_the_session_again_says_so():
     state.set(family="hard")
     assert len(state.session.history) == 1
     assert any("start again from θ⁰: the 2 half steps" in note for note in state.notes), state.notes
+
+
+def test_the_start_again_note_goes_at_the_next_step_and_keeps_the_others():
+    """The note that the settings started again from θ⁰ stayed after further steps (it replaced
+    every note, and nothing took it away); an earlier note (an upload's) was lost with it."""
+    state = ExplorerState("gmm1d")
+    assert state.upload("a.csv", ("x\n" + "\n".join(str(v) for v in (1, 2, 3, 10, 11, 12))).encode())
+    state.e_step()
+    state.set(seed=7)
+    assert [n[:20] for n in state.notes] == ["Uploaded a.csv: 6 ro", "The new settings sta"], state.notes
+    state.e_step()
+    assert state.notes == ["Uploaded a.csv: 6 rows."]

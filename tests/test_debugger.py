@@ -269,3 +269,18 @@ def test_explorer_app_on_a_class_without_params_names_params(tmp_path):
     cls = _class_without_check(tmp_path, ("    def params(self):", "    def params_old(self):"))
     with pytest.raises(ExplorerError, match="^PoissonMixture does not write params,"):
         explorer.App(cls)
+
+
+def test_a_reload_is_drawn_once_with_its_own_picture():
+    """A reload redraws once, with the picture it drew to check the new code: its settings and
+    replayed steps each bumped `revision` before (each redraw computing a picture), and the last
+    redraw computed the picture again beside the one the reload had drawn."""
+    state = explorer.app.ExplorerState(load_model_class(f"{FIXTURE}:{CLASS}"))
+    state.e_step()
+    state.m_step()
+    jobs, revisions, job = [], [], state.picture_job
+    state.picture_job = lambda: (jobs.append(1), job())[1]
+    state.param.watch(lambda e: (revisions.append(e.new), state.picture()), "revision")   # as the viewers do
+    assert state.reload_model(load_model_class(f"{FIXTURE}:{CLASS}")), state.message
+    assert len(revisions) == 1 and len(jobs) == 1, (revisions, jobs)
+    assert state.session.position == 2 and state.picture().now is not None

@@ -118,3 +118,21 @@ def test_a_preset_link_with_a_scale_opens_the_preset(name):
     assert viewed.preset_name == name and viewed.preset_rows == plain.preset_rows
     assert viewed.model_name == plain.model_name and viewed.scale == 200
     assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]
+
+
+def test_one_lesson_next_or_preset_is_one_redraw():
+    """A lesson's Next sets a model, resets and replays its steps; the viewers redraw (and the
+    picture is computed) once per `revision`, so it goes up once, not once per part (4 to 8
+    before, each refreshing every viewer)."""
+    from explorer.presets import PRESETS
+    state = ExplorerState()
+    assert state.open_lesson("variational-em")
+    events = []
+    state.param.watch(lambda e: events.append(e.new), "revision")
+    for number in range(1, 8):
+        events.clear()
+        assert state.lesson_next()
+        assert state.lesson_step == number and len(events) == 1, (number, events)
+    name = next(iter(PRESETS))
+    events.clear()
+    assert state.open_preset(name) and len(events) == 1, events

@@ -59,6 +59,13 @@ def test_the_server_holds_a_bounded_number_of_large_sessions(monkeypatch):
     assert len(app_state.LARGE_SESSIONS) == 1
 
 
+def test_releasing_a_screen_that_was_never_built_is_harmless():
+    """A heavy link that failed while its page closed has no screen (None) to release."""
+    sessions = LargeSessions(limit=1)
+    sessions.release(None)
+    assert len(sessions) == 0
+
+
 @pytest.mark.parametrize("query, heavy", [
     ({"model": "gmm1d", "steps": "EM5"}, False), ({"steps": "EM101"}, True), ({"steps": "EM99"}, False),
     ({"data": "synthetic", "n": "20000"}, False), ({"data": "synthetic", "n": "20000", "steps": "EM6"}, True),

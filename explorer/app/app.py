@@ -24,8 +24,8 @@ from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
 from .serving import give_memory_back_soon
-from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link
-from .viewers import Controls, LessonBar, Plots, StepBar, in_background
+from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link, plain_query
+from .viewers import Controls, LessonBar, Plots, StepBar, in_background, make_views
 
 
 # The Fast design without its web font: a lecture hall may have no internet, and the page must
@@ -201,8 +201,7 @@ class App(pn.viewable.Viewer):
         def work():
             other = ExplorerState(model, data, **settings)
             other.apply_query(query, progress=lambda i, n: done.update(i=i, n=n), cancelled=cancel.is_set)
-            other.picture()
-            return other, Plots(state=other).views      # its figures too, made and filled here
+            return other, make_views(other, filled=True)      # its figures too, made and filled here
 
         def describe():
             doing = f"replaying half step {done['i'] + 1} of {done['n']}" if done["n"] else "building the data"
@@ -284,7 +283,7 @@ class App(pn.viewable.Viewer):
 
     def _write_url(self):
         query = self.state.to_query()
-        theme = (pn.state.session_args or {}).get("theme")
+        theme = plain_query(pn.state.session_args).get("theme")
         if theme:
-            query["theme"] = theme[-1].decode() if isinstance(theme[-1], bytes) else theme[-1]
+            query["theme"] = theme
         self.address.search = "?" + urlencode(query, safe=",:[]{}\"")

@@ -61,6 +61,7 @@ REPLAY_WORK = 20_000_000
 APP_HISTORY_BUDGET = 128 * 2**20
 LARGE_POINTS = 50_000
 MAX_LARGE_SESSIONS = 2
+START_AGAIN = "The new settings start again from θ⁰"    # a note until the next step
 PICTURE_POINTS = 20_000      # past this many data points, a session's pictures are drawn off the event loop
 
 
@@ -85,7 +86,9 @@ class LargeSessions:
         self._holders.add(holder)
 
     def release(self, holder) -> None:
-        self._holders.discard(holder)
+        """`holder` holds no data any more (None, a screen that was never built, holds none)."""
+        if holder is not None:          # WeakSet.discard(None) raises TypeError
+            self._holders.discard(holder)
 
     def transfer(self, old, new) -> None:
         """`new` takes `old`'s place (a screen built aside, then adopted)."""
@@ -110,11 +113,17 @@ def data_points(model) -> int:
         return 0
 
 
+def plain_query(query: dict | None) -> dict:
+    """A URL's query as key → text: a key given twice is its last value (Bokeh's session_args
+    give lists of bytes)."""
+    query = {k: ((v[-1] if v else "") if isinstance(v, list) else v) for k, v in (query or {}).items()}
+    return {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+
+
 def heavy_link(query: dict) -> bool:
     """Whether opening a link takes long enough to be done off the event loop: many half steps
     to replay, or large synthetic data (a guess from the query alone, before anything is built)."""
-    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in (query or {}).items()}
-    query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+    query = plain_query(query)
     try:
         steps = count_steps(query.get("steps", ""))
     except ExplorerError:
@@ -252,6 +261,10 @@ class ExplorerState(param.Parameterized):
         self._path_memo = PathMemo()     # the landscape path, kept between steps
         with self._quiet():
             self.model_name = chosen
+        for name, value in settings.items():      # Python's callers' ranges (controls and links: _refused, apply_query)
+            why = self.why_refused(name, value, self._models[chosen]) if isinstance(self.param[name], _Refusable) else ""
+            if why:
+                raise ExplorerError(f"{name}={value!r}: {why}")
         self._build({"model_name": chosen, **settings}, first=True)
         self.param.lesson_name.objects = [""] + available_lessons()     # a teacher's own folder too
         if query:
@@ -277,7 +290,9 @@ class ExplorerState(param.Parameterized):
 
     def _refused(self, events) -> bool:
         """Set back, with a message, a typed value out of its range; True if one was."""
-        why = [(e, self.why_refused(e.name, e.new)) for e in events if isinstance(self.param[e.name], _Refusable)]
+        chosen = {e.name: e.new for e in events}.get("model_name", self.model_name)     # the model being opened
+        cls = self._models.get(chosen)
+        why = [(e, self.why_refused(e.name, e.new, cls)) for e in events if isinstance(self.param[e.name], _Refusable)]
         why = [(e, reason) for e, reason in why if reason]
         if not why:
             return False
@@ -322,11 +337,7 @@ class ExplorerState(param.Parameterized):
         values = {name: getattr(self, name) for name in MODEL_SETTINGS + SESSION_SETTINGS + ("coordinate",)}
         values.update(changes)
         model_changed = first or any(name in changes for name in MODEL_SETTINGS)
-        cls = self._models[values["model_name"]]
-        for name, value in changes.items():           # ranges (set and the URL check them first; not Python's callers)
-            why = self.why_refused(name, value, cls) if isinstance(self.param[name], _Refusable) else ""
-            if why:
-                raise ExplorerError(f"{name}={value!r}: {why}")
+        cls = self._models[values["model_name"]]     # the values' ranges are checked before (why_refused)
         new_model_class = first or cls is not type(self.model)
         datasets = self._dataset_options(cls)
         if new_model_class and "dataset" not in changes:
@@ -389,8 +400,9 @@ class ExplorerState(param.Parameterized):
         dropped = 0 if first or getattr(self, "session", None) is None else len(self.session.history) - 1
         self.model, self.session = model, session
         if dropped:         # said, not silent: a teacher switching the family mid-run lost the steps
-            self.notes = [f"The new settings start again from θ⁰: the {dropped} half step"
-                          f"{'s' if dropped != 1 else ''} taken before are not kept (Undo does not bring them back)"]
+            self.notes = self._notes_without(START_AGAIN) + [
+                f"{START_AGAIN}: the {dropped} half step{'s' if dropped != 1 else ''} taken before are not "
+                f"kept (Undo does not bring them back)"]
         if data_points(model) <= LARGE_POINTS:
             LARGE_SESSIONS.release(self)
         self.comparison = self.schedule_runs = self.restarts = self.basins = None
@@ -474,12 +486,38 @@ class ExplorerState(param.Parameterized):
             self._report(exc, context)
             return None
         self.message = self.details = ""
+        if any(n.startswith(START_AGAIN) for n in self.notes):      # said once: the next step is on
+            self.notes = self._notes_without(START_AGAIN)           # the new settings
         self._touch()
         return result
 
+    def _notes_without(self, start: str) -> list:
+        """The notes but those that begin with `start` (a note that a newer one replaces)."""
+        return [n for n in self.notes if not n.startswith(start)]
+
+    _batching, _batched = 0, False        # inside _one_change: a change waits to be shown once
+
     def _touch(self):
+        """The screen changed: its picture is drawn again, and the viewers redraw (once, at the
+        end of an enclosing `_one_change`)."""
         self._picture = None
-        self.revision += 1
+        if self._batching:
+            self._batched = True
+        else:
+            self.revision += 1
+
+    @contextmanager
+    def _one_change(self):
+        """The changes made inside show as one: `revision` goes up once, at the end (a lesson's
+        Next sets a model, resets and replays its steps: one redraw, not one per part)."""
+        self._batching += 1
+        try:
+            yield
+        finally:
+            self._batching -= 1
+            if not self._batching and self._batched:
+                self._batched = False
+                self.revision += 1
 
     def _job(self, label: str, compute, apply, context: str, then=None, cancellable: bool = False):
         """A long action: `compute(tick)` reads the session and changes nothing, so the app runs
@@ -714,10 +752,11 @@ class ExplorerState(param.Parameterized):
         if lesson is None:
             return False
         step = min(max(int(step), 0), len(lesson.steps) - 1)
-        self.show_screen(lesson.steps[step].screen)
-        with self._quiet():
-            self.lesson_step = step
-        self.revision += 1
+        with self._one_change():
+            self.show_screen(lesson.steps[step].screen)
+            with self._quiet():
+                self.lesson_step = step
+            self._touch()                    # the caption changed even where the screen did not
         return True
 
     def show_screen(self, screen: dict):
@@ -725,16 +764,17 @@ class ExplorerState(param.Parameterized):
         it names, the defaults for the rest, from the start, then its steps."""
         screen = {**LESSON_DEFAULTS, **screen}
         cls = self._models.get(screen["model"])
-        if cls is not None and cls is not type(self.model):     # built here, not through the watchers:
-            try:                                                 # a page's link is read before they listen
-                self._build({"model_name": screen["model"]})
-            except Exception as exc:  # noqa: BLE001 - the screen is left as it was, with the reason
-                self._report(exc, "This screen's model could not be set up")
-                return
-        self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
-        self.reset()
-        if screen.get("steps"):
-            self.apply_query({k: screen[k] for k in ("steps", "at") if k in screen})
+        with self._one_change():
+            if cls is not None and cls is not type(self.model):     # built here, not through the watchers:
+                try:                                                 # a page's link is read before they listen
+                    self._build({"model_name": screen["model"]})
+                except Exception as exc:  # noqa: BLE001 - the screen is left as it was, with the reason
+                    self._report(exc, "This screen's model could not be set up")
+                    return
+            self.apply_query({k: v for k, v in screen.items() if k not in ("steps", "at")})
+            self.reset()
+            if screen.get("steps"):
+                self.apply_query({k: screen[k] for k in ("steps", "at") if k in screen})
 
     def open_preset(self, name: str):
         """A figure or table of the literature: its screen, and ours beside the published numbers."""
@@ -742,11 +782,12 @@ class ExplorerState(param.Parameterized):
             self.message = f"no preset {name!r} (presets: {', '.join(PRESETS)})"
             return False
         preset = PRESETS[name]
-        self.show_screen(preset.screen)
-        with self._quiet():
-            self.preset_name = name
-        self.preset_rows = self._act(lambda: preset_rows(name, self.session), "The preset's table failed") or []
-        self.revision += 1
+        with self._one_change():
+            self.show_screen(preset.screen)
+            with self._quiet():
+                self.preset_name = name
+            self.preset_rows = self._act(lambda: preset_rows(name, self.session), "The preset's table failed") or []
+            self._touch()                    # its table is new even where the screen is not
         return True
 
     def _on_preset_name(self, event):
@@ -782,6 +823,10 @@ class ExplorerState(param.Parameterized):
         its file was saved): the same screen rebuilt on it (the settings and the steps taken,
         as the URL keeps them). If it cannot be built, or a step taken again raises, the last
         working model stays, and `message` shows why with the user's own frames."""
+        with self._one_change():       # one redraw at the end, with the picture drawn here
+            return self._reload(model)
+
+    def _reload(self, model) -> bool:
         query = self.to_query()
         code = query.pop("steps", "")
         steps, at = decode_steps(code, count_steps(code)), query.pop("at", None)      # the user's own steps
@@ -805,8 +850,7 @@ class ExplorerState(param.Parameterized):
                 self.session.e_step() if kind == "E" else self.session.m_step()
             if at is not None:
                 self.session.go_to(int(at))
-            self._picture = None
-            drawn = self.picture()            # a picture that cannot be drawn keeps the old model too
+            drawn = self.picture_job()()      # a picture that cannot be drawn keeps the old model too
         except Exception as exc:  # noqa: BLE001 - a broken save must not take the page down
             self._models, self._custom = models, custom
             self.param.model_name.objects = list(models)
@@ -816,11 +860,11 @@ class ExplorerState(param.Parameterized):
             self._report(exc, "The saved model could not be used (the last working version stays)")
             self._touch()
             return False
-        self.notes = [n for n in self.notes if not n.startswith("Reloaded")] + [
+        self.notes = self._notes_without("Reloaded") + [
             f"Reloaded {model.name} from its file; the {len(steps)} steps were taken again."]
         self.message = self.details = ""      # the error of an earlier broken save is over
         self._touch()
-        self._picture = self._picture or drawn
+        self.keep_picture(drawn)              # the redraw, at the end of _one_change, shows it
         return True
 
     def run_checks(self, then=None):
@@ -892,7 +936,7 @@ class ExplorerState(param.Parameterized):
             except Exception:
                 self._uploaded = previous
                 raise
-            self.notes = [n for n in self.notes if not n.startswith("Uploaded")] + [
+            self.notes = self._notes_without("Uploaded") + [
                 f"Uploaded {filename}: {len(parsed[1])} rows."]
             return True
         return bool(self._job("Reading the upload", read, use, "The upload was not used (the session is unchanged)"))
@@ -1035,28 +1079,31 @@ class ExplorerState(param.Parameterized):
                 self.session.go_to(int(at))
         return notes
 
-    def _then_view(self, opened, query: dict):
-        """After a lesson step or a preset has set up its screen, the link's view settings (a
-        projector's `scale`, `presenter`, ...), which change how it is drawn, not what it is."""
-        view = {k: v for k, v in query.items() if k in VIEW_KEYS}
-        if opened and view:
-            kept = self.notes
-            self.apply_query(view)
-            self.notes = kept + self.notes
-        return opened
-
     def apply_query(self, query: dict, progress=None, cancelled=None):
         """Settings, steps and position from a URL's query. A value that cannot be used is
-        skipped with a note; the rest still apply. `progress` and `cancelled` are `replay`'s."""
-        notes, by_key = [], {v: k for k, v in URL_KEYS.items()}
-        query = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
-        query = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in query.items()}
+        skipped with a note; the rest still apply. `progress` and `cancelled` are `replay`'s.
+        The view settings (scale, presenter, ...) change how a screen is drawn, not what it is:
+        they are taken off first and applied last, on whatever screen the rest opened (a
+        lesson's step, a preset, or the settings given)."""
+        query = plain_query(query)
+        view = {k: query.pop(k) for k in list(query) if k in VIEW_KEYS}
+        notes, kept = self._open_query(query, progress, cancelled)
+        self._apply_settings(view, notes)
+        self.notes = (self.notes if kept else []) + notes
+        self._window = None
+        self._touch()
+
+    def _open_query(self, query: dict, progress, cancelled) -> tuple[list, bool]:
+        """What a query's screen is (all but its view settings): its notes, and whether a
+        lesson or preset opened it (its own notes kept)."""
+        notes = []
         if "preset" in query:
             name = query.pop("preset")
             if name not in PRESETS:
                 notes.append(f"preset={quoted(name)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
-            elif not set(query) - {"theme"} - VIEW_KEYS:          # a preset's link, maybe at a scale
-                return self._then_view(self.open_preset(name), query)
+            elif not set(query) - {"theme"}:          # a preset's link
+                self.open_preset(name)
+                return notes, True
         if "lesson" in query:
             name, asked = query.pop("lesson"), query.pop("ls", "1")
             step = int(asked) - 1 if asked.isdigit() and int(asked) >= 1 else 0
@@ -1072,17 +1119,24 @@ class ExplorerState(param.Parameterized):
                 if not asked.isdigit() or not 1 <= int(asked) <= count:
                     notes.append(f"ls={quoted(asked)}: lesson {name} has steps 1 to {count}, so step "
                                  f"{min(step, count - 1) + 1} is shown")
-                if not set(query) - {"theme"} - VIEW_KEYS:   # a lesson's link: its step sets the screen
-                    opened = self._then_view(self.open_lesson(name, step), query)
-                    self.notes = self.notes + notes
-                    return opened
+                if not set(query) - {"theme"}:   # a lesson's link: its step sets the screen
+                    self.open_lesson(name, step)
+                    return notes, True
                 with self._quiet():                       # a copied screen inside a lesson
                     self.lesson_name = name
                     self.lesson_step = min(step, count - 1)
         if "model" in query and query["model"] not in self._models:
             notes.append(f"model={quoted(query['model'])} (ignored): not a model here (models: {', '.join(self._models)})")
             query = {"model": self.model_name}
-        settings, typed = {}, {}
+        self._apply_settings(query, notes)
+        if "steps" in query:
+            notes += self.replay(query["steps"], query.get("at"), progress, cancelled)
+        return notes, False
+
+    def _apply_settings(self, query: dict, notes: list):
+        """The settings a query names (URL keys → values), each checked; one that cannot be used
+        is skipped with a note added to `notes`."""
+        settings, typed, by_key = {}, {}, {v: k for k, v in URL_KEYS.items()}
         for key, text in query.items():
             if key in ("steps", "at", "theme"):
                 continue
@@ -1132,11 +1186,6 @@ class ExplorerState(param.Parameterized):
                         self._build({name: value})
                     except Exception as exc:  # noqa: BLE001
                         notes.append(f"{typed[name]} (ignored): {exc}")
-        if "steps" in query:
-            notes += self.replay(query["steps"], query.get("at"), progress, cancelled)
-        self.notes = notes
-        self._window = None
-        self._touch()
 
 
 # ----- pieces ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..views.base import fmt, kl_shown
+from ..views.base import fmt, kl_shown, rounding
 
 # Formulas in Unicode HTML (no KaTeX: it renders slowly on every step and needs a font).
 FORMULAS = {
@@ -24,6 +24,7 @@ PASS, FAIL = "PASS", "FAIL"     # words, not emoji: a lecture hall's machine may
 
 
 def short_theta(theta) -> str:
+    """θ in one line: "name = value; ..." (plain text: escape it for HTML)."""
     return "; ".join(f"{k} = {short(v)}" for k, v in theta.items())
 
 
@@ -32,12 +33,6 @@ def short(value) -> str:
     if array.ndim == 0:
         return fmt(float(array))
     return "[" + ", ".join(fmt(v) for v in array.ravel()[:12]) + (", …" if array.size > 12 else "") + "]"
-
-
-def tolerance(*values: float) -> float:
-    """Changes smaller than this are rounding, not a change (relative to the numbers' size)."""
-    finite = [abs(v) for v in values if np.isfinite(v)]
-    return 1e-10 * (1.0 + max(finite, default=0.0))
 
 
 def theta_change(before: dict, after: dict) -> float:
@@ -50,7 +45,7 @@ def theta_change(before: dict, after: dict) -> float:
 def moved(name: str, before: float, after: float) -> str:
     """'F rose from a to b', 'F fell from a to b' or 'F stayed at a', from the sign; a and b with
     as many digits as it takes to tell them apart (never "rose from −1034 to −1034")."""
-    if abs(after - before) <= tolerance(before, after):
+    if abs(after - before) <= rounding(before, after):
         return f"{name} stayed at {_significant(after, 9) if np.isfinite(after) else fmt(after)}"
     verb = "rose" if after > before else "fell"
     a, b = apart(before, after)
@@ -85,7 +80,7 @@ def identity_decimals(loglik: float, F: float, kl: float) -> int:
     size = max(abs(v) for v in (loglik, F, 1.0) if np.isfinite(v))
     whole = int(np.floor(np.log10(size)))             # log p's digits before the point, less one
     base = max(0, 5 - whole)
-    visible = np.isfinite(kl) and kl > tolerance(loglik, F)      # below that, KL is rounding: 0
+    visible = np.isfinite(kl) and kl > rounding(loglik, F)      # below that, KL is rounding: 0
     need = int(np.ceil(-np.log10(kl))) + 2 if visible else base
     return int(min(max(base, need), max(0, 14 - whole)))
 
@@ -97,24 +92,23 @@ def fixed(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".replace("-", "−")
 
 
-def identity_texts(loglik: float, F: float, kl: float) -> tuple[str, str, str]:
+def identity_texts(loglik: float, F: float) -> tuple[str, str, str]:
     """log p, F and KL with the same decimals, F written as log p − KL to those decimals, so
     that the three subtract exactly on the screen. (Each rounded on its own, log p − F came out
     one unit off KL in the last digit about a third of the time: −31.8593 − (−31.9972) = 0.1379
     beside KL = 0.1380.) F's text is then within one unit of the last digit of F. A KL below
-    rounding is written 0."""
+    rounding is written 0 (`kl_shown`)."""
+    kl = kl_shown(loglik, F)
     decimals = identity_decimals(loglik, F, kl)
-    if kl <= tolerance(loglik, F):
-        kl = 0.0
     if not (np.isfinite(loglik) and np.isfinite(F) and np.isfinite(kl)):
         return fixed(loglik, decimals), fixed(F, decimals), fixed(kl, decimals)
-    logp_shown, kl_shown = Decimal(f"{loglik:.{decimals}f}"), Decimal(f"{kl:.{decimals}f}")
-    return tuple(f"{v:.{decimals}f}".replace("-", "−") for v in (logp_shown, logp_shown - kl_shown, kl_shown))
+    logp_text, kl_text = Decimal(f"{loglik:.{decimals}f}"), Decimal(f"{kl:.{decimals}f}")
+    return tuple(f"{v:.{decimals}f}".replace("-", "−") for v in (logp_text, logp_text - kl_text, kl_text))
 
 
 def kl_of(state) -> float:
     """The state's KL as shown: 0 where it is rounding (`kl_shown`)."""
-    return max(kl_shown(state.loglik, state.F), 0.0)
+    return kl_shown(state.loglik, state.F)
 
 
 def start_sentence(state, family) -> str:
@@ -140,7 +134,7 @@ def step_sentence(previous, current, family) -> str:
         if family.closes_gap:
             return (f"E step: q ← p(Z|X,θ), so {kl_words} and {f_words}, touching log p = "
                     f"{fmt(current.loglik)}; θ did not move.")
-        note = "" if current.F >= previous.F - tolerance(previous.F, current.F) else (
+        note = "" if current.F >= previous.F - rounding(previous.F, current.F) else (
             " (F can fall here: the q before was not in the family, so this E step is a projection "
             "onto it, not an ascent)")
         how = f" ({current.detail})" if current.detail else ""
@@ -155,10 +149,10 @@ def step_sentence(previous, current, family) -> str:
                 f"{logp_words}: θ already maximises F(θ, q) for this q.{gap}")
     if family.closes_gap and current.partial:
         why = ("because q was fitted block by block to earlier θs: each partial E step narrows it"
-               if kl_of(current) > tolerance(current.loglik) else "")
+               if kl_of(current) > rounding(current.loglik) else "")
     elif family.closes_gap:
         why = ("because q was fitted to the old θ, not the new one: the next E step closes it"
-               if kl_of(current) > tolerance(current.loglik) else "")
+               if kl_of(current) > rounding(current.loglik) else "")
     else:
         why = (f"part of it is the family's own gap ({family.why_gap}), part that q was fitted to the "
                f"old θ")
@@ -191,10 +185,10 @@ def numbers_table(state, previous) -> str:
             ("F(θ, q)", state.F, change(previous.F, state.F) if previous else ""),
             ("KL(q ‖ p(Z|X,θ))", kl_of(state), change(kl_of(previous), kl_of(state)) if previous else "")]
     # the three values with the same decimals, F as log p − KL: log p − F = KL checks by eye
-    shown = dict(zip((name for name, _, _ in rows), identity_texts(state.loglik, state.F, kl_of(state))))
+    shown = dict(zip((name for name, _, _ in rows), identity_texts(state.loglik, state.F)))
     body = "".join(f"<tr><td>{name}</td><td class='num'>{shown[name]}</td><td class='num'>{delta}</td></tr>"
                    for name, value, delta in rows)
-    theta = "; ".join(f"{html.escape(k)} = {short(v)}" for k, v in state.theta.items())
+    theta = html.escape(short_theta(state.theta))
     out = (f"<table class='numbers'><tr><th></th><th>value</th><th>last step</th></tr>{body}</table>"
            f"<div class='theta'>θ: {theta}</div>")
     if previous is not None:
@@ -263,7 +257,7 @@ def restarts_table(result) -> str:
     """The distinct fixed points of a restarts run, best first, with how many starts reached each."""
     rows = []
     for i, point in enumerate(result.fixed_points, start=1):
-        theta = "; ".join(f"{html.escape(k)} = {short(v)}" for k, v in point.theta.items())
+        theta = html.escape(short_theta(point.theta))
         merged = f" ({point.relabelled} relabelled)" if point.relabelled else ""
         rows.append(f"<tr><td class='num'>{i}</td><td class='num'>{fmt(point.loglik)}</td>"
                     f"<td class='num'>{point.count}{merged}</td><td>{theta}</td></tr>")

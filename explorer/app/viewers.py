@@ -104,9 +104,53 @@ def typed_box(widget):
     return widget
 
 
-def fixed_point_colors(state) -> dict:
-    names = [name for name, _ in state.fixed_points()]
-    return dict(zip(names, (LOGP_COLOR, BEST_COLOR)))
+def fixed_point_colors(drawn) -> dict:
+    """The colours of the fixed points a picture marks (exact EM's, then the family's)."""
+    return dict(zip((name for name, _ in drawn.fixed_points), (LOGP_COLOR, BEST_COLOR)))
+
+
+def make_views(state, filled: bool = False) -> dict:
+    """The five figures for `state`'s model; `filled`, drawn for its screen too (its picture
+    computed here: a screen built off the event loop brings its figures ready)."""
+    views = {"data": data_view_for(state.model), "trace": TraceView(), "bound": BoundView(),
+             "landscape": LandscapeView(), "identity": IdentityView()}
+    for view in views.values():
+        drop_unused_glyphs(view.figure)
+    if filled:
+        draw_overlays(views, state)
+        draw_state(views, state)
+        draw_picture(views, state.picture(), FAMILIES[state.family].closes_gap)
+    return views
+
+
+def draw_state(views: dict, state):
+    """The data, the identity bar and the trace at the current state."""
+    s = state.session
+    views["data"].update(s.current)
+    views["identity"].update(s.current)
+    views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
+
+
+def draw_picture(views: dict, drawn, closes_gap: bool):
+    """The bound and the landscape of a picture (core.picture.Picture)."""
+    colors = fixed_point_colors(drawn)
+    views["bound"].update(drawn, closes_gap, colors)
+    views["landscape"].update(drawn, colors)
+
+
+def draw_overlays(views: dict, state):
+    """The compared schedules' traces and paths."""
+    runs = state.schedule_runs or []
+    colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
+    views["trace"].set_overlays(
+        [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
+          color, run.converged) for run, color in zip(runs, colors)])
+    paths = []
+    for run, color in zip(runs, colors):
+        ts, phis = path_points(run.session.states, state.coordinate)
+        on = [(t, phi) for t, phi in zip(ts, phis) if phi is not None]
+        paths.append((run.schedule, [t for t, _ in on], [phi for _, phi in on], color))
+    views["landscape"].set_overlays(paths)
 
 
 class Plots(pn.viewable.Viewer):
@@ -124,7 +168,6 @@ class Plots(pn.viewable.Viewer):
         self.cells = {name: pn.Column(pane, sizing_mode="stretch_both", margin=0) for name, pane in self.panes.items()}
         self.readout = Readout(state=self.state)
         self.cells["readout"] = pn.Column(self.readout, sizing_mode="stretch_both", margin=0)
-        self.identity_box = self.cells["identity"]
         self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
         self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
@@ -138,20 +181,23 @@ class Plots(pn.viewable.Viewer):
         self._figures_due = False
         self._picturing = False
         self._new_views()
+        self._layout()
         self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
         self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
-        self.state.param.watch(lambda e: self._scale(), ["scale", "presenter", "shown"])
+        self.state.param.watch(lambda e: self._fonts(), "scale")
+        self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown"])
         self.state.param.watch(lambda e: self._backend(), "svg")
+
+    def _install(self, views: dict):
+        """`views` become the figures drawn on: at the text scale and backend, overlays to draw."""
+        self.views = views
+        self._fonts()
+        self._backend()
+        self._overlays_for = None
 
     def _new_views(self):
         self._figures_due = False
-        self.views = {"data": data_view_for(self.state.model), "trace": TraceView(), "bound": BoundView(),
-                      "landscape": LandscapeView(), "identity": IdentityView()}
-        for view in self.views.values():
-            drop_unused_glyphs(view.figure)
-        self._scale()
-        self._backend()
-        self._overlays_for = None
+        self._install(make_views(self.state))
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
             self.panes[name].object = tagged(view.figure)
@@ -164,12 +210,7 @@ class Plots(pn.viewable.Viewer):
         try:
             with pn.io.hold(), pn.state.curdoc.models.freeze():     # Bokeh walks the page's models once
                 state_change()
-            self.views = views
-            for view in views.values():
-                drop_unused_glyphs(view.figure)
-            self._scale()
-            self._backend()
-            self._overlays_for = None
+            self._install(views)
             for name, view in views.items():
                 await asyncio.sleep(0)
                 with pn.io.hold(), pn.state.curdoc.models.freeze():
@@ -215,11 +256,14 @@ class Plots(pn.viewable.Viewer):
     WIDTHS = {"data": 330, "bound": 330, "landscape": 340, "trace": 330, "identity": 180, "readout": 330}
     HEIGHT = 300             # px at 100 %; at least half the window below the step bar
 
-    def _scale(self):
-        """Fonts, and the cells' sizes and visibility: the presenter layout shows the chosen plots
-        only, in the sidebar's room too, as high as the window below the step bar."""
+    def _fonts(self):
+        """The figures' fonts at the text scale (new figures, or a new scale)."""
         for view in self.views.values():
             scale_fonts(view.figure, self.state.scale)
+
+    def _layout(self):
+        """The cells' sizes and visibility: the presenter layout shows the chosen plots only, in
+        the sidebar's room too, as high as the window below the step bar."""
         k = self.state.scale / 100
         presenter = self.state.presenter
         height = (f"max({round(self.HEIGHT * k)}px, calc(100vh - 140px))" if presenter else
@@ -237,13 +281,9 @@ class Plots(pn.viewable.Viewer):
 
     def refresh(self):
         state = self.state
-        s = state.session
         with pn.io.hold():
             self._draw_overlays()
-            current = s.current
-            self.views["data"].update(current)
-            self.views["identity"].update(current)
-            self.views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
+            draw_state(self.views, state)
             if state._picture is None and state.picture_is_heavy and pn.state.curdoc is not None:
                 self._picture_later()
             else:
@@ -263,9 +303,7 @@ class Plots(pn.viewable.Viewer):
                         state.basins, (best.theta, best.loglik) if best is not None else None))
 
     def _draw_picture(self, drawn):
-        colors = fixed_point_colors(self.state)
-        self.views["bound"].update(drawn, FAMILIES[self.state.family].closes_gap, colors)
-        self.views["landscape"].update(drawn, colors)
+        draw_picture(self.views, drawn, FAMILIES[self.state.family].closes_gap)
 
     def _picture_later(self):
         """The bound and the landscape of a large session, drawn off the event loop (the other
@@ -297,17 +335,7 @@ class Plots(pn.viewable.Viewer):
         if key == self._overlays_for:
             return
         self._overlays_for = key
-        runs = self.state.schedule_runs or []
-        colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
-        self.views["trace"].set_overlays(
-            [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
-              color, run.converged) for run, color in zip(runs, colors)])
-        paths = []
-        for run, color in zip(runs, colors):
-            ts, phis = path_points(run.session.states, self.state.coordinate)
-            on = [(t, phi) for t, phi in zip(ts, phis) if phi is not None]
-            paths.append((run.schedule, [t for t, _ in on], [phi for _, phi in on], color))
-        self.views["landscape"].set_overlays(paths)
+        draw_overlays(self.views, self.state)
 
     def __panel__(self):
         c = self.cells
@@ -349,18 +377,18 @@ class Readout(pn.viewable.Viewer):
         self.tables.styles = {"font-size": f"{round(13 * self.state.scale / 100)}px"}
 
     def refresh(self):
-        self.pane.object = readout_html(self.state, tables=False)
-        tables = tables_html(self.state)
-        self.tables.object = tables
+        tables = analysis_tables(self.state)          # once per refresh: the pane names them, the row shows them
+        self.pane.object = readout_html(self.state, below=tables)
+        self.tables.object = tables_html(tables)
         self.tables.visible = bool(tables)
 
     def __panel__(self):
         return self.pane
 
 
-def readout_html(state, tables: bool = True) -> str:
-    """The numbers panel's text; with `tables`, the analyses' tables too (the app shows those
-    in their own row below the plots, and says so here)."""
+def readout_html(state, below: list | None = None) -> str:
+    """The numbers panel's text with the analyses' tables; given `below` (analysis_tables, shown
+    in their own row below the plots, as the app does), it names them instead."""
     s = state.session
     current, previous = s.current, state.previous_state
     family = state.family_object
@@ -385,32 +413,33 @@ def readout_html(state, tables: bool = True) -> str:
                      "Take an E step, or start from another θ.</div>")
     for note in state.notes + ([s.history_note] if s.history_note else []):
         parts.append(f"<div class='note'>Note: {html.escape(note)}</div>")
-    if tables:
-        parts.append(tables_html(state))
-    elif tables_html(state):
-        names = [name for name, there in (("the comparison with exact EM", state.comparison is not None),
-                                          ("the compared schedules", bool(state.schedule_runs)),
-                                          ("the restarts' fixed points", state.restarts is not None),
-                                          ("the preset's numbers beside the source", bool(state.preset_rows)))
-                 if there]
-        parts.append(f"<div class='note'><b>↓ Below the plots:</b> {html.escape(', '.join(names))}.</div>")
+    if below is None:
+        parts.append(tables_html(analysis_tables(state)))
+    elif below:
+        names = ", ".join(name for name, _ in below)
+        parts.append(f"<div class='note'><b>↓ Below the plots:</b> {html.escape(names)}.</div>")
     return "".join(parts)
 
 
-def tables_html(state) -> str:
-    """The tables of the analyses that ran (comparison, schedules, restarts, the preset's), for
-    the row below the plots they explain."""
-    parts = []
+def analysis_tables(state) -> list[tuple[str, str]]:
+    """(name, HTML table) of each analysis that ran (comparison, schedules, restarts, the
+    preset's), for the row below the plots they explain."""
+    tables = []
     if state.comparison is not None:
-        parts.append(text.comparison_table(state.comparison))
+        tables.append(("the comparison with exact EM", text.comparison_table(state.comparison)))
     if state.schedule_runs:
-        parts.append(text.schedules_table(state.schedule_runs, state.schedules_left_out))
+        tables.append(("the compared schedules", text.schedules_table(state.schedule_runs, state.schedules_left_out)))
     if state.restarts is not None:
-        parts.append(text.restarts_table(state.restarts))
+        tables.append(("the restarts' fixed points", text.restarts_table(state.restarts)))
     if state.preset_name and state.preset_rows:
         preset = PRESETS[state.preset_name]
-        parts.append(text.preset_table(preset.title, state.preset_rows, preset.caption))
-    return "".join(f"<div class='table-block'>{part}</div>" for part in parts)
+        tables.append(("the preset's numbers beside the source",
+                       text.preset_table(preset.title, state.preset_rows, preset.caption)))
+    return tables
+
+
+def tables_html(tables: list[tuple[str, str]]) -> str:
+    return "".join(f"<div class='table-block'>{table}</div>" for _, table in tables)
 
 
 def tagged(figure):
@@ -711,15 +740,21 @@ class LessonBar(pn.viewable.Viewer):
                                     margin=(0, 10))
         self.layout = pn.Column(pn.Row(self.back, self.next, self.close, margin=0), self.caption,
                                 sizing_mode="stretch_width", margin=(0, 0, 6, 0), visible=False)
+        self._shown = None
+        # a step's caption is rebuilt when the step or the lesson (read again when opened) is
+        # another, not at every step the user takes (`revision` also marks a re-opened lesson)
         self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
         self.refresh()
 
     def refresh(self):
         lesson = self.state.lesson
+        number = self.state.lesson_step
+        if self._shown is not None and self._shown[0] is lesson and self._shown[1] == number:
+            return                              # the same step of the same lesson: its caption is there
+        self._shown = (lesson, number)
         self.layout.visible = lesson is not None
         if lesson is None:
             return
-        number = self.state.lesson_step
         step = lesson.steps[number]
         self.back.disabled = number == 0
         self.next.disabled = number == len(lesson.steps) - 1

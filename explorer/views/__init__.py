@@ -4,7 +4,7 @@ and `update(...)`s its sources in place on every step (no figure is rebuilt for 
 Views get their numbers from the core; they compute nothing about the model themselves.
 """
 from .bound import BoundView
-from .data import data_view_for
+from .registry import data_view_for
 from .identity import IdentityView
 from .landscape import LandscapeView
 from .trace import TraceView

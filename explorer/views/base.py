@@ -10,17 +10,22 @@ from bokeh.plotting import figure
 PALETTE = list(Category10_10)
 LOGP_COLOR, F_COLOR, KL_COLOR, BEST_COLOR = "#9467bd", "#1f77b4", "#d62728", "#2ca02c"  # readable on light and dark
 OVERLAY_COLORS = ["#8c564b", "#17becf", "#e377c2", "#bcbd22"]   # other runs (compared schedules)
-ROUNDING = 1e-10      # a KL below ROUNDING × (1 + |log p|) is rounding, not a gap
+ROUNDING = 1e-10      # relative: a difference below ROUNDING × (1 + |the numbers|) is rounding
+
+
+def rounding(*values: float) -> float:
+    """The size below which a difference of `values` is rounding, not a change:
+    ROUNDING × (1 + max |value|), over the finite ones."""
+    return ROUNDING * (1.0 + max((abs(v) for v in values if np.isfinite(v)), default=0.0))
 
 
 def kl_shown(loglik: float, F: float) -> float:
-    """KL = log p − F as the screen shows it: 0 where it is below rounding (an exact E step
-    leaves ±1e-14, which read as "KL fell to 7.1e−15" or a negative KL), else log p − F."""
+    """KL = log p − F as the screen shows it, never below 0: 0 where it is below rounding (an
+    exact E step leaves ±1e-14, which read as "KL fell to 7.1e−15" or a negative KL)."""
     kl = loglik - F
-    if not np.isfinite(kl):
-        return kl
-    size = max((abs(v) for v in (loglik, F) if np.isfinite(v)), default=0.0)
-    return 0.0 if kl <= ROUNDING * (1.0 + size) else kl
+    if np.isfinite(kl) and kl <= rounding(loglik, F):
+        return 0.0
+    return max(kl, 0.0)      # −∞ (log p = −∞) shows 0; NaN stays NaN
 
 
 def fmt(value: float) -> str:

@@ -66,7 +66,7 @@ class BoundView:
         self.now.location = t_now
         # a fixed-width number (digits are equally wide): the legend keeps its size, so the page
         # is not laid out again on every step
-        self.kl_item.label = {"value": f"KL now = {max(kl_shown(log_p_now, f_now), 0.0):.4e}"}
+        self.kl_item.label = {"value": f"KL now = {kl_shown(log_p_now, f_now):.4e}"}
         values = np.concatenate([bound.loglik, bound.F, [f_now, log_p_now]])
         values = values[np.isfinite(values)]
         top = values.max() if len(values) else 0.0

@@ -18,10 +18,9 @@ import numpy as np
 from bokeh.models import ColumnDataSource, LinearColorMapper, LogColorMapper
 from bokeh.palettes import Greys256
 
-from . import registry
 from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, grey, new_figure, padded, shown_points,
                    style_legend)
-from .registry import data_view
+from .registry import data_view, data_view_for, view_kind  # noqa: F401  (the last two: for importers of views.data)
 
 
 def q_per_point(q, n: int):
@@ -335,12 +334,3 @@ class HeatStripView:
     def update(self, state):
         q = np.asarray(state.q, dtype=float)[:, self.shown]
         self.source.data = dict(image=[q], x=[0], y=[0.5], dw=[len(self.shown)], dh=[self.k])
-
-
-def data_view_for(model):
-    """The model's data picture (kept here for callers of `views.data`; see `views.registry`)."""
-    return registry.data_view_for(model)
-
-
-def view_kind(model) -> str:
-    return registry.view_kind(model)

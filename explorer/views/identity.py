@@ -25,7 +25,7 @@ class IdentityView:
         self.figure = fig
 
     def update(self, state):
-        kl = max(kl_shown(state.loglik, state.F), 0.0)     # 0 where it is rounding
+        kl = kl_shown(state.loglik, state.F)     # 0 where it is rounding
         scale = max(kl, 1e-3 * max(1.0, abs(state.loglik)))   # the bars show the last few nats
         low, high = min(state.F, state.loglik) - 1.5 * scale, max(state.F, state.loglik)
         current = (self.figure.y_range.start, self.figure.y_range.end) if self.bars.data["x"] else None
