@@ -1,7 +1,5 @@
 """Numerics that hold to convergence (issue 30): exact zeros, underflow, floors that are warnings,
 caches keyed by value. Each test names the failure it guards against on the old code."""
-import itertools
-
 import numpy as np
 import pytest
 from scipy.special import logsumexp
@@ -10,6 +8,8 @@ from explorer import Session, make_model
 from explorer.core.constraints import PROBABILITY_FLOOR
 from explorer.core.errors import ExplorerError, ModelValueError
 from explorer.models.hmm import forward_backward
+
+from .helpers import enumerate_paths
 
 
 # ----- HMM: forward–backward exact for every valid θ, zeros included ------------------------------
@@ -21,21 +21,6 @@ def log_forward(start, transition, log_b):
     for t in range(1, log_b.shape[1]):
         a = logsumexp(a[:, None] + log_a, axis=0) + log_b[:, t]
     return float(logsumexp(a))
-
-
-def enumerate_paths(start, transition, log_b):
-    """log p, γ and ξ by summing over every path z_1 … z_T (tiny T only)."""
-    k, t = log_b.shape
-    paths = np.array(list(itertools.product(range(k), repeat=t)))
-    with np.errstate(divide="ignore"):
-        log_joint = (np.log(start)[paths[:, 0]] + log_b[paths, np.arange(t)].sum(axis=1)
-                     + np.log(transition)[paths[:, :-1], paths[:, 1:]].sum(axis=1))
-    loglik = logsumexp(log_joint)
-    weight = np.exp(log_joint - loglik)
-    gamma = np.array([[weight[paths[:, s] == j].sum() for s in range(t)] for j in range(k)])
-    xi = np.array([[[weight[(paths[:, s] == i) & (paths[:, s + 1] == j)].sum() for s in range(t - 1)]
-                    for j in range(k)] for i in range(k)])
-    return loglik, gamma, xi
 
 
 def hmm_on(x, theta_values, k):
