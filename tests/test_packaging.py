@@ -47,3 +47,9 @@ def test_environment_yml_pins_the_patched_libraries_as_pyproject_does():
     pip = dict(re.findall(r'^\s*"(panel|bokeh|tornado)([<>=,.\d]+)"', (ROOT / "pyproject.toml").read_text(), re.M))
     conda = dict(re.findall(r"^\s*- (panel|bokeh|tornado)([<>=,.\d]+)", (ROOT / "environment.yml").read_text(), re.M))
     assert set(pip) == {"panel", "bokeh", "tornado"} and conda == pip
+
+
+def test_the_readmes_model_flag_lists_every_model():
+    from explorer.models import MODELS
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `--model NAME`"))
+    assert re.findall(r"`([\w-]+)`", row.split("(")[0]) == list(MODELS)
