@@ -145,12 +145,19 @@ def test_gmm2d_with_too_many_components_in_the_url_stays_gmm2d():
     assert state.session.current.theta["means"].shape == (2, 2)
 
 
-@pytest.mark.parametrize("k", [9, 12])
-def test_the_bounds_of_a_url_value_are_those_of_the_model_it_opens(k):
-    """gmm2d's K slider goes to 12 (gmm1d's to 8): a K = 9..12 screen's link reopens it."""
-    state = ExplorerState(query={"model": "gmm2d", "K": str(k)})
-    assert not state.notes and state.option == k
-    assert state.session.current.theta["means"].shape == (k, 2)
+@pytest.mark.parametrize("model, k, kept", [("gmm2d", 12, True), ("hmm", 8, True), ("hmm", 9, False)])
+def test_the_bounds_of_a_url_value_are_those_of_the_model_it_opens(model, k, kept):
+    """K's bounds are the opened model's, which differ: gmm2d's K goes to 12 (a K = 12 screen's
+    link reopens it), hmm's only to 8 (K = 9 is ignored with a note)."""
+    state = ExplorerState(query={"model": model, "K": str(k)})
+    assert state.model_name == model
+    if kept:
+        assert not state.notes and state.option == k
+    else:
+        assert state.notes == [f"K='{k}' (ignored): K (number of hidden states) is from 1 to 8"]
+        assert state.option == 2                                  # hmm's default K
+    if model == "gmm2d":
+        assert state.session.current.theta["means"].shape == (k, 2)
 
 
 @pytest.mark.parametrize("text, words", [

@@ -77,9 +77,16 @@ def test_every_schedule_declares_its_formula_and_words_and_only_em_is_the_em_map
     assert [name for name, s in SCHEDULES.items() if s.needs_block_e_step] == ["incremental"]
 
 
-def test_chunked_offers_the_models_that_declare_it():
+def test_chunked_offers_the_models_that_declare_it(tmp_path, capsys):
+    """With a real data file, so that the refusal is coins' (a missing file also exits 2)."""
     assert set(CHUNKED) == {name for name, cls in MODELS.items() if cls.takes_chunks} == {"gmm1d", "gmm2d"}
-    assert main(["chunked", "--model", "coins", "--data-file", "x.npy", "--iterations", "1"]) == 2
+    path = tmp_path / "x.npy"
+    np.save(path, np.random.default_rng(0).normal(size=200))
+    assert main(["chunked", "--model", "coins", "--data-file", str(path), "--iterations", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'coins'" in err or "coins cannot take its data in chunks" in err, err
+    assert main(["chunked", "--model", "gmm1d", "--data-file", str(path), "--iterations", "1"]) == 0
+    assert "gmm1d on 200 rows" in capsys.readouterr().out
 
 
 NAMED = re.compile(r"""(family|schedule)[\w.]*\s*[!=]=\s*["']|\.name\s*[!=]=\s*["'](exact|hard|mean-field|em|ecm|gradient|incremental)["']""")

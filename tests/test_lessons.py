@@ -93,28 +93,32 @@ def test_a_teachers_folder_of_lessons_is_offered_in_the_app(tmp_path, monkeypatc
         lessons.add_lesson_dir(tmp_path / "nope")
 
 
+def plain_and_viewed(plain_query: dict, viewed_query: dict):
+    """Two states opened from a link without and with view settings; they show the same session."""
+    from explorer.app import ExplorerState
+    plain, viewed = ExplorerState(), ExplorerState()
+    plain.apply_query(plain_query)
+    viewed.apply_query(viewed_query)
+    assert viewed.model_name == plain.model_name
+    assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]
+    return plain, viewed
+
+
 @pytest.mark.parametrize("link", [{"lesson": "variational-em", "ls": "8", "scale": "200"},
                                   {"lesson": "variational-em", "ls": "6", "presenter": "1"}])
 def test_a_lesson_link_with_view_settings_opens_its_step_at_that_view(link):
     """A teacher's link at projector scale: the step's own screen (as its plain link opens it),
     drawn at the scale asked for. Before, the view key made the link a copied screen: step 8's
     caption over the linkage model at state 0, and no note."""
-    from explorer.app import ExplorerState
-    plain, viewed = ExplorerState(), ExplorerState()
-    plain.apply_query({k: link[k] for k in ("lesson", "ls")})
-    viewed.apply_query(link)
-    assert viewed.model_name == plain.model_name and viewed.family == plain.family
-    assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]
+    plain, viewed = plain_and_viewed({k: link[k] for k in ("lesson", "ls")}, link)
+    assert viewed.family == plain.family
     assert viewed.lesson_name == "variational-em" and viewed.lesson_step == int(link["ls"]) - 1
     assert (viewed.scale, viewed.presenter) == (int(link.get("scale", 100)), link.get("presenter") == "1")
 
 
 @pytest.mark.parametrize("name", ["dlr-table-1", "bishop-9-14"])
 def test_a_preset_link_with_a_scale_opens_the_preset(name):
-    from explorer.app import ExplorerState
-    plain, viewed = ExplorerState(), ExplorerState()
-    plain.apply_query({"preset": name})
-    viewed.apply_query({"scale": "200", "preset": name})
+    plain, viewed = plain_and_viewed({"preset": name}, {"scale": "200", "preset": name})
     assert viewed.preset_name == name and viewed.preset_rows == plain.preset_rows
     assert viewed.model_name == plain.model_name and viewed.scale == 200
     assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]

@@ -31,16 +31,21 @@ def bernoulli_reference_em(x, w, mu, iterations):
     return w, mu, float(logsumexp(bernoulli_loglik_terms(x, w, mu), axis=1).sum())
 
 
+def em_after(model, seed, iterations):
+    """θ⁰ of a session with `seed` and its θ after `iterations` EM iterations."""
+    session = Session(model, seed=seed)
+    theta0 = session.current.theta
+    for _ in range(iterations):
+        session.iterate()
+    return theta0, session.current.theta
+
+
 @pytest.mark.parametrize("data", ["digits-234", "synthetic"])
 def test_bernoulli_mixture_em_matches_a_reference_em(data):
     model = (make_model("bernoulli-mixture") if data == "digits-234" else
              make_model("bernoulli-mixture", synthetic={"n": 200, "seed": 2, "separation": 1.5}, K=4))
-    session = Session(model, seed=3)
-    theta0 = session.current.theta
-    for _ in range(15):
-        session.iterate()
+    theta0, theta = em_after(model, seed=3, iterations=15)
     w, mu, loglik = bernoulli_reference_em(model.data, theta0["weights"], theta0["prototypes"], 15)
-    theta = session.current.theta
     assert np.allclose(theta["weights"], w, rtol=1e-9, atol=1e-12)
     assert np.allclose(theta["prototypes"], mu, rtol=1e-9, atol=1e-12)
     assert model.loglik(theta) == pytest.approx(loglik, rel=1e-12)
@@ -161,12 +166,8 @@ def regression_reference_em(x, y, theta, iterations):
 def test_regression_mixture_em_matches_a_reference_em(data):
     model = (make_model("regression-mixture") if data == "ethanol" else
              make_model("regression-mixture", synthetic={"n": 150, "seed": 1, "separation": 2.0}, K=3))
-    session = Session(model, seed=4)
-    theta0 = session.current.theta
-    for _ in range(20):
-        session.iterate()
+    theta0, theta = em_after(model, seed=4, iterations=20)
     c, v, w = regression_reference_em(model.data[:, 0], model.data[:, 1], theta0, 20)
-    theta = session.current.theta
     assert np.allclose(theta["coefficients"], c, rtol=1e-8, atol=1e-10)
     assert np.allclose(theta["variances"], v, rtol=1e-8)
     assert np.allclose(theta["weights"], w, rtol=1e-8)

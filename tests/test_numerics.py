@@ -1,14 +1,15 @@
 """Numerics that hold to convergence (issue 30): exact zeros, underflow, floors that are warnings,
 caches keyed by value. Each test names the failure it guards against on the old code."""
-import itertools
-
 import numpy as np
 import pytest
 from scipy.special import logsumexp
 
 from explorer import Session, make_model
 from explorer.core.constraints import PROBABILITY_FLOOR
+from explorer.core.errors import ExplorerError, ModelValueError
 from explorer.models.hmm import forward_backward
+
+from .helpers import enumerate_paths
 
 
 # ----- HMM: forward–backward exact for every valid θ, zeros included ------------------------------
@@ -20,21 +21,6 @@ def log_forward(start, transition, log_b):
     for t in range(1, log_b.shape[1]):
         a = logsumexp(a[:, None] + log_a, axis=0) + log_b[:, t]
     return float(logsumexp(a))
-
-
-def enumerate_paths(start, transition, log_b):
-    """log p, γ and ξ by summing over every path z_1 … z_T (tiny T only)."""
-    k, t = log_b.shape
-    paths = np.array(list(itertools.product(range(k), repeat=t)))
-    with np.errstate(divide="ignore"):
-        log_joint = (np.log(start)[paths[:, 0]] + log_b[paths, np.arange(t)].sum(axis=1)
-                     + np.log(transition)[paths[:, :-1], paths[:, 1:]].sum(axis=1))
-    loglik = logsumexp(log_joint)
-    weight = np.exp(log_joint - loglik)
-    gamma = np.array([[weight[paths[:, s] == j].sum() for s in range(t)] for j in range(k)])
-    xi = np.array([[[weight[(paths[:, s] == i) & (paths[:, s + 1] == j)].sum() for s in range(t - 1)]
-                    for j in range(k)] for i in range(k)])
-    return loglik, gamma, xi
 
 
 def hmm_on(x, theta_values, k):
@@ -197,7 +183,7 @@ def test_a_numerically_singular_covariance_is_refused_with_the_reason():
     model = make_model("mvn-missing")
     theta = dict(model.start_theta(0))
     theta["covariance"] = np.diag([1.0, 1.0, 1.0, 1e-15])
-    with pytest.raises(Exception, match="positive definite to working precision"):
+    with pytest.raises(ExplorerError, match="positive definite to working precision"):
         model.theta(theta)
 
 
@@ -228,7 +214,7 @@ def test_a_gradient_step_that_collapses_a_component_stops_the_run_naming_it():
     model = make_model("gmm1d").with_data(x)
     start = {"weights": [0.98, 0.02], "means": [0.0, 10.0], "variances": [1.0, 1.1 * model.floor]}
     session = Session(model, start, schedule="gradient:10", frozen={"means", "weights"})
-    with pytest.raises(Exception, match=r"component 2 collapsed onto one point: log p → \+∞"):
+    with pytest.raises(ExplorerError, match=r"component 2 collapsed onto one point: log p → \+∞"):
         for _ in range(40):
             before = session.step()
     assert session.current is before and session.current.theta["variances"][1] >= model.floor
@@ -238,17 +224,17 @@ def test_a_gradient_step_that_collapses_a_component_stops_the_run_naming_it():
     assert any(w.startswith("component 2: variance held at the floor") for w in em.current.warnings)
 
 
-@pytest.mark.parametrize("value, message", [
-    (float("nan"), r"expected_complete_loglik\(θ, q\).*returned nan"),        # the method is named
-    (float("-inf"), r"the M step gave log p = .*F = -inf: stopped before it"),  # finite F broken
+@pytest.mark.parametrize("value, error, message", [
+    (float("nan"), ModelValueError, r"expected_complete_loglik\(θ, q\).*returned nan"),   # the method is named
+    (float("-inf"), ExplorerError, r"the M step gave log p = .*F = -inf: stopped before it"),  # finite F broken
 ])
-def test_a_step_that_would_give_a_non_finite_f_stops_with_a_message(monkeypatch, value, message):
+def test_a_step_that_would_give_a_non_finite_f_stops_with_a_message(monkeypatch, value, error, message):
     """Any half step whose log p or F is not finite is refused with a message, not recorded."""
     model = make_model("gmm1d")
     session = Session(model, seed=0)
     session.e_step()
     monkeypatch.setattr(model, "expected_complete_loglik", lambda theta, q: value)
-    with pytest.raises(Exception, match=message):
+    with pytest.raises(error, match=message):
         session.m_step()
     assert session.current.index == 1
 
@@ -316,11 +302,11 @@ def test_the_streamed_reader_names_the_row_of_an_error_past_the_first_chunk(tmp_
     lines[20] = "19,abc"                    # row 21 counting the header as row 1
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(Exception, match=r"row 21, column 'y': 'abc' is not a number"):
+    with pytest.raises(ExplorerError, match=r"row 21, column 'y': 'abc' is not a number"):
         datasets.read_table(path)
     lines[20] = "19"
     path.write_text("\n".join(lines[:5] + [""] + lines[5:]) + "\n")       # a blank line is skipped
-    with pytest.raises(Exception, match=r"line 21 has 1 value, but the header names 2 columns"):
+    with pytest.raises(ExplorerError, match=r"line 21 has 1 value, but the header names 2 columns"):
         datasets.read_table(path)
     path.write_text("\n".join(lines[:20] + lines[21:]) + "\n")
     header, table = datasets.read_table(path)
@@ -333,7 +319,7 @@ def test_a_csv_past_the_stated_limit_is_refused_with_the_limit(tmp_path, monkeyp
     monkeypatch.setattr(datasets, "MAX_VALUES", 50)
     path = tmp_path / "many.csv"
     write_csv(path, np.ones((40, 3)))
-    with pytest.raises(Exception, match="more than 50 numbers .* is over the limit for a data file"):
+    with pytest.raises(ExplorerError, match="more than 50 numbers .* is over the limit for a data file"):
         datasets.read_table(path)
 
 

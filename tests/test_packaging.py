@@ -39,3 +39,17 @@ def test_the_readme_tutorial_runs(capsys):
     exec(compile(code, "README tutorial", "exec"), {"__name__": "readme_tutorial"})
     out = capsys.readouterr().out
     assert "0 failed" in out
+
+
+def test_environment_yml_pins_the_patched_libraries_as_pyproject_does():
+    """The app patches Panel's, Bokeh's and Tornado's internals, so conda users need the same
+    bounds as pip users (environment.yml had panel>=1.5,<2 and bokeh>=3.4, no tornado)."""
+    pip = dict(re.findall(r'^\s*"(panel|bokeh|tornado)([<>=,.\d]+)"', (ROOT / "pyproject.toml").read_text(), re.M))
+    conda = dict(re.findall(r"^\s*- (panel|bokeh|tornado)([<>=,.\d]+)", (ROOT / "environment.yml").read_text(), re.M))
+    assert set(pip) == {"panel", "bokeh", "tornado"} and conda == pip
+
+
+def test_the_readmes_model_flag_lists_every_model():
+    from explorer.models import MODELS
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `--model NAME`"))
+    assert re.findall(r"`([\w-]+)`", row.split("(")[0]) == list(MODELS)

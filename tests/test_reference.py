@@ -5,6 +5,8 @@ import pytest
 from explorer import Session, make_model
 from explorer.core.errors import ExplorerError
 
+from .helpers import enumerate_paths
+
 DLR_TABLE_1 = [0.608247423, 0.624321051, 0.626488879, 0.626777323, 0.626815632,
                0.626820719, 0.626821395, 0.626821484]
 DLR_MLE = (15 + np.sqrt(53809)) / 394
@@ -263,31 +265,13 @@ def test_empty_cells_are_read_only_for_models_that_accept_them(tmp_path):
         make_model("gmm2d", data_file=str(path))
 
 
-def brute_force_chain(model, theta):
-    """log p, γ and ξ by summing over all K^T paths (small T only)."""
-    import itertools
-    from scipy.special import logsumexp
-    k, t = model.K, len(model.data)
-    log_b = model.log_emission(theta)
-    paths = np.array(list(itertools.product(range(k), repeat=t)))
-    with np.errstate(divide="ignore"):
-        log_joint = (np.log(theta["startprob"])[paths[:, 0]] + log_b[paths, np.arange(t)].sum(axis=1)
-                     + np.log(theta["transmat"])[paths[:, :-1], paths[:, 1:]].sum(axis=1))
-    loglik = logsumexp(log_joint)
-    weight = np.exp(log_joint - loglik)
-    gamma = np.array([[weight[paths[:, s] == j].sum() for s in range(t)] for j in range(k)])
-    xi = np.array([[[weight[(paths[:, s] == i) & (paths[:, s + 1] == j)].sum() for s in range(t - 1)]
-                    for j in range(k)] for i in range(k)])
-    return loglik, gamma, xi
-
-
 @pytest.mark.parametrize("k, t", [(2, 2), (2, 8), (3, 7), (3, 5)])
 def test_hmm_forward_backward_equals_enumerating_every_path(k, t):
     model = make_model("hmm", synthetic={"n": t, "seed": t, "separation": 1.5}, K=k)
     rng = np.random.default_rng(k * 10 + t)
     theta = model.theta({"startprob": rng.dirichlet(np.ones(k)), "transmat": rng.dirichlet(np.ones(k), size=k),
                          "means": rng.normal(size=k) * 2, "variances": np.exp(rng.normal(size=k))})
-    loglik, gamma, xi = brute_force_chain(model, theta)
+    loglik, gamma, xi = enumerate_paths(theta["startprob"], theta["transmat"], model.log_emission(theta))
     q = model.posterior(theta)
     assert model.loglik(theta) == pytest.approx(loglik, rel=1e-13)
     np.testing.assert_allclose(q.gamma, gamma, rtol=1e-10, atol=1e-14)

@@ -2,15 +2,17 @@
 declares) that the registry and the models declare, from seeds hypothesis draws, for hundreds of
 half steps: log p and F finite, KL ≥ 0 and F never falling beyond rounding, and any stop an
 ExplorerError with a message (a bare numpy or scipy exception fails the test). The long version
-is benchmarks/soak.py."""
+is benchmarks/soak.py (on the models' default data)."""
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from explorer.core.soak import combinations, soak
-from explorer.models import MODELS, make_model
+from explorer.models import MODELS
+
+from .conftest import MODEL_FACTORIES
 
 HALF_STEPS = 200
-BUILT = {name: make_model(name) for name in MODELS}       # each on its default data
+BUILT = {name: MODEL_FACTORIES[name]() for name in MODELS}   # the small instances the tests share
 COMBINATIONS = combinations(BUILT, variants=True)
 
 

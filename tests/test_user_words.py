@@ -49,10 +49,13 @@ def test_a_typed_value_out_of_range_is_refused_and_the_box_set_back(widget, valu
 
 
 def test_a_typed_seed_below_zero_is_refused():
+    """The box goes back to the seed it held (5), not to the range's end (0), and says why."""
     app = App("gmm1d")
     seed = app.controls.__panel__().select(lambda w: getattr(w, "name", "") .startswith("Initial θ seed"))[0]
+    seed.value = 5
+    assert app.state.seed == 5 and not app.state.message
     seed.value = -1
-    assert seed.value == 0 and app.state.seed == 0
+    assert seed.value == 5 and app.state.seed == 5
     assert app.state.message.endswith("Initial θ seed is from 0 to 2,147,483,647")
 
 
