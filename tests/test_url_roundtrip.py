@@ -74,3 +74,14 @@ def test_a_screens_url_reopens_that_screen(state):
     assert again.session.position == state.session.position
     for key, value in state.session.current.theta.items():
         assert np.array_equal(again.session.current.theta[key], value), (key, query)
+
+
+def test_a_new_models_option_equal_to_the_old_value_is_kept():
+    """?model=bernoulli-mixture&K=2 opened with K=3 (its default): K=2 equalled the screen's K
+    before the switch, so it was dropped as 'unchanged' and the new model took its own default
+    (found by the round-trip property above)."""
+    from explorer.app import ExplorerState
+    state = ExplorerState("gmm1d")
+    assert state.option == 2
+    state.apply_query({"model": "bernoulli-mixture", "K": "2"})
+    assert (state.model_name, state.option, state.model.K) == ("bernoulli-mixture", 2, 2), state.notes

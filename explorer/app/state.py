@@ -1161,8 +1161,10 @@ class ExplorerState(param.Parameterized):
                     notes.append(f"{typed[name]} (ignored): {why}")
                     settings.pop(name)
             chosen = {k: v for k, v in settings.items() if k in group}
-            if group is MODEL_SETTINGS:      # the same model and data keep their figures (a lesson's steps)
-                chosen = {k: v for k, v in chosen.items() if getattr(self, k) != v}
+            if group is MODEL_SETTINGS and all(getattr(self, k) == v for k, v in chosen.items()):
+                chosen = {}       # the same model and data keep their figures (a lesson's steps);
+                # a new model takes every value named (K=2 that equalled the old model's K was
+                # dropped, and bernoulli-mixture opened with its own default K=3)
             if not chosen:
                 continue
             if group is VIEW_SETTINGS:
