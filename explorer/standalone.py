@@ -12,6 +12,7 @@ import copy
 import html
 import re
 
+import numpy as np
 from bokeh.document import Document
 from bokeh.embed import file_html
 from bokeh.layouts import column, row
@@ -161,7 +162,6 @@ def _compact(column):
     only their innermost lists of numbers become arrays: a contour band is a list of polygons
     of rings, and a band made of one plain ring, turned into one 3-d array, was not drawn by
     the page (the top band's white hole)."""
-    import numpy as np
     if isinstance(column, np.ndarray):
         if column.dtype == np.uint8:                        # RGBA colours: already compact
             return column.copy()
@@ -177,7 +177,6 @@ def _compact(column):
 
 def _nested(part):
     """A part of a nested column: a list recursed into, an array kept in its shape (an image)."""
-    import numpy as np
     if isinstance(part, np.ndarray):
         return _numbers(part)
     if isinstance(part, (list, tuple)):
@@ -189,7 +188,6 @@ def _nested(part):
 
 def _numbers(values):
     """Numbers as a float32 or int32 array of the same shape; anything else as it is."""
-    import numpy as np
     array = np.asarray(values)
     if array.dtype.kind == "f":
         return array.astype(np.float32)
@@ -203,7 +201,6 @@ def _numbers(values):
 def prefix_lengths(values) -> list[int] | None:
     """For a data source recorded per state: the length of each state's data if every one is
     a prefix of the last (a growing path or trace), else None."""
-    import numpy as np
     if not all(isinstance(v, dict) for v in values):
         return None
     last = values[-1]
@@ -225,7 +222,6 @@ def prefix_lengths(values) -> list[int] | None:
 def _fingerprint(value):
     """A hashable stand-in for a recorded value: equal exactly when the values are (arrays by
     dtype, shape and bytes)."""
-    import numpy as np
     if isinstance(value, dict):
         return tuple((k, _fingerprint(v)) for k, v in value.items())
     if isinstance(value, np.ndarray) and value.dtype != object:
@@ -236,7 +232,6 @@ def _fingerprint(value):
 
 
 def _differs(a, b) -> bool:
-    import numpy as np
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return True

@@ -702,7 +702,8 @@ class ExplorerState(param.Parameterized):
         try:
             keys = self.basins_keys()
         except ExplorerError as exc:
-            return self._act(lambda: self._raise(str(exc)), "The basins map failed")
+            message = str(exc)       # said through _act, as every failure of an action is
+            return self._act(lambda: self._raise(message), "The basins map failed")
         model, theta = self.model, dict(self.session.current.theta)
 
         def apply(result):

@@ -45,6 +45,21 @@ def builtin_table(filename: str, missing_ok: bool = False) -> tuple[list[str], n
     return parse_csv(builtin_text(filename), filename, numeric_only=False, missing_ok=missing_ok)
 
 
+def builtin_columns(filename: str, *names: str) -> np.ndarray:
+    """The named columns of a built-in data file, in that order (one name: a 1-D array)."""
+    header, values = builtin_table(filename)
+    picked = values[:, [header.index(name) for name in names]]
+    return picked[:, 0] if len(names) == 1 else picked
+
+
+def two_columns(model: str, header: list[str], values: np.ndarray, order: str = "") -> np.ndarray:
+    """A table of exactly two numeric columns for `model` (`order` says which is which)."""
+    if values.shape[1] != 2:
+        raise ExplorerError(f"{model} data must have two numeric columns{', ' + order if order else ''}; "
+                            f"got {values.shape[1]} ({', '.join(header)})")
+    return values
+
+
 def read_table(path: str | Path, missing_ok: bool = False) -> tuple[list[str], np.ndarray]:
     """Header and float matrix from a CSV file with a header row, or from a `.npy` array.
     With missing_ok (for models that declare `accepts_missing`), an empty cell is NaN.

@@ -18,7 +18,7 @@ import numpy as np
 from ..core.errors import ExplorerError
 from ..core.latent_class import FUSED_BLOCK, normalise, serial_dot, sum_of_logs
 from ..core.model import Param, parse_key
-from ..datasets import builtin_table
+from ..datasets import builtin_columns
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
 
 LOG_2PI = np.log(2 * np.pi)
@@ -51,8 +51,7 @@ class GMM1D(GaussianMixture):
         if name not in columns:
             return super().load_dataset(name)
         filename, column = columns[name]
-        header, values = builtin_table(filename)
-        return values[:, header.index(column)]
+        return builtin_columns(filename, column)
 
     @classmethod
     def data_from_table(cls, header, values, **options):

@@ -20,7 +20,7 @@ from ..core.constraints import floor_eigenvalues
 from ..core.errors import ExplorerError
 from ..core.latent_class import FUSED_BLOCK, normalise
 from ..core.model import Param, parse_key
-from ..datasets import builtin_table
+from ..datasets import builtin_columns, two_columns
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture
 
 LOG_2PI = np.log(2 * np.pi)
@@ -43,15 +43,11 @@ class GMM2D(GaussianMixture):
     def load_dataset(cls, name, **options):
         if name != "faithful":
             return super().load_dataset(name)
-        header, values = builtin_table("faithful.csv")
-        return values[:, [header.index("eruptions"), header.index("waiting")]]
+        return builtin_columns("faithful.csv", "eruptions", "waiting")
 
     @classmethod
     def data_from_table(cls, header, values, **options):
-        if values.shape[1] != 2:
-            raise ExplorerError(f"gmm2d data must have two numeric columns, got {values.shape[1]} "
-                                f"({', '.join(header)})")
-        return values
+        return two_columns("gmm2d", header, values)
 
     @classmethod
     def synthetic(cls, n, seed, separation=3.0, K=2, **options):

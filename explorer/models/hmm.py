@@ -33,7 +33,7 @@ from scipy.special import xlogy
 from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
 from ..core.model import Model, Option, Param, theta_key
-from ..datasets import builtin_table
+from ..datasets import builtin_columns
 from .gaussian_mixture import VARIANCE_FLOOR, collapse_message
 
 LOG_2PI = np.log(2 * np.pi)
@@ -310,8 +310,7 @@ class HMM(Model):
     def load_dataset(cls, name, **options):
         if name != "geyser":
             return super().load_dataset(name)
-        header, values = builtin_table("geyser.csv")
-        return values[:, header.index("waiting")]
+        return builtin_columns("geyser.csv", "waiting")
 
     @classmethod
     def data_from_table(cls, header, values, **options):

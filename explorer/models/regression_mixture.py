@@ -29,7 +29,7 @@ import numpy as np
 from ..core.errors import ExplorerError
 from ..core.model import Option, Param, parse_key
 from ..core.sketch import Layer, Sketch
-from ..datasets import builtin_table
+from ..datasets import builtin_columns, two_columns
 from .gaussian_mixture import EMPTY, VARIANCE_FLOOR, GaussianMixture   # the mixtures' K and weights
 
 LOG_2PI = np.log(2 * np.pi)
@@ -55,15 +55,11 @@ class RegressionMixture(GaussianMixture):
     def load_dataset(cls, name, **options):
         if name != "ethanol":
             return super().load_dataset(name)
-        header, values = builtin_table("ethanol.csv")
-        return values[:, [header.index("E"), header.index("NOx")]]
+        return builtin_columns("ethanol.csv", "E", "NOx")
 
     @classmethod
     def data_from_table(cls, header, values, **options):
-        if values.shape[1] != 2:
-            raise ExplorerError(f"regression-mixture data must have two numeric columns, x then y; got "
-                                f"{values.shape[1]} ({', '.join(header)})")
-        return values
+        return two_columns("regression-mixture", header, values, "x then y")
 
     @classmethod
     def synthetic(cls, n, seed, separation=3.0, K=2, **options):

@@ -29,7 +29,7 @@ from scipy.special import digamma, gammaln
 
 from ..core.errors import ExplorerError
 from ..core.model import Model, Param
-from ..datasets import builtin_table
+from ..datasets import builtin_columns
 
 LOG_2PI = np.log(2 * np.pi)
 DF_MAX = 1000.0     # ν beyond this is a normal for every purpose here; the M step stops there
@@ -72,8 +72,7 @@ class StudentT(Model):
     def load_dataset(cls, name, **options):
         if name != "zeamays":
             return super().load_dataset(name)
-        header, values = builtin_table("zeamays.csv")
-        return values[:, header.index("diff")]
+        return builtin_columns("zeamays.csv", "diff")
 
     @classmethod
     def data_from_table(cls, header, values, **options):
