@@ -22,6 +22,7 @@ import numpy as np
 
 from .core.errors import ExplorerError
 from .core.session import Session
+from .screen import authored_screen
 
 DLR_TABLE_1 = (0.608247423, 0.624321051, 0.626488879, 0.626777323, 0.626815632, 0.626820719,
                0.626821395, 0.626821484)
@@ -48,6 +49,9 @@ class Preset:
     screen: dict
     table: Callable | None = None      # (session) → list[Row]
     caption: str = ""                  # what the screen shows, in a sentence or two
+
+    def __post_init__(self):
+        object.__setattr__(self, "screen", authored_screen(self.screen, f"preset {self.name}"))
 
 
 def _dlr(session) -> list[Row]:

@@ -9,7 +9,8 @@ import explorer.models
 from explorer import LatentClassModel, Param
 from explorer.app import App, ExplorerState
 from explorer.core.model import get_coordinate
-from explorer.app.state import UPLOADED, decode_steps, encode_steps
+from explorer.app.sources import UPLOADED
+from explorer.screen import decode_steps, encode_steps
 from explorer.app.viewers import readout_html
 
 MODELS = sorted(explorer.models.MODELS)
@@ -35,16 +36,16 @@ def test_every_view_has_data_for_every_model(name):
 
 def test_the_app_opens_on_an_exact_landscape():
     state = ExplorerState()
-    drawn = state.picture()
+    drawn = state.drawing.picture()
     assert drawn.exact and drawn.n_free == 1
     state.em_iteration()
     state.em_iteration()
-    drawn = state.picture()
+    drawn = state.drawing.picture()
     lo, hi = drawn.window
     span = max(drawn.path.t + drawn.path.phi[1:]) - min(drawn.path.t + drawn.path.phi[1:])
     assert span >= 0.3 * (hi - lo)              # the staircase fills the zoomed view
     state.zoom = False
-    assert state.picture().window == state.picture().full_range
+    assert state.drawing.picture().window == state.drawing.picture().full_range
 
 
 def test_step_actions_and_history():
@@ -75,7 +76,7 @@ def test_every_number_on_screen_agrees():
         app.state.e_step()
         for _ in range(3):
             current = app.session.current
-            drawn = app.state.picture()
+            drawn = app.state.drawing.picture()
             assert drawn.kl == current.kl
             assert drawn.now[2] == current.F and drawn.now[0] == get_coordinate(current.theta, app.state.coordinate)
             label = app.views["bound"].kl_item.label["value"]
@@ -98,7 +99,7 @@ def test_the_url_rebuilds_the_same_states():
             state.em_iteration()
         state.e_step()
         state.undo()
-        query = state.to_query()
+        query = state.links.query()
         again = ExplorerState(query=query)
         assert not again.notes, again.notes
         a, b = state.session, again.session
@@ -106,7 +107,7 @@ def test_the_url_rebuilds_the_same_states():
         for x, y in zip(a.history, b.history):
             assert (x.kind, x.loglik, x.F) == (y.kind, y.loglik, y.F)          # to the last digit
             assert all(np.array_equal(x.theta[k], y.theta[k]) for k in x.theta)
-        assert again.to_query() == query
+        assert again.links.query() == query
 
 
 def test_steps_are_written_as_runs_of_iterations():
@@ -274,13 +275,13 @@ def test_constrained_family_shows_the_gap_and_compares_with_exact():
     assert app.views["bound"].best.visible
     bound = app.views["bound"].source.data
     assert np.all(np.asarray(bound["best"]) < np.asarray(bound["loglik"]))
-    app.state.compare_with_exact()
+    app.state.analyses.compare_with_exact()
     assert "bias Δθ" in readout_html(app.state)
     exact, variational = app.views["bound"].fixed.data["x"]
     assert variational > exact                                  # the mean-field bias: s is overestimated
     assert len(app.views["landscape"].fixed.data["t"]) == 2
     app.state.family = "exact"
-    assert app.state.comparison is None and "bias" not in readout_html(app.state)
+    assert app.state.analyses.comparison is None and "bias" not in readout_html(app.state)
 
 
 def test_family_and_schedule_choices_follow_the_model():
@@ -311,7 +312,7 @@ def test_schedules_in_the_app():
     assert app.session.schedule_object.describe() == "incremental:68"
     app.state.e_step()
     assert "block 1 of 4" in readout_html(app.state) and app.session.current.passes == 0.25
-    path = app.state.picture().path
+    path = app.state.drawing.picture().path
     assert all(path.placed) and len(path.t) == 2                 # partial states drawn too
     assert len(app.views["landscape"].now.data["t"]) == 1
     app.state.trace_axis = "passes through the data"
@@ -324,9 +325,9 @@ def test_schedules_in_the_app():
 
 def test_compare_schedules_scales_to_the_runs_that_converge_and_says_why():
     app = App("gmm1d", compared=["em", "ecm", "incremental", "gradient"], block_size=34, step_size=1e-5)
-    app.state.compare_schedules()
+    app.state.analyses.compare_schedules()
     assert not app.state.message, app.state.message
-    runs = {run.schedule: run for run in app.state.schedule_runs}
+    runs = {run.schedule: run for run in app.state.analyses.schedule_runs}
     assert not runs["gradient:1e-05"].converged
     html = readout_html(app.state)
     assert "did not converge" in html
@@ -336,7 +337,7 @@ def test_compare_schedules_scales_to_the_runs_that_converge_and_says_why():
     assert max(trace.stalled.data["xs"][0]) >= 500 > 2 * trace.figure.x_range.end   # not stretched to it
     assert trace.figure.x_range.end >= longest
     linkage = ExplorerState(compared=["em", "incremental"])
-    linkage.compare_schedules()
+    linkage.analyses.compare_schedules()
     assert "incremental left out" in readout_html(linkage) and "mixture" in readout_html(linkage)
 
 
@@ -425,16 +426,16 @@ def test_a_theta_on_the_boundary_is_marked_and_the_app_keeps_working():
 def test_restarts_find_the_galaxies_optima_and_load_one():
     state = ExplorerState(model_name="gmm1d", dataset="galaxies")
     state.set(option=3, restart_count=12)
-    state.run_restarts()
-    points = state.restarts.fixed_points
+    state.analyses.run_restarts()
+    points = state.analyses.restarts.fixed_points
     assert len(points) >= 2 and sum(p.count for p in points) == 12
     html = readout_html(state)
     assert "12 starts" in html and "distinct fixed points" in html
-    assert state.load_fixed_point(2)
+    assert state.analyses.load_fixed_point(2)
     theta = state.session.current.theta
     np.testing.assert_allclose(theta["means"], points[1].theta["means"])
-    assert state.restarts is not None                  # the table stays for another load
-    assert not state.load_fixed_point(99) and "no fixed point 99" in state.message
+    assert state.analyses.restarts is not None                  # the table stays for another load
+    assert not state.analyses.load_fixed_point(99) and "no fixed point 99" in state.message
 
 
 def test_the_dlr_preset_puts_table_1_beside_ours_to_1e_9():
@@ -442,26 +443,26 @@ def test_the_dlr_preset_puts_table_1_beside_ours_to_1e_9():
     state = ExplorerState(query={"preset": "dlr-table-1"})
     assert state.preset_name == "dlr-table-1" and state.model_name == "linkage"
     assert state.session.position == 16
-    thetas = [r for r in state.preset_rows if r.quantity.startswith("θ⁽")]
+    thetas = [r for r in state.player.preset_rows if r.quantity.startswith("θ⁽")]
     assert [r.published for r in thetas] == list(DLR_TABLE_1)
     assert all(abs(r.difference) < 1e-9 for r in thetas)
     assert "Ours beside the source" in readout_html(state)
     state.set(model_name="coins")                       # leaving the preset's screen drops its table
-    assert state.preset_name == "" and state.preset_rows == []
+    assert state.preset_name == "" and state.player.preset_rows == []
 
 
 @pytest.mark.parametrize("name", ["do-batzoglou", "bishop-9-14", "faithful-1d", "faithful-2d", "mean-field-bias"])
 def test_every_preset_sets_up_its_screen(name):
     state = ExplorerState()
-    assert state.open_preset(name) and not state.message and not state.notes
-    for row in state.preset_rows:
+    assert state.player.open_preset(name) and not state.message and not state.notes
+    for row in state.player.preset_rows:
         assert abs(row.difference) <= 0.03 * max(1.0, abs(row.published)), row
 
 
 def test_the_restarts_traces_are_drawn_below_the_plots():
     app = App("gmm1d", dataset="galaxies")
     app.state.set(option=3, restart_count=8)
-    app.state.run_restarts()
+    app.state.analyses.run_restarts()
     assert app.plots.restarts_box.visible
     lines = [r for r in app.plots.restarts_plot.object.renderers]
     assert sum(len(r.data_source.data["ys"]) for r in lines) == 8
@@ -471,7 +472,7 @@ def test_the_basins_map_is_drawn_below_the_plots():
     app = App("gmm1d")
     app.state.run_to_convergence()
     assert not app.plots.basins_box.visible
-    app.state.run_basins(grid=10)
+    app.state.analyses.run_basins(grid=10)
     assert app.plots.basins_box.visible and app.plots.basins_plot.object is not None
     assert "Fixed points of the basins map" in app.plots.basins_table.object
 

@@ -276,9 +276,9 @@ def test_a_reload_is_drawn_once_with_its_own_picture():
     state = explorer.app.ExplorerState(load_model_class(f"{FIXTURE}:{CLASS}"))
     state.e_step()
     state.m_step()
-    jobs, revisions, job = [], [], state.picture_job
-    state.picture_job = lambda: (jobs.append(1), job())[1]
-    state.param.watch(lambda e: (revisions.append(e.new), state.picture()), "revision")   # as the viewers do
+    jobs, revisions, job = [], [], state.drawing.job
+    state.drawing.job = lambda: (jobs.append(1), job())[1]
+    state.param.watch(lambda e: (revisions.append(e.new), state.drawing.picture()), "revision")   # as the viewers do
     assert state.reload_model(load_model_class(f"{FIXTURE}:{CLASS}")), state.message
     assert len(revisions) == 1 and len(jobs) == 1, (revisions, jobs)
-    assert state.session.position == 2 and state.picture().now is not None
+    assert state.session.position == 2 and state.drawing.picture().now is not None

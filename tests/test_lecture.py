@@ -85,7 +85,7 @@ def test_a_failure_reported_after_its_thread_ended_shows_its_own_frames():
         except AttributeError as exc:
             error = exc.with_traceback(exc.__traceback__.tb_next)      # without this test's own frame
     state = ExplorerState()
-    state._report(error, "The standalone page could not be built")
+    state.report(error, "The standalone page could not be built")
     assert "_js_event_callbacks" in state.message
     assert "_new_doc" in state.details and "NoneType: None" not in state.details
 
@@ -115,14 +115,14 @@ def test_the_basins_map_merges_what_it_cannot_tell_apart_and_says_where_the_best
     from explorer.core.model import get_coordinate
     app = App("gmm1d")
     state = app.state
-    state.run_basins(grid=20)
-    result = state.basins
+    state.analyses.run_basins(grid=20)
+    result = state.analyses.basins
     assert len(result.fixed_points) == 1 and result.counts == [400]
     assert abs(get_coordinate(result.fixed_points[0], "means[0]") - get_coordinate(result.fixed_points[0], "means[1]")) < 2
-    state.run_restarts()
-    best = state.restarts.fixed_points[0]
+    state.analyses.run_restarts()
+    best = state.analyses.restarts.fixed_points[0]
     assert best.loglik > result.logliks[0] + 50
-    state.run_basins(grid=20)
+    state.analyses.run_basins(grid=20)
     table = app.plots.basins_table.object
     assert "is not in this slice" in table and "Start from it" in table and "variances" in table
 
@@ -156,19 +156,19 @@ def test_every_preset_has_a_caption_and_ours_beside_the_source():
     from explorer.presets import PRESETS
     state = ExplorerState()
     for name, preset in PRESETS.items():
-        assert state.open_preset(name) and not state.message, (name, state.message)
-        assert preset.caption and state.preset_rows, name
+        assert state.player.open_preset(name) and not state.message, (name, state.message)
+        assert preset.caption and state.player.preset_rows, name
         page = readout_html(state)
         assert preset.caption.split(":")[0][:30] in page.replace("&#x27;", "'") and "Ours beside the source" in page
-    state.open_preset("bishop-9-14")
-    kl, gap, theta_new, excess = state.preset_rows
+    state.player.open_preset("bishop-9-14")
+    kl, gap, theta_new, excess = state.player.preset_rows
     assert abs(kl.ours) < 1e-9 and abs(gap.ours) < 1e-9
     x1, x2, x3, x4 = 125, 18, 20, 34                        # the counts, by hand
     x12 = x1 * 0.1 / 0.6
     assert theta_new.ours == pytest.approx((x12 + x4) / (x12 + x2 + x3 + x4), rel=1e-12)
     assert excess.ours > 0
-    state.open_preset("faithful-1d")
-    mean, variance, loglik = state.preset_rows
+    state.player.open_preset("faithful-1d")
+    mean, variance, loglik = state.player.preset_rows
     assert mean.ours == pytest.approx(70.897059, abs=1e-6) and variance.difference == pytest.approx(0, abs=1e-8)
 
 
@@ -181,7 +181,7 @@ def test_a_link_to_each_lesson_step_sets_up_the_screen_next_and_back_reach():
         walked = ExplorerState(query={"lesson": name})
         for step in range(len(load_lesson(name).steps)):
             if step:
-                walked.lesson_next()
+                walked.player.lesson_next()
             linked = ExplorerState(query={"lesson": name, "ls": str(step + 1)})
             for state in (walked, linked):
                 assert type(state.model).name == state.model_name and not state.message, (step, state.message)
@@ -249,7 +249,7 @@ def test_the_rate_sentence_waits_until_the_rate_settles_and_speaks_for_the_famil
     state.em_iteration()
     assert "Rate" not in readout_html(state)          # two iterations: no estimate that means anything
     s.run(tol=1e-12, max_iterations=3000)
-    state._touch()
+    state.touch()
     rate = settled_rate(s.states)
     assert rate is not None and 0 < rate < 1
     limit = em_map_rate(s.model, s.current.theta, s.frozen, s.family_object)
@@ -257,7 +257,7 @@ def test_the_rate_sentence_waits_until_the_rate_settles_and_speaks_for_the_famil
     assert "fraction of missing information" in readout_html(state)
     mean_field = ExplorerState(model_name="two-source", family="mean-field")
     mean_field.session.run(tol=1e-12, max_iterations=3000)
-    mean_field._touch()
+    mean_field.touch()
     page = readout_html(mean_field)
     assert "Rate" in page and "not a fraction of missing information" in page
     early = ExplorerState(model_name="gmm1d")
@@ -307,8 +307,8 @@ def test_the_analyses_tables_sit_below_the_plots_and_the_numbers_point_to_them()
     # the Compare and Restarts tables landed below the fold of the numbers' 292-px scroll box
     from explorer.app import App
     app = App("gmm1d", family="hard")
-    app.state.compare_with_exact()
-    app.state.run_restarts()
+    app.state.analyses.compare_with_exact()
+    app.state.analyses.run_restarts()
     readout, tables = app.plots.readout.pane.object, app.plots.readout.tables
     assert "Fixed points from the same start" not in readout and "distinct fixed point" not in readout
     assert "Below the plots" in readout and "comparison with exact EM" in readout
@@ -327,7 +327,7 @@ def test_the_staircase_starts_below_the_diagonal_whatever_the_zoom(query):
     for zoom in (True, False):
         state = ExplorerState(query=query)
         state.zoom = zoom
-        drawn = state.picture()
+        drawn = state.drawing.picture()
         lo, hi = drawn.window
         t0, phi0 = drawn.path.t[0], drawn.path.phi[0]
         assert lo <= phi0 < t0 <= hi, (zoom, drawn.window, phi0, t0)

@@ -22,30 +22,30 @@ def test_the_built_in_lesson_has_the_eight_steps_of_the_argument():
 
 def test_every_step_sets_up_its_screen_without_a_note():
     state = ExplorerState()
-    assert state.open_lesson("variational-em")
+    assert state.player.open_lesson("variational-em")
     seen = []
     for number in range(8):
         assert state.lesson_step == number and not state.message and not state.notes, (number, state.notes)
         seen.append((state.model_name, state.family, state.schedule, state.session.position,
                      round(state.session.current.kl, 6)))
-        state.lesson_next()
+        state.player.lesson_next()
     assert seen[2][4] == 0 and seen[3][4] > 0          # the E step closes the gap, the M step opens it
     assert seen[6][2] == "incremental" and seen[7][1] == "mean-field" and seen[7][4] > 0.1
     state.e_step()                                       # the user's own step, then Back and Next again
-    state.lesson_back()
-    state.lesson_next()
+    state.player.lesson_back()
+    state.player.lesson_next()
     assert state.session.position == seen[7][3]
 
 
 def test_a_lesson_link_opens_its_step_and_the_url_keeps_it():
     state = ExplorerState(query={"lesson": "variational-em", "ls": "3"})
     assert state.lesson_step == 2 and state.session.position == 1
-    query = state.to_query()
+    query = state.links.query()
     assert query["lesson"] == "variational-em" and query["ls"] == "3"
     again = ExplorerState(query=query)
     assert again.lesson_step == 2 and again.session.current.loglik == state.session.current.loglik
     bad = ExplorerState(query={"lesson": "nope"})
-    assert bad.lesson is None and any("not a lesson" in note for note in bad.notes)
+    assert bad.player.lesson is None and any("not a lesson" in note for note in bad.notes)
 
 
 @pytest.mark.parametrize("data, message", [
@@ -88,7 +88,7 @@ def test_a_teachers_folder_of_lessons_is_offered_in_the_app(tmp_path, monkeypatc
     lessons.add_lesson_dir(tmp_path)
     state = ExplorerState(query={"lesson": "coins-intro"})
     assert "coins-intro" in state.param.lesson_name.objects
-    assert state.lesson.title == "Two coins" and state.model_name == "coins"
+    assert state.player.lesson.title == "Two coins" and state.model_name == "coins"
     with pytest.raises(ExplorerError, match="is not a folder"):
         lessons.add_lesson_dir(tmp_path / "nope")
 
@@ -97,8 +97,8 @@ def plain_and_viewed(plain_query: dict, viewed_query: dict):
     """Two states opened from a link without and with view settings; they show the same session."""
     from explorer.app import ExplorerState
     plain, viewed = ExplorerState(), ExplorerState()
-    plain.apply_query(plain_query)
-    viewed.apply_query(viewed_query)
+    plain.links.apply(plain_query)
+    viewed.links.apply(viewed_query)
     assert viewed.model_name == plain.model_name
     assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]
     return plain, viewed
@@ -119,7 +119,7 @@ def test_a_lesson_link_with_view_settings_opens_its_step_at_that_view(link):
 @pytest.mark.parametrize("name", ["dlr-table-1", "bishop-9-14"])
 def test_a_preset_link_with_a_scale_opens_the_preset(name):
     plain, viewed = plain_and_viewed({"preset": name}, {"scale": "200", "preset": name})
-    assert viewed.preset_name == name and viewed.preset_rows == plain.preset_rows
+    assert viewed.preset_name == name and viewed.player.preset_rows == plain.player.preset_rows
     assert viewed.model_name == plain.model_name and viewed.scale == 200
     assert [s.loglik for s in viewed.session.history] == [s.loglik for s in plain.session.history]
 
@@ -130,13 +130,13 @@ def test_one_lesson_next_or_preset_is_one_redraw():
     before, each refreshing every viewer)."""
     from explorer.presets import PRESETS
     state = ExplorerState()
-    assert state.open_lesson("variational-em")
+    assert state.player.open_lesson("variational-em")
     events = []
     state.param.watch(lambda e: events.append(e.new), "revision")
     for number in range(1, 8):
         events.clear()
-        assert state.lesson_next()
+        assert state.player.lesson_next()
         assert state.lesson_step == number and len(events) == 1, (number, events)
     name = next(iter(PRESETS))
     events.clear()
-    assert state.open_preset(name) and len(events) == 1, events
+    assert state.player.open_preset(name) and len(events) == 1, events

@@ -180,8 +180,8 @@ def test_student_t_ecm_reaches_em_s_fixed_point_with_df_free():
     state = ExplorerState(model_name="student-t")
     state.set(frozen=[], compared=["em", "ecm"])
     assert state.session.frozen == frozenset()
-    state.compare_schedules(max_passes=2000)
-    runs = {run.schedule: run for run in state.schedule_runs}
+    state.analyses.compare_schedules(max_passes=2000)
+    runs = {run.schedule: run for run in state.analyses.schedule_runs}
     assert runs["em"].converged and runs["ecm"].converged
     em, ecm = runs["em"].session.current.theta, runs["ecm"].session.current.theta
     assert float(ecm["df"]) == pytest.approx(float(em["df"]), rel=1e-6)

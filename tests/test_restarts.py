@@ -95,5 +95,5 @@ def test_basins_in_the_app():
     from explorer.app import ExplorerState
     state = ExplorerState(model_name="gmm1d")
     state.run_to_convergence()
-    state.run_basins(grid=12)
-    assert state.basins.keys == ("means[0]", "means[1]") and len(state.basins.fixed_points) >= 2
+    state.analyses.run_basins(grid=12)
+    assert state.analyses.basins.keys == ("means[0]", "means[1]") and len(state.analyses.basins.fixed_points) >= 2

@@ -4,10 +4,11 @@ import sys
 
 import pytest
 
-from explorer.app import state as app_state
+from explorer.app import budget as app_budget
 from explorer.core.errors import ExplorerError
-from explorer.app.state import (LARGE_POINTS, MAX_POINTS, MAX_STEPS, REPLAY_WORK, ExplorerState, LargeSessions,
-                                count_steps, decode_steps, heavy_link, replay_limit)
+from explorer.app.budget import LARGE_POINTS, MAX_POINTS, REPLAY_WORK, LargeSessions, heavy_link, replay_limit
+from explorer.app.state import ExplorerState
+from explorer.screen import MAX_STEPS, count_steps, decode_steps
 
 
 def test_a_link_replays_at_most_the_budget_and_says_so():
@@ -21,7 +22,7 @@ def test_a_link_replays_at_most_the_budget_and_says_so():
 def test_steps_are_read_in_linear_time():
     """The old pattern ((M+|EM*)\\d*)* backtracked exponentially: 'M' * 40 + 'X' ran for hours
     (24 Ms: 2 s). Run apart, so a regression fails here instead of hanging the suite."""
-    code = "from explorer.app.state import count_steps\ntry:\n    count_steps('M' * 40 + 'X')\nexcept Exception:\n    pass"
+    code = "from explorer.screen import count_steps\ntry:\n    count_steps('M' * 40 + 'X')\nexcept Exception:\n    pass"
     subprocess.run([sys.executable, "-c", code], timeout=60, check=True)
     assert count_steps("EM12E") == 25 and decode_steps("EM12E", 5) == ["E", "M", "E", "M", "E"]
     assert decode_steps("MMEM2") == ["M", "M", "E", "M", "E", "M"]
@@ -47,7 +48,7 @@ def test_an_upload_past_the_budget_is_refused():
 
 
 def test_the_server_holds_a_bounded_number_of_large_sessions(monkeypatch):
-    monkeypatch.setattr(app_state, "LARGE_SESSIONS", LargeSessions(limit=1))
+    monkeypatch.setattr(app_budget, "LARGE_SESSIONS", LargeSessions(limit=1))
     first = ExplorerState(model_name="gmm1d", dataset="synthetic", n_points=LARGE_POINTS + 1)
     second = ExplorerState(model_name="gmm1d")
     assert not second.set(dataset="synthetic", n_points=LARGE_POINTS + 1)
@@ -56,7 +57,7 @@ def test_the_server_holds_a_bounded_number_of_large_sessions(monkeypatch):
     assert second.set(dataset="synthetic", n_points=LARGE_POINTS)                 # not large: admitted
     first.set(n_points=1000)                                                      # the first lets go
     assert second.set(n_points=LARGE_POINTS + 1), second.message
-    assert len(app_state.LARGE_SESSIONS) == 1
+    assert len(app_budget.LARGE_SESSIONS) == 1
 
 
 def test_releasing_a_screen_that_was_never_built_is_harmless():

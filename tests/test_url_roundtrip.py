@@ -8,7 +8,9 @@ give the same settings, the same steps and position, the same θ to the last dig
 import numpy as np
 from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
-from explorer.app.state import SYNTHETIC, VIEW_SETTINGS, MODEL_SETTINGS, SESSION_SETTINGS, ExplorerState
+from explorer.app.budget import SYNTHETIC
+from explorer.app.state import ExplorerState
+from explorer.screen import MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS
 from explorer.core.families import families_for
 from explorer.core.model import coordinates
 from explorer.core.schedules import schedules_for
@@ -62,14 +64,14 @@ def screens(draw):
 def test_a_screens_url_reopens_that_screen(state):
     assume(state is not None and not state.message)
     event(f"model {state.model_name}")
-    query = state.to_query()
+    query = state.links.query()
     again = ExplorerState(query=query)
     assert again.notes == [] and not again.message, (query, again.notes, again.message)
     for name in MODEL_SETTINGS + SESSION_SETTINGS + VIEW_SETTINGS:
         if name in ("n_points", "data_seed", "separation") and state.dataset != SYNTHETIC:
             continue
         assert getattr(again, name) == getattr(state, name), (name, query)
-    assert again.to_query() == query
+    assert again.links.query() == query
     assert [s.kind for s in again.session.history] == [s.kind for s in state.session.history]
     assert again.session.position == state.session.position
     for key, value in state.session.current.theta.items():
@@ -83,5 +85,5 @@ def test_a_new_models_option_equal_to_the_old_value_is_kept():
     from explorer.app import ExplorerState
     state = ExplorerState("gmm1d")
     assert state.option == 2
-    state.apply_query({"model": "bernoulli-mixture", "K": "2"})
+    state.links.apply({"model": "bernoulli-mixture", "K": "2"})
     assert (state.model_name, state.option, state.model.K) == ("bernoulli-mixture", 2, 2), state.notes

@@ -24,7 +24,12 @@ from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
 from .serving import give_memory_back_soon
-from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link, plain_query
+from ..screen import plain_query
+from . import budget
+from .budget import heavy_link
+from .building import adopt
+from .sources import MAX_UPLOAD_BYTES
+from .state import ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar, in_background, make_views
 
 
@@ -135,7 +140,7 @@ class App(pn.viewable.Viewer):
         for spec in args.against:
             try:
                 other = load_model_class(spec)
-                app.state.against_models[other.name] = other
+                app.state.sources.against_models[other.name] = other
             except (ExplorerError, UserCodeError) as exc:
                 app.state.notes = app.state.notes + [f"--against {spec} could not be loaded: {exc}"]
         app.controls._offer_second_implementations()
@@ -200,7 +205,7 @@ class App(pn.viewable.Viewer):
 
         def work():
             other = ExplorerState(model, data, **settings)
-            other.apply_query(query, progress=lambda i, n: done.update(i=i, n=n), cancelled=cancel.is_set)
+            other.links.apply(query, progress=lambda i, n: done.update(i=i, n=n), cancelled=cancel.is_set)
             return other, make_views(other, filled=True)      # its figures too, made and filled here
 
         def describe():
@@ -213,13 +218,13 @@ class App(pn.viewable.Viewer):
                 self.steps.cancel.visible = False
         other, views = built or (None, None)
         if self._over:                         # the page closed meanwhile: nothing to show it on
-            LARGE_SESSIONS.release(other)
+            budget.LARGE_SESSIONS.release(other)
             return
         if error is not None:
             with pn.io.hold():
-                self.state._report(error, "The link could not be opened (the default screen is shown)")
+                self.state.report(error, "The link could not be opened (the default screen is shown)")
         else:
-            await self.plots.take_views(lambda: self.state.adopt(other), views)
+            await self.plots.take_views(lambda: adopt(self.state, other), views)
 
     def _reload_if_saved(self):
         """The model's file was saved: rebuild this screen on the new code and run the checks
@@ -278,11 +283,11 @@ class App(pn.viewable.Viewer):
                  len(self.state.session.history) - 1)
         self.steps.end()
         self._over = True
-        LARGE_SESSIONS.release(self.state)
+        budget.LARGE_SESSIONS.release(self.state)
         give_memory_back_soon(IDLE_CHECK_SECONDS + 2)   # Bokeh frees the session at the check's next tick
 
     def _write_url(self):
-        query = self.state.to_query()
+        query = self.state.links.query()
         theme = plain_query(pn.state.session_args).get("theme")
         if theme:
             query["theme"] = theme

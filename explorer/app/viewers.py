@@ -32,7 +32,9 @@ from .panel_speedup import QuickButton, TextOnlyHTML
 from .save_plots import PLOT_TAG, SavePlots
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .upload import CsvUpload
-from .state import SYNTHETIC, ExplorerState, RunCancelled
+from .budget import SYNTHETIC
+from .state import ExplorerState
+from .stepping import RunCancelled
 
 # Long runs go here, off the server's event loop: at most as many at once as there are cores.
 RUNS = ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2)), thread_name_prefix="explorer-run")
@@ -119,7 +121,7 @@ def make_views(state, filled: bool = False) -> dict:
     if filled:
         draw_overlays(views, state)
         draw_state(views, state)
-        draw_picture(views, state.picture(), FAMILIES[state.family].closes_gap)
+        draw_picture(views, state.drawing.picture(), FAMILIES[state.family].closes_gap)
     return views
 
 
@@ -140,7 +142,7 @@ def draw_picture(views: dict, drawn, closes_gap: bool):
 
 def draw_overlays(views: dict, state):
     """The compared schedules' traces and paths."""
-    runs = state.schedule_runs or []
+    runs = state.analyses.schedule_runs or []
     colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(runs))]
     views["trace"].set_overlays(
         [(run.schedule, [st.passes for st in run.session.states], [st.loglik for st in run.session.states],
@@ -284,23 +286,23 @@ class Plots(pn.viewable.Viewer):
         with pn.io.hold():
             self._draw_overlays()
             draw_state(self.views, state)
-            if state._picture is None and state.picture_is_heavy and pn.state.curdoc is not None:
+            if state.drawing.drawn is None and state.drawing.heavy and pn.state.curdoc is not None:
                 self._picture_later()
             else:
-                self._draw_picture(state.picture())
-            if state.restarts is not self._restarts_for:
-                self._restarts_for = state.restarts
-                self.restarts_box.visible = state.restarts is not None
-                if state.restarts is not None:
-                    self.restarts_plot.object = tagged(restarts_figure(state.restarts))
-            if state.basins is not self._basins_for:
-                self._basins_for = state.basins
-                self.basins_box.visible = state.basins is not None
-                if state.basins is not None:
-                    self.basins_plot.object = tagged(basins_figure(state.basins))
-                    best = state.restarts.fixed_points[0] if state.restarts and state.restarts.fixed_points else None
+                self._draw_picture(state.drawing.picture())
+            if state.analyses.restarts is not self._restarts_for:
+                self._restarts_for = state.analyses.restarts
+                self.restarts_box.visible = state.analyses.restarts is not None
+                if state.analyses.restarts is not None:
+                    self.restarts_plot.object = tagged(restarts_figure(state.analyses.restarts))
+            if state.analyses.basins is not self._basins_for:
+                self._basins_for = state.analyses.basins
+                self.basins_box.visible = state.analyses.basins is not None
+                if state.analyses.basins is not None:
+                    self.basins_plot.object = tagged(basins_figure(state.analyses.basins))
+                    best = state.analyses.restarts.fixed_points[0] if state.analyses.restarts and state.analyses.restarts.fixed_points else None
                     self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(
-                        state.basins, (best.theta, best.loglik) if best is not None else None))
+                        state.analyses.basins, (best.theta, best.loglik) if best is not None else None))
 
     def _draw_picture(self, drawn):
         draw_picture(self.views, drawn, FAMILIES[self.state.family].closes_gap)
@@ -315,15 +317,15 @@ class Plots(pn.viewable.Viewer):
     async def _picture_in_background(self):
         state = self.state
         try:
-            while state._picture is None:
+            while state.drawing.drawn is None:
                 revision, model = state.revision, state.model
                 try:
-                    drawn = await asyncio.get_running_loop().run_in_executor(RUNS, state.picture_job())
+                    drawn = await asyncio.get_running_loop().run_in_executor(RUNS, state.drawing.job())
                 except Exception as exc:  # noqa: BLE001 - said in the page, like a step's failure
-                    state._report(exc, "The landscape could not be drawn")
+                    state.report(exc, "The landscape could not be drawn")
                     return
-                if state.revision == revision and state.model is model and state._picture is None:
-                    state.keep_picture(drawn)
+                if state.revision == revision and state.model is model and state.drawing.drawn is None:
+                    state.drawing.keep(drawn)
                     with pn.io.hold():
                         self._draw_picture(drawn)
         finally:
@@ -331,7 +333,7 @@ class Plots(pn.viewable.Viewer):
 
     def _draw_overlays(self):
         """The compared schedules' traces and paths: drawn once per comparison and coordinate."""
-        key = (id(self.state.schedule_runs), self.state.coordinate)
+        key = (id(self.state.analyses.schedule_runs), self.state.coordinate)
         if key == self._overlays_for:
             return
         self._overlays_for = key
@@ -425,16 +427,16 @@ def analysis_tables(state) -> list[tuple[str, str]]:
     """(name, HTML table) of each analysis that ran (comparison, schedules, restarts, the
     preset's), for the row below the plots they explain."""
     tables = []
-    if state.comparison is not None:
-        tables.append(("the comparison with exact EM", text.comparison_table(state.comparison)))
-    if state.schedule_runs:
-        tables.append(("the compared schedules", text.schedules_table(state.schedule_runs, state.schedules_left_out)))
-    if state.restarts is not None:
-        tables.append(("the restarts' fixed points", text.restarts_table(state.restarts)))
-    if state.preset_name and state.preset_rows:
+    if state.analyses.comparison is not None:
+        tables.append(("the comparison with exact EM", text.comparison_table(state.analyses.comparison)))
+    if state.analyses.schedule_runs:
+        tables.append(("the compared schedules", text.schedules_table(state.analyses.schedule_runs, state.analyses.schedules_left_out)))
+    if state.analyses.restarts is not None:
+        tables.append(("the restarts' fixed points", text.restarts_table(state.analyses.restarts)))
+    if state.preset_name and state.player.preset_rows:
         preset = PRESETS[state.preset_name]
         tables.append(("the preset's numbers beside the source",
-                       text.preset_table(preset.title, state.preset_rows, preset.caption)))
+                       text.preset_table(preset.title, state.player.preset_rows, preset.caption)))
     return tables
 
 
@@ -550,7 +552,7 @@ class StepBar(pn.viewable.Viewer):
             state.activity = activity
             return result
         if state.session is session:        # the settings did not change meanwhile
-            held(lambda: state._act(finish))
+            held(lambda: state.act(finish))
 
     def background(self, label: str, compute, finish, fail, cancellable: bool = False):
         """`compute(tick)` off the event loop with its progress shown (`ExplorerState._job`) and,
@@ -732,10 +734,10 @@ class LessonBar(pn.viewable.Viewer):
         super().__init__(**params)
         self.back = QuickButton(label="◀ Back", width=90, margin=(4, 3))
         self.next = QuickButton(label="Next ▶", width=90, margin=(4, 3), color="primary")
-        self.back.on_click(lambda e: held(self.state.lesson_back))
-        self.next.on_click(lambda e: held(self.state.lesson_next))
+        self.back.on_click(lambda e: held(self.state.player.lesson_back))
+        self.next.on_click(lambda e: held(self.state.player.lesson_next))
         self.close = pn.widgets.Button(label="Close the lesson", width=140, margin=(4, 3))
-        self.close.on_click(lambda e: held(self.state.close_lesson))
+        self.close.on_click(lambda e: held(self.state.player.close_lesson))
         self.caption = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[READOUT_CSS, LESSON_CSS],
                                     margin=(0, 10))
         self.layout = pn.Column(pn.Row(self.back, self.next, self.close, margin=0), self.caption,
@@ -747,7 +749,7 @@ class LessonBar(pn.viewable.Viewer):
         self.refresh()
 
     def refresh(self):
-        lesson = self.state.lesson
+        lesson = self.state.player.lesson
         number = self.state.lesson_step
         if self._shown is not None and self._shown[0] is lesson and self._shown[1] == number:
             return                              # the same step of the same lesson: its caption is there
@@ -775,7 +777,7 @@ class Controls(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         p = self.state.param
-        self.upload = CsvUpload(limit=self.state.max_upload_bytes, sizing_mode="stretch_width")
+        self.upload = CsvUpload(limit=self.state.sources.max_upload_bytes, sizing_mode="stretch_width")
         self.upload.param.watch(self._on_upload, "uploads")
         self.upload.param.watch(lambda e: self.state.refuse_upload(self.upload.refused), "refusals")
         self.synthetic = pn.Column(typed_box(pn.widgets.IntInput.from_param(p.n_points, step=100)),
@@ -787,18 +789,18 @@ class Controls(pn.viewable.Viewer):
         self.blocks = pn.Row(typed_box(pn.widgets.IntInput.from_param(p.block_size, width=130)),
                              pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
         self.compare = pn.widgets.Button(label="Compare with exact EM", sizing_mode="stretch_width")
-        self.compare.on_click(lambda e: held(self.state.compare_with_exact))
+        self.compare.on_click(lambda e: held(self.state.analyses.compare_with_exact))
         self.compare_schedules = pn.widgets.Button(label="Compare schedules", sizing_mode="stretch_width")
-        self.compare_schedules.on_click(lambda e: held(self.state.compare_schedules))
+        self.compare_schedules.on_click(lambda e: held(self.state.analyses.compare_schedules))
         self.randomize = pn.widgets.Button(label="Randomize", width=100, margin=(22, 5, 5, 5))
         self.randomize.on_click(lambda e: held(self.state.randomize))
         self.restart = pn.widgets.Button(label="Run restarts", sizing_mode="stretch_width")
-        self.restart.on_click(lambda e: held(self.state.run_restarts))
+        self.restart.on_click(lambda e: held(self.state.analyses.run_restarts))
         self.basins = pn.widgets.Button(label="Basins map (40×40 starts)", sizing_mode="stretch_width")
-        self.basins.on_click(lambda e: held(self.state.run_basins))
+        self.basins.on_click(lambda e: held(self.state.analyses.run_basins))
         self.chosen_point = pn.widgets.IntInput(label="Fixed point #", value=1, start=1, width=120)
         self.load_point = pn.widgets.Button(label="Start from it", width=120, margin=(22, 5, 5, 5))
-        self.load_point.on_click(lambda e: held(self.state.load_fixed_point, self.chosen_point.value))
+        self.load_point.on_click(lambda e: held(self.state.analyses.load_fixed_point, self.chosen_point.value))
         self.downloads = pn.Row(
             pn.widgets.FileDownload(callback=lambda: io.StringIO(trace_csv(self.state.session)),
                                     filename="em-history.csv", label="History (CSV)", width=135),
@@ -872,7 +874,7 @@ class Controls(pn.viewable.Viewer):
             lambda: standalone_html(session, coordinate, progress=lambda i, n: done.__setitem__(0, i)),
             self.page_progress, describe)
         if error is not None:
-            state._report(error, "The standalone page could not be built")
+            state.report(error, "The standalone page could not be built")
         else:
             self._offer_page(page)
 
@@ -882,7 +884,7 @@ class Controls(pn.viewable.Viewer):
                                         label=f"Download em-run.html ({len(data) / 2**20:.1f} MB)")
 
     def _offer_second_implementations(self):
-        names = self.state.second_implementations()
+        names = self.state.analyses.second_implementations()
         self.against.options = names
         self.against.value = names[-1] if names else None      # the last given: usually the one --against named
         self.against.visible = self.compare_with.visible = bool(names)
@@ -893,7 +895,7 @@ class Controls(pn.viewable.Viewer):
             self.check_pictures.objects = []
             if not report.passed:
                 self.checks_card.collapsed = False
-        return self.state.compare_implementations(self.against.value, then=show) if self.against.value else None
+        return self.state.analyses.compare_implementations(self.against.value, then=show) if self.against.value else None
 
     def run_checks(self, then=None):
         """The checks (off the event loop when served); the report is shown, then given to
@@ -906,7 +908,7 @@ class Controls(pn.viewable.Viewer):
                 self.checks_card.collapsed = False          # a failure is shown, not hidden in a closed card
             if then is not None:
                 then(report)
-        return self.state.run_checks(then=show)
+        return self.state.analyses.run_checks(then=show)
 
     def __panel__(self):
         p = self.state.param

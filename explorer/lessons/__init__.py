@@ -22,11 +22,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..core.errors import ExplorerError
+from ..screen import authored_screen
 
 STEP_FIELDS = {"title": str, "caption": str, "formula": str, "screen": dict}
 REQUIRED = ("title", "caption", "screen")
-SCREEN_KEYS = {"model", "data", "K", "n", "dseed", "sep", "family", "schedule", "eta", "B", "order", "seed",
-               "theta0", "frozen", "coord", "grid", "zoom", "x", "steps", "at"}
 
 
 @dataclass(frozen=True)
@@ -105,13 +104,8 @@ def parse_lesson(name: str, data) -> Lesson:
                 raise ExplorerError(f"{where}: unknown field {field!r} (fields: {', '.join(STEP_FIELDS)})")
             if not isinstance(value, STEP_FIELDS[field]):
                 raise ExplorerError(f"{where}: the field {field!r} must be {STEP_FIELDS[field].__name__}")
-        for key, value in step["screen"].items():
-            if key not in SCREEN_KEYS:
-                raise ExplorerError(f"{where}: screen has an unknown key {key!r} (keys: {', '.join(sorted(SCREEN_KEYS))})")
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                raise ExplorerError(f"{where}: screen value of {key!r} must be text or a number")
         out.append(LessonStep(step["title"], step["caption"], step.get("formula", ""),
-                              {k: str(v) for k, v in step["screen"].items()}))
+                              authored_screen(step["screen"], where)))
     return Lesson(name, data["title"], tuple(out))
 
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from explorer.app.state import URL_KEYS
+from explorer.screen import URL_KEYS
 
 from .conftest import PageWatch, serve, stop
 

@@ -1,0 +1,74 @@
+"""The one codec of a screen (explorer.screen): URLs, lessons, presets and the library's
+sessions speak it, and a screen read back from its words is the same screen."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from explorer.app.state import ExplorerState
+from explorer.core.errors import ExplorerError
+from explorer.lessons import available_lessons, load_lesson, parse_lesson
+from explorer.presets import PRESETS, Preset
+from explorer.screen import SETTINGS, Screen, authored_screen
+
+TEXT = st.text(alphabet="abcxyz_[]0123456789", min_size=1, max_size=8)
+VALUES = {bool: st.booleans(), int: st.integers(0, 10**6), float: st.floats(-1e6, 1e6, allow_nan=False),
+          str: TEXT, list: st.lists(TEXT, max_size=3)}
+
+
+@st.composite
+def screens(draw):
+    named = draw(st.lists(st.sampled_from(SETTINGS), unique=True, max_size=8))
+    values = {s.name: draw(VALUES[s.kind]) for s in named}
+    steps = draw(st.sampled_from(["", "E", "EM4", "MEM2E"]))
+    return Screen(settings=values, steps=steps, at=str(draw(st.integers(0, 5))) if steps else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(screens())
+def test_a_screen_read_back_from_its_words_is_the_same_screen(screen):
+    again, notes = Screen.read(screen.query())
+    assert notes == []
+    assert dict(again.settings) == dict(screen.settings) and (again.steps, again.at) == (screen.steps, screen.at)
+
+
+def test_a_word_that_cannot_be_read_is_named_and_the_rest_still_make_the_screen():
+    screen, notes = Screen.read({"K": "two", "seed": "3", "colour": "red", "zoom": "maybe"})
+    assert dict(screen.settings) == {"seed": 3}
+    assert notes == ["K='two' (ignored): K takes a whole number", "colour= (ignored): not a setting of the app",
+                     "zoom='maybe' (ignored): zoom takes 0 or 1"]
+
+
+def test_a_lesson_and_a_preset_speak_the_codec_and_name_the_step_of_a_mistake():
+    with pytest.raises(ExplorerError, match="step 1: screen has an unknown key 'colour'"):
+        parse_lesson("mine", {"title": "t", "steps": [{"title": "a", "caption": "b", "screen": {"colour": "red"}}]})
+    with pytest.raises(ExplorerError, match="step 1: K='two' \\(ignored\\): K takes a whole number"):
+        parse_lesson("mine", {"title": "t", "steps": [{"title": "a", "caption": "b", "screen": {"K": "two"}}]})
+    with pytest.raises(ExplorerError, match="preset p: steps: cannot read 'EMX'"):
+        Preset("p", "P", {"model": "linkage", "steps": "EMX"})
+    with pytest.raises(ExplorerError, match="unknown key 'scale'"):      # the viewer's own, not a screen's
+        authored_screen({"scale": "200"}, "preset p")
+
+
+def authored_screens():
+    for name in available_lessons():
+        for number, step in enumerate(load_lesson(name).steps):
+            yield f"{name}:{number + 1}", step.screen
+    for name, preset in PRESETS.items():
+        yield name, preset.screen
+
+
+@pytest.mark.parametrize("where,screen", list(authored_screens()))
+def test_the_library_session_of_a_screen_is_the_apps(where, screen):
+    """Screen.session() (the CLI's --screen, a notebook) builds what the app shows for the same
+    words: the same θ, log p and F at the same state."""
+    state = ExplorerState()
+    state.player.show_screen(screen)
+    assert not state.message, state.message
+    library = Screen.read(screen)[0].session()
+    ours, theirs = state.session.current, library.current
+    assert library.position == state.session.position and library.family == state.session.family
+    assert ours.loglik == theirs.loglik and ours.F == theirs.F
+    for key, value in ours.theta.items():
+        np.testing.assert_array_equal(value, theirs.theta[key])
