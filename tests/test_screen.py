@@ -72,3 +72,17 @@ def test_the_library_session_of_a_screen_is_the_apps(where, screen):
     assert ours.loglik == theirs.loglik and ours.F == theirs.F
     for key, value in ours.theta.items():
         np.testing.assert_array_equal(value, theirs.theta[key])
+
+
+def test_a_preset_stays_in_the_link_after_steps_with_its_caption_and_table():
+    """A reload of a preset's screen a few steps on keeps the preset's caption and table (the
+    link lost them, and a reload showed the screen without its published numbers)."""
+    state = ExplorerState()
+    state.player.open_preset("dlr-table-1")
+    state.e_step(), state.m_step()
+    query = state.links.query()
+    assert query["preset"] == "dlr-table-1"
+    again = ExplorerState(query=query)
+    assert again.preset_name == "dlr-table-1" and again.player.preset_rows == state.player.preset_rows
+    assert again.session.position == state.session.position and again.links.query() == query
+    assert again.session.current.loglik == state.session.current.loglik

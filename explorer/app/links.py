@@ -39,7 +39,7 @@ class Links:
                 settings[name] = value
         steps = encode_steps([s.kind for s in state.session.history[1:]])
         return Screen(settings=MappingProxyType(settings), steps=steps,
-                      at=str(state.session.position) if steps else None,
+                      at=str(state.session.position) if steps else None, preset=state.preset_name,
                       lesson=state.lesson_name, lesson_step=state.lesson_step if state.lesson_name else None)
 
     def query(self) -> dict[str, str]:
@@ -62,13 +62,14 @@ class Links:
     def _open(self, query: dict, progress, cancelled) -> tuple[list, bool]:
         """What a query's screen is (all but its view settings): its notes, and whether a
         lesson or preset opened it (its own notes kept)."""
-        state, notes = self.state, []
+        state, notes, preset = self.state, [], ""
         if "preset" in query:
-            name = query.pop("preset")
-            if name not in PRESETS:
-                notes.append(f"preset={quoted(name)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
+            preset = query.pop("preset")
+            if preset not in PRESETS:
+                notes.append(f"preset={quoted(preset)} (ignored): not a preset here (presets: {', '.join(PRESETS)})")
+                preset = ""
             elif not set(query) - {"theme"}:          # a preset's link
-                state.player.open_preset(name)
+                state.player.open_preset(preset)
                 return notes, True
         if "lesson" in query:
             name, asked = query.pop("lesson"), query.pop("ls", "1")
@@ -98,6 +99,8 @@ class Links:
         self._settings(query, notes)
         if "steps" in query:
             notes += self.replay(query["steps"], query.get("at"), progress, cancelled)
+        if preset:                   # a copied screen of a preset: its caption and table stay beside it
+            state.player.keep_preset(preset)
         return notes, False
 
     def _settings(self, query: dict, notes: list):

@@ -88,14 +88,19 @@ class Player:
         if name not in PRESETS:
             state.message = f"no preset {name!r} (presets: {', '.join(PRESETS)})"
             return False
-        preset = PRESETS[name]
         with state.one_change():
-            self.show_screen(preset.screen)
-            with state.quiet():
-                state.preset_name = name
-            self.preset_rows = state.act(lambda: preset_rows(name, state.session), "The preset's table failed") or []
-            state.touch()                    # its table is new even where the screen is not
+            self.show_screen(PRESETS[name].screen)
+            self.keep_preset(name)
         return True
+
+    def keep_preset(self, name: str):
+        """Preset `name`'s caption and table beside the screen (its own, or one a user reached
+        from it and copied as a link)."""
+        state = self.state
+        with state.quiet():
+            state.preset_name = name
+        self.preset_rows = state.act(lambda: preset_rows(name, state.session), "The preset's table failed") or []
+        state.touch()                    # its table is new even where the screen is not
 
     def on_preset_name(self, event):
         """The preset chosen in its menu (watched by the state)."""
