@@ -270,20 +270,13 @@ def setting_words(name: str) -> str:
 
 
 def authored_screen(screen: dict, where: str) -> dict[str, str]:
-    """A lesson step's or preset's screen checked (keys of `AUTHORED_KEYS`, values text or
-    numbers), as URL text; ExplorerError naming `where` and the word otherwise."""
+    """A lesson step's or preset's screen checked for its words (keys of `AUTHORED_KEYS`,
+    values text or numbers), as URL text; ExplorerError naming `where` and the word otherwise.
+    Its values are checked when the screen is shown, as a link's are: one that does not fit is
+    skipped with a note, and the rest of the lesson still opens."""
     for key, value in screen.items():
         if key not in AUTHORED_KEYS:
             raise ExplorerError(f"{where}: screen has an unknown key {key!r} (keys: {', '.join(sorted(AUTHORED_KEYS))})")
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise ExplorerError(f"{where}: screen value of {key!r} must be text or a number")
-    screen = {k: str(v) for k, v in screen.items()}
-    _, notes = Screen.read(screen, option_name="K")
-    if notes:
-        raise ExplorerError(f"{where}: {notes[0]}")
-    if screen.get("steps"):
-        try:
-            count_steps(screen["steps"])
-        except ExplorerError as exc:
-            raise ExplorerError(f"{where}: steps: {exc}") from None
-    return screen
+    return {k: str(v) for k, v in screen.items()}
