@@ -25,8 +25,6 @@ stays open (Turner & Sahani 2011, "Two problems with variational EM for time ser
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.special import xlogy
 
@@ -40,15 +38,43 @@ LOG_2PI = np.log(2 * np.pi)
 TINY = np.finfo(float).tiny
 
 
-@dataclass(frozen=True)
 class ChainQ:
-    """A Markov-chain q over z_1 … z_T by its marginals: gamma (K, T), xi (K, K, T − 1)."""
-    gamma: np.ndarray
-    xi: np.ndarray
+    """A Markov-chain q over z_1 … z_T by its marginals: gamma (K, T), γ_t(k) = q(z_t = k), and
+    xi (K, K, T − 1), ξ_t(i, j) = q(z_t = i, z_{t+1} = j), with their sum over t, `transitions`
+    (K, K). ξ is given as an array, or (`ChainQ.filtered`, the E step's posterior) made when
+    asked for from the filtered α̂_t ∝ p(z_t, x_1 … x_t) and A (the pairs given the next state):
 
-    def __post_init__(self):
-        for array in (self.gamma, self.xi):
+        ξ_t(i, j) = α̂_t(i) A_ij γ_{t+1}(j) / Σ_i' α̂_t(i') A_i'j
+
+    since the E step itself needs only their sum, and K²T numbers cost more than the rest of it."""
+
+    def __init__(self, gamma: np.ndarray, xi: np.ndarray):
+        self.gamma, self.given_xi, self.transitions = gamma, xi, xi.sum(axis=2)
+        self._freeze()
+
+    @classmethod
+    def filtered(cls, gamma, alpha_chunks, alpha_rest, transition, transitions) -> "ChainQ":
+        """The E step's posterior, with α̂ as `scaled_scans` leaves it: its chunks' steps side by
+        side (K, CHUNK, chunks), then the rest (K, T − CHUNK·chunks)."""
+        q = cls.__new__(cls)
+        q.gamma, q.alpha_chunks, q.alpha_rest, q.transitions = gamma, alpha_chunks, alpha_rest, transitions
+        q.transition = np.array(transition, dtype=float)
+        q._freeze()
+        return q
+
+    def _freeze(self):
+        for array in vars(self).values():
             array.setflags(write=False)
+
+    @property
+    def xi(self) -> np.ndarray:
+        if "given_xi" in vars(self):
+            return self.given_xi
+        k, a = len(self.gamma), self.transition
+        alpha = np.concatenate([self.alpha_chunks.transpose(0, 2, 1).reshape(k, -1), self.alpha_rest[:, :-1]], axis=1)
+        xi = alpha[:, None, :] * a[:, :, None]
+        xi *= (self.gamma[:, 1:] / (a.T @ alpha))[None, :, :]
+        return xi
 
 
 def product_q(gamma: np.ndarray) -> ChainQ:
@@ -169,20 +195,19 @@ SAFE_TRANSITION = 1e-100
 
 
 def forward_backward(start, transition, log_emission):
-    """(log p(X | θ), γ (K, T), ξ (K, K, T − 1), H(q*)) for a chain with start π (K),
+    """(log p(X | θ), the posterior chain q* (a ChainQ), H(q*)) for a chain with start π (K),
     transitions A (K, K) and log b_t(k) given as log_emission (K, T). Zeros in π and A are
     exact: the posterior puts no mass there, and they contribute 0 to H (0 log 0 = 0).
 
     Scaled recursions (when min A ≥ SAFE_TRANSITION): α_1 ∝ π ∘ b_1 taken in log space, then
-    with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t normalised,
+    with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t normalised (`scaled_scans`),
     c_t = Σ_j (α̂_{t−1} A)_j b̃_t(j) and log p = log Σ_k π_k b_1(k) + Σ_{t>1} (log c_t + s_t).
     The posterior's entropy is log p − E_q* log p(X, Z | θ), summed as the O(1) terms
     log c_t − Σ_ij ξ_t(i,j) log A_ij − Σ_k γ_t(k) log b̃_t(k) (the s_t cancel), so it keeps its
     digits on a long series. Otherwise `log_forward_backward`."""
     if np.min(transition) < SAFE_TRANSITION:
         return log_forward_backward(start, transition, log_emission)
-    k, t = log_emission.shape
-    shift = log_emission.max(axis=0)
+    shift = np.max(log_emission, axis=0)
     log_b = log_emission - shift
     b = np.exp(log_b)
     with np.errstate(divide="ignore"):
@@ -190,22 +215,89 @@ def forward_backward(start, transition, log_emission):
     top = log_first.max()
     first = np.exp(log_first - top)
     c0 = first.sum()
-    alpha = np.empty((k, t))
-    alpha[:, 0] = first / c0
-    alpha[:, 1:], logs = scan_vectors(alpha[:, 0], ChainSteps(transition, b[:, 1:]))   # M_t, t = 2 … T
-    scaled = float(top + np.log(c0) + logs.sum())      # log p − Σ_t s_t
-    loglik = scaled + float(shift.sum())
-    beta = np.full((k, t), 1.0 / k)                              # β̂_t ∝ M_{t+1} β̂_{t+1}
-    backward, _ = scan_vectors(beta[:, -1], ChainSteps(transition, b[:, :0:-1], transpose=True))
-    beta[:, :-1] = backward[:, ::-1]
-    gamma = alpha * beta
-    gamma /= gamma.sum(axis=0)
-    xi = np.multiply(alpha[:, None, :-1], transition[:, :, None])
-    xi *= (b[:, 1:] * beta[:, 1:])[None, :, :]
-    xi /= xi.sum(axis=(0, 1))
-    entropy = (scaled - _xlogy_sum(gamma[:, 0], start)
-               - _xlogy_sum(xi.sum(axis=2), transition) - float(np.vdot(gamma, log_b)))
-    return loglik, gamma, xi, entropy
+    gamma, alphas, transitions, logs = scaled_scans(first / c0, transition, b)
+    scaled = float(top + np.log(c0) + logs)            # log p − Σ_t s_t
+    entropy = (scaled - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(transitions, transition)
+               - float(np.vdot(gamma, log_b)))
+    return scaled + float(shift.sum()), ChainQ.filtered(gamma, *alphas, transition, transitions), entropy
+
+
+def scaled_scans(alpha0, transition, b):
+    """The scaled forward and backward recursions over b̃ (K, T), from a normalised α̂_1 = alpha0:
+
+        α̂_t ∝ (α̂_{t−1} A) ∘ b̃_t,   u_t = A (b̃_{t+1} ∘ β̂_{t+1}),  β̂_t = u_t / Σ_k u_t(k),  β̂_T = 1/K,
+
+    with γ_t = α̂_t ∘ u_t / g_t (g_t = Σ_k α̂_t(k) u_t(k)) and Σ_t ξ_t = A ∘ Σ_t (α̂_t / g_t)(b̃_{t+1} ∘ β̂_{t+1})ᵀ,
+    the pairs summed without being made (`_pair_sums`). Returns (γ (K, T), α̂ as (the chunks'
+    (K, CHUNK, chunks), the rest's (K, T − CHUNK·chunks)), Σ_t ξ_t (K, K), Σ_t log c_t).
+
+    Without a Python loop over T: the steps 2 … T are cut into chunks of CHUNK (the steps left
+    after the last whole chunk run one by one). The products of each chunk's step matrices
+    M_t = A diag(b̃_t) are taken once, for all chunks at once, and serve both directions: the
+    vectors entering each chunk, from the left and from the right, follow by `scan_vectors` over
+    them, CHUNK times shorter. Then all chunks run their CHUNK steps side by side, in both
+    directions. Each step is normalised, so nothing under- or overflows."""
+    k, t = b.shape
+    chunks = (t - 1) // CHUNK
+    main = chunks * CHUNK                               # α̂_1 … α̂_main by the chunks
+    rest_alpha, rest_u, rest_w = np.empty((k, t - main)), np.empty((k, t - main)), np.zeros((k, t - main))
+    if chunks:
+        laid = np.ascontiguousarray(b[:, 1:main + 1].reshape(k, chunks, CHUNK).transpose(0, 2, 1))  # (K, L, C)
+        product = transition[:, :, None] * laid[None, :, 0]       # each chunk's M_t product, normalised
+        for position in range(1, CHUNK):
+            product = np.matmul(transition.T, product)           # P A, for every chunk at once
+            product *= laid[None, :, position]
+            product /= product.sum(axis=(0, 1))
+        entering, _ = scan_vectors(alpha0, product)               # α̂ after each chunk
+        rest_alpha[:, 0] = entering[:, -1]
+    else:
+        rest_alpha[:, 0] = alpha0
+    logs = 0.0
+    for step in range(t - main - 1):                    # the rest, forward
+        v = (rest_alpha[:, step] @ transition) * b[:, main + step + 1]
+        total = v.sum()
+        rest_alpha[:, step + 1], logs = v / total, logs + np.log(total)
+    rest_u[:, -1] = beta = np.full(k, 1.0 / k)
+    for step in range(t - main - 2, -1, -1):            # ... and backward (the last step has no next: w = 0)
+        rest_w[:, step] = b[:, main + step + 1] * beta
+        rest_u[:, step] = transition @ rest_w[:, step]
+        beta = rest_u[:, step] / rest_u[:, step].sum()
+    pairs, gamma = np.zeros((k, k)), np.empty((k, t))
+    gamma[:, main:] = _pair_sums(rest_alpha, rest_u, rest_w, pairs)
+    if not chunks:
+        return gamma, (np.empty((k, CHUNK, 0)), rest_alpha), transition * pairs, logs
+    alpha = np.empty((k, CHUNK, chunks))                # position l of chunk c: α̂ at t = cL + l + 1
+    alpha[:, 0, 0], alpha[:, 0, 1:] = alpha0, entering[:, :-1]
+    totals = np.empty((CHUNK, chunks))
+    for position in range(CHUNK):
+        v = np.matmul(transition.T, alpha[:, position]) * laid[:, position]
+        totals[position] = v.sum(axis=0)
+        v /= totals[position]
+        if position + 1 < CHUNK:
+            alpha[:, position + 1] = v
+    logs += float(np.log(totals).sum())
+    leaving, _ = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
+    beta = np.concatenate([leaving[:, -2::-1], beta[:, None]], axis=1)       # β̂ at each chunk's end
+    u, w = np.empty((k, CHUNK, chunks)), np.empty((k, CHUNK, chunks))
+    for position in range(CHUNK - 1, -1, -1):
+        np.multiply(laid[:, position], beta, out=w[:, position])
+        np.matmul(transition, w[:, position], out=u[:, position])
+        beta = u[:, position] / u[:, position].sum(axis=0)
+    gamma[:, :main].reshape(k, chunks, CHUNK)[:] = _pair_sums(alpha, u, w, pairs).transpose(0, 2, 1)  # a view
+    return gamma, (alpha, rest_alpha), transition * pairs, logs
+
+
+def _pair_sums(alpha, u, w, pairs):
+    """γ = α̂ ∘ u / g (g = Σ_k α̂(k) u(k)) at the steps of `alpha` and `u` (K, ...), written over u,
+    and Σ (α̂_t / g_t) w_{t+1}ᵀ added into `pairs` (K, K), where w (as u; spent) holds the next
+    steps' b̃ ∘ β̂, 0 where there is none."""
+    k = len(alpha)
+    gamma = np.multiply(alpha, u, out=u)
+    g = gamma.sum(axis=0)
+    gamma /= g
+    w /= g
+    pairs += alpha.reshape(k, -1) @ w.reshape(k, -1).T
+    return gamma
 
 
 def _log_vecmat(log_v, log_m):
@@ -273,9 +365,10 @@ def log_forward_backward(start, transition, log_emission):
               + (log_emission[:, 1:] + log_beta[:, 1:])[None, :, :] - loglik)
     xi = np.exp(log_xi)
     xi /= xi.sum(axis=(0, 1))
-    entropy = (loglik - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(xi.sum(axis=2), transition)
+    q = ChainQ(gamma, xi)
+    entropy = (loglik - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(q.transitions, transition)
                - float(np.vdot(gamma, log_emission)))
-    return loglik, gamma, xi, entropy
+    return loglik, q, entropy
 
 
 def _entropy(p: np.ndarray, axes) -> np.ndarray:
@@ -363,13 +456,12 @@ class HMM(Model):
         cached = getattr(self, "_chain_cache", None)
         key = theta_key(theta)
         if cached is None or cached[0] != key:
-            loglik, gamma, xi, entropy = forward_backward(theta["startprob"], theta["transmat"],
-                                                          self.log_emission(theta))
+            loglik, q, entropy = forward_backward(theta["startprob"], theta["transmat"], self.log_emission(theta))
             if not (np.isfinite(loglik) and np.isfinite(entropy)):
                 raise RuntimeError(f"hmm: forward–backward gave log p = {loglik} at θ = "
                                   f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} } (a bug: "
                                   f"every valid θ has a finite log p)")
-            cached = self._chain_cache = (key, loglik, ChainQ(gamma, xi), entropy)
+            cached = self._chain_cache = (key, loglik, q, entropy)
         return cached[1:]
 
     def loglik(self, theta):
@@ -380,7 +472,7 @@ class HMM(Model):
 
     def suff_stats(self, q, rows=slice(None)):
         d = self.data - self.center
-        return {"first": q.gamma[:, 0], "transitions": q.xi.sum(axis=2), "count": q.gamma.sum(axis=1),
+        return {"first": q.gamma[:, 0], "transitions": q.transitions, "count": q.gamma.sum(axis=1),
                 "s1": q.gamma @ d, "s2": q.gamma @ (d * d)}
 
     def ecll_from_stats(self, theta, s):
