@@ -86,40 +86,38 @@ def product_q(gamma: np.ndarray) -> ChainQ:
 CHUNK = 64   # steps per chunk: the chunks' recursions run side by side, vectorised
 
 
-def scan_vectors(v0: np.ndarray, step) -> tuple[np.ndarray, np.ndarray]:
-    """v_t ∝ v_{t−1} M_t for t = 1 … n, from a normalised v0 (K,): the normalised v_t (K, n),
-    and the log of each unnormalised v_t's sum (n,). `step` gives the matrices: either a stack
-    (K, K, n), or a `ChainSteps` that makes them on the fly.
+STACK_CHUNK = 8   # the same for a stack of the chunks' products: short arrays, so short chunks
 
-    Without a Python loop over n: the steps are cut into chunks of CHUNK; the product of each
-    chunk's matrices is taken for all chunks at once, the vectors entering the chunks follow
-    by the same scan over those products (recursively, CHUNK times shorter), and then every
-    chunk runs its CHUNK steps side by side. Each step is normalised, so nothing under- or
+
+def scan_vectors(v0: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """v_t ∝ v_{t−1} M_t for t = 1 … n, from a normalised v0 (K,), over a stack of matrices
+    (K, K, n): the normalised v_t (K, n).
+
+    Without a Python loop over n: the steps are cut into chunks of STACK_CHUNK; the product of
+    each chunk's matrices is taken for all chunks at once, the vectors entering the chunks
+    follow by the same scan over those products (recursively, STACK_CHUNK times shorter), and
+    then every chunk runs its steps side by side. Each step is normalised, so nothing under- or
     overflows."""
-    steps = step if isinstance(step, ChainSteps) else Stack(step)
-    k, n = len(v0), steps.n
-    if n <= CHUNK:
-        out, logs, v = np.empty((k, n)), np.empty(n), v0
+    k, n = len(v0), stack.shape[2]
+    if n <= STACK_CHUNK:
+        out, v = np.empty((k, n)), v0
         for t in range(n):
-            v = v @ steps.matrix(t)
-            total = v.sum()
-            v = v / total
-            out[:, t], logs[t] = v, np.log(total)
-        return out, logs
-    chunks = -(-n // CHUNK)
-    matrix_at = steps.laid(chunks)
+            v = v @ stack[:, :, t]
+            v = out[:, t] = v / v.sum()
+        return out
+    chunks = -(-n // STACK_CHUNK)
+    matrix_at = Stack(stack).laid(chunks, STACK_CHUNK)
     product = matrix_at(0)
-    for position in range(1, CHUNK):
+    for position in range(1, STACK_CHUNK):
         product = np.einsum("ijc,jkc->ikc", product, matrix_at(position))
         product = product / product.sum(axis=(0, 1))
-    after, _ = scan_vectors(v0, product)                       # the vector leaving each chunk
+    after = scan_vectors(v0, product)                          # the vector leaving each chunk
     v = np.concatenate([v0[:, None], after[:, :-1]], axis=1)   # ... and so entering the next
-    out, totals = np.empty((k, CHUNK, chunks)), np.empty((CHUNK, chunks))
-    for position in range(CHUNK):
+    out = np.empty((k, STACK_CHUNK, chunks))
+    for position in range(STACK_CHUNK):
         v = np.einsum("ic,ijc->jc", v, matrix_at(position))
-        totals[position] = v.sum(axis=0)
-        v = out[:, position] = v / totals[position]
-    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n], np.log(totals.T.reshape(-1)[:n])
+        v = out[:, position] = v / v.sum(axis=0)
+    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n]
 
 
 def identity(k: int, log: bool = False) -> np.ndarray:
@@ -136,15 +134,15 @@ class Stack:
     def matrix(self, t):
         return self.stack[:, :, t]
 
-    def laid(self, chunks):
-        """The chunks side by side, as a function: position l → the l-th matrix of every chunk
-        (K, K, C); the last chunk is padded with identities (they change neither a vector nor
-        its sum)."""
-        k, pad = self.stack.shape[0], chunks * CHUNK - self.n
+    def laid(self, chunks, length=CHUNK):
+        """The chunks (of `length` steps) side by side, as a function: position l → the l-th
+        matrix of every chunk (K, K, C); the last chunk is padded with identities (they change
+        neither a vector nor its sum)."""
+        k, pad = self.stack.shape[0], chunks * length - self.n
         stack = self.stack
         if pad:
             stack = np.concatenate([stack, np.broadcast_to(identity(k, self.log)[:, :, None], (k, k, pad))], axis=2)
-        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))   # (K, K, L, C)
+        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, length).transpose(0, 1, 3, 2))  # (K, K, L, C)
         return lambda position: laid[:, :, position]
 
 
@@ -248,7 +246,7 @@ def scaled_scans(alpha0, transition, b):
             product = np.matmul(transition.T, product)           # P A, for every chunk at once
             product *= laid[None, :, position]
             product /= product.sum(axis=(0, 1))
-        entering, _ = scan_vectors(alpha0, product)               # α̂ after each chunk
+        entering = scan_vectors(alpha0, product)               # α̂ after each chunk
         rest_alpha[:, 0] = entering[:, -1]
     else:
         rest_alpha[:, 0] = alpha0
@@ -276,7 +274,7 @@ def scaled_scans(alpha0, transition, b):
         if position + 1 < CHUNK:
             alpha[:, position + 1] = v
     logs += float(np.log(totals).sum())
-    leaving, _ = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
+    leaving = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
     beta = np.concatenate([leaving[:, -2::-1], beta[:, None]], axis=1)       # β̂ at each chunk's end
     u, w = np.empty((k, CHUNK, chunks)), np.empty((k, CHUNK, chunks))
     for position in range(CHUNK - 1, -1, -1):
@@ -447,9 +445,13 @@ class HMM(Model):
 
     # ----- the contract ----------------------------------------------------------------------------
     def log_emission(self, theta) -> np.ndarray:
-        """(K, T): log N(x_t | μ_k, σ²_k)."""
+        """(K, T): log N(x_t | μ_k, σ²_k) = −(x_t − μ_k)² / (2σ²_k) − log(2πσ²_k) / 2, made in place."""
         mu, var = theta["means"][:, None], theta["variances"][:, None]
-        return -0.5 * (LOG_2PI + np.log(var)) - 0.5 * (self.data[None, :] - mu) ** 2 / var
+        out = np.subtract(self.data[None, :], mu)
+        np.square(out, out=out)
+        out *= -0.5 / var
+        out -= 0.5 * (LOG_2PI + np.log(var))
+        return out
 
     def _forward_backward(self, theta):
         """(log p, the posterior chain, its entropy), once per θ."""
