@@ -207,21 +207,21 @@ def forward_backward(start, transition, log_emission):
         return log_forward_backward(start, transition, log_emission)
     shift = np.max(log_emission, axis=0)
     log_b = log_emission - shift
-    b = np.exp(log_b)
     with np.errstate(divide="ignore"):
         log_first = np.log(start) + log_b[:, 0]       # a zero π_k is exactly 0 here
     top = log_first.max()
     first = np.exp(log_first - top)
     c0 = first.sum()
-    gamma, alphas, transitions, logs = scaled_scans(first / c0, transition, b)
+    gamma, alphas, transitions, logs = scaled_scans(first / c0, transition, log_b)
     scaled = float(top + np.log(c0) + logs)            # log p − Σ_t s_t
     entropy = (scaled - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(transitions, transition)
                - float(np.vdot(gamma, log_b)))
     return scaled + float(shift.sum()), ChainQ.filtered(gamma, *alphas, transition, transitions), entropy
 
 
-def scaled_scans(alpha0, transition, b):
-    """The scaled forward and backward recursions over b̃ (K, T), from a normalised α̂_1 = alpha0:
+def scaled_scans(alpha0, transition, log_b):
+    """The scaled forward and backward recursions over b̃ = exp(log_b) (K, T), from a normalised
+    α̂_1 = alpha0:
 
         α̂_t ∝ (α̂_{t−1} A) ∘ b̃_t,   u_t = A (b̃_{t+1} ∘ β̂_{t+1}),  β̂_t = u_t / Σ_k u_t(k),  β̂_T = 1/K,
 
@@ -235,12 +235,14 @@ def scaled_scans(alpha0, transition, b):
     vectors entering each chunk, from the left and from the right, follow by `scan_vectors` over
     them, CHUNK times shorter. Then all chunks run their CHUNK steps side by side, in both
     directions. Each step is normalised, so nothing under- or overflows."""
-    k, t = b.shape
+    k, t = log_b.shape
     chunks = (t - 1) // CHUNK
     main = chunks * CHUNK                               # α̂_1 … α̂_main by the chunks
+    b = np.exp(log_b[:, main:])                         # ... and b̃ of the rest, from t = main + 1
     rest_alpha, rest_u, rest_w = np.empty((k, t - main)), np.empty((k, t - main)), np.zeros((k, t - main))
     if chunks:
-        laid = np.ascontiguousarray(b[:, 1:main + 1].reshape(k, chunks, CHUNK).transpose(0, 2, 1))  # (K, L, C)
+        laid = np.empty((k, CHUNK, chunks))                      # b̃ at t = cL + l + 2 (l, c)
+        np.exp(log_b[:, 1:main + 1].reshape(k, chunks, CHUNK).transpose(0, 2, 1), out=laid)
         product = transition[:, :, None] * laid[None, :, 0]       # each chunk's M_t product, normalised
         for position in range(1, CHUNK):
             product = np.matmul(transition.T, product)           # P A, for every chunk at once
@@ -252,12 +254,12 @@ def scaled_scans(alpha0, transition, b):
         rest_alpha[:, 0] = alpha0
     logs = 0.0
     for step in range(t - main - 1):                    # the rest, forward
-        v = (rest_alpha[:, step] @ transition) * b[:, main + step + 1]
+        v = (rest_alpha[:, step] @ transition) * b[:, step + 1]
         total = v.sum()
         rest_alpha[:, step + 1], logs = v / total, logs + np.log(total)
     rest_u[:, -1] = beta = np.full(k, 1.0 / k)
     for step in range(t - main - 2, -1, -1):            # ... and backward (the last step has no next: w = 0)
-        rest_w[:, step] = b[:, main + step + 1] * beta
+        rest_w[:, step] = b[:, step + 1] * beta
         rest_u[:, step] = transition @ rest_w[:, step]
         beta = rest_u[:, step] / rest_u[:, step].sum()
     pairs, gamma = np.zeros((k, k)), np.empty((k, t))
@@ -267,12 +269,12 @@ def scaled_scans(alpha0, transition, b):
     alpha = np.empty((k, CHUNK, chunks))                # position l of chunk c: α̂ at t = cL + l + 1
     alpha[:, 0, 0], alpha[:, 0, 1:] = alpha0, entering[:, :-1]
     totals = np.empty((CHUNK, chunks))
-    for position in range(CHUNK):
-        v = np.matmul(transition.T, alpha[:, position]) * laid[:, position]
+    for position in range(CHUNK):                       # (the last position's α̂ is the next chunk's first)
+        v = alpha[:, position + 1] if position + 1 < CHUNK else np.empty((k, chunks))
+        np.matmul(transition.T, alpha[:, position], out=v)
+        v *= laid[:, position]
         totals[position] = v.sum(axis=0)
         v /= totals[position]
-        if position + 1 < CHUNK:
-            alpha[:, position + 1] = v
     logs += float(np.log(totals).sum())
     leaving = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
     beta = np.concatenate([leaving[:, -2::-1], beta[:, None]], axis=1)       # β̂ at each chunk's end
@@ -294,7 +296,7 @@ def _pair_sums(alpha, u, w, pairs):
     g = gamma.sum(axis=0)
     gamma /= g
     w /= g
-    pairs += alpha.reshape(k, -1) @ w.reshape(k, -1).T
+    pairs += alpha.reshape(k, -1) @ w.reshape(k, -1).T     # BLAS sums in blocks: einsum's running sum lost digits
     return gamma
 
 
