@@ -11,10 +11,12 @@ The posterior of z is itself a Markov chain, so q is a chain too: its one-step m
 
 E step (forward–backward). With M_t = A diag(b_t), b_t(k) = p(x_t | z_t = k):
 α_t = α_1 M_2 ⋯ M_t, β_t = M_{t+1} ⋯ M_T 1, log p(X | θ) = log Σ_k α_T(k), γ_t ∝ α_t ∘ β_t and
-ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). Both recursions run chunked (`scan_vectors`:
+ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). Both recursions run chunked (`scaled_scans`:
 the chunks side by side, vectorised, instead of a Python loop over t), every step normalised,
-so nothing under- or overflows. A θ with a transition probability below SAFE_TRANSITION (zeros
-included) runs them in log space instead (`log_forward_backward`): exact for every valid θ.
+so nothing under- or overflows; the E step needs only Σ_t ξ_t, which it sums without making
+the K × K × (T − 1) array of ξ (a ChainQ makes that when asked). A θ with a transition
+probability below SAFE_TRANSITION (zeros included) runs them in log space instead
+(`log_forward_backward`): exact for every valid θ.
 
 M step: π = γ_1, A_ij = Σ_t ξ_t(i, j) / Σ_t γ_t(i) (t < T), and the weighted means and variances
 of a mixture (with its variance floor). A probability whose expected count is positive but whose
@@ -147,28 +149,27 @@ class Stack:
 
 
 class ChainSteps:
-    """The HMM's step matrices M_t = A diag(b̃_t), or with transpose=True their transposes
-    diag(b̃_t) Aᵀ (the backward recursion), made when needed from A (K, K) and b̃ (K, n) rather
-    than stored as (K, K, n). With log=True, from log A and log b, in log space:
-    log A_ij + log b_t(j) (transposed: at (j, i))."""
+    """The log-space recursion's step matrices log M_t = log A + log diag(b_t), log A_ij + log b_t(j)
+    (with transpose=True their transposes, at (j, i): the backward recursion), made when needed
+    from log A (K, K) and log b (K, n) rather than stored as (K, K, n)."""
 
-    def __init__(self, transition, b, transpose=False, log: bool = False):
-        self.a, self.b, self.transpose, self.n = (transition.T if transpose else transition), b, transpose, b.shape[1]
-        self.log, self.combine = log, (np.add if log else np.multiply)
+    def __init__(self, log_transition, log_b, transpose=False):
+        self.a, self.b, self.n = (log_transition.T if transpose else log_transition), log_b, log_b.shape[1]
+        self.transpose = transpose
 
-    def _make(self, b):
-        return self.combine(self.a[:, :, None], b[:, None, :] if self.transpose else b[None, :, :])
+    def _make(self, log_b):
+        return np.add(self.a[:, :, None], log_b[:, None, :] if self.transpose else log_b[None, :, :])
 
     def matrix(self, t):
         return self._make(self.b[:, t:t + 1])[:, :, 0]
 
     def laid(self, chunks):
-        """As Stack.laid, making each position's matrices when asked (the padding's b is 1,
-        log b 0, and its matrices the identity)."""
+        """As Stack.laid, making each position's matrices when asked (the padding's log b is 0,
+        and its matrices the identity)."""
         pad = chunks * CHUNK - self.n
-        b = np.concatenate([self.b, np.full((len(self.b), pad), 0.0 if self.log else 1.0)], axis=1) if pad else self.b
+        b = np.concatenate([self.b, np.zeros((len(self.b), pad))], axis=1) if pad else self.b
         laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
-        unit = identity(len(self.a), self.log)
+        unit = identity(len(self.a), log=True)
 
         def matrix(position):
             made = self._make(laid[:, position])
@@ -283,7 +284,8 @@ def scaled_scans(alpha0, transition, log_b):
         np.multiply(laid[:, position], beta, out=w[:, position])
         np.matmul(transition, w[:, position], out=u[:, position])
         beta = u[:, position] / u[:, position].sum(axis=0)
-    gamma[:, :main].reshape(k, chunks, CHUNK)[:] = _pair_sums(alpha, u, w, pairs).transpose(0, 2, 1)  # a view
+    in_time_order = gamma[:, :main].reshape(k, chunks, CHUNK)      # a view: it splits the contiguous axis
+    in_time_order[:] = _pair_sums(alpha, u, w, pairs).transpose(0, 2, 1)
     return gamma, (alpha, rest_alpha), transition * pairs, logs
 
 
@@ -354,8 +356,8 @@ def log_forward_backward(start, transition, log_emission):
         log_pi, log_a = np.log(start), np.log(transition)
         log_alpha, log_beta = np.empty((k, t)), np.zeros((k, t))
         log_alpha[:, 0] = log_pi + log_emission[:, 0]
-        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], ChainSteps(log_a, log_emission[:, 1:], log=True))
-        backward = log_scan(np.zeros(k), ChainSteps(log_a, log_emission[:, :0:-1], transpose=True, log=True))
+        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], ChainSteps(log_a, log_emission[:, 1:]))
+        backward = log_scan(np.zeros(k), ChainSteps(log_a, log_emission[:, :0:-1], transpose=True))
         log_beta[:, :-1] = backward[:, ::-1]
     top = log_alpha[:, -1].max()
     loglik = float(top + np.log(np.exp(log_alpha[:, -1] - top).sum()))
@@ -494,9 +496,9 @@ class HMM(Model):
         cached = getattr(self, "_chain_cache", None)
         if cached is not None and q is cached[2]:
             return cached[3]
-        inner = q.gamma[:, 1:-1]
-        return float(_entropy(q.xi, (0, 1)).sum() - _entropy(inner, 0).sum()) if q.xi.shape[2] else \
-            float(_entropy(q.gamma, 0).sum())
+        if q.gamma.shape[1] == 1:
+            return float(_entropy(q.gamma, 0).sum())
+        return float(_entropy(q.xi, (0, 1)).sum() - _entropy(q.gamma[:, 1:-1], 0).sum())
 
     def m_step(self, q, theta, frozen=frozenset()):
         s = self.stats(q)
