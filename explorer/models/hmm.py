@@ -57,7 +57,7 @@ class ChainQ:
     @classmethod
     def filtered(cls, gamma, alpha_chunks, alpha_rest, transition, transitions) -> "ChainQ":
         """The E step's posterior, with α̂ as `scaled_scans` leaves it: its chunks' steps side by
-        side (K, CHUNK, chunks), then the rest (K, T − CHUNK·chunks)."""
+        side (K, L, chunks), then the rest (K, T − L·chunks)."""
         q = cls.__new__(cls)
         q.gamma, q.alpha_chunks, q.alpha_rest, q.transitions = gamma, alpha_chunks, alpha_rest, transitions
         q.transition = np.array(transition, dtype=float)
@@ -85,7 +85,7 @@ def product_q(gamma: np.ndarray) -> ChainQ:
 
 
 # ----- the forward and backward recursions ---------------------------------------------------------
-CHUNK = 64   # steps per chunk: the chunks' recursions run side by side, vectorised
+CHUNK = 64   # steps per chunk (at most, in scaled_scans): the chunks' recursions run side by side, vectorised
 
 
 STACK_CHUNK = 8   # the same for a stack of the chunks' products: short arrays, so short chunks
@@ -220,6 +220,13 @@ def forward_backward(start, transition, log_emission):
     return scaled + float(shift.sum()), ChainQ.filtered(gamma, *alphas, transition, transitions), entropy
 
 
+def chunk_length(t: int) -> int:
+    """Steps per chunk of `scaled_scans` on a chain of t steps: a power of 2 near √t / 16, from
+    STACK_CHUNK to CHUNK, weighing the numpy calls made per step of a chunk (about a dozen)
+    against the length of the arrays they work on (t / L)."""
+    return int(min(CHUNK, max(STACK_CHUNK, 2 ** round(np.log2(np.sqrt(t) / 16)))))
+
+
 def scaled_scans(alpha0, transition, log_b):
     """The scaled forward and backward recursions over b̃ = exp(log_b) (K, T), from a normalised
     α̂_1 = alpha0:
@@ -228,24 +235,25 @@ def scaled_scans(alpha0, transition, log_b):
 
     with γ_t = α̂_t ∘ u_t / g_t (g_t = Σ_k α̂_t(k) u_t(k)) and Σ_t ξ_t = A ∘ Σ_t (α̂_t / g_t)(b̃_{t+1} ∘ β̂_{t+1})ᵀ,
     the pairs summed without being made (`_pair_sums`). Returns (γ (K, T), α̂ as (the chunks'
-    (K, CHUNK, chunks), the rest's (K, T − CHUNK·chunks)), Σ_t ξ_t (K, K), Σ_t log c_t).
+    (K, L, chunks), the rest's (K, T − L·chunks)), Σ_t ξ_t (K, K), Σ_t log c_t).
 
-    Without a Python loop over T: the steps 2 … T are cut into chunks of CHUNK (the steps left
-    after the last whole chunk run one by one). The products of each chunk's step matrices
+    Without a Python loop over T: the steps 2 … T are cut into chunks of L = `chunk_length(T)`
+    steps (the steps left after the last whole chunk run one by one). The products of each chunk's step matrices
     M_t = A diag(b̃_t) are taken once, for all chunks at once, and serve both directions: the
     vectors entering each chunk, from the left and from the right, follow by `scan_vectors` over
-    them, CHUNK times shorter. Then all chunks run their CHUNK steps side by side, in both
+    them, L times shorter. Then all chunks run their L steps side by side, in both
     directions. Each step is normalised, so nothing under- or overflows."""
     k, t = log_b.shape
-    chunks = (t - 1) // CHUNK
-    main = chunks * CHUNK                               # α̂_1 … α̂_main by the chunks
+    length = chunk_length(t)
+    chunks = (t - 1) // length
+    main = chunks * length                               # α̂_1 … α̂_main by the chunks
     b = np.exp(log_b[:, main:])                         # ... and b̃ of the rest, from t = main + 1
     rest_alpha, rest_u, rest_w = np.empty((k, t - main)), np.empty((k, t - main)), np.zeros((k, t - main))
     if chunks:
-        laid = np.empty((k, CHUNK, chunks))                      # b̃ at t = cL + l + 2 (l, c)
-        np.exp(log_b[:, 1:main + 1].reshape(k, chunks, CHUNK).transpose(0, 2, 1), out=laid)
+        laid = np.empty((k, length, chunks))                      # b̃ at t = cL + l + 2 (l, c)
+        np.exp(log_b[:, 1:main + 1].reshape(k, chunks, length).transpose(0, 2, 1), out=laid)
         product = transition[:, :, None] * laid[None, :, 0]       # each chunk's M_t product, normalised
-        for position in range(1, CHUNK):
+        for position in range(1, length):
             product = np.matmul(transition.T, product)           # P A, for every chunk at once
             product *= laid[None, :, position]
             product /= product.sum(axis=(0, 1))
@@ -266,12 +274,12 @@ def scaled_scans(alpha0, transition, log_b):
     pairs, gamma = np.zeros((k, k)), np.empty((k, t))
     gamma[:, main:] = _pair_sums(rest_alpha, rest_u, rest_w, pairs)
     if not chunks:
-        return gamma, (np.empty((k, CHUNK, 0)), rest_alpha), transition * pairs, logs
-    alpha = np.empty((k, CHUNK, chunks))                # position l of chunk c: α̂ at t = cL + l + 1
+        return gamma, (np.empty((k, length, 0)), rest_alpha), transition * pairs, logs
+    alpha = np.empty((k, length, chunks))                # position l of chunk c: α̂ at t = cL + l + 1
     alpha[:, 0, 0], alpha[:, 0, 1:] = alpha0, entering[:, :-1]
-    totals = np.empty((CHUNK, chunks))
-    for position in range(CHUNK):                       # (the last position's α̂ is the next chunk's first)
-        v = alpha[:, position + 1] if position + 1 < CHUNK else np.empty((k, chunks))
+    totals = np.empty((length, chunks))
+    for position in range(length):                       # (the last position's α̂ is the next chunk's first)
+        v = alpha[:, position + 1] if position + 1 < length else np.empty((k, chunks))
         np.matmul(transition.T, alpha[:, position], out=v)
         v *= laid[:, position]
         totals[position] = v.sum(axis=0)
@@ -279,12 +287,12 @@ def scaled_scans(alpha0, transition, log_b):
     logs += float(np.log(totals).sum())
     leaving = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
     beta = np.concatenate([leaving[:, -2::-1], beta[:, None]], axis=1)       # β̂ at each chunk's end
-    u, w = np.empty((k, CHUNK, chunks)), np.empty((k, CHUNK, chunks))
-    for position in range(CHUNK - 1, -1, -1):
+    u, w = np.empty((k, length, chunks)), np.empty((k, length, chunks))
+    for position in range(length - 1, -1, -1):
         np.multiply(laid[:, position], beta, out=w[:, position])
         np.matmul(transition, w[:, position], out=u[:, position])
         beta = u[:, position] / u[:, position].sum(axis=0)
-    in_time_order = gamma[:, :main].reshape(k, chunks, CHUNK)      # a view: it splits the contiguous axis
+    in_time_order = gamma[:, :main].reshape(k, chunks, length)      # a view: it splits the contiguous axis
     in_time_order[:] = _pair_sums(alpha, u, w, pairs).transpose(0, 2, 1)
     return gamma, (alpha, rest_alpha), transition * pairs, logs
 
