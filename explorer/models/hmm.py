@@ -32,6 +32,7 @@ from scipy.special import xlogy
 
 from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
+from ..core.latent_class import SERIAL_GEMM, serial_dot, sum_of_logs
 from ..core.model import Model, Option, Param, theta_key
 from ..datasets import builtin_columns
 from .gaussian_mixture import VARIANCE_FLOOR, collapse_message
@@ -216,7 +217,7 @@ def forward_backward(start, transition, log_emission):
     gamma, alphas, transitions, logs = scaled_scans(first / c0, transition, log_b)
     scaled = float(top + np.log(c0) + logs)            # log p − Σ_t s_t
     entropy = (scaled - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(transitions, transition)
-               - float(np.vdot(gamma, log_b)))
+               - serial_dot(gamma, log_b))
     return scaled + float(shift.sum()), ChainQ.filtered(gamma, *alphas, transition, transitions), entropy
 
 
@@ -284,7 +285,7 @@ def scaled_scans(alpha0, transition, log_b):
         v *= laid[:, position]
         totals[position] = v.sum(axis=0)
         v /= totals[position]
-    logs += float(np.log(totals).sum())
+    logs += sum_of_logs(totals.reshape(-1), 1 / transition.min())    # c_t ∈ [min A, 1]
     leaving = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
     beta = np.concatenate([leaving[:, -2::-1], beta[:, None]], axis=1)       # β̂ at each chunk's end
     u, w = np.empty((k, length, chunks)), np.empty((k, length, chunks))
@@ -306,7 +307,10 @@ def _pair_sums(alpha, u, w, pairs):
     g = gamma.sum(axis=0)
     gamma /= g
     w /= g
-    pairs += alpha.reshape(k, -1) @ w.reshape(k, -1).T     # BLAS sums in blocks: einsum's running sum lost digits
+    alpha, w = alpha.reshape(k, -1), w.reshape(k, -1)
+    step = max(1, SERIAL_GEMM // (k * k))                 # products BLAS keeps on this thread
+    for start in range(0, alpha.shape[1], step):          # (BLAS sums in blocks: einsum's one running sum lost digits)
+        pairs += alpha[:, start:start + step] @ w[:, start:start + step].T
     return gamma
 
 
@@ -487,7 +491,8 @@ class HMM(Model):
     def suff_stats(self, q, rows=slice(None)):
         d = self.data - self.center
         return {"first": q.gamma[:, 0], "transitions": q.transitions, "count": q.gamma.sum(axis=1),
-                "s1": q.gamma @ d, "s2": q.gamma @ (d * d)}
+                "s1": np.array([serial_dot(g, d) for g in q.gamma]),              # on this thread
+                "s2": np.array([serial_dot(g, d * d) for g in q.gamma])}
 
     def ecll_from_stats(self, theta, s):
         m = theta["means"] - self.center
