@@ -24,7 +24,9 @@ The peers start from the same θ⁰ (the session's first state) and are timed as
 initialisation is not counted.
 
 Every figure is the median of --repeats repeats (the spread of the wall-clock times, min–max,
-beside it). "peer/ours" compares wall-clock times; "CPU ratio" compares the processes' CPU
+beside it), except "CPU min": the least CPU time per iteration of any repeat (ours, the peer's,
+and their ratio), the figure that a shared machine's other work disturbs least; the load
+average (`os.getloadavg`) is printed with each row. "peer/ours" compares wall-clock times; "CPU ratio" compares the processes' CPU
 time, which on a shared, loaded machine moves far less from run to run than the wall clock
 (waiting for a core is not counted) — but it is a fair comparison only when both run on one
 thread: run with OPENBLAS_NUM_THREADS=1 for it (the peers call BLAS; ours keeps its BLAS
@@ -141,6 +143,10 @@ def med(times, which=0):
     return float(np.median([t[which] for t in times]))
 
 
+def least(times, which=1):
+    return float(min(t[which] for t in times))
+
+
 def spread(times):
     return f"{min(t[0] for t in times) * 1e3:.0f}–{max(t[0] for t in times) * 1e3:.0f}"
 
@@ -152,7 +158,8 @@ def main():
     parser.add_argument("--rows", default=",".join(ROWS))
     args = parser.parse_args()
     print(f"{'row':6s} {'code':7s} {'ours ms/it':>11s} {'(spread)':>10s} {'peer':>16s} {'peer ms/it':>11s} "
-          f"{'(spread)':>10s} {'peer/ours':>10s} {'CPU ratio':>10s} {'goal':>6s}")
+          f"{'(spread)':>10s} {'peer/ours':>10s} {'CPU ratio':>10s} {'CPU min ms ours/peer':>21s} "
+          f"{'ratio':>6s} {'goal':>6s} {'load':>14s}")
     for row in args.rows.split(","):
         model, K, separation, goal = ROWS[row]
         argv = trace_argv(model, K, separation)
@@ -168,9 +175,11 @@ def main():
             else:
                 name, theirs = "sklearn", sklearn_times(x, theta0, 5, args.repeats)
             ratio, cpu_ratio = med(theirs) / med(ours), med(theirs, 1) / med(ours, 1)
+            cpu_min = f"{least(ours) * 1e3:.1f}/{least(theirs) * 1e3:.1f}"
+            load = "/".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"{row:6s} {label:7s} {med(ours) * 1e3:11.1f} {spread(ours):>10s} {name:>16s} "
-                  f"{med(theirs) * 1e3:11.1f} {spread(theirs):>10s} {ratio:9.2f}x {cpu_ratio:9.2f}x {goal:5.0f}x",
-                  flush=True)
+                  f"{med(theirs) * 1e3:11.1f} {spread(theirs):>10s} {ratio:9.2f}x {cpu_ratio:9.2f}x {cpu_min:>21s} "
+                  f"{least(theirs) / least(ours):5.2f}x {goal:5.0f}x {load:>14s}", flush=True)
 
 
 if __name__ == "__main__":

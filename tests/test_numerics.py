@@ -2,7 +2,7 @@
 caches keyed by value. Each test names the failure it guards against on the old code."""
 import numpy as np
 import pytest
-from scipy.special import logsumexp
+from scipy.special import logsumexp, xlogy
 
 from explorer import Session, make_model
 from explorer.core.constraints import PROBABILITY_FLOOR
@@ -343,10 +343,49 @@ def test_the_log_space_recursion_agrees_with_the_scaled_one_past_a_chunk():
     start, transition = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), size=k)
     scaled, logged = forward_backward(start, transition, log_b), log_forward_backward(start, transition, log_b)
     assert logged[0] == pytest.approx(log_forward(start, transition, log_b), rel=1e-12)
-    assert logged[0] == pytest.approx(scaled[0], rel=1e-12) and logged[3] == pytest.approx(scaled[3], rel=1e-9)
-    np.testing.assert_allclose(logged[1], scaled[1], atol=1e-10)
-    np.testing.assert_allclose(logged[2], scaled[2], atol=1e-10)
+    assert logged[0] == pytest.approx(scaled[0], rel=1e-12) and logged[2] == pytest.approx(scaled[2], rel=1e-9)
+    np.testing.assert_allclose(logged[1].gamma, scaled[1].gamma, atol=1e-10)
+    np.testing.assert_allclose(logged[1].xi, scaled[1].xi, atol=1e-10)
     transition[0, 1:] = [1.0, 0.0]                                   # zeros: the log path, checked alone
     transition[0, 0] = 0.0
     assert forward_backward(start, transition, log_b)[0] == pytest.approx(
         log_forward(start, transition, log_b), rel=1e-12)
+
+
+@pytest.mark.parametrize("k, t", [(1, 70), (2, 2), (2, 8), (2, 9), (2, 10), (3, 17), (3, 1000), (2, 40_001),
+                                  (2, 40_010)])
+def test_the_chunked_scaled_recursion_agrees_with_the_log_space_one_at_every_chunk_edge(k, t):
+    """`scaled_scans` cuts the T − 1 steps into chunks of L (8 up to T ≈ 32,000, then 16: see
+    `chunk_length`; both directions share the chunks' products) and runs the steps after the last
+    whole chunk one by one: no chunk (T ≤ 8), whole chunks only (T = 9, 17, 40,001), chunks and
+    a rest, one state. Against the log-space recursion, computed independently."""
+    from explorer.models.hmm import log_forward_backward
+    rng = np.random.default_rng(k * 10_000 + t)
+    log_b = rng.normal(size=(k, t)) * 3
+    start, transition = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), size=k)
+    (loglik, q, entropy), (logged, exact, logged_entropy) = (forward_backward(start, transition, log_b),
+                                                              log_forward_backward(start, transition, log_b))
+    assert loglik == pytest.approx(logged, rel=1e-12)
+    assert entropy == pytest.approx(logged_entropy, rel=1e-10, abs=1e-9)
+    np.testing.assert_allclose(q.gamma, exact.gamma, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(q.xi, exact.xi, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(q.transitions, exact.xi.sum(axis=2), rtol=1e-11)
+
+
+def test_the_e_step_sums_the_pair_marginals_without_making_them():
+    """Old code: every E step made ξ as a K × K × (T − 1) array (72 MB at T = 10⁶, K = 3) and the
+    posterior held it, though the E step needs only Σ_t ξ_t. Now the posterior holds γ and the
+    filtered α̂, and makes ξ when asked for, equal to the log-space recursion's."""
+    from explorer.core.model import q_arrays
+    from explorer.models.hmm import log_forward_backward
+    k, t = 3, 3000
+    model = make_model("hmm", synthetic={"n": t, "seed": 1, "separation": 2.0}, K=k)
+    theta = model.init_theta(np.random.default_rng(0))
+    q = model.posterior(theta)
+    assert max(array.size for array in q_arrays(q)) < k * k * (t - 1)
+    _, exact, _ = log_forward_backward(theta["startprob"], theta["transmat"], model.log_emission(theta))
+    np.testing.assert_allclose(q.xi, exact.xi, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(q.transitions, exact.xi.sum(axis=2), rtol=1e-11)
+    assert model.entropy(q) == pytest.approx(float(-np.sum(xlogy(exact.xi, exact.xi))
+                                                   + np.sum(xlogy(exact.gamma[:, 1:-1], exact.gamma[:, 1:-1]))),
+                                             rel=1e-10)

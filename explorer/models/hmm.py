@@ -11,10 +11,12 @@ The posterior of z is itself a Markov chain, so q is a chain too: its one-step m
 
 E step (forward–backward). With M_t = A diag(b_t), b_t(k) = p(x_t | z_t = k):
 α_t = α_1 M_2 ⋯ M_t, β_t = M_{t+1} ⋯ M_T 1, log p(X | θ) = log Σ_k α_T(k), γ_t ∝ α_t ∘ β_t and
-ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). Both recursions run chunked (`scan_vectors`:
+ξ_t(i, j) ∝ α_t(i) A_ij b_{t+1}(j) β_{t+1}(j). Both recursions run chunked (`scaled_scans`:
 the chunks side by side, vectorised, instead of a Python loop over t), every step normalised,
-so nothing under- or overflows. A θ with a transition probability below SAFE_TRANSITION (zeros
-included) runs them in log space instead (`log_forward_backward`): exact for every valid θ.
+so nothing under- or overflows; the E step needs only Σ_t ξ_t, which it sums without making
+the K × K × (T − 1) array of ξ (a ChainQ makes that when asked). A θ with a transition
+probability below SAFE_TRANSITION (zeros included) runs them in log space instead
+(`log_forward_backward`): exact for every valid θ.
 
 M step: π = γ_1, A_ij = Σ_t ξ_t(i, j) / Σ_t γ_t(i) (t < T), and the weighted means and variances
 of a mixture (with its variance floor). A probability whose expected count is positive but whose
@@ -25,13 +27,12 @@ stays open (Turner & Sahani 2011, "Two problems with variational EM for time ser
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.special import xlogy
 
 from ..core.constraints import PROBABILITY_FLOOR, kept_positive
 from ..core.errors import ExplorerError
+from ..core.latent_class import SERIAL_GEMM, serial_dot, sum_of_logs
 from ..core.model import Model, Option, Param, theta_key
 from ..datasets import builtin_columns
 from .gaussian_mixture import VARIANCE_FLOOR, collapse_message
@@ -40,15 +41,43 @@ LOG_2PI = np.log(2 * np.pi)
 TINY = np.finfo(float).tiny
 
 
-@dataclass(frozen=True)
 class ChainQ:
-    """A Markov-chain q over z_1 … z_T by its marginals: gamma (K, T), xi (K, K, T − 1)."""
-    gamma: np.ndarray
-    xi: np.ndarray
+    """A Markov-chain q over z_1 … z_T by its marginals: gamma (K, T), γ_t(k) = q(z_t = k), and
+    xi (K, K, T − 1), ξ_t(i, j) = q(z_t = i, z_{t+1} = j), with their sum over t, `transitions`
+    (K, K). ξ is given as an array, or (`ChainQ.filtered`, the E step's posterior) made when
+    asked for from the filtered α̂_t ∝ p(z_t, x_1 … x_t) and A (the pairs given the next state):
 
-    def __post_init__(self):
-        for array in (self.gamma, self.xi):
+        ξ_t(i, j) = α̂_t(i) A_ij γ_{t+1}(j) / Σ_i' α̂_t(i') A_i'j
+
+    since the E step itself needs only their sum, and K²T numbers cost more than the rest of it."""
+
+    def __init__(self, gamma: np.ndarray, xi: np.ndarray):
+        self.gamma, self.given_xi, self.transitions = gamma, xi, xi.sum(axis=2)
+        self._freeze()
+
+    @classmethod
+    def filtered(cls, gamma, alpha_chunks, alpha_rest, transition, transitions) -> "ChainQ":
+        """The E step's posterior, with α̂ as `scaled_scans` leaves it: its chunks' steps side by
+        side (K, L, chunks), then the rest (K, T − L·chunks)."""
+        q = cls.__new__(cls)
+        q.gamma, q.alpha_chunks, q.alpha_rest, q.transitions = gamma, alpha_chunks, alpha_rest, transitions
+        q.transition = np.array(transition, dtype=float)
+        q._freeze()
+        return q
+
+    def _freeze(self):
+        for array in vars(self).values():
             array.setflags(write=False)
+
+    @property
+    def xi(self) -> np.ndarray:
+        if "given_xi" in vars(self):
+            return self.given_xi
+        k, a = len(self.gamma), self.transition
+        alpha = np.concatenate([self.alpha_chunks.transpose(0, 2, 1).reshape(k, -1), self.alpha_rest[:, :-1]], axis=1)
+        xi = alpha[:, None, :] * a[:, :, None]
+        xi *= (self.gamma[:, 1:] / (a.T @ alpha))[None, :, :]
+        return xi
 
 
 def product_q(gamma: np.ndarray) -> ChainQ:
@@ -57,43 +86,41 @@ def product_q(gamma: np.ndarray) -> ChainQ:
 
 
 # ----- the forward and backward recursions ---------------------------------------------------------
-CHUNK = 64   # steps per chunk: the chunks' recursions run side by side, vectorised
+CHUNK = 64   # steps per chunk (at most, in scaled_scans): the chunks' recursions run side by side, vectorised
 
 
-def scan_vectors(v0: np.ndarray, step) -> tuple[np.ndarray, np.ndarray]:
-    """v_t ∝ v_{t−1} M_t for t = 1 … n, from a normalised v0 (K,): the normalised v_t (K, n),
-    and the log of each unnormalised v_t's sum (n,). `step` gives the matrices: either a stack
-    (K, K, n), or a `ChainSteps` that makes them on the fly.
+STACK_CHUNK = 8   # the same for a stack of the chunks' products: short arrays, so short chunks
 
-    Without a Python loop over n: the steps are cut into chunks of CHUNK; the product of each
-    chunk's matrices is taken for all chunks at once, the vectors entering the chunks follow
-    by the same scan over those products (recursively, CHUNK times shorter), and then every
-    chunk runs its CHUNK steps side by side. Each step is normalised, so nothing under- or
+
+def scan_vectors(v0: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """v_t ∝ v_{t−1} M_t for t = 1 … n, from a normalised v0 (K,), over a stack of matrices
+    (K, K, n): the normalised v_t (K, n).
+
+    Without a Python loop over n: the steps are cut into chunks of STACK_CHUNK; the product of
+    each chunk's matrices is taken for all chunks at once, the vectors entering the chunks
+    follow by the same scan over those products (recursively, STACK_CHUNK times shorter), and
+    then every chunk runs its steps side by side. Each step is normalised, so nothing under- or
     overflows."""
-    steps = step if isinstance(step, ChainSteps) else Stack(step)
-    k, n = len(v0), steps.n
-    if n <= CHUNK:
-        out, logs, v = np.empty((k, n)), np.empty(n), v0
+    k, n = len(v0), stack.shape[2]
+    if n <= STACK_CHUNK:
+        out, v = np.empty((k, n)), v0
         for t in range(n):
-            v = v @ steps.matrix(t)
-            total = v.sum()
-            v = v / total
-            out[:, t], logs[t] = v, np.log(total)
-        return out, logs
-    chunks = -(-n // CHUNK)
-    matrix_at = steps.laid(chunks)
+            v = v @ stack[:, :, t]
+            v = out[:, t] = v / v.sum()
+        return out
+    chunks = -(-n // STACK_CHUNK)
+    matrix_at = Stack(stack).laid(chunks, STACK_CHUNK)
     product = matrix_at(0)
-    for position in range(1, CHUNK):
+    for position in range(1, STACK_CHUNK):
         product = np.einsum("ijc,jkc->ikc", product, matrix_at(position))
         product = product / product.sum(axis=(0, 1))
-    after, _ = scan_vectors(v0, product)                       # the vector leaving each chunk
+    after = scan_vectors(v0, product)                          # the vector leaving each chunk
     v = np.concatenate([v0[:, None], after[:, :-1]], axis=1)   # ... and so entering the next
-    out, totals = np.empty((k, CHUNK, chunks)), np.empty((CHUNK, chunks))
-    for position in range(CHUNK):
+    out = np.empty((k, STACK_CHUNK, chunks))
+    for position in range(STACK_CHUNK):
         v = np.einsum("ic,ijc->jc", v, matrix_at(position))
-        totals[position] = v.sum(axis=0)
-        v = out[:, position] = v / totals[position]
-    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n], np.log(totals.T.reshape(-1)[:n])
+        v = out[:, position] = v / v.sum(axis=0)
+    return out.transpose(0, 2, 1).reshape(k, -1)[:, :n]
 
 
 def identity(k: int, log: bool = False) -> np.ndarray:
@@ -110,41 +137,40 @@ class Stack:
     def matrix(self, t):
         return self.stack[:, :, t]
 
-    def laid(self, chunks):
-        """The chunks side by side, as a function: position l → the l-th matrix of every chunk
-        (K, K, C); the last chunk is padded with identities (they change neither a vector nor
-        its sum)."""
-        k, pad = self.stack.shape[0], chunks * CHUNK - self.n
+    def laid(self, chunks, length=CHUNK):
+        """The chunks (of `length` steps) side by side, as a function: position l → the l-th
+        matrix of every chunk (K, K, C); the last chunk is padded with identities (they change
+        neither a vector nor its sum)."""
+        k, pad = self.stack.shape[0], chunks * length - self.n
         stack = self.stack
         if pad:
             stack = np.concatenate([stack, np.broadcast_to(identity(k, self.log)[:, :, None], (k, k, pad))], axis=2)
-        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, CHUNK).transpose(0, 1, 3, 2))   # (K, K, L, C)
+        laid = np.ascontiguousarray(stack.reshape(k, k, chunks, length).transpose(0, 1, 3, 2))  # (K, K, L, C)
         return lambda position: laid[:, :, position]
 
 
 class ChainSteps:
-    """The HMM's step matrices M_t = A diag(b̃_t), or with transpose=True their transposes
-    diag(b̃_t) Aᵀ (the backward recursion), made when needed from A (K, K) and b̃ (K, n) rather
-    than stored as (K, K, n). With log=True, from log A and log b, in log space:
-    log A_ij + log b_t(j) (transposed: at (j, i))."""
+    """The log-space recursion's step matrices log M_t = log A + log diag(b_t), log A_ij + log b_t(j)
+    (with transpose=True their transposes, at (j, i): the backward recursion), made when needed
+    from log A (K, K) and log b (K, n) rather than stored as (K, K, n)."""
 
-    def __init__(self, transition, b, transpose=False, log: bool = False):
-        self.a, self.b, self.transpose, self.n = (transition.T if transpose else transition), b, transpose, b.shape[1]
-        self.log, self.combine = log, (np.add if log else np.multiply)
+    def __init__(self, log_transition, log_b, transpose=False):
+        self.a, self.b, self.n = (log_transition.T if transpose else log_transition), log_b, log_b.shape[1]
+        self.transpose = transpose
 
-    def _make(self, b):
-        return self.combine(self.a[:, :, None], b[:, None, :] if self.transpose else b[None, :, :])
+    def _make(self, log_b):
+        return np.add(self.a[:, :, None], log_b[:, None, :] if self.transpose else log_b[None, :, :])
 
     def matrix(self, t):
         return self._make(self.b[:, t:t + 1])[:, :, 0]
 
     def laid(self, chunks):
-        """As Stack.laid, making each position's matrices when asked (the padding's b is 1,
-        log b 0, and its matrices the identity)."""
+        """As Stack.laid, making each position's matrices when asked (the padding's log b is 0,
+        and its matrices the identity)."""
         pad = chunks * CHUNK - self.n
-        b = np.concatenate([self.b, np.full((len(self.b), pad), 0.0 if self.log else 1.0)], axis=1) if pad else self.b
+        b = np.concatenate([self.b, np.zeros((len(self.b), pad))], axis=1) if pad else self.b
         laid = np.ascontiguousarray(b.reshape(len(b), chunks, CHUNK).transpose(0, 2, 1))    # (K, L, C)
-        unit = identity(len(self.a), self.log)
+        unit = identity(len(self.a), log=True)
 
         def matrix(position):
             made = self._make(laid[:, position])
@@ -169,43 +195,123 @@ SAFE_TRANSITION = 1e-100
 
 
 def forward_backward(start, transition, log_emission):
-    """(log p(X | θ), γ (K, T), ξ (K, K, T − 1), H(q*)) for a chain with start π (K),
+    """(log p(X | θ), the posterior chain q* (a ChainQ), H(q*)) for a chain with start π (K),
     transitions A (K, K) and log b_t(k) given as log_emission (K, T). Zeros in π and A are
     exact: the posterior puts no mass there, and they contribute 0 to H (0 log 0 = 0).
 
     Scaled recursions (when min A ≥ SAFE_TRANSITION): α_1 ∝ π ∘ b_1 taken in log space, then
-    with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t normalised,
+    with b̃_t = b_t e^{−s_t} (s_t = max_k log b_t(k)) and α̂_t, β̂_t normalised (`scaled_scans`),
     c_t = Σ_j (α̂_{t−1} A)_j b̃_t(j) and log p = log Σ_k π_k b_1(k) + Σ_{t>1} (log c_t + s_t).
     The posterior's entropy is log p − E_q* log p(X, Z | θ), summed as the O(1) terms
     log c_t − Σ_ij ξ_t(i,j) log A_ij − Σ_k γ_t(k) log b̃_t(k) (the s_t cancel), so it keeps its
     digits on a long series. Otherwise `log_forward_backward`."""
     if np.min(transition) < SAFE_TRANSITION:
         return log_forward_backward(start, transition, log_emission)
-    k, t = log_emission.shape
-    shift = log_emission.max(axis=0)
+    shift = np.max(log_emission, axis=0)
     log_b = log_emission - shift
-    b = np.exp(log_b)
     with np.errstate(divide="ignore"):
         log_first = np.log(start) + log_b[:, 0]       # a zero π_k is exactly 0 here
     top = log_first.max()
     first = np.exp(log_first - top)
     c0 = first.sum()
-    alpha = np.empty((k, t))
-    alpha[:, 0] = first / c0
-    alpha[:, 1:], logs = scan_vectors(alpha[:, 0], ChainSteps(transition, b[:, 1:]))   # M_t, t = 2 … T
-    scaled = float(top + np.log(c0) + logs.sum())      # log p − Σ_t s_t
-    loglik = scaled + float(shift.sum())
-    beta = np.full((k, t), 1.0 / k)                              # β̂_t ∝ M_{t+1} β̂_{t+1}
-    backward, _ = scan_vectors(beta[:, -1], ChainSteps(transition, b[:, :0:-1], transpose=True))
-    beta[:, :-1] = backward[:, ::-1]
-    gamma = alpha * beta
-    gamma /= gamma.sum(axis=0)
-    xi = np.multiply(alpha[:, None, :-1], transition[:, :, None])
-    xi *= (b[:, 1:] * beta[:, 1:])[None, :, :]
-    xi /= xi.sum(axis=(0, 1))
-    entropy = (scaled - _xlogy_sum(gamma[:, 0], start)
-               - _xlogy_sum(xi.sum(axis=2), transition) - float(np.vdot(gamma, log_b)))
-    return loglik, gamma, xi, entropy
+    gamma, alphas, transitions, logs = scaled_scans(first / c0, transition, log_b)
+    scaled = float(top + np.log(c0) + logs)            # log p − Σ_t s_t
+    entropy = (scaled - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(transitions, transition)
+               - serial_dot(gamma, log_b))
+    return scaled + float(shift.sum()), ChainQ.filtered(gamma, *alphas, transition, transitions), entropy
+
+
+def chunk_length(t: int) -> int:
+    """Steps per chunk of `scaled_scans` on a chain of t steps: a power of 2 near √t / 16, from
+    STACK_CHUNK to CHUNK, weighing the numpy calls made per step of a chunk (about a dozen)
+    against the length of the arrays they work on (t / L)."""
+    return int(min(CHUNK, max(STACK_CHUNK, 2 ** round(np.log2(np.sqrt(t) / 16)))))
+
+
+def scaled_scans(alpha0, transition, log_b):
+    """The scaled forward and backward recursions over b̃ = exp(log_b) (K, T), from a normalised
+    α̂_1 = alpha0:
+
+        α̂_t ∝ (α̂_{t−1} A) ∘ b̃_t,   u_t = A (b̃_{t+1} ∘ β̂_{t+1}),  β̂_t = u_t / Σ_k u_t(k),  β̂_T = 1/K,
+
+    with γ_t = α̂_t ∘ u_t / g_t (g_t = Σ_k α̂_t(k) u_t(k)) and Σ_t ξ_t = A ∘ Σ_t (α̂_t / g_t)(b̃_{t+1} ∘ β̂_{t+1})ᵀ,
+    the pairs summed without being made (`_pair_sums`). Returns (γ (K, T), α̂ as (the chunks'
+    (K, L, chunks), the rest's (K, T − L·chunks)), Σ_t ξ_t (K, K), Σ_t log c_t).
+
+    Without a Python loop over T: the steps 2 … T are cut into chunks of L = `chunk_length(T)`
+    steps (the steps left after the last whole chunk run one by one). The products of each chunk's step matrices
+    M_t = A diag(b̃_t) are taken once, for all chunks at once, and serve both directions: the
+    vectors entering each chunk, from the left and from the right, follow by `scan_vectors` over
+    them, L times shorter. Then all chunks run their L steps side by side, in both
+    directions. Each step is normalised, so nothing under- or overflows."""
+    k, t = log_b.shape
+    length = chunk_length(t)
+    chunks = (t - 1) // length
+    main = chunks * length                               # α̂_1 … α̂_main by the chunks
+    b = np.exp(log_b[:, main:])                         # ... and b̃ of the rest, from t = main + 1
+    rest_alpha, rest_u, rest_w = np.empty((k, t - main)), np.empty((k, t - main)), np.zeros((k, t - main))
+    if chunks:
+        laid = np.empty((k, length, chunks))                      # b̃ at t = cL + l + 2 (l, c)
+        np.exp(log_b[:, 1:main + 1].reshape(k, chunks, length).transpose(0, 2, 1), out=laid)
+        product = transition[:, :, None] * laid[None, :, 0]       # each chunk's M_t product, normalised
+        for position in range(1, length):
+            product = np.matmul(transition.T, product)           # P A, for every chunk at once
+            product *= laid[None, :, position]
+            product /= product.sum(axis=(0, 1))
+        entering = scan_vectors(alpha0, product)               # α̂ after each chunk
+        rest_alpha[:, 0] = entering[:, -1]
+    else:
+        rest_alpha[:, 0] = alpha0
+    logs = 0.0
+    for step in range(t - main - 1):                    # the rest, forward
+        v = (rest_alpha[:, step] @ transition) * b[:, step + 1]
+        total = v.sum()
+        rest_alpha[:, step + 1], logs = v / total, logs + np.log(total)
+    rest_u[:, -1] = beta = np.full(k, 1.0 / k)
+    for step in range(t - main - 2, -1, -1):            # ... and backward (the last step has no next: w = 0)
+        rest_w[:, step] = b[:, step + 1] * beta
+        rest_u[:, step] = transition @ rest_w[:, step]
+        beta = rest_u[:, step] / rest_u[:, step].sum()
+    pairs, gamma = np.zeros((k, k)), np.empty((k, t))
+    gamma[:, main:] = _pair_sums(rest_alpha, rest_u, rest_w, pairs)
+    if not chunks:
+        return gamma, (np.empty((k, length, 0)), rest_alpha), transition * pairs, logs
+    alpha = np.empty((k, length, chunks))                # position l of chunk c: α̂ at t = cL + l + 1
+    alpha[:, 0, 0], alpha[:, 0, 1:] = alpha0, entering[:, :-1]
+    totals = np.empty((length, chunks))
+    for position in range(length):                       # (the last position's α̂ is the next chunk's first)
+        v = alpha[:, position + 1] if position + 1 < length else np.empty((k, chunks))
+        np.matmul(transition.T, alpha[:, position], out=v)
+        v *= laid[:, position]
+        totals[position] = v.sum(axis=0)
+        v /= totals[position]
+    logs += sum_of_logs(totals.reshape(-1), 1 / transition.min())    # c_t ∈ [min A, 1]
+    leaving = scan_vectors(beta, product.transpose(1, 0, 2)[:, :, ::-1])   # β̂ at each chunk's start, last first
+    beta = np.concatenate([leaving[:, -2::-1], beta[:, None]], axis=1)       # β̂ at each chunk's end
+    u, w = np.empty((k, length, chunks)), np.empty((k, length, chunks))
+    for position in range(length - 1, -1, -1):
+        np.multiply(laid[:, position], beta, out=w[:, position])
+        np.matmul(transition, w[:, position], out=u[:, position])
+        beta = u[:, position] / u[:, position].sum(axis=0)
+    in_time_order = gamma[:, :main].reshape(k, chunks, length)      # a view: it splits the contiguous axis
+    in_time_order[:] = _pair_sums(alpha, u, w, pairs).transpose(0, 2, 1)
+    return gamma, (alpha, rest_alpha), transition * pairs, logs
+
+
+def _pair_sums(alpha, u, w, pairs):
+    """γ = α̂ ∘ u / g (g = Σ_k α̂(k) u(k)) at the steps of `alpha` and `u` (K, ...), written over u,
+    and Σ (α̂_t / g_t) w_{t+1}ᵀ added into `pairs` (K, K), where w (as u; spent) holds the next
+    steps' b̃ ∘ β̂, 0 where there is none."""
+    k = len(alpha)
+    gamma = np.multiply(alpha, u, out=u)
+    g = gamma.sum(axis=0)
+    gamma /= g
+    w /= g
+    alpha, w = alpha.reshape(k, -1), w.reshape(k, -1)
+    step = max(1, SERIAL_GEMM // (k * k))                 # products BLAS keeps on this thread
+    for start in range(0, alpha.shape[1], step):          # (BLAS sums in blocks: einsum's one running sum lost digits)
+        pairs += alpha[:, start:start + step] @ w[:, start:start + step].T
+    return gamma
 
 
 def _log_vecmat(log_v, log_m):
@@ -262,8 +368,8 @@ def log_forward_backward(start, transition, log_emission):
         log_pi, log_a = np.log(start), np.log(transition)
         log_alpha, log_beta = np.empty((k, t)), np.zeros((k, t))
         log_alpha[:, 0] = log_pi + log_emission[:, 0]
-        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], ChainSteps(log_a, log_emission[:, 1:], log=True))
-        backward = log_scan(np.zeros(k), ChainSteps(log_a, log_emission[:, :0:-1], transpose=True, log=True))
+        log_alpha[:, 1:] = log_scan(log_alpha[:, 0], ChainSteps(log_a, log_emission[:, 1:]))
+        backward = log_scan(np.zeros(k), ChainSteps(log_a, log_emission[:, :0:-1], transpose=True))
         log_beta[:, :-1] = backward[:, ::-1]
     top = log_alpha[:, -1].max()
     loglik = float(top + np.log(np.exp(log_alpha[:, -1] - top).sum()))
@@ -273,9 +379,10 @@ def log_forward_backward(start, transition, log_emission):
               + (log_emission[:, 1:] + log_beta[:, 1:])[None, :, :] - loglik)
     xi = np.exp(log_xi)
     xi /= xi.sum(axis=(0, 1))
-    entropy = (loglik - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(xi.sum(axis=2), transition)
+    q = ChainQ(gamma, xi)
+    entropy = (loglik - _xlogy_sum(gamma[:, 0], start) - _xlogy_sum(q.transitions, transition)
                - float(np.vdot(gamma, log_emission)))
-    return loglik, gamma, xi, entropy
+    return loglik, q, entropy
 
 
 def _entropy(p: np.ndarray, axes) -> np.ndarray:
@@ -354,22 +461,25 @@ class HMM(Model):
 
     # ----- the contract ----------------------------------------------------------------------------
     def log_emission(self, theta) -> np.ndarray:
-        """(K, T): log N(x_t | μ_k, σ²_k)."""
+        """(K, T): log N(x_t | μ_k, σ²_k) = −(x_t − μ_k)² / (2σ²_k) − log(2πσ²_k) / 2, made in place."""
         mu, var = theta["means"][:, None], theta["variances"][:, None]
-        return -0.5 * (LOG_2PI + np.log(var)) - 0.5 * (self.data[None, :] - mu) ** 2 / var
+        out = np.subtract(self.data[None, :], mu)
+        np.square(out, out=out)
+        out *= -0.5 / var
+        out -= 0.5 * (LOG_2PI + np.log(var))
+        return out
 
     def _forward_backward(self, theta):
         """(log p, the posterior chain, its entropy), once per θ."""
         cached = getattr(self, "_chain_cache", None)
         key = theta_key(theta)
         if cached is None or cached[0] != key:
-            loglik, gamma, xi, entropy = forward_backward(theta["startprob"], theta["transmat"],
-                                                          self.log_emission(theta))
+            loglik, q, entropy = forward_backward(theta["startprob"], theta["transmat"], self.log_emission(theta))
             if not (np.isfinite(loglik) and np.isfinite(entropy)):
                 raise RuntimeError(f"hmm: forward–backward gave log p = {loglik} at θ = "
                                   f"{ {k: np.asarray(v).tolist() for k, v in theta.items()} } (a bug: "
                                   f"every valid θ has a finite log p)")
-            cached = self._chain_cache = (key, loglik, ChainQ(gamma, xi), entropy)
+            cached = self._chain_cache = (key, loglik, q, entropy)
         return cached[1:]
 
     def loglik(self, theta):
@@ -380,8 +490,9 @@ class HMM(Model):
 
     def suff_stats(self, q, rows=slice(None)):
         d = self.data - self.center
-        return {"first": q.gamma[:, 0], "transitions": q.xi.sum(axis=2), "count": q.gamma.sum(axis=1),
-                "s1": q.gamma @ d, "s2": q.gamma @ (d * d)}
+        return {"first": q.gamma[:, 0], "transitions": q.transitions, "count": q.gamma.sum(axis=1),
+                "s1": np.array([serial_dot(g, d) for g in q.gamma]),              # on this thread
+                "s2": np.array([serial_dot(g, d * d) for g in q.gamma])}
 
     def ecll_from_stats(self, theta, s):
         m = theta["means"] - self.center
@@ -398,9 +509,9 @@ class HMM(Model):
         cached = getattr(self, "_chain_cache", None)
         if cached is not None and q is cached[2]:
             return cached[3]
-        inner = q.gamma[:, 1:-1]
-        return float(_entropy(q.xi, (0, 1)).sum() - _entropy(inner, 0).sum()) if q.xi.shape[2] else \
-            float(_entropy(q.gamma, 0).sum())
+        if q.gamma.shape[1] == 1:
+            return float(_entropy(q.gamma, 0).sum())
+        return float(_entropy(q.xi, (0, 1)).sum() - _entropy(q.gamma[:, 1:-1], 0).sum())
 
     def m_step(self, q, theta, frozen=frozenset()):
         s = self.stats(q)
