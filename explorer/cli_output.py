@@ -5,6 +5,7 @@ import json
 import sys
 
 from .export import without_non_finite
+from .shown import fmt
 
 
 def finite_json(value):
@@ -54,6 +55,8 @@ def render_text(result: dict) -> str:
             lines.append(f"{s['index']:5d} {s['kind']:4} {s['loglik']:16.8f} {s['F']:16.8f} "
                          f"{s['kl']:12.3e} {rate:>8}  {theta[:70]}")
             lines += [f"      warning: {w}" for w in s["warnings"]]
+        if "readout" in result:
+            lines.append(readout_line(result["readout"]))
         if "em_map_rate" in result:
             lines.append(f"rate of the EM map at the fixed point (largest fraction of missing information): "
                          f"{result['em_map_rate']:.6f}")
@@ -74,3 +77,11 @@ def render_text(result: dict) -> str:
             *(f"{k:12s} {json.dumps(e['theta'][k])[:24]:>24s} {json.dumps(c['theta'][k])[:24]:>24s}"
               for k in e["theta"])])
     return json.dumps(result, indent=1)
+
+
+def readout_line(readout: dict) -> str:
+    """The current state's numbers as the app and the standalone page write them (explorer.shown)."""
+    shown = readout["shown"]
+    kind = {"init": "the start", "E": "after an E step", "M": "after an M step"}[readout["kind"]]
+    rate = "" if readout["rate"] is None else f"; rate {fmt(readout['rate'])} (settled)"
+    return f"now (state {readout['index']}, {kind}): log p = {shown['loglik']}, F = {shown['F']}, KL = {shown['kl']}{rate}"
