@@ -6,7 +6,8 @@ The rule:
   significant digits of KL, six of log p), F as log p − KL to those decimals, so that they
   subtract exactly as shown; a KL that is rounding (`core.readout.kl_shown`) is written 0.
   Wherever one of them appears (sentence, table, legend, bar), it is that text (`texts`).
-* The state before, when a sentence names it beside the state's value, has those decimals too.
+* The state before, when a sentence names it ("F rose from a to b"), is written as its own
+  table wrote it.
 * Any other number (a change, a rate, θ) has 6 significant digits (`fmt`), scientific when tiny
   or huge. Every minus is a real minus (−).
 """
@@ -87,10 +88,6 @@ class Texts:
     F: str
     kl: str
     decimals: int
-
-    def other(self, value: float) -> str:
-        """Another value of the same kind (the state before's), with these decimals."""
-        return fixed(value, self.decimals)
 
 
 def texts(loglik: float, F: float) -> Texts:

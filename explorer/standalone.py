@@ -257,4 +257,5 @@ table.numbers { border-collapse: collapse; margin: 3px 0; }
 table.numbers td, table.numbers th { padding: 1px 8px; border-bottom: 1px solid rgba(128,128,128,.3); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .formula { font-family: 'DejaVu Serif', Georgia, serif; margin: 3px 0; }
+.warning { color: #b00020; }
 """

@@ -19,7 +19,7 @@ def table_texts(state, previous) -> dict:
 
 
 def sentence_texts(sentence: str) -> dict:
-    """The values the sentence gives the state: 'X rose from a to b', 'X fell by d to b',
+    """The values the sentence gives the state (not the state before): 'X rose from a to b', 'X fell by d to b',
     'X stayed at b', 'touching log p = b', 'KL is (now) b'."""
     found = {}
     for name, value in re.findall(r"\b(F|KL|log p) (?:rose|fell) (?:from \S+|by \S+) to (\S+?)[,;:.]?(?:\s|$)", sentence):
@@ -52,6 +52,9 @@ def test_a_states_numbers_read_the_same_in_the_sentence_the_table_and_the_legend
         for what, value in said.items():
             assert value == table[what], (what, said, table)
             compared += 1
+        before = table_texts(previous, None)             # the state before, as its own table wrote it
+        for what, value in re.findall(r"\b(F|KL|log p) (?:rose|fell) from (\S+) to", text.step_sentence(previous, now, fam)):
+            assert value == before[what], (what, value, before)
         bound.update(picture(session, key, calculator), fam.closes_gap, {})
         identity.update(now)
         legend = bound.kl_item.label["value"].split("= ", 1)[1].rstrip("\u2007 ")

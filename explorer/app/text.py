@@ -11,7 +11,7 @@ import html
 import numpy as np
 
 from ..core.readout import Readout, kl_shown, readout_of, rounding
-from ..shown import fixed, fmt, identity_texts, short, short_theta, texts_of  # noqa: F401 - identity_texts: for tests
+from ..shown import fmt, identity_texts, short, short_theta, texts, texts_of  # noqa: F401 - identity_texts: for tests
 
 # Formulas in Unicode HTML (no KaTeX: it renders slowly on every step and needs a font).
 FORMULAS = {
@@ -23,15 +23,13 @@ FORMULAS = {
 PASS, FAIL = "PASS", "FAIL"     # words, not emoji: a lecture hall's machine may lack the font
 
 
-def moved(name: str, before: float, after: float, after_text: str, decimals: int) -> str:
-    """'F rose from a to b', 'F fell from a to b' or 'F stayed at b', from the sign. b is the
-    state's own text (as the table and the legends write it), a the value before with the same
-    decimals; where the two texts are equal, the change is given instead ("rose by 3.2e−09 to
-    b": never "rose from −1034 to −1034")."""
+def moved(name: str, before: float, after: float, before_text: str, after_text: str) -> str:
+    """'F rose from a to b', 'F fell from a to b' or 'F stayed at b', from the sign. a and b are
+    the two states' own texts (as their tables and legends write them); where the two texts are
+    equal, the change is given instead ("rose by 3.2e−09 to b": never "rose from −1034 to −1034")."""
     if abs(after - before) <= rounding(before, after):
         return f"{name} stayed at {after_text}"
     verb = "rose" if after > before else "fell"
-    before_text = "0" if name == "KL" and before == 0 else fixed(before, decimals)
     if before_text != after_text or not (np.isfinite(before) and np.isfinite(after)):
         return f"{name} {verb} from {before_text} to {after_text}"
     return f"{name} {verb} by {fmt(abs(after - before))} to {after_text}"
@@ -68,9 +66,9 @@ def sentence(r: Readout, family) -> str:
     step = r.step
     if step is None:
         return start_words(r, family)
-    t = texts_of(r)
-    f_words = moved("F", step.previous_F, r.F, t.F, t.decimals)
-    kl_words = moved("KL", step.previous_kl, r.kl, t.kl, t.decimals)
+    t, b = texts_of(r), texts(step.previous_loglik, step.previous_F)      # now and before, as each state's table
+    f_words = moved("F", step.previous_F, r.F, b.F, t.F)
+    kl_words = moved("KL", step.previous_kl, r.kl, b.kl, t.kl)
     if r.kind == "E":
         if step.partial:
             return (f"Partial E step ({step.detail or 'part of q'}): q moves toward the family's best "
@@ -85,7 +83,7 @@ def sentence(r: Readout, family) -> str:
         return (f"E step within {family.title}{how}: q ← the family's best q, so {f_words}{note}; "
                 f"KL is {t.kl}, not 0: {family.why_gap}.")
     what = step.detail or "θ ← argmax F(θ, q)"
-    logp_words = moved("log p", step.previous_loglik, r.loglik, t.loglik, t.decimals)
+    logp_words = moved("log p", step.previous_loglik, r.loglik, b.loglik, t.loglik)
     if step.theta_change <= 1e-9:
         gap = ("" if family.closes_gap else
                f" The KL of {t.kl} that remains is the family's own gap: {family.why_gap}.")
