@@ -20,7 +20,7 @@ import numpy as np
 
 from .core.readout import kl_shown, rounding
 
-FIGURE_SPACE = "\u2007"       # as wide as a digit: a legend padded with it keeps its width
+FIGURE_SPACE, PUNCTUATION_SPACE = "\u2007", "\u2008"     # as wide as a digit, as a decimal point
 
 
 def fmt(value: float) -> str:
@@ -103,6 +103,10 @@ def texts_of(readout) -> Texts:
 
 
 def in_legend(text: str, width: int = 12) -> str:
-    """`text` padded with figure spaces to `width` characters: a legend whose label keeps its
-    width is not laid out again when the number changes."""
+    """`text` padded to `width` characters with figure spaces (as wide as a digit), and a
+    punctuation space (as wide as a point) where it has no decimal point: a legend whose label
+    keeps its width is not laid out again when the number changes (KL 0 after an E step, 0.0277
+    after an M step)."""
+    if "." not in text:
+        text += PUNCTUATION_SPACE
     return text + FIGURE_SPACE * max(0, width - len(text))

@@ -82,7 +82,7 @@ def test_every_number_on_screen_agrees():
             label = app.views["bound"].kl_item.label["value"]
             assert float(label.split("=")[1]) == pytest.approx(max(current.kl, 0.0), rel=5e-3, abs=1e-12)
             table_kl = re.search(r"KL\(q ‖ p\(Z\|X,θ\)\)</td><td class='num'>([^<]+)<", readout_html(app.state))[1]
-            assert label.split("= ")[1].rstrip("\u2007") == table_kl     # written as the numbers table writes it
+            assert label.split("= ")[1].rstrip("\u2007\u2008") == table_kl     # written as the numbers table writes it
             gap = app.views["bound"].gap.data
             assert gap["loglik"][0] - gap["F"][0] == pytest.approx(current.kl, abs=1e-9)
             assert f"{app.session.position} of" in readout_html(app.state)

@@ -68,7 +68,7 @@ class BoundView:
         # KL as the table and the sentence write it (explorer.shown), padded to a fixed width:
         # the legend keeps its size, so the page is not laid out again on every step
         loglik = picture.loglik if not np.isnan(picture.loglik) else log_p_now
-        self.kl_item.label = {"value": f"KL now = {in_legend(texts(loglik, f_now).kl, 10)}"}
+        self.kl_item.label = {"value": f"KL now = {in_legend(texts(loglik, f_now).kl)}"}
         values = np.concatenate([bound.loglik, bound.F, [f_now, log_p_now]])
         values = values[np.isfinite(values)]
         top = values.max() if len(values) else 0.0
