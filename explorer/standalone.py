@@ -85,7 +85,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         views["trace"].update(s.history[: position + 1], s.position)
         views["bound"].update(drawn, family.closes_gap, {})
         views["landscape"].update(drawn, {})
-        numbers.text = text.readout_html(readout(s), family, s.position, s.position)
+        numbers.text = text.readout_block(readout(s), family, s.position, s.position)
         if index == states[0]:         # a model that appears later would miss states: never drawn from
             models = set(models) | {m for v in views.values() for m in v.figure.references()}
         for model in models:

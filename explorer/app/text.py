@@ -176,7 +176,7 @@ def warnings_html(r: Readout) -> str:
     return "".join(f"<div class='warning'>Warning: {html.escape(w)}</div>" for w in found)
 
 
-def readout_html(r: Readout, family, position: int, last: int) -> str:
+def readout_block(r: Readout, family, position: int, last: int) -> str:
     """A state's whole readout: where it is, the step's sentence and formula, the numbers, the
     rate once settled, the gap to exact EM when known, and the warnings."""
     return (f"<div class='status'>{status_line(position, last, r, family)}</div>"
