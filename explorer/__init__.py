@@ -17,12 +17,13 @@ from .core.gaussian_latent import GaussianLatentModel
 from .core.generic import LogJointModel
 from .core.latent_class import LatentClassModel
 from .core.objective import evaluate, free_energy, kl_gap
+from .core.readout import Readout, readout
 from .core.session import Session, State
 from .models import MODELS, make_model
 
 __all__ = ["ExplorerError", "FAMILIES", "Model", "Option", "Param", "LatentClassModel", "GaussianLatentModel",
            "LogJointModel", "check_model", "compare_schedules", "compare_with_exact", "evaluate",
-           "free_energy", "kl_gap", "Session", "State", "MODELS", "make_model", "App"]
+           "free_energy", "kl_gap", "Readout", "readout", "Session", "State", "MODELS", "make_model", "App"]
 
 
 def __getattr__(name):

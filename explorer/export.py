@@ -9,6 +9,8 @@ import math
 
 from .core.convergence import rates
 from .core.model import coordinates, get_coordinate
+from .core.readout import readout
+from .shown import texts_of
 
 # the plots that explorer.plots.figure lays out, in order ("trace" there: log p and F; "kl": the gap)
 PLOTS = ("data", "bound", "landscape", "trace", "kl", "identity")
@@ -16,10 +18,18 @@ PLOTS = ("data", "bound", "landscape", "trace", "kl", "identity")
 
 def trace_json(session) -> dict:
     """The states up to the current one (θ, log p, F, KL, warnings, the observed rate), with the
-    model, family, schedule and frozen parameters: the format of `trace --json`."""
+    model, family, schedule and frozen parameters, and the current state's readout (its numbers
+    as the app shows them, and their texts): the format of `trace --json`."""
     return {"model": session.model.name, "family": session.family,
             "schedule": session.schedule_object.describe(), "frozen": sorted(session.frozen),
-            "states": [{**s.to_json(), "rate": r} for s, r in zip(session.states, rates(session.states))]}
+            "states": [{**s.to_json(), "rate": r} for s, r in zip(session.states, rates(session.states))],
+            "readout": readout_json(readout(session))}
+
+
+def readout_json(r) -> dict:
+    """A `core.readout.Readout` as JSON, with "shown": log p, F and KL as the screen writes them."""
+    shown = texts_of(r)
+    return {**r.to_json(), "shown": {"loglik": shown.loglik, "F": shown.F, "kl": shown.kl}}
 
 
 def trace_csv(session) -> str:

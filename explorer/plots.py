@@ -34,7 +34,9 @@ import numpy as np
 from .core.model import first_coordinate
 from .core.picture import landscape_calculator
 from .core.picture import picture as take_picture
+from .core.readout import readout
 from .export import PLOTS
+from .shown import texts_of
 
 LOGP, F, KL = "#9467bd", "#1f77b4", "#d62728"
 BOKEH = {"backend": "bokeh"}
@@ -118,17 +120,19 @@ def landscape(session, key: str, grid: int = 60, zoom: bool = True) -> hv.Overla
 
 
 def identity(session) -> hv.Rectangles:
-    """log p = F + KL at the current state: F with KL stacked on it, beside log p, as bars that
-    rise from the bottom of an axis around their tops (both are far from 0, and the KL part,
-    the gap between them, would be invisible on an axis from 0)."""
-    s = session.current
-    finite = np.isfinite([s.F, s.kl, s.loglik]).all()
-    pad = max(s.kl, 1e-3 * max(1.0, abs(s.loglik))) if finite else 1.0
-    bottom = min(s.F, s.loglik) - 2 * pad if finite else np.nanmin([s.F, s.loglik, 0.0]) - 1.0
-    rows = [(0.1, bottom, 0.9, s.F, "F"), (0.1, s.F, 0.9, s.F + s.kl, "KL"), (1.1, bottom, 1.9, s.loglik, "log p")]
+    """log p = F + KL at the current state (its `core.readout.Readout`): F with KL stacked on it,
+    beside log p, as bars that rise from the bottom of an axis around their tops (both are far
+    from 0, and the KL part, the gap between them, would be invisible on an axis from 0). The
+    title gives KL as the app writes it."""
+    r = readout(session)
+    finite = np.isfinite([r.F, r.kl, r.loglik]).all()
+    pad = max(r.kl, 1e-3 * max(1.0, abs(r.loglik))) if finite else 1.0
+    bottom = min(r.F, r.loglik) - 2 * pad if finite else np.nanmin([r.F, r.loglik, 0.0]) - 1.0
+    rows = [(0.1, bottom, 0.9, r.F, "F"), (0.1, r.F, 0.9, r.F + r.kl, "KL"), (1.1, bottom, 1.9, r.loglik, "log p")]
     bars = hv.Rectangles(rows, ["x", IDENTITY_NATS, "x1", "top"], ["part"])
-    return styled(bars, title="log p = F + KL", color=hv.dim("part").categorize({"F": F, "KL": KL, "log p": LOGP}),
-                  xticks=[(0.5, "F + KL"), (1.5, "log p")], xlabel="", ylim=(bottom, max(s.F + s.kl, s.loglik) + pad))
+    return styled(bars, title=f"log p = F + KL (KL = {texts_of(r).kl})",
+                  color=hv.dim("part").categorize({"F": F, "KL": KL, "log p": LOGP}),
+                  xticks=[(0.5, "F + KL"), (1.5, "log p")], xlabel="", ylim=(bottom, max(r.F + r.kl, r.loglik) + pad))
 
 
 def data(session, bins: int = 30):

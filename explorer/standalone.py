@@ -21,9 +21,9 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker
 from bokeh.resources import Resources
 
 from .app import text
-from .core.convergence import settled_rate
 from .core.model import first_coordinate
 from .core.picture import landscape_calculator, picture
+from .core.readout import readout
 from .views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 
 MAX_STATES = 200
@@ -85,8 +85,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         views["trace"].update(s.history[: position + 1], s.position)
         views["bound"].update(drawn, family.closes_gap, {})
         views["landscape"].update(drawn, {})
-        previous = s.history[index - 1] if index > s.earliest else None
-        numbers.text = readout(s, previous, family)
+        numbers.text = text.readout_block(readout(s), family, s.position, s.position)
         if index == states[0]:         # a model that appears later would miss states: never drawn from
             models = set(models) | {m for v in views.values() for m in v.figure.references()}
         for model in models:
@@ -137,14 +136,6 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     # does not have; the page uses none of them.
     page = re.sub(r'<script[^>]*src="static/extensions/[^"]*"[^>]*></script>\s*', "", page)
     return re.sub(r'<link[^>]*href="static/extensions/[^"]*"[^>]*>\s*', "", page)
-
-
-def readout(session, previous, family) -> str:
-    current = session.current
-    return (f"<div class='status'>{text.status_line(session.position, session.position, current, family)}</div>"
-            f"<div>{html.escape(text.step_sentence(previous, current, family))}</div>"
-            f"<div class='formula'>{text.formula(current, family)}</div>"
-            + text.numbers_table(current, previous) + text.rate_line(settled_rate(session.states), family))
 
 
 def _copy(value):
@@ -266,4 +257,5 @@ table.numbers { border-collapse: collapse; margin: 3px 0; }
 table.numbers td, table.numbers th { padding: 1px 8px; border-bottom: 1px solid rgba(128,128,128,.3); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .formula { font-family: 'DejaVu Serif', Georgia, serif; margin: 3px 0; }
+.warning { color: #b00020; }
 """

@@ -7,11 +7,11 @@ No Panel here: the tests call these directly.
 from __future__ import annotations
 
 import html
-from decimal import Decimal
 
 import numpy as np
 
-from ..views.base import fmt, kl_shown, rounding
+from ..core.readout import Readout, kl_shown, readout_of, rounding
+from ..shown import fmt, identity_texts, short, short_theta, texts, texts_of  # noqa: F401 - identity_texts: for tests
 
 # Formulas in Unicode HTML (no KaTeX: it renders slowly on every step and needs a font).
 FORMULAS = {
@@ -23,87 +23,16 @@ FORMULAS = {
 PASS, FAIL = "PASS", "FAIL"     # words, not emoji: a lecture hall's machine may lack the font
 
 
-def short_theta(theta) -> str:
-    """θ in one line: "name = value; ..." (plain text: escape it for HTML)."""
-    return "; ".join(f"{k} = {short(v)}" for k, v in theta.items())
-
-
-def short(value) -> str:
-    array = np.asarray(value, dtype=float)
-    if array.ndim == 0:
-        return fmt(float(array))
-    return "[" + ", ".join(fmt(v) for v in array.ravel()[:12]) + (", …" if array.size > 12 else "") + "]"
-
-
-def theta_change(before: dict, after: dict) -> float:
-    """The largest change of any coordinate of θ, relative to its size."""
-    return max((float(np.max(np.abs(np.asarray(after[k], float) - np.asarray(v, float)) /
-                              (1.0 + np.abs(np.asarray(v, float))), initial=0.0))
-                for k, v in before.items()), default=0.0)
-
-
-def moved(name: str, before: float, after: float) -> str:
-    """'F rose from a to b', 'F fell from a to b' or 'F stayed at a', from the sign; a and b with
-    as many digits as it takes to tell them apart (never "rose from −1034 to −1034")."""
+def moved(name: str, before: float, after: float, before_text: str, after_text: str) -> str:
+    """'F rose from a to b', 'F fell from a to b' or 'F stayed at b', from the sign. a and b are
+    the two states' own texts (as their tables and legends write them); where the two texts are
+    equal, the change is given instead ("rose by 3.2e−09 to b": never "rose from −1034 to −1034")."""
     if abs(after - before) <= rounding(before, after):
-        return f"{name} stayed at {_significant(after, 9) if np.isfinite(after) else fmt(after)}"
+        return f"{name} stayed at {after_text}"
     verb = "rose" if after > before else "fell"
-    a, b = apart(before, after)
-    if a == b:
-        return f"{name} {verb} by {fmt(after - before)} (the same to 12 digits: {b})"
-    return f"{name} {verb} from {a} to {b}"
-
-
-def apart(a: float, b: float) -> tuple[str, str]:
-    """a and b written with the fewest significant digits (6 at least, 12 at most) that show
-    they differ."""
-    if not (np.isfinite(a) and np.isfinite(b)):
-        return fmt(a), fmt(b)
-    for digits in range(6, 13):
-        texts = tuple(_significant(v, digits) for v in (a, b))
-        if texts[0] != texts[1]:
-            return texts
-    return texts
-
-
-def _significant(value: float, digits: int) -> str:
-    if value == 0 or 1e-3 <= abs(value) < 1e12:
-        return f"{value:.{digits}g}".replace("-", "−") if abs(value) < 10 ** digits else \
-            f"{value:.0f}".replace("-", "−")
-    return f"{value:.{digits - 1}e}".replace("-", "−")
-
-
-def identity_decimals(loglik: float, F: float, kl: float) -> int:
-    """Decimals for log p, F and KL written side by side so that log p − F visibly equals KL:
-    enough for three significant digits of KL (and six of log p), no more than a double holds
-    at log p's size."""
-    size = max(abs(v) for v in (loglik, F, 1.0) if np.isfinite(v))
-    whole = int(np.floor(np.log10(size)))             # log p's digits before the point, less one
-    base = max(0, 5 - whole)
-    visible = np.isfinite(kl) and kl > rounding(loglik, F)      # below that, KL is rounding: 0
-    need = int(np.ceil(-np.log10(kl))) + 2 if visible else base
-    return int(min(max(base, need), max(0, 14 - whole)))
-
-
-def fixed(value: float, decimals: int) -> str:
-    """`value` with `decimals` decimals and a real minus (−∞, ∞ and NaN as words)."""
-    if not np.isfinite(value):
-        return fmt(value)
-    return f"{value:.{decimals}f}".replace("-", "−")
-
-
-def identity_texts(loglik: float, F: float) -> tuple[str, str, str]:
-    """log p, F and KL with the same decimals, F written as log p − KL to those decimals, so
-    that the three subtract exactly on the screen. (Each rounded on its own, log p − F came out
-    one unit off KL in the last digit about a third of the time: −31.8593 − (−31.9972) = 0.1379
-    beside KL = 0.1380.) F's text is then within one unit of the last digit of F. A KL below
-    rounding is written 0 (`kl_shown`)."""
-    kl = kl_shown(loglik, F)
-    decimals = identity_decimals(loglik, F, kl)
-    if not (np.isfinite(loglik) and np.isfinite(F) and np.isfinite(kl)):
-        return fixed(loglik, decimals), fixed(F, decimals), fixed(kl, decimals)
-    logp_text, kl_text = Decimal(f"{loglik:.{decimals}f}"), Decimal(f"{kl:.{decimals}f}")
-    return tuple(f"{v:.{decimals}f}".replace("-", "−") for v in (logp_text, logp_text - kl_text, kl_text))
+    if before_text != after_text or not (np.isfinite(before) and np.isfinite(after)):
+        return f"{name} {verb} from {before_text} to {after_text}"
+    return f"{name} {verb} by {fmt(abs(after - before))} to {after_text}"
 
 
 def kl_of(state) -> float:
@@ -112,55 +41,69 @@ def kl_of(state) -> float:
 
 
 def start_sentence(state, family) -> str:
+    return start_words(readout_of(state), family)
+
+
+def start_words(r: Readout, family) -> str:
     if family.closes_gap:
         close = "An E step closes the gap: q becomes the posterior and F touches log p."
     else:
         close = (f"An E step within {family.title} narrows the gap as far as the family allows, "
                  f"but cannot close it: {family.why_gap}.")
-    return (f"Start: θ⁰ and a q that ignores the data, so F = {fmt(state.F)} lies below "
-            f"log p = {fmt(state.loglik)} by KL = {fmt(kl_of(state))}. {close}")
+    t = texts_of(r)
+    return (f"Start: θ⁰ and a q that ignores the data, so F = {t.F} lies below "
+            f"log p = {t.loglik} by KL = {t.kl}. {close}")
 
 
 def step_sentence(previous, current, family) -> str:
-    """What the step from `previous` to `current` did, and why; verbs follow the signs."""
-    if previous is None or current.kind == "init":
-        return start_sentence(current, family)
-    f_words = moved("F", previous.F, current.F)
-    kl_words = moved("KL", kl_of(previous), kl_of(current))
-    if current.kind == "E":
-        if current.partial:
-            return (f"Partial E step ({current.detail or 'part of q'}): q moves toward the family's best "
+    """What the step from `previous` to `current` did, and why (`sentence` of their Readout)."""
+    return sentence(readout_of(current, previous), family)
+
+
+def sentence(r: Readout, family) -> str:
+    """What the step into the state of `r` did, and why; verbs follow the signs, numbers are
+    the readout's texts (explorer.shown)."""
+    step = r.step
+    if step is None:
+        return start_words(r, family)
+    t, b = texts_of(r), texts(step.previous_loglik, step.previous_F)      # now and before, as each state's table
+    f_words = moved("F", step.previous_F, r.F, b.F, t.F)
+    kl_words = moved("KL", step.previous_kl, r.kl, b.kl, t.kl)
+    if r.kind == "E":
+        if step.partial:
+            return (f"Partial E step ({step.detail or 'part of q'}): q moves toward the family's best "
                     f"for some latent variables only, so {f_words} and {kl_words}; θ did not move.")
         if family.closes_gap:
             return (f"E step: q ← p(Z|X,θ), so {kl_words} and {f_words}, touching log p = "
-                    f"{fmt(current.loglik)}; θ did not move.")
-        note = "" if current.F >= previous.F - rounding(previous.F, current.F) else (
+                    f"{t.loglik}; θ did not move.")
+        note = "" if r.F >= step.previous_F - rounding(step.previous_F, r.F) else (
             " (F can fall here: the q before was not in the family, so this E step is a projection "
             "onto it, not an ascent)")
-        how = f" ({current.detail})" if current.detail else ""
+        how = f" ({step.detail})" if step.detail else ""
         return (f"E step within {family.title}{how}: q ← the family's best q, so {f_words}{note}; "
-                f"KL is {fmt(kl_of(current))}, not 0: {family.why_gap}.")
-    what = current.detail or "θ ← argmax F(θ, q)"
-    logp_words = moved("log p", previous.loglik, current.loglik)
-    if theta_change(previous.theta, current.theta) <= 1e-9:
+                f"KL is {t.kl}, not 0: {family.why_gap}.")
+    what = step.detail or "θ ← argmax F(θ, q)"
+    logp_words = moved("log p", step.previous_loglik, r.loglik, b.loglik, t.loglik)
+    if step.theta_change <= 1e-9:
         gap = ("" if family.closes_gap else
-               f" The KL of {fmt(kl_of(current))} that remains is the family's own gap: {family.why_gap}.")
+               f" The KL of {t.kl} that remains is the family's own gap: {family.why_gap}.")
         return (f"M step ({what}) with q held: θ did not move (a fixed point), so {f_words} and "
                 f"{logp_words}: θ already maximises F(θ, q) for this q.{gap}")
-    if family.closes_gap and current.partial:
+    if family.closes_gap and step.partial:
         why = ("because q was fitted block by block to earlier θs: each partial E step narrows it"
-               if kl_of(current) > rounding(current.loglik) else "")
+               if r.kl > rounding(r.loglik) else "")
     elif family.closes_gap:
         why = ("because q was fitted to the old θ, not the new one: the next E step closes it"
-               if kl_of(current) > rounding(current.loglik) else "")
+               if r.kl > rounding(r.loglik) else "")
     else:
         why = (f"part of it is the family's own gap ({family.why_gap}), part that q was fitted to the "
                f"old θ")
-    kl_sentence = f"KL is now {fmt(kl_of(current))}" + (f", {why}" if why else "")
+    kl_sentence = f"KL is now {t.kl}" + (f", {why}" if why else "")
     return f"M step ({what}) with q held: {f_words} and {logp_words}; {kl_sentence}."
 
 
 def formula(state, family) -> str:
+    """The formula of the step into `state` (a State or a Readout)."""
     if state.kind == "init":
         return FORMULAS["init"]
     if state.kind == "E":
@@ -174,28 +117,34 @@ def status_line(position: int, last: int, state, family) -> str:
 
 
 def numbers_table(state, previous) -> str:
-    """log p, F and KL with their change in the last step, θ and Δθ: one HTML table."""
-    def change(a, b):
-        if previous is None:
+    """log p, F and KL with their change in the last step, θ and Δθ (`table` of their Readout)."""
+    return table(readout_of(state, previous))
+
+
+def table(r: Readout) -> str:
+    """log p, F and KL with their change in the last step, θ and Δθ: one HTML table. The three
+    values are the readout's texts: the same decimals, F as log p − KL, so log p − F = KL checks
+    by eye."""
+    step = r.step
+
+    def change(before, after):
+        if step is None:
             return ""
-        delta = b - a
+        delta = after - before
         return ("+" if delta > 0 else "") + fmt(delta)
 
-    rows = [("log p(X|θ)", state.loglik, change(previous.loglik, state.loglik) if previous else ""),
-            ("F(θ, q)", state.F, change(previous.F, state.F) if previous else ""),
-            ("KL(q ‖ p(Z|X,θ))", kl_of(state), change(kl_of(previous), kl_of(state)) if previous else "")]
-    # the three values with the same decimals, F as log p − KL: log p − F = KL checks by eye
-    shown = dict(zip((name for name, _, _ in rows), identity_texts(state.loglik, state.F)))
-    body = "".join(f"<tr><td>{name}</td><td class='num'>{shown[name]}</td><td class='num'>{delta}</td></tr>"
-                   for name, value, delta in rows)
-    theta = html.escape(short_theta(state.theta))
+    t = texts_of(r)
+    rows = [("log p(X|θ)", t.loglik, change(step.previous_loglik, r.loglik) if step else ""),
+            ("F(θ, q)", t.F, change(step.previous_F, r.F) if step else ""),
+            ("KL(q ‖ p(Z|X,θ))", t.kl, change(step.previous_kl, r.kl) if step else "")]
+    body = "".join(f"<tr><td>{name}</td><td class='num'>{shown}</td><td class='num'>{delta}</td></tr>"
+                   for name, shown, delta in rows)
+    theta = html.escape(short_theta(r.theta))
     out = (f"<table class='numbers'><tr><th></th><th>value</th><th>last step</th></tr>{body}</table>"
            f"<div class='theta'>θ: {theta}</div>")
-    if previous is not None:
-        deltas = [f"{html.escape(k)} {short(np.asarray(v) - np.asarray(previous.theta[k]))}"
-                  for k, v in state.theta.items() if not np.array_equal(v, previous.theta[k])]
-        if deltas:
-            out += f"<div class='theta'>Δθ in the last step: {'; '.join(deltas)}</div>"
+    if step is not None and step.theta_delta:
+        deltas = [f"{html.escape(k)} {short(v)}" for k, v in step.theta_delta.items()]
+        out += f"<div class='theta'>Δθ in the last step: {'; '.join(deltas)}</div>"
     return out
 
 
@@ -207,6 +156,33 @@ def rate_line(rate: float | None, family=None) -> str:
     meaning = getattr(family, "rate_meaning", "") if family is not None else ""
     return (f"<div class='theta'>Rate |Δθ now| / |Δθ before| = {fmt(rate)} (settled; at the fixed point: "
             f"{html.escape(meaning or 'the rate of the EM map')})</div>")
+
+
+def gap_line(r: Readout) -> str:
+    """log p below exact EM's fixed point, when a comparison is known; nothing otherwise."""
+    if r.gap_to_exact is None:
+        return ""
+    return (f"<div class='theta'>log p(θ̂ of exact EM) − log p now = {fmt(r.gap_to_exact)} "
+            f"(from the comparison with exact EM)</div>")
+
+
+NOT_FINITE = ("log p or F is not finite at this θ (θ on the boundary of its range, or q puts mass where the data "
+              "are impossible); KL cannot be read here. Take an E step, or start from another θ.")
+
+
+def warnings_html(r: Readout) -> str:
+    """The state's warnings, and one when log p or F is not finite."""
+    found = list(r.warnings) + ([] if r.finite else [NOT_FINITE])
+    return "".join(f"<div class='warning'>Warning: {html.escape(w)}</div>" for w in found)
+
+
+def readout_block(r: Readout, family, position: int, last: int) -> str:
+    """A state's whole readout: where it is, the step's sentence and formula, the numbers, the
+    rate once settled, the gap to exact EM when known, and the warnings."""
+    return (f"<div class='status'>{status_line(position, last, r, family)}</div>"
+            f"<div class='sentence'>{html.escape(sentence(r, family))}</div>"
+            f"<div class='formula'>{formula(r, family)}</div>"
+            + table(r) + rate_line(r.rate, family) + gap_line(r) + warnings_html(r))
 
 
 def comparison_table(comparison) -> str:

@@ -54,6 +54,7 @@ class Picture:
     fixed_points: tuple                      # (name, θ_j) of converged runs to mark
     window: tuple[float, float]
     full_range: tuple[float, float]
+    loglik: float = float("nan")             # log p of the current state (its KL is written from it and F)
 
     @property
     def exact(self) -> bool:
@@ -101,7 +102,8 @@ def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = Tru
     landscape = calculator.landscape(state.theta, state.q, key, n_free, window=window)
     path = memo.place(raw, session.states, landscape)
     now = (path.t[-1], path.phi[-1], state.F)
-    return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full)
+    return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full,
+                   state.loglik)
 
 
 def path_points(states, key: str):

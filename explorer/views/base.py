@@ -7,38 +7,12 @@ from bokeh.models import Range1d
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
+from ..core.readout import ROUNDING, kl_shown, rounding  # noqa: F401 - the views' names for them
+from ..shown import fmt  # noqa: F401 - the one way a number is written (explorer.shown)
+
 PALETTE = list(Category10_10)
 LOGP_COLOR, F_COLOR, KL_COLOR, BEST_COLOR = "#9467bd", "#1f77b4", "#d62728", "#2ca02c"  # readable on light and dark
 OVERLAY_COLORS = ["#8c564b", "#17becf", "#e377c2", "#bcbd22"]   # other runs (compared schedules)
-ROUNDING = 1e-10      # relative: a difference below ROUNDING × (1 + |the numbers|) is rounding
-
-
-def rounding(*values: float) -> float:
-    """The size below which a difference of `values` is rounding, not a change:
-    ROUNDING × (1 + max |value|), over the finite ones."""
-    return ROUNDING * (1.0 + max((abs(v) for v in values if np.isfinite(v)), default=0.0))
-
-
-def kl_shown(loglik: float, F: float) -> float:
-    """KL = log p − F as the screen shows it, never below 0: 0 where it is below rounding (an
-    exact E step leaves ±1e-14, which read as "KL fell to 7.1e−15" or a negative KL)."""
-    kl = loglik - F
-    if np.isfinite(kl) and kl <= rounding(loglik, F):
-        return 0.0
-    return max(kl, 0.0)      # −∞ (log p = −∞) shows 0; NaN stays NaN
-
-
-def fmt(value: float) -> str:
-    """A number for the screen: 6 significant digits, scientific when tiny or huge, a real minus."""
-    value = float(value)
-    if not np.isfinite(value):
-        return "−∞" if value < 0 else ("∞" if value > 0 else "NaN")
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e4 or abs(value) < 1e-3:
-        return f"{value:.3e}".replace("-", "−")
-    text = f"{value:.4g}" if abs(value) < 1 else f"{value:.6g}"
-    return text.replace("-", "−")
 
 
 # Font sizes in px at 100 %; `scale_fonts` multiplies them (the projector's text scale).

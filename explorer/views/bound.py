@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, Span
 
-from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, kl_shown, new_figure, set_columns, sticky, style_legend
+from ..shown import in_legend, texts
+from .base import BEST_COLOR, F_COLOR, KL_COLOR, LOGP_COLOR, new_figure, set_columns, sticky, style_legend
 
 
 class BoundView:
@@ -64,9 +65,10 @@ class BoundView:
         log_p_now = f_now + picture.kl
         set_columns(self.gap, dict(t=[t_now], F=[f_now], loglik=[log_p_now]))
         self.now.location = t_now
-        # a fixed-width number (digits are equally wide): the legend keeps its size, so the page
-        # is not laid out again on every step
-        self.kl_item.label = {"value": f"KL now = {kl_shown(log_p_now, f_now):.4e}"}
+        # KL as the table and the sentence write it (explorer.shown), padded to a fixed width:
+        # the legend keeps its size, so the page is not laid out again on every step
+        loglik = picture.loglik if not np.isnan(picture.loglik) else log_p_now
+        self.kl_item.label = {"value": f"KL now = {in_legend(texts(loglik, f_now).kl)}"}
         values = np.concatenate([bound.loglik, bound.F, [f_now, log_p_now]])
         values = values[np.isfinite(values)]
         top = values.max() if len(values) else 0.0

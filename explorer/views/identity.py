@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bokeh.models import ColumnDataSource, Label, Range1d
 
+from ..shown import texts
 from .base import F_COLOR, KL_COLOR, LOGP_COLOR, FONTS, kl_shown, new_figure, set_columns, sticky
 
 
@@ -33,6 +34,6 @@ class IdentityView:
         set_columns(self.bars, dict(x=["F + KL", "F + KL", "log p"], bottom=[lo, state.F, lo],
                                     top=[state.F, state.F + kl, state.loglik], color=[F_COLOR, KL_COLOR, LOGP_COLOR],
                                     name=["F", "KL", "log p"]))
-        self.kl.text = f"KL = {kl:.3g}"
+        self.kl.text = f"KL = {texts(state.loglik, state.F).kl}"   # as the table and sentence write it
         if (lo, hi) != current:
             self.figure.y_range.start, self.figure.y_range.end = lo, hi
