@@ -20,7 +20,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker
                           LegendItem, LinearColorMapper, Range1d, Slider, Span, Title)
 from bokeh.resources import Resources
 
-from .app import text
+from . import text
 from .core.model import first_coordinate
 from .core.picture import landscape_calculator, picture
 from .core.readout import readout

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.app import text
+from explorer import text
 from explorer.cli import CHUNKED, main
 from explorer.core.families import FAMILIES, Exact, Family
 from explorer.core.landscape import LandscapeCalculator

@@ -256,7 +256,7 @@ def test_a_start_that_is_not_finite_is_blamed_on_init_theta(tmp_path, capsys):
 
 
 def test_the_checks_card_shows_the_users_frames_of_a_raising_model(tmp_path):
-    from explorer.app import text
+    from explorer import text
     report = check_model(explorer.make_model(planted(tmp_path, RAISES_IN_M_STEP)))
     shown = text.checks_report(report)
     assert "your code&#x27;s traceback" in shown or "your code's traceback" in shown

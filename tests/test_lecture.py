@@ -219,7 +219,7 @@ def test_log_p_minus_F_visibly_equals_KL_and_no_value_rises_to_itself(name):
     import re
     from decimal import Decimal
     from explorer.app import ExplorerState
-    from explorer.app import text
+    from explorer import text
     state = ExplorerState(model_name=name)
     family = state.family_object
     s = state.session

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from explorer import Session, make_model
-from explorer.app import text
+from explorer import text
 from explorer.core.picture import landscape_calculator, picture
 from explorer.views import BoundView, IdentityView
 

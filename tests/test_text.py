@@ -7,7 +7,7 @@ import pytest
 
 from explorer import Session, make_model
 from explorer.models import MODELS
-from explorer.app import text
+from explorer import text
 from explorer.core.families import families_for, get_family
 
 CASES = [(model, family, schedule)
@@ -89,7 +89,7 @@ def test_log_p_minus_f_equals_kl_in_the_digits_shown():
     above rounding shows at least three significant digits."""
     from decimal import Decimal
 
-    from explorer.app.text import identity_texts
+    from explorer.text import identity_texts
     rng = np.random.default_rng(0)
     for _ in range(2000):
         loglik = -10 ** rng.uniform(0, 6)

@@ -25,7 +25,7 @@ from ..presets import PRESETS
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.evidence import evidence_figure
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, drop_unused_glyphs, fmt, scale_fonts
-from . import text
+from .. import text
 from .as_text import TextMultiChoice, formula_html
 from .pacing import Pacer
 from .panel_speedup import QuickButton, TextOnlyHTML

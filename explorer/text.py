@@ -1,4 +1,5 @@
-"""The words and tables of the app, as pure functions of the numbers (HTML strings).
+"""The words and tables of a screen, as pure functions of the numbers (HTML strings): the
+app's numbers panel and the standalone page write the same ones.
 
 Every sentence is chosen from the actual signs of the changes it describes and from the family
 of q: "rose" only when the number rose, "closes the gap" only where the family can close it.
@@ -10,8 +11,8 @@ import html
 
 import numpy as np
 
-from ..core.readout import Readout, kl_shown, readout_of, rounding
-from ..shown import fmt, identity_texts, short, short_theta, texts, texts_of  # noqa: F401 - identity_texts: for tests
+from .core.readout import Readout, kl_shown, readout_of, rounding
+from .shown import fmt, identity_texts, short, short_theta, texts, texts_of  # noqa: F401 - identity_texts: for tests
 
 # Formulas in Unicode HTML (no KaTeX: it renders slowly on every step and needs a font).
 FORMULAS = {
