@@ -175,7 +175,11 @@ def add_output_flags(parser):
 
 
 def add_model_flags(parser):
-    parser.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
+    parser.add_argument("--model", help=f"one of {', '.join(MODELS)} (or --screen)")
+    parser.add_argument("--screen", metavar="LINK",
+                        help="a screen of the app: its link as the page's address shows it, or the link's "
+                             "words alone ('model=gmm1d&K=2&steps=EM10'); its model, data, start, family, "
+                             "schedule and steps, instead of the flags that name them")
     parser.add_argument("--option", action="append", default=[], metavar="K=V",
                         help="a model option, e.g. K=3 (repeatable)")
     data = parser.add_mutually_exclusive_group()

@@ -18,6 +18,7 @@ from .core.picture import landscape_calculator, picture
 from .core.restarts import run_restarts
 from .core.schedules import SCHEDULES, schedules_for
 from .core.session import Session
+from .screen import Screen
 from .cli_output import finite_json
 from .export import trace_csv, trace_json
 from .models import MODELS, available_models, make_model, model_class
@@ -43,6 +44,15 @@ def run_progress(every: float = 2.0) -> Every:
 
 
 def session_from_args(args, keep_q: int | None = None) -> Session:
+    if getattr(args, "screen", None):
+        if args.model:
+            raise ExplorerError("give --screen or --model, not both (the screen names its model)")
+        screen = Screen.from_link(args.screen)
+        if getattr(args, "param", "absent") is None and "coordinate" in screen.settings:
+            args.param = screen.settings["coordinate"]        # the screen's own coordinate for the plots
+        return screen.session(keep_q=keep_q)
+    if not args.model:
+        raise ExplorerError("--model is required (or --screen LINK)")
     options = dict(parse_option(text) for text in args.option)
     synthetic = None
     if args.synthetic is not None:

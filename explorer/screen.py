@@ -236,6 +236,34 @@ class Screen:
         """The settings named in these groups."""
         return {k: v for k, v in self.settings.items() if BY_NAME[k].group in groups}
 
+    @classmethod
+    def from_link(cls, link: str) -> "Screen":
+        """A screen from a link as the page's address shows it (`http://…/explorer?model=…`) or
+        its query alone (`model=gmm1d&K=2&steps=EM4`); ExplorerError naming each word that
+        cannot be read. A link to a lesson step or a preset (and nothing else) is its screen."""
+        from urllib.parse import parse_qs, urlsplit
+        query = urlsplit(link).query if "?" in link else link
+        screen, notes = cls.read(parse_qs(query, keep_blank_values=True), option_name="K")
+        if notes:
+            raise ExplorerError("the link's words: " + "; ".join(notes))
+        return screen.resolved()
+
+    def resolved(self) -> "Screen":
+        """The screen a lesson step's or preset's link shows (its own words), or this one."""
+        if self.settings or self.steps:
+            return self
+        if self.preset:
+            from .presets import PRESETS
+            if self.preset not in PRESETS:
+                raise ExplorerError(f"no preset {self.preset!r} (presets: {', '.join(PRESETS)})")
+            return Screen.read({**AUTHORED_DEFAULTS, **PRESETS[self.preset].screen}, option_name="K")[0]
+        if self.lesson:
+            from .lessons import load_lesson
+            steps = load_lesson(self.lesson).steps
+            step = min(self.lesson_step or 0, len(steps) - 1)
+            return Screen.read({**AUTHORED_DEFAULTS, **steps[step].screen}, option_name="K")[0]
+        return self
+
     def session(self, **session_options):
         """This screen as a library Session: its model and data, family, schedule, start and
         frozen parameters, with its steps taken and its position set (the CLI's --screen)."""

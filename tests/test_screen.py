@@ -88,3 +88,36 @@ def test_a_preset_stays_in_the_link_after_steps_with_its_caption_and_table():
     assert again.preset_name == "dlr-table-1" and again.player.preset_rows == state.player.preset_rows
     assert again.session.position == state.session.position and again.links.query() == query
     assert again.session.current.loglik == state.session.current.loglik
+
+
+def cli_states(capsys, *argv):
+    from explorer.cli import main
+    import json
+    code = main(["export", *argv, "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)["states"]
+
+
+@pytest.mark.parametrize("link", ["model=gmm1d&K=3&seed=4&steps=EM3E",
+                                  "http://127.0.0.1:5006/explorer?lesson=variational-em&ls=8",
+                                  "?preset=dlr-table-1"])
+def test_the_cli_exports_the_screen_of_a_link_as_the_app_shows_it(capsys, link):
+    """`export --screen LINK`: the states the app shows for that link, to the last digit (the
+    lesson step's and the preset's own screen when the link names one)."""
+    from urllib.parse import parse_qs, urlsplit
+    state = ExplorerState(query=parse_qs(urlsplit(link).query if "?" in link else link))
+    assert not state.message, state.message
+    states = cli_states(capsys, "--screen", link, "--iterations", "0")
+    shown = state.session.states
+    assert [s["loglik"] for s in states] == [float(s.loglik) for s in shown] and len(shown) > 1
+
+
+def test_the_cli_refuses_a_link_it_cannot_read_and_a_screen_beside_a_model(capsys):
+    from explorer.cli import main
+    assert main(["export", "--screen", "model=gmm1d&K=two", "--iterations", "1"]) == 2
+    assert "K='two' (ignored): K takes a whole number" in capsys.readouterr().err
+    assert main(["export", "--screen", "model=gmm1d", "--model", "gmm1d", "--iterations", "1"]) == 2
+    assert "give --screen or --model, not both" in capsys.readouterr().err
+    assert main(["export", "--iterations", "1"]) == 2
+    assert "--model is required (or --screen LINK)" in capsys.readouterr().err
