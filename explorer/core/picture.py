@@ -9,8 +9,9 @@ start, a partial E step of incremental EM or of one mean-field sweep) is placed 
 of its own F: at the φ in its column t where F(θ_t, q_φ) equals the state's F, between the
 previous point's φ and the diagonal, so its colour is its true F (`placed` marks it).
 
-The window. `zoom_window` picks the part of θ_j's range that the path, the current point and
-the fixed points span (padded), and keeps the previous window while they still fill it, so
+The window. `zoom_window` picks the part of θ_j's range that the path, the current point, the
+fixed points and the M step's target (the maximiser of F(·, q) along θ_j, the bound plot's
+triangle, which captions point at) span (padded), and keeps the previous window while they still fill it, so
 the landscape is not recomputed on every step when nothing in it changed.
 """
 from __future__ import annotations
@@ -89,15 +90,16 @@ def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = Tru
     full = calculator.full_range(state.theta, key)
     memo = memo if memo is not None else PathMemo()
     raw = memo.path_points(session.states, key)
+    target = calculator.m_target(state.theta, state.q, key)
     if window is not None:
         pass
     elif zoom:
-        shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points]
+        shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points] + [target]
         window = zoom_window(shown, full, previous_window)
     else:
         window = full
     n_free = free_coordinate_count(session.model, session.frozen)
-    bound = calculator.bound_slice(state.theta, state.q, key, state.entropy, window=window)
+    bound = calculator.bound_slice(state.theta, state.q, key, state.entropy, window=window, m_target=target)
     landscape = calculator.landscape(state.theta, state.q, key, n_free, window=window)
     path = memo.place(raw, session.states, landscape)
     now = (path.t[-1], path.phi[-1], state.F)
