@@ -113,8 +113,7 @@ def landscape(session, key: str, grid: int = 60, zoom: bool = True) -> hv.Overla
     path = styled(hv.Path([np.column_stack([drawn.path.t, drawn.path.phi])], label="path"), color="white",
                   line_width=2)
     points = styled(hv.Points((drawn.path.t, drawn.path.phi), label="states"), color="white", size=5)
-    kind = "exact" if drawn.exact else f"slice, {drawn.n_free} free"
-    return styled(image * path * points, title=f"θ–q landscape ({kind})")
+    return styled(image * path * points, title=drawn.landscape_title)
 
 
 def identity(session) -> hv.Rectangles:

@@ -41,3 +41,56 @@ def test_the_first_lesson_steps_show_their_m_target(step):
     assert lo < best < hi, (step, best, drawn.window)
     assert drawn.bound.m_target == pytest.approx(best, abs=1e-3)
     assert lo <= get_coordinate(session.current.theta, "theta") <= hi
+
+
+def lesson_screens():
+    from explorer.lessons import available_lessons, load_lesson
+    for name in available_lessons():
+        for number, step in enumerate(load_lesson(name).steps):
+            yield name, number, step
+
+
+@pytest.mark.parametrize("name,number,step", [pytest.param(*s, id=f"{s[0]}-{s[1] + 1}") for s in lesson_screens()])
+def test_a_caption_says_converged_only_on_a_converged_screen(name, number, step):
+    # step 6 said "EM converges to the fixed point" over ten iterations whose log p still rose
+    # by 0.09 per iteration (it reaches its fixed point 61 iterations later)
+    import re
+    claims = re.search(r"\b(converges|converged|has converged|at (its|the) fixed point)\b", step.caption)
+    state = ExplorerState()
+    assert state.open_lesson(name, number)
+    session = state.session
+    before = session.current.loglik
+    session.iterate()
+    settled = abs(session.current.loglik - before) <= 1e-6 * max(1.0, abs(before))
+    if claims:
+        assert settled, (name, number + 1, claims.group(0), session.current.loglik - before)
+
+
+def test_the_landscape_is_called_exact_only_for_a_family_that_closes_the_gap():
+    # lesson step 8 (two-source, θ's one free coordinate, a mean-field q) was titled
+    # "θ–q landscape (exact)": the picture is whole, but the q on its φ axis is no posterior
+    model = make_model("two-source")
+    for family, gap_closes in (("exact", True), ("mean-field", False), ("mean-field-1", False)):
+        session = Session(model, seed=1, family=family)
+        session.iterate()
+        drawn = picture(session, "noise_var", landscape_calculator(model, family, 12))
+        assert drawn.n_free == 1 and drawn.exact          # the whole picture: one free coordinate
+        assert FAMILIES[family].closes_gap is gap_closes
+        assert ("(exact)" in drawn.landscape_title) is gap_closes, drawn.landscape_title
+        assert gap_closes or FAMILIES[family].short in drawn.landscape_title
+    gmm = make_model("gmm1d")
+    session = Session(gmm, seed=1, family="hard")
+    session.iterate()
+    drawn = picture(session, "means[0]", landscape_calculator(gmm, session.family_object, 12))
+    assert drawn.n_free > 1 and "exact" not in drawn.landscape_title
+    assert f"slice of {drawn.n_free}" in drawn.landscape_title
+
+
+def test_the_lessons_mean_field_step_has_no_exact_landscape():
+    from explorer.views import LandscapeView
+    state = ExplorerState()
+    assert state.open_lesson("variational-em", 7)
+    assert state.family == "mean-field"
+    view = LandscapeView()
+    view.update(state.picture(), {})
+    assert "exact" not in view.figure.title.text and "mean field" in view.figure.title.text

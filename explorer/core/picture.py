@@ -55,10 +55,23 @@ class Picture:
     fixed_points: tuple                      # (name, θ_j) of converged runs to mark
     window: tuple[float, float]
     full_range: tuple[float, float]
+    family: Family | None = None             # the family whose E steps make q_φ (its words, its gap)
 
     @property
     def exact(self) -> bool:
         return self.landscape.exact
+
+    @property
+    def landscape_title(self) -> str:
+        """The landscape's title: what the picture is (the whole one with θ_j the only free
+        coordinate, else a slice) and, for a family whose E step leaves a gap, which q it is;
+        "exact" only where both hold: the family closes the gap and the picture is whole."""
+        whole = self.landscape.exact
+        if self.family is None or self.family.closes_gap:
+            kind = "exact" if whole else f"slice, {self.n_free} free"
+        else:
+            kind = self.family.short if whole else f"{self.family.short}, slice of {self.n_free}"
+        return f"θ–q landscape ({kind})"
 
     def to_json(self) -> dict:
         grid = self.landscape.to_json()
@@ -103,7 +116,8 @@ def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = Tru
     landscape = calculator.landscape(state.theta, state.q, key, n_free, window=window)
     path = memo.place(raw, session.states, landscape)
     now = (path.t[-1], path.phi[-1], state.F)
-    return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full)
+    return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full,
+                   calculator.family)
 
 
 def path_points(states, key: str):

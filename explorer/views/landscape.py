@@ -97,7 +97,7 @@ class LandscapeView:
     def update(self, picture, colors: dict):
         landscape, path = picture.landscape, picture.path
         grid = landscape.grid
-        drawn = (id(landscape.F), landscape.exact, picture.n_free, picture.key)
+        drawn = (id(landscape.F), picture.landscape_title, picture.key)
         if drawn != self._drawn:          # the same landscape (exact, one coordinate): not sent again
             self._drawn = drawn
             zoomed = picture.window != picture.full_range
@@ -115,8 +115,7 @@ class LandscapeView:
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):
                 rng.start, rng.end = grid[0], grid[-1]
-            kind = "exact" if landscape.exact else f"slice, {picture.n_free} free"
-            self.figure.title.text = f"θ–q landscape ({kind})"
+            self.figure.title.text = picture.landscape_title
             self.figure.xaxis.axis_label = f"t ({picture.key} in θ)"
             self.figure.yaxis.axis_label = f"φ ({picture.key} at q's E step)"
         sync_rows(self.moves, moves(path))         # a step adds a row: only that row is sent
