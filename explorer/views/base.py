@@ -96,8 +96,7 @@ def scale_fonts(fig, percent: int):
         axis.major_label_text_font_size = px("tick")
     for item in fig.center + fig.below + fig.above + fig.right + fig.left:
         if isinstance(item, Legend):
-            item.label_text_font_size = px("legend")
-            item.glyph_height = item.label_height = round(FONTS["legend"] * percent / 100)
+            size_legend(item, percent)
         elif isinstance(item, ColorBar):
             item.major_label_text_font_size = px("tick")
             item.title_text_font_size = px("tick")
@@ -113,10 +112,12 @@ def add_subtitle(fig, text: str = ""):
     return subtitle
 
 
-def style_legend(fig, location="below", columns: int | None = 3):
+def style_legend(fig, location="below", columns: int | None = 3, spacing: int = 1):
     """A legend outside the plot area (below it, in columns), so it never covers the current
-    point or the curves; `location` inside the plot only for views with room to spare."""
+    point or the curves; `location` inside the plot only for views with room to spare; `spacing`:
+    px between items at 100 % (kept in the legend's tags, so that `scale_fonts` scales it)."""
     legend = fig.legend[0]
+    legend.tags = [{"spacing": spacing}]
     if location in ("below", "right", "above"):
         fig.center.remove(legend)
         fig.add_layout(legend, location)
@@ -125,17 +126,25 @@ def style_legend(fig, location="below", columns: int | None = 3):
             legend.ncols = columns
     else:
         legend.location = location
-    legend.label_text_font_size = f"{FONTS['legend']}px"
-    legend.label_height = legend.glyph_height = FONTS["legend"]
+    size_legend(legend, 100)
     legend.glyph_width = 18
+    legend.label_standoff = 3
     legend.background_fill_alpha = 0.7
     legend.border_line_alpha = 0.0
     legend.padding = 1
-    legend.spacing = 1
     legend.margin = 2
-    legend.label_standoff = 3
     legend.click_policy = "hide"
     return legend
+
+
+def size_legend(legend, percent: int):
+    """A legend's text, swatches and the room between its items (its `style_legend` spacing) at
+    `percent` of the house sizes."""
+    def scaled(v):
+        return max(1, round(v * percent / 100))
+    legend.label_text_font_size = f"{scaled(FONTS['legend'])}px"
+    legend.label_height = legend.glyph_height = scaled(FONTS["legend"])
+    legend.spacing = scaled(next((t["spacing"] for t in legend.tags if isinstance(t, dict) and "spacing" in t), 1))
 
 
 def blend(q: np.ndarray) -> np.ndarray:

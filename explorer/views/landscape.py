@@ -68,6 +68,9 @@ class LandscapeView:
                                  formatter=PrintfTickFormatter(format="%.5g"), ticker=FixedTicker(ticks=[0, 1, 2]),
                                  title_standoff=2, background_fill_alpha=0, border_line_alpha=0)
         fig.add_layout(self.colorbar, "right")
+        # white dashes on a dark line: seen on the bright yellow top of the colour map and, in
+        # the legend's swatch, on its white background (white alone was invisible there)
+        fig.line("x", "y", source=self.diagonal, color="#222222", line_width=4, legend_label="t = φ")
         fig.line("x", "y", source=self.diagonal, color="white", line_dash="dashed", line_width=2,
                  legend_label="t = φ")
         fig.segment("x0", "y0", "x1", "y1", source=self.moves, color="color", line_width=3.5,
@@ -83,7 +86,9 @@ class LandscapeView:
         fig.add_tools(HoverTool(renderers=[points, now],
                                 tooltips=[("state", "@index"), ("θ_j", "@t{0.0000}"), ("φ", "@phi{0.0000}"),
                                           ("F", "@F{0.0000}")]))
-        style_legend(fig, "below", columns=2)      # 3 columns overflow a 1366-px screen's third
+        # 3 columns overflow a 1366-px screen's third; items 6 px apart: with 1 px a row read as
+        # one run of words ("M: θ moves ↔★ now")
+        style_legend(fig, "below", columns=2, spacing=6)
         fig.min_border_right = 72
         self.figure = fig
         self._drawn = None
