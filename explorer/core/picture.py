@@ -84,6 +84,13 @@ class Picture:
                 "fixed_points": [{"name": n, "value": v} for n, v in self.fixed_points]}
 
 
+def landscape_axes(key: str) -> tuple[str, str]:
+    """The landscape's axis labels: x names the coordinate θ_j, y refers to it and stays short
+    whatever the coordinate's name (the frame's height is the third of a 1366-px screen's row:
+    "φ (coefficients[0,0] at q's E step)" was cut)."""
+    return f"t (θ_j = {key})", "φ (θ_j at q's E step)"
+
+
 def landscape_calculator(model, family: "Family | str", grid: int = 50) -> LandscapeCalculator:
     """The calculator of a model's landscapes (the one place the app, the CLI, the standalone
     page and the figures build one): `family` by name or as a Family, bound to the model (the
@@ -246,4 +253,4 @@ def zoom_window(values, full: tuple[float, float], previous=None) -> tuple[float
     return max(full[0], lo - PAD * span), min(full[1], hi + PAD * span)
 
 
-__all__ = ["Picture", "Path", "PathMemo", "picture", "zoom_window", "free_coordinate_count"]
+__all__ = ["Picture", "Path", "PathMemo", "landscape_axes", "picture", "zoom_window", "free_coordinate_count"]

@@ -11,6 +11,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, HoverTool, Li
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
+from ..core.picture import landscape_axes
 from .base import as_lists, new_figure, screen_decimals, set_columns, style_legend, sync_rows
 
 N_LEVELS = 12
@@ -54,7 +55,7 @@ class LandscapeView:
         self.diagonal = ColumnDataSource(dict(x=[], y=[]))
         self.fixed = ColumnDataSource(dict(t=[], phi=[], color=[]))
         self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], run=[]))
-        fig = new_figure("θ–q landscape", "t (θ_j in θ)", "φ (θ_j of q's E step)", manual=True)
+        fig = new_figure("θ–q landscape", "t (θ_j)", landscape_axes("θ_j")[1], manual=True)
         z = np.array([[0.0, 1.0], [1.0, 2.0]])
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
         self.contour = fig.contour([0, 1], [0, 1], z, levels=np.linspace(0, 2, N_LEVELS + 1),
@@ -121,8 +122,7 @@ class LandscapeView:
             for rng in (self.figure.x_range, self.figure.y_range):
                 rng.start, rng.end = grid[0], grid[-1]
             self.figure.title.text = picture.landscape_title
-            self.figure.xaxis.axis_label = f"t ({picture.key} in θ)"
-            self.figure.yaxis.axis_label = f"φ ({picture.key} at q's E step)"
+            self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = landscape_axes(picture.key)
         sync_rows(self.moves, moves(path))         # a step adds a row: only that row is sent
         sync_rows(self.points, points(path))
         set_columns(self.now, dict(t=[picture.now[0]], phi=[picture.now[1]], F=[picture.now[2]], index=[path.index[-1]]))
