@@ -138,7 +138,7 @@ class MeanField(Family):
 class MeanFieldOneSweep(MeanField):
     name = "mean-field-1"
     title = "mean field, one sweep per E step"
-    short = "mean field, 1 sweep"
+    short = "mean-field-1"
     sweeps = 1
     partial = True
 

@@ -64,13 +64,14 @@ class Picture:
     @property
     def landscape_title(self) -> str:
         """The landscape's title: what the picture is (the whole one with θ_j the only free
-        coordinate, else a slice) and, for a family whose E step leaves a gap, which q it is;
-        "exact" only where both hold: the family closes the gap and the picture is whole."""
+        coordinate, else a slice through N free ones) and, for a family whose E step leaves a gap,
+        which q it is; "exact" only where both hold: the family closes the gap and the picture is
+        whole. Short enough for a 1366-px screen's third ("mean field, 1 sweep, slice of 52" was cut)."""
         whole = self.landscape.exact
         if self.family is None or self.family.closes_gap:
             kind = "exact" if whole else f"slice, {self.n_free} free"
         else:
-            kind = self.family.short if whole else f"{self.family.short}, slice of {self.n_free}"
+            kind = self.family.short if whole else f"{self.family.short}, {self.n_free} free"
         return f"θ–q landscape ({kind})"
 
     def to_json(self) -> dict:
