@@ -83,7 +83,7 @@ def test_the_landscape_is_called_exact_only_for_a_family_that_closes_the_gap():
     session.iterate()
     drawn = picture(session, "means[0]", landscape_calculator(gmm, session.family_object, 12))
     assert drawn.n_free > 1 and "exact" not in drawn.landscape_title
-    assert drawn.landscape_title == f"θ–q landscape (hard q, {drawn.n_free} free)"
+    assert drawn.landscape_title == f"θ–q landscape (Q′ slice, {drawn.n_free} free)"
 
 
 def test_the_lessons_mean_field_step_has_no_exact_landscape():
@@ -98,7 +98,8 @@ def test_the_lessons_mean_field_step_has_no_exact_landscape():
 
 def test_every_landscape_title_fits_a_third_of_a_1366_px_screen():
     # the title starts at the frame's left edge, about 270 px from the plot's right at 1366×768
-    # (13 px bold: about 7 px a character); "θ–q landscape (mean field, 1 sweep, slice of 52)" was cut
+    # (14 px DejaVu Sans bold: about 7.7 px a character); "θ–q landscape (mean-field-1, 52 free)"
+    # was cut
     from explorer.core.landscape import free_coordinate_count
     from explorer.models import MODELS
     for name in sorted(MODELS):
@@ -107,7 +108,7 @@ def test_every_landscape_title_fits_a_third_of_a_1366_px_screen():
         for family in FAMILIES.values():
             if family.supports(model):
                 title = picture_title(family, n_free)
-                assert len(title) <= 38, (name, title)
+                assert len(title) <= 34, (name, title)
                 assert ("exact" in title) == (family.closes_gap and n_free <= 1), (name, title)
 
 

@@ -63,15 +63,16 @@ class Picture:
 
     @property
     def landscape_title(self) -> str:
-        """The landscape's title: what the picture is (the whole one with θ_j the only free
-        coordinate, else a slice through N free ones) and, for a family whose E step leaves a gap,
-        which q it is; "exact" only where both hold: the family closes the gap and the picture is
-        whole. Short enough for a 1366-px screen's third ("mean field, 1 sweep, slice of 52" was cut)."""
+        """The landscape's title: what the picture is (whole, with θ_j the only free coordinate,
+        or a slice through N free ones) and what q is: "exact" only where the family closes the
+        gap and the picture is whole; a constrained family's own short name where the picture is
+        whole, "Q′" in a slice (a third of a 1366-px screen has room for about 34 characters of
+        DejaVu Sans bold: "mean field, 1 sweep, slice of 52" was cut)."""
         whole = self.landscape.exact
         if self.family is None or self.family.closes_gap:
             kind = "exact" if whole else f"slice, {self.n_free} free"
         else:
-            kind = self.family.short if whole else f"{self.family.short}, {self.n_free} free"
+            kind = self.family.short if whole else f"Q′ slice, {self.n_free} free"
         return f"θ–q landscape ({kind})"
 
     def to_json(self) -> dict:
