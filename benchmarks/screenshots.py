@@ -7,7 +7,9 @@ Serves the app from this checkout (as tests/ui do), opens each model after two E
 (`steps=EM2`) at each window size and text-and-plot scale in headless Chromium, and writes
 `<out>/<model>-<width>x<height>-<scale>.png` (the window as the audience sees it, not the whole
 page) and prints, per screenshot, the overlaps and the boxes leaving the window that
-`tests/ui/test_projector.py` looks for. `--presenter` opens the presenter layout instead.
+`tests/ui/test_projector.py` looks for, and the colliding tick labels and cut axis labels that
+`tests/ui/test_ticks.py` looks for (on every model; the test walks a few). `--presenter` opens
+the presenter layout instead.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.ui.conftest import CHROMIUM, is_local, serve, stop  # noqa: E402
 from tests.ui.layout import layout_problems  # noqa: E402
+from tests.ui.ticks import tick_problems_of  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -51,7 +54,7 @@ def main(argv=None) -> int:
                         page.wait_for_timeout(1500)
                         name = f"{model}-{width}x{height}-{scale}" + ("-presenter" if args.presenter else "")
                         page.screenshot(path=str(out / f"{name}.png"))
-                        problems = layout_problems(page)
+                        problems = layout_problems(page) + tick_problems_of(page)
                         found += len(problems)
                         print(name, "ok" if not problems else "; ".join(problems))
                 page.close()

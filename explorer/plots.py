@@ -32,7 +32,7 @@ import holoviews.plotting.bokeh  # noqa: F401  registers the Bokeh backend the s
 import numpy as np
 
 from .core.model import first_coordinate
-from .core.picture import landscape_calculator
+from .core.picture import landscape_axes, landscape_calculator
 from .core.picture import picture as take_picture
 from .core.readout import readout
 from .export import PLOTS
@@ -110,13 +110,12 @@ def landscape(session, key: str, grid: int = 60, zoom: bool = True) -> hv.Overla
     states' path: E steps move up, M steps across (the staircase of coordinate ascent)."""
     drawn = _picture(session, key, grid, zoom)
     g = drawn.landscape.grid
-    image = styled(hv.Image((g, g, drawn.landscape.F), [f"t ({key} in θ)", f"φ ({key} at q's E step)"], "F",
+    image = styled(hv.Image((g, g, drawn.landscape.F), list(landscape_axes(key)), "F",
                             label="F(θ_t, q_φ)"), cmap="viridis", colorbar=True)
     path = styled(hv.Path([np.column_stack([drawn.path.t, drawn.path.phi])], label="path"), color="white",
                   line_width=2)
     points = styled(hv.Points((drawn.path.t, drawn.path.phi), label="states"), color="white", size=5)
-    kind = "exact" if drawn.exact else f"slice, {drawn.n_free} free"
-    return styled(image * path * points, title=f"θ–q landscape ({kind})")
+    return styled(image * path * points, title=drawn.landscape_title)
 
 
 def identity(session) -> hv.Rectangles:

@@ -30,6 +30,7 @@ class Family:
     title = "a family of q"
     formula = r"q \in \mathcal{Q}"
     why_gap = ""
+    short = "Q′"         # a word or two for titles: "θ–q landscape (mean field)"
     closes_gap = False   # True when the E step is the exact posterior (the gap closes)
     partial = False      # True when an E step may stop short of argmax over the family
     # what the observed rate |Δθ now| / |Δθ before| tends to at a fixed point
@@ -69,6 +70,7 @@ class Family:
 class Exact(Family):
     name = "exact"
     title = "exact posterior"
+    short = "exact"
     closes_gap = True
     formula = r"q(Z) \leftarrow \arg\max_{q} F(\theta, q) = p(Z \mid X, \theta)"
     why_gap = "every q is allowed, so the E step reaches the posterior and the gap closes"
@@ -84,6 +86,7 @@ class Exact(Family):
 class Hard(Family):
     name = "hard"
     title = "hard assignments"
+    short = "hard q"
     formula = r"q(z_i) \leftarrow \delta\big(z_i = \arg\max_k p(z_i = k \mid x_i, \theta)\big),\ \mathrm{KL} > 0"
     why_gap = ("q must put all its mass on one class per point, so wherever the posterior is "
                "uncertain KL = Σᵢ −log p(ẑᵢ|xᵢ,θ) > 0 remains")
@@ -106,6 +109,7 @@ class Hard(Family):
 class MeanField(Family):
     name = "mean-field"
     title = "mean field (factorised q)"
+    short = "mean field"
     formula = r"q(z_i) = \prod_j q(z_{ij}),\quad q(z_{ij}) \propto \exp \mathbb{E}_{q(z_{i,-j})}[\log p(x_i, z_i \mid \theta)]"
     why_gap = ("q(zᵢ) must factorise over the components of zᵢ, but the posterior correlates them, "
                "so q cannot equal it and KL > 0 remains")
@@ -134,6 +138,7 @@ class MeanField(Family):
 class MeanFieldOneSweep(MeanField):
     name = "mean-field-1"
     title = "mean field, one sweep per E step"
+    short = "mean-field-1"
     sweeps = 1
     partial = True
 

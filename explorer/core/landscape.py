@@ -104,18 +104,32 @@ class LandscapeCalculator:
         grid, _, loglik, best, matrix = self._columns(theta, q, key, window)
         return Landscape(key, grid, loglik, best, matrix, exact=free_coordinates <= 1)
 
-    def bound_slice(self, theta, q, key: str, entropy: float | None = None, window=None) -> BoundSlice:
-        """`entropy`: H(q) when the caller knows it (a session's state does), to save a pass."""
+    def bound_slice(self, theta, q, key: str, entropy: float | None = None, window=None,
+                    m_target: float | None = None) -> BoundSlice:
+        """`entropy`: H(q) when the caller knows it (a session's state does), to save a pass;
+        `m_target`: `self.m_target(θ, q, key)` when the caller has it already."""
         grid, thetas, loglik, best, _ = self._columns(theta, q, key, window)
         stats = self.model.stats(q)
         entropy = self.model.entropy(q) if entropy is None else entropy
         F = self.model.ecll_grid(thetas, [stats])[0] + entropy
-        return BoundSlice(key, grid, loglik, F, best, get_coordinate(theta, key),
-                          self._refined_argmax(theta, key, stats, grid, F - entropy))
+        target = self.m_target(theta, q, key) if m_target is None else m_target
+        return BoundSlice(key, grid, loglik, F, best, get_coordinate(theta, key), target)
+
+    def m_target(self, theta, q, key: str) -> float:
+        """Where the M step along θ_j goes: argmax over t in θ_j's whole range of F(θ_t, q)
+        (= E_q log p(X, Z | θ_t) + H(q); H does not depend on t). Searched over the whole range,
+        not a zoomed window, so that the window can be chosen to show it."""
+        lo, hi = self.full_range(theta, key)
+        grid = np.linspace(lo, hi, self.size)
+        move = coordinate_mover(self.model.params(), theta, key)
+        stats = self.model.stats(q)
+        ecll = self.model.ecll_grid([move(g, check=False) for g in grid], [stats])[0]
+        return self._refined_argmax(theta, key, stats, grid, ecll)
 
     def _refined_argmax(self, theta, key, stats, grid, ecll) -> float:
         """The maximiser of F(θ_t, q) over t: the best grid point, refined by Brent's method
         between its neighbours (F is O(K) per t from the statistics)."""
+        ecll = np.where(np.isnan(ecll), -np.inf, ecll)
         i = int(np.argmax(ecll))
         lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
         move = coordinate_mover(self.model.params(), theta, key)

@@ -9,8 +9,9 @@ start, a partial E step of incremental EM or of one mean-field sweep) is placed 
 of its own F: at the φ in its column t where F(θ_t, q_φ) equals the state's F, between the
 previous point's φ and the diagonal, so its colour is its true F (`placed` marks it).
 
-The window. `zoom_window` picks the part of θ_j's range that the path, the current point and
-the fixed points span (padded), and keeps the previous window while they still fill it, so
+The window. `zoom_window` picks the part of θ_j's range that the path, the current point, the
+fixed points and the M step's target (the maximiser of F(·, q) along θ_j, the bound plot's
+triangle, which captions point at) span (padded), and keeps the previous window while they still fill it, so
 the landscape is not recomputed on every step when nothing in it changed.
 """
 from __future__ import annotations
@@ -55,10 +56,25 @@ class Picture:
     window: tuple[float, float]
     full_range: tuple[float, float]
     loglik: float = float("nan")             # log p of the current state (its KL is written from it and F)
+    family: Family | None = None             # the family whose E steps make q_φ (its words, its gap)
 
     @property
     def exact(self) -> bool:
         return self.landscape.exact
+
+    @property
+    def landscape_title(self) -> str:
+        """The landscape's title: what the picture is (whole, with θ_j the only free coordinate,
+        or a slice through N free ones) and what q is: "exact" only where the family closes the
+        gap and the picture is whole; a constrained family's own short name where the picture is
+        whole, "Q′" in a slice (a third of a 1366-px screen has room for about 34 characters of
+        DejaVu Sans bold: "mean field, 1 sweep, slice of 52" was cut)."""
+        whole = self.landscape.exact
+        if self.family is None or self.family.closes_gap:
+            kind = "exact" if whole else f"slice, {self.n_free} free"
+        else:
+            kind = self.family.short if whole else f"Q′ slice, {self.n_free} free"
+        return f"θ–q landscape ({kind})"
 
     def to_json(self) -> dict:
         grid = self.landscape.to_json()
@@ -69,6 +85,13 @@ class Picture:
                               "now": dict(zip(("t", "phi", "F"), self.now))},
                 "kl_now": self.kl, "window": list(self.window), "full_range": list(self.full_range),
                 "fixed_points": [{"name": n, "value": v} for n, v in self.fixed_points]}
+
+
+def landscape_axes(key: str) -> tuple[str, str]:
+    """The landscape's axis labels: x names the coordinate θ_j, y refers to it and stays short
+    whatever the coordinate's name (the frame's height is the third of a 1366-px screen's row:
+    "φ (coefficients[0,0] at q's E step)" was cut)."""
+    return f"t (θ_j = {key})", "φ (θ_j at q's E step)"
 
 
 def landscape_calculator(model, family: "Family | str", grid: int = 50) -> LandscapeCalculator:
@@ -90,20 +113,21 @@ def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = Tru
     full = calculator.full_range(state.theta, key)
     memo = memo if memo is not None else PathMemo()
     raw = memo.path_points(session.states, key)
+    target = calculator.m_target(state.theta, state.q, key)
     if window is not None:
         pass
     elif zoom:
-        shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points]
+        shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points] + [target]
         window = zoom_window(shown, full, previous_window)
     else:
         window = full
     n_free = free_coordinate_count(session.model, session.frozen)
-    bound = calculator.bound_slice(state.theta, state.q, key, state.entropy, window=window)
+    bound = calculator.bound_slice(state.theta, state.q, key, state.entropy, window=window, m_target=target)
     landscape = calculator.landscape(state.theta, state.q, key, n_free, window=window)
     path = memo.place(raw, session.states, landscape)
     now = (path.t[-1], path.phi[-1], state.F)
     return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full,
-                   state.loglik)
+                   state.loglik, calculator.family)
 
 
 def path_points(states, key: str):
@@ -232,4 +256,4 @@ def zoom_window(values, full: tuple[float, float], previous=None) -> tuple[float
     return max(full[0], lo - PAD * span), min(full[1], hi + PAD * span)
 
 
-__all__ = ["Picture", "Path", "PathMemo", "picture", "zoom_window", "free_coordinate_count"]
+__all__ = ["Picture", "Path", "PathMemo", "landscape_axes", "picture", "zoom_window", "free_coordinate_count"]

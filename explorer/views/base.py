@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh.core.serialization import Serializer
-from bokeh.models import Range1d
+from bokeh.models import NoOverlap, Range1d
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -17,6 +17,7 @@ OVERLAY_COLORS = ["#8c564b", "#17becf", "#e377c2", "#bcbd22"]   # other runs (co
 
 # Font sizes in px at 100 %; `scale_fonts` multiplies them (the projector's text scale).
 FONTS = {"title": 14, "label": 13, "tick": 12, "legend": 12, "subtitle": 12}
+TICK_GAP = 6          # px at least between two tick labels on one axis
 
 
 def new_figure(title: str, x_label: str, y_label: str, **kwargs):
@@ -33,8 +34,13 @@ def new_figure(title: str, x_label: str, y_label: str, **kwargs):
     fig.toolbar.logo = None
     fig.toolbar.autohide = True
     fig.output_backend = "canvas"
+    # A label that would come within TICK_GAP px of the one before it is not drawn (every other
+    # label goes where a narrow plot or a long number leaves no room): "0.0220.0240.026" read as
+    # one number. One policy per figure: a model belongs to one document.
+    apart = NoOverlap(min_distance=TICK_GAP)
     for axis in (fig.xaxis, fig.yaxis):
         axis.axis_label_standoff = 4
+        axis.major_label_policy = apart
         if hasattr(axis[0].ticker, "desired_num_ticks"):
             axis[0].ticker.desired_num_ticks = 5
     fig.min_border_left = 8
@@ -59,24 +65,36 @@ def drop_unused_glyphs(fig) -> None:
 
 def scale_fonts(fig, percent: int):
     """Every text of a figure at `percent` of the house sizes (titles, axes, legends, labels)."""
-    from bokeh.models import ColorBar, Legend, Title
+    from bokeh.models import ColorBar, Label, Legend, Title
 
     def px(name):
         return f"{round(FONTS[name] * percent / 100)}px"
 
-    fig.title.text_font_size = px("title")
+    set_size(fig.title, "text_font_size", px("title"))
     for axis in fig.axis:
-        axis.axis_label_text_font_size = px("label")
-        axis.major_label_text_font_size = px("tick")
+        set_size(axis, "axis_label_text_font_size", px("label"))
+        set_size(axis, "major_label_text_font_size", px("tick"))
     for item in fig.center + fig.below + fig.above + fig.right + fig.left:
         if isinstance(item, Legend):
-            item.label_text_font_size = px("legend")
-            item.glyph_height = item.label_height = round(FONTS["legend"] * percent / 100)
+            size_legend(item, percent)
         elif isinstance(item, ColorBar):
-            item.major_label_text_font_size = px("tick")
-            item.title_text_font_size = px("tick")
+            set_size(item, "major_label_text_font_size", px("tick"))
+            set_size(item, "title_text_font_size", px("tick"))
         elif isinstance(item, Title) and item is not fig.title:
-            item.text_font_size = px("subtitle")
+            set_size(item, "text_font_size", px("subtitle"))
+        elif isinstance(item, Label):      # e.g. the identity bar's "KL = …", which stayed small at 200 %
+            set_size(item, "text_font_size", px("label"))
+
+
+def set_size(model, name: str, value: str):
+    """model.name = value, held as set even where value is Bokeh's default. Bokeh ignores a
+    value equal to the current one and leaves the property unset, and the page's theme (Panel's
+    design) replaces an unset one: the axis labels' 13 px, Bokeh's default, were drawn at the
+    theme's 1.25em (16 px) until the scale was moved away and back, which cut regression-mixture's
+    landscape label at 1366×768."""
+    if name not in model.properties_with_values(include_defaults=False):
+        setattr(model, name, "0px")
+    setattr(model, name, value)
 
 
 def add_subtitle(fig, text: str = ""):
@@ -87,10 +105,12 @@ def add_subtitle(fig, text: str = ""):
     return subtitle
 
 
-def style_legend(fig, location="below", columns: int | None = 3):
+def style_legend(fig, location="below", columns: int | None = 3, spacing: int = 1):
     """A legend outside the plot area (below it, in columns), so it never covers the current
-    point or the curves; `location` inside the plot only for views with room to spare."""
+    point or the curves; `location` inside the plot only for views with room to spare; `spacing`:
+    px between items at 100 % (kept in the legend's tags, so that `scale_fonts` scales it)."""
     legend = fig.legend[0]
+    legend.tags = [{"spacing": spacing}]
     if location in ("below", "right", "above"):
         fig.center.remove(legend)
         fig.add_layout(legend, location)
@@ -99,17 +119,25 @@ def style_legend(fig, location="below", columns: int | None = 3):
             legend.ncols = columns
     else:
         legend.location = location
-    legend.label_text_font_size = f"{FONTS['legend']}px"
-    legend.label_height = legend.glyph_height = FONTS["legend"]
+    size_legend(legend, 100)
     legend.glyph_width = 18
+    legend.label_standoff = 3
     legend.background_fill_alpha = 0.7
     legend.border_line_alpha = 0.0
     legend.padding = 1
-    legend.spacing = 1
     legend.margin = 2
-    legend.label_standoff = 3
     legend.click_policy = "hide"
     return legend
+
+
+def size_legend(legend, percent: int):
+    """A legend's text, swatches and the room between its items (its `style_legend` spacing) at
+    `percent` of the house sizes."""
+    def scaled(v):
+        return max(1, round(v * percent / 100))
+    set_size(legend, "label_text_font_size", f"{scaled(FONTS['legend'])}px")
+    legend.label_height = legend.glyph_height = scaled(FONTS["legend"])
+    legend.spacing = scaled(next((t["spacing"] for t in legend.tags if isinstance(t, dict) and "spacing" in t), 1))
 
 
 def blend(q: np.ndarray) -> np.ndarray:

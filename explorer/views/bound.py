@@ -35,7 +35,7 @@ class BoundView:
                             line_dash="dashdot", legend_field="label")
         self.now = Span(location=0, dimension="height", line_color="#777777", line_dash="dotted", line_width=2)
         fig.add_layout(self.now)
-        style_legend(fig, "below", columns=2)
+        style_legend(fig, "below", columns=2, spacing=6)
         self.fixed_renderer = fixed
         fixed.visible = False
         self.legend_items = [item for item in fig.legend.items if item.renderers[0] is not fixed]

@@ -11,6 +11,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, HoverTool, Li
 from bokeh.palettes import Viridis256
 from bokeh.plotting.contour import contour_data
 
+from ..core.picture import landscape_axes
 from .base import as_lists, new_figure, screen_decimals, set_columns, style_legend, sync_rows
 
 N_LEVELS = 12
@@ -54,7 +55,7 @@ class LandscapeView:
         self.diagonal = ColumnDataSource(dict(x=[], y=[]))
         self.fixed = ColumnDataSource(dict(t=[], phi=[], color=[]))
         self.overlay = ColumnDataSource(dict(xs=[], ys=[], color=[], run=[]))
-        fig = new_figure("θ–q landscape", "t (θ_j in θ)", "φ (θ_j of q's E step)", manual=True)
+        fig = new_figure("θ–q landscape", "t (θ_j)", landscape_axes("θ_j")[1], manual=True)
         z = np.array([[0.0, 1.0], [1.0, 2.0]])
         palette = [Viridis256[int(i)] for i in np.linspace(0, 255, N_LEVELS)]
         self.contour = fig.contour([0, 1], [0, 1], z, levels=np.linspace(0, 2, N_LEVELS + 1),
@@ -68,6 +69,9 @@ class LandscapeView:
                                  formatter=PrintfTickFormatter(format="%.5g"), ticker=FixedTicker(ticks=[0, 1, 2]),
                                  title_standoff=2, background_fill_alpha=0, border_line_alpha=0)
         fig.add_layout(self.colorbar, "right")
+        # white dashes on a dark line: seen on the bright yellow top of the colour map and, in
+        # the legend's swatch, on its white background (white alone was invisible there)
+        fig.line("x", "y", source=self.diagonal, color="#222222", line_width=4, legend_label="t = φ")
         fig.line("x", "y", source=self.diagonal, color="white", line_dash="dashed", line_width=2,
                  legend_label="t = φ")
         fig.segment("x0", "y0", "x1", "y1", source=self.moves, color="color", line_width=3.5,
@@ -83,7 +87,9 @@ class LandscapeView:
         fig.add_tools(HoverTool(renderers=[points, now],
                                 tooltips=[("state", "@index"), ("θ_j", "@t{0.0000}"), ("φ", "@phi{0.0000}"),
                                           ("F", "@F{0.0000}")]))
-        style_legend(fig, "below", columns=2)      # 3 columns overflow a 1366-px screen's third
+        # 3 columns overflow a 1366-px screen's third; items 6 px apart: with 1 px a row read as
+        # one run of words ("M: θ moves ↔★ now")
+        style_legend(fig, "below", columns=2, spacing=6)
         fig.min_border_right = 72
         self.figure = fig
         self._drawn = None
@@ -97,7 +103,7 @@ class LandscapeView:
     def update(self, picture, colors: dict):
         landscape, path = picture.landscape, picture.path
         grid = landscape.grid
-        drawn = (id(landscape.F), landscape.exact, picture.n_free, picture.key)
+        drawn = (id(landscape.F), picture.landscape_title, picture.key)
         if drawn != self._drawn:          # the same landscape (exact, one coordinate): not sent again
             self._drawn = drawn
             zoomed = picture.window != picture.full_range
@@ -115,10 +121,8 @@ class LandscapeView:
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):
                 rng.start, rng.end = grid[0], grid[-1]
-            kind = "exact" if landscape.exact else f"slice, {picture.n_free} free"
-            self.figure.title.text = f"θ–q landscape ({kind})"
-            self.figure.xaxis.axis_label = f"t ({picture.key} in θ)"
-            self.figure.yaxis.axis_label = f"φ ({picture.key} at q's E step)"
+            self.figure.title.text = picture.landscape_title
+            self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = landscape_axes(picture.key)
         sync_rows(self.moves, moves(path))         # a step adds a row: only that row is sent
         sync_rows(self.points, points(path))
         set_columns(self.now, dict(t=[picture.now[0]], phi=[picture.now[1]], F=[picture.now[2]], index=[path.index[-1]]))

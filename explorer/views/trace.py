@@ -25,7 +25,8 @@ class TraceView:
         fig = new_figure("Trace: log p, F and KL", "half step", "nats")
         fig.extra_y_ranges = {"kl": Range1d(0, 1)}
         fig.add_layout(LinearAxis(y_range_name="kl", axis_label="KL (nats)", axis_label_text_color=KL_COLOR,
-                                  major_label_text_color=KL_COLOR), "right")
+                                  major_label_text_color=KL_COLOR,
+                                  major_label_policy=fig.yaxis[0].major_label_policy), "right")
         logp = fig.line("x", "loglik", source=self.source, color=LOGP_COLOR, line_width=2.5,
                         legend_label="log p(X|θ)")
         f_line = fig.line("x", "F", source=self.source, color=F_COLOR, line_width=2, line_dash="dashed",
@@ -52,7 +53,7 @@ class TraceView:
         fig.add_layout(self.now)
         fig.add_tools(HoverTool(renderers=[markers], tooltips=[("step", "@x @kind"), ("log p", "@loglik{0.0000}"),
                                                                 ("F", "@F{0.0000}"), ("KL", "@kl{0.0000e}")]))
-        style_legend(fig, "below", columns=2)      # 4 in a row overflow the plot at 1366 px
+        style_legend(fig, "below", columns=2, spacing=6)      # 4 in a row overflow the plot at 1366 px
         self.figure = fig
         self._sent = (None, 0, None)     # (last state sent, how many, x axis)
 
