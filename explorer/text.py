@@ -96,11 +96,12 @@ def sentence(r: Readout, family) -> str:
     elif family.closes_gap:
         why = ("because q was fitted to the old θ, not the new one: the next E step closes it"
                if r.kl > rounding(r.loglik) else "")
-    else:
-        why = (f"part of it is the family's own gap ({family.why_gap}), part that q was fitted to the "
-               f"old θ")
+    else:               # the family's reason stands in a sentence of its own (in parentheses,
+        why = ("partly because q was fitted to the old θ (the next E step takes that part away) and "
+               "partly the family's own gap, which no E step closes")      # it ran into the clause)
     kl_sentence = f"KL is now {t.kl}" + (f", {why}" if why else "")
-    return f"M step ({what}) with q held: {f_words} and {logp_words}; {kl_sentence}."
+    gap = "" if family.closes_gap else f" The family's gap: {family.why_gap}."
+    return f"M step ({what}) with q held: {f_words} and {logp_words}; {kl_sentence}.{gap}"
 
 
 def formula(state, family) -> str:

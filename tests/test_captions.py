@@ -15,7 +15,7 @@ def test_the_bishop_preset_shows_where_its_m_step_goes():
     # "its maximum, the triangle, is where the M step goes": the window was 0.36…0.44 and the
     # triangle sat clipped on its right edge, while the M step goes to about 0.6
     state = ExplorerState(query={"preset": "bishop-9-14"})
-    drawn = state.picture()
+    drawn = state.drawing.picture()
     theta = float(state.session.current.theta["theta"])
     goes_to = float(state.session.m_step().theta["theta"])
     assert goes_to > 0.55                                   # far outside the old window
@@ -29,8 +29,8 @@ def test_the_bishop_preset_shows_where_its_m_step_goes():
 @pytest.mark.parametrize("step", [0, 1, 2, 3])
 def test_the_first_lesson_steps_show_their_m_target(step):
     state = ExplorerState()
-    assert state.open_lesson("variational-em", step)
-    drawn = state.picture()
+    assert state.player.open_lesson("variational-em", step)
+    drawn = state.drawing.picture()
     session = state.session
     # the maximiser of F(·, q) along θ, found here on a fine grid over (0, 1)
     model, q = session.model, session.current.q
@@ -57,7 +57,7 @@ def test_a_caption_says_converged_only_on_a_converged_screen(name, number, step)
     import re
     claims = re.search(r"\b(converges|converged|has converged|at (its|the) fixed point)\b", step.caption)
     state = ExplorerState()
-    assert state.open_lesson(name, number)
+    assert state.player.open_lesson(name, number)
     session = state.session
     before = session.current.loglik
     session.iterate()
@@ -89,10 +89,10 @@ def test_the_landscape_is_called_exact_only_for_a_family_that_closes_the_gap():
 def test_the_lessons_mean_field_step_has_no_exact_landscape():
     from explorer.views import LandscapeView
     state = ExplorerState()
-    assert state.open_lesson("variational-em", 7)
+    assert state.player.open_lesson("variational-em", 7)
     assert state.family == "mean-field"
     view = LandscapeView()
-    view.update(state.picture(), {})
+    view.update(state.drawing.picture(), {})
     assert "exact" not in view.figure.title.text and "mean field" in view.figure.title.text
 
 
@@ -119,3 +119,19 @@ def picture_title(family, n_free):
     from explorer.core.picture import Picture
     stand_in = SimpleNamespace(family=family, n_free=n_free, landscape=SimpleNamespace(exact=n_free <= 1))
     return Picture.landscape_title.fget(stand_in)
+
+
+def test_an_m_step_under_a_constrained_family_gives_the_gap_its_own_sentence():
+    """Lesson step 8's M step read "part of it is the family's own gap (q(zᵢ) must factorise …,
+    but …), part that q was fitted to the old θ": a sentence inside a parenthesis inside a clause."""
+    from explorer import text
+    from explorer.app.state import ExplorerState
+    from explorer.lessons import load_lesson
+    lesson = load_lesson("variational-em")
+    state = ExplorerState()
+    state.player.open_lesson("variational-em", len(lesson.steps) - 1)
+    family = state.family_object
+    state.e_step(), state.m_step()
+    sentence = text.step_sentence(state.previous_state, state.session.current, family)
+    assert not family.closes_gap and "(" + family.why_gap not in sentence
+    assert sentence.endswith(f"The family's gap: {family.why_gap}.")
