@@ -19,7 +19,8 @@ toy for light models, ≤ 1.6× for heavy ones (gmm2d, factor-analysis); server 
     python benchmarks/page_cost.py [--opens 6] [--clicks 20] [--models linkage,gmm1d]
                                    [--before /work/wt/old] [--profile page_open.prof]
 
-`--profile FILE` runs our app's server under cProfile for its page opens only (no clicks) and
+`--parts` times the parts of our app's page opens instead (benchmarks/page_parts.py: the state,
+the viewers, the figures, the template, the serialisation, gc), in ms per page. `--profile FILE` runs our app's server under cProfile for its page opens only (no clicks) and
 writes the profile to FILE (read it with `python -m pstats FILE`). The toy's buttons are named
 "E step" and "M step", so the same click code drives both apps. Bounded: a fixed number of opens
 and clicks, a time limit on each, every server stopped at the end. The default run takes about
@@ -80,13 +81,16 @@ pn.template.FastListTemplate(title="toy", sidebar=[first, second, text], main=fi
 '''
 
 
-def serve(app: Path, root: Path, port: int, profile: str | None = None) -> subprocess.Popen:
+def serve(app: Path, root: Path, port: int, profile: str | None = None, parts: str | None = None):
     """`panel serve app` from `root` (its `explorer` first on the path) on 127.0.0.1:port; no
-    session ends during the run, so what is measured is each open's and click's own work."""
-    run = [sys.executable, "-m", "cProfile", "-o", profile] if profile else [sys.executable]
+    session ends during the run, so what is measured is each open's and click's own work.
+    Under cProfile with `profile`; with timers around a page's parts with `parts` (page_parts.py)."""
+    run = ([sys.executable, "-m", "cProfile", "-o", profile, "-m", "panel"] if profile else
+           [sys.executable, str(Path(__file__).resolve().parent / "page_parts.py"), parts] if parts else
+           [sys.executable, "-m", "panel"])
     env = {**os.environ, "PYTHONPATH": str(root)}
     process = subprocess.Popen(
-        [*run, "-m", "panel", "serve", str(app), "--port", str(port), "--address", "127.0.0.1",
+        [*run, "serve", str(app), "--port", str(port), "--address", "127.0.0.1",
          "--allow-websocket-origin", f"127.0.0.1:{port}",
          "--unused-session-lifetime", "3600000", "--check-unused-sessions", "3600000"],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -130,10 +134,10 @@ def quiet_cpu(pid: int, still: float = 0.6, limit: float = 10.0) -> float:
     return last
 
 
-def measure(browser, name, app, root, models, opens, clicks, profile=None):
+def measure(browser, name, app, root, models, opens, clicks, profile=None, parts=None):
     """Per app: server CPU per page open (list), and per model (p50, p95, CPU ms per click)."""
     port = free_port()
-    server = serve(app, root, port, profile)
+    server = serve(app, root, port, profile, parts)
     url = f"http://127.0.0.1:{port}/{app.stem}"
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.route("**/*", local_only)
@@ -142,6 +146,8 @@ def measure(browser, name, app, root, models, opens, clicks, profile=None):
         page.goto(url + first)                               # the modules loaded, caches warm
         ready(page)
         quiet_cpu(server.pid)
+        if parts:
+            os.kill(server.pid, signal.SIGUSR1)
         open_cpu, open_wall = [], []
         for _ in range(opens):
             cpu, wall = cpu_seconds(server.pid), time.perf_counter()
@@ -149,8 +155,11 @@ def measure(browser, name, app, root, models, opens, clicks, profile=None):
             ready(page)
             open_wall.append(time.perf_counter() - wall)
             open_cpu.append(quiet_cpu(server.pid) - cpu)
+        if parts:
+            os.kill(server.pid, signal.SIGUSR1)
+            time.sleep(0.5)
         rows = {}
-        for model in ([] if profile else models):
+        for model in ([] if profile or parts else models):
             page.goto(url + (f"?model={model}" if model else ""))
             ready(page)
             page.wait_for_timeout(1000)
@@ -163,7 +172,7 @@ def measure(browser, name, app, root, models, opens, clicks, profile=None):
             print(f"  {name} {model or 'toy'}: {rows[model][0]:.0f} ms p50", file=sys.stderr)
     finally:
         page.close()
-        (stop_profiled if profile else stop)(server)
+        (stop_profiled if profile or parts else stop)(server)
     print(f"  {name}: page open {statistics.median(open_cpu):.2f} s CPU", file=sys.stderr)
     return open_cpu, open_wall, rows
 
@@ -175,6 +184,8 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--before", metavar="PATH", help="also our app from this checkout (its apps/explorer.py)")
     parser.add_argument("--profile", metavar="FILE", help="only profile our app's server over --opens page opens")
+    parser.add_argument("--parts", action="store_true",
+                        help="only time the parts of our app's page opens (page_parts.py), in ms per page")
     args = parser.parse_args()
     if not 1 <= args.opens <= 100 or not 1 <= args.clicks <= 1000:
         parser.error("--opens must be in 1..100 and --clicks in 1..1000")
@@ -194,6 +205,9 @@ def main():
                 print(f"{args.opens} opens profiled, {statistics.median(cpu):.2f} s CPU each "
                       f"(under cProfile); profile in {args.profile}")
                 return
+            if args.parts:
+                print_parts(browser, models, args.opens, Path(folder) / "parts.jsonl")
+                return
             results["toy"] = measure(browser, "toy", toy, Path(folder), [""], args.opens, args.clicks)
             results["ours"] = measure(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models,
                                       args.opens, args.clicks)
@@ -205,6 +219,20 @@ def main():
             browser.close()
     load.append(os.getloadavg()[0])
     report(results, models, args, load)
+
+
+def print_parts(browser, models, opens, out):
+    """Our app's page open, part by part: the CPU ms per page of each part of page_parts.py."""
+    cpu, _, _ = measure(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models, opens, 0, parts=str(out))
+    import json
+    before, after = (json.loads(line) for line in out.read_text().splitlines()[:2])
+    print(f"{opens} opens of {models[0]}, {statistics.median(cpu):.2f} s server CPU each (median, from /proc); "
+          f"load average {os.getloadavg()[0]:.1f}; parts nest, in ms per page:")
+    for name, (seconds, calls) in sorted(after.items(), key=lambda item: -item[1][0]):
+        seconds -= before.get(name, [0.0, 0])[0]
+        calls -= before.get(name, [0.0, 0])[1]
+        if seconds > 0:
+            print(f"  {name:40s} {seconds / opens * 1000:7.0f} ms  ({calls / opens:.1f} calls)")
 
 
 def report(results, models, args, load):

@@ -67,3 +67,29 @@ def test_sessions_ending_together_share_one_trim(monkeypatch):
 
     asyncio.run(three_sessions_end())
     assert trims == [0]
+
+
+def test_what_is_loaded_before_the_first_page_leaves_the_collections_once(monkeypatch):
+    """The modules' objects are frozen once per process; a page's objects, made after, are not:
+    a cycle of theirs is still collected, also after a second page's call."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(serving, "_frozen", False)
+    try:
+        serving.leave_loaded_modules_out_of_collections()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000                          # the loaded modules' objects
+        page = Node()
+        page.me = page                                # a cycle: only the collector frees it
+        gone = weakref.ref(page)
+        del page
+        serving.leave_loaded_modules_out_of_collections()      # the next page: nothing more frozen
+        assert gc.get_freeze_count() == frozen
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
