@@ -79,17 +79,20 @@ def test_what_is_loaded_before_the_first_page_leaves_the_collections_once(monkey
         pass
 
     monkeypatch.setattr(serving, "_frozen", False)
+    threshold = gc.get_threshold()
     try:
-        serving.leave_loaded_modules_out_of_collections()
+        serving.tune_the_collector()
         frozen = gc.get_freeze_count()
         assert frozen > 1000                          # the loaded modules' objects
+        assert gc.get_threshold() == (serving.YOUNG_OBJECTS_PER_COLLECTION, *threshold[1:])
         page = Node()
         page.me = page                                # a cycle: only the collector frees it
         gone = weakref.ref(page)
         del page
-        serving.leave_loaded_modules_out_of_collections()      # the next page: nothing more frozen
+        serving.tune_the_collector()      # the next page: nothing more frozen
         assert gc.get_freeze_count() == frozen
         gc.collect()
         assert gone() is None
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -29,7 +29,9 @@ scipy, the app: 160,000 objects, 80 ms a walk) that live as long as the process.
 build starts a full collection about once, and smaller ones dozens of times: 0.1 s of the
 server's CPU a page open. `gc.freeze()` before the first page moves the objects that exist
 then out of the collector's reach for good (they are still freed when nothing refers to them),
-so its walks cover only the sessions' objects.
+so its walks cover only the sessions' objects. A young collection every 10,000 new objects
+instead of 700 leaves most of a page's temporary objects to be freed by their reference counts
+before a collection walks them (the collector's time a page: 109 ms, 57 frozen, 23 both).
 
 **Memory.** A session's objects are freed when it ends, but the allocator keeps the freed
 memory for reuse, so the process stays at its high-water mark (20 pages built and closed:
@@ -95,15 +97,18 @@ def favour_the_event_loop() -> None:
 
 
 _frozen = False
+YOUNG_OBJECTS_PER_COLLECTION = 10_000   # Python's default 700: 70 young collections a page, 5 at this
 
 
-def leave_loaded_modules_out_of_collections() -> None:
-    """Once per process, before its first page is built: `gc.freeze()` what is loaded."""
+def tune_the_collector() -> None:
+    """Once per process, before its first page is built: `gc.freeze()` what is loaded, and
+    collect the young objects less often."""
     global _frozen
     if not _frozen:
         _frozen = True
         gc.collect()          # what is garbage already is not kept forever
         gc.freeze()
+        gc.set_threshold(YOUNG_OBJECTS_PER_COLLECTION, *gc.get_threshold()[1:])
 
 
 def _c_library_trim():
