@@ -6,6 +6,9 @@ pane's text. This script writes it to a temporary file, serves it and `apps/expl
 with `--before PATH`, the app of another checkout) one after the other on 127.0.0.1, and drives
 Debian's Chromium through Playwright (requests to any other host are aborted):
 
+All apps are served at once and measured in turn (an open of each, then the next round; the
+clicks model by model), so a change in the machine's load falls on all of them alike.
+
 * page open: server CPU seconds (user + system of the server process, from /proc) from the
   request until the page is ready and the server has gone quiet, over `--opens` opens; no
   session ends during the run (a long unused-session lifetime), so an open counts only itself;
@@ -134,47 +137,51 @@ def quiet_cpu(pid: int, still: float = 0.6, limit: float = 10.0) -> float:
     return last
 
 
-def measure(browser, name, app, root, models, opens, clicks, profile=None, parts=None):
-    """Per app: server CPU per page open (list), and per model (p50, p95, CPU ms per click)."""
-    port = free_port()
-    server = serve(app, root, port, profile, parts)
-    url = f"http://127.0.0.1:{port}/{app.stem}"
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    page.route("**/*", local_only)
-    first = f"?model={models[0]}" if models and models[0] else ""
-    try:
-        page.goto(url + first)                               # the modules loaded, caches warm
-        ready(page)
-        quiet_cpu(server.pid)
-        if parts:
-            os.kill(server.pid, signal.SIGUSR1)
-        open_cpu, open_wall = [], []
-        for _ in range(opens):
-            cpu, wall = cpu_seconds(server.pid), time.perf_counter()
-            page.goto(url + first)
-            ready(page)
-            open_wall.append(time.perf_counter() - wall)
-            open_cpu.append(quiet_cpu(server.pid) - cpu)
-        if parts:
-            os.kill(server.pid, signal.SIGUSR1)
-            time.sleep(0.5)
-        rows = {}
-        for model in ([] if profile or parts else models):
-            page.goto(url + (f"?model={model}" if model else ""))
-            ready(page)
-            page.wait_for_timeout(1000)
-            time_clicks(page, 2)                                  # warm up
-            quiet_cpu(server.pid)
-            cpu = cpu_seconds(server.pid)
-            latencies, _ = time_clicks(page, clicks)
-            rows[model] = (percentile(latencies, 50), percentile(latencies, 95),
-                           (cpu_seconds(server.pid) - cpu) / clicks * 1000)
-            print(f"  {name} {model or 'toy'}: {rows[model][0]:.0f} ms p50", file=sys.stderr)
-    finally:
-        page.close()
-        (stop_profiled if profile or parts else stop)(server)
-    print(f"  {name}: page open {statistics.median(open_cpu):.2f} s CPU", file=sys.stderr)
-    return open_cpu, open_wall, rows
+class Served:
+    """One app served, with its own browser page."""
+
+    def __init__(self, browser, name, app, root, first_model, profile=None, parts=None):
+        self.name, self.profile, self.parts = name, profile, parts
+        port = free_port()
+        self.server = serve(app, root, port, profile, parts)
+        self.url = f"http://127.0.0.1:{port}/{app.stem}"
+        self.first = f"?model={first_model}" if first_model else ""
+        self.page = browser.new_page(viewport={"width": 1366, "height": 768})
+        self.page.route("**/*", local_only)
+        self.page.goto(self.url + self.first)               # the modules loaded, caches warm
+        ready(self.page)
+        quiet_cpu(self.server.pid)
+        self.open_cpu, self.open_wall, self.rows = [], [], {}
+
+    def open_once(self):
+        """Server CPU seconds (and wall seconds to the ready page) of one page open."""
+        cpu, wall = cpu_seconds(self.server.pid), time.perf_counter()
+        self.page.goto(self.url + self.first)
+        ready(self.page)
+        self.open_wall.append(time.perf_counter() - wall)
+        self.open_cpu.append(quiet_cpu(self.server.pid) - cpu)
+
+    def click(self, model, clicks):
+        """Click → painted latencies and the server's CPU ms per click, on `model`'s page."""
+        self.page.goto(self.url + (f"?model={model}" if model else ""))
+        ready(self.page)
+        self.page.wait_for_timeout(1000)
+        time_clicks(self.page, 2)                                  # warm up
+        quiet_cpu(self.server.pid)
+        cpu = cpu_seconds(self.server.pid)
+        latencies, _ = time_clicks(self.page, clicks)
+        cpu = (cpu_seconds(self.server.pid) - cpu) / clicks * 1000
+        old = self.rows.get(model, ([], 0.0, 0))
+        self.rows[model] = (old[0] + latencies, old[1] + cpu * clicks, old[2] + clicks)
+        print(f"  {self.name} {model or 'toy'}: {percentile(latencies, 50):.0f} ms p50", file=sys.stderr)
+
+    def row(self, model):
+        latencies, cpu, clicks = self.rows[model]
+        return percentile(latencies, 50), percentile(latencies, 95), cpu / clicks
+
+    def close(self):
+        self.page.close()
+        (stop_profiled if self.profile or self.parts else stop)(self.server)
 
 
 def main():
@@ -187,47 +194,64 @@ def main():
     parser.add_argument("--parts", action="store_true",
                         help="only time the parts of our app's page opens (page_parts.py), in ms per page")
     args = parser.parse_args()
-    if not 1 <= args.opens <= 100 or not 1 <= args.clicks <= 1000:
-        parser.error("--opens must be in 1..100 and --clicks in 1..1000")
+    if not 1 <= args.opens <= 100 or not 2 <= args.clicks <= 1000:
+        parser.error("--opens must be in 1..100 and --clicks in 2..1000")
     models = args.models.split(",")
     from playwright.sync_api import sync_playwright
 
     load = [os.getloadavg()[0]]
-    results = {}
+    apps = []
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
         toy = Path(folder) / "toy.py"
         toy.write_text(TOY)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
-            if args.profile:
-                cpu, _, _ = measure(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models, args.opens, 0,
-                                    profile=str(Path(args.profile).resolve()))
-                print(f"{args.opens} opens profiled, {statistics.median(cpu):.2f} s CPU each "
-                      f"(under cProfile); profile in {args.profile}")
+            if args.profile or args.parts:
+                out = str(Path(args.profile).resolve()) if args.profile else Path(folder) / "parts.jsonl"
+                ours = Served(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models[0],
+                              profile=out if args.profile else None, parts=None if args.profile else str(out))
+                apps.append(ours)
+                if args.parts:
+                    os.kill(ours.server.pid, signal.SIGUSR1)
+                for _ in range(args.opens):
+                    ours.open_once()
+                if args.parts:
+                    os.kill(ours.server.pid, signal.SIGUSR1)
+                    time.sleep(0.5)
+                    print_parts(ours, models[0], args.opens, out)
+                else:
+                    print(f"{args.opens} opens profiled, {statistics.median(ours.open_cpu):.2f} s CPU each "
+                          f"(under cProfile); profile in {args.profile} once the server has stopped")
                 return
-            if args.parts:
-                print_parts(browser, models, args.opens, Path(folder) / "parts.jsonl")
-                return
-            results["toy"] = measure(browser, "toy", toy, Path(folder), [""], args.opens, args.clicks)
-            results["ours"] = measure(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models,
-                                      args.opens, args.clicks)
+            # All apps served at once, their page opens taken in turn (toy, ours, before, toy, ...)
+            # and their clicks model by model, so a change in the machine's load falls on all alike.
+            apps.append(Served(browser, "toy", toy, Path(folder), ""))
+            apps.append(Served(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models[0]))
             if args.before:
                 before = Path(args.before).resolve()
-                results["before"] = measure(browser, "before", before / "apps" / "explorer.py", before, models,
-                                            args.opens, args.clicks)
+                apps.append(Served(browser, "before", before / "apps" / "explorer.py", before, models[0]))
+            for _ in range(args.opens):
+                for app in apps:
+                    app.open_once()
+            apps[0].click("", args.clicks // 2)
+            for model in models:
+                for app in apps[1:]:
+                    app.click(model, args.clicks)
+            apps[0].click("", args.clicks - args.clicks // 2)
         finally:
+            for app in apps:
+                app.close()
             browser.close()
     load.append(os.getloadavg()[0])
-    report(results, models, args, load)
+    report({app.name: app for app in apps}, models, args, load)
 
 
-def print_parts(browser, models, opens, out):
+def print_parts(ours, model, opens, out):
     """Our app's page open, part by part: the CPU ms per page of each part of page_parts.py."""
-    cpu, _, _ = measure(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models, opens, 0, parts=str(out))
     import json
-    before, after = (json.loads(line) for line in out.read_text().splitlines()[:2])
-    print(f"{opens} opens of {models[0]}, {statistics.median(cpu):.2f} s server CPU each (median, from /proc); "
-          f"load average {os.getloadavg()[0]:.1f}; parts nest, in ms per page:")
+    before, after = (json.loads(line) for line in Path(out).read_text().splitlines()[:2])
+    print(f"{opens} opens of {model}, {statistics.median(ours.open_cpu):.2f} s server CPU each (median, from "
+          f"/proc); load average {os.getloadavg()[0]:.1f}; parts nest, in ms per page:")
     for name, (seconds, calls) in sorted(after.items(), key=lambda item: -item[1][0]):
         seconds -= before.get(name, [0.0, 0])[0]
         calls -= before.get(name, [0.0, 0])[1]
@@ -236,17 +260,18 @@ def print_parts(browser, models, opens, out):
 
 
 def report(results, models, args, load):
-    toy_open = statistics.median(results["toy"][0])
-    toy_p50, toy_p95, toy_cpu = results["toy"][2][""]
+    toy = results["toy"]
+    toy_open = statistics.median(toy.open_cpu)
+    toy_p50, toy_p95, toy_cpu = toy.row("")
     print(f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (2 cores); "
           f"{args.opens} opens, {args.clicks} clicks per model; goals: {GOALS}")
-    print(f"toy: page open {toy_open:.2f} s CPU (min {min(results['toy'][0]):.2f}), "
-          f"{statistics.median(results['toy'][1]):.1f} s wall; click p50 {toy_p50:.0f} ms, "
+    print(f"toy: page open {toy_open:.2f} s CPU (min {min(toy.open_cpu):.2f}), "
+          f"{statistics.median(toy.open_wall):.1f} s wall; click p50 {toy_p50:.0f} ms, "
           f"p95 {toy_p95:.0f} ms, {toy_cpu:.1f} ms CPU per click")
     for name in ("before", "ours"):
         if name not in results:
             continue
-        opens, walls, rows = results[name]
+        opens, walls = results[name].open_cpu, results[name].open_wall
         median = statistics.median(opens)
         print(f"\n{name}: page open {median:.2f} s CPU (min {min(opens):.2f}, max {max(opens):.2f}), "
               f"{statistics.median(walls):.1f} s wall; {median / toy_open:.2f}× the toy "
@@ -254,11 +279,15 @@ def report(results, models, args, load):
         print(f"{'model':16s} {'p50 ms':>7s} {'p95 ms':>7s} {'× toy':>6s} {'goal':>5s} "
               f"{'CPU ms/click':>13s} {'× toy':>6s}")
         for model in models:
-            p50, p95, cpu = rows[model]
+            p50, p95, cpu = results[name].row(model)
             goal = 1.6 if model in HEAVY else 1.2
             ratio = p50 / toy_p50
             print(f"{model:16s} {p50:7.0f} {p95:7.0f} {ratio:6.2f} {goal:5.1f}{'' if ratio <= goal else '!'} "
                   f"{cpu:13.1f} {cpu / toy_cpu:6.2f}{'' if cpu <= toy_cpu else '!'}")
+    if "before" in results:
+        ratio = [o / b for o, b in zip(results["ours"].open_cpu, results["before"].open_cpu)]
+        print(f"\nours / before, page open (opens taken in turn, paired): median {statistics.median(ratio):.2f} "
+              f"(min {min(ratio):.2f}, max {max(ratio):.2f})")
     print("(! marks a ratio above its goal; server CPU is user + system time of the server process)")
 
 
