@@ -59,7 +59,8 @@ PARTS = {     # name: (module, attribute path)
     "outgoing patch messages": ("bokeh.server.session", "ServerSession._document_patched"),
     "pn.extension": ("panel.config", "panel_extension.__call__"),
     "onload callbacks": ("panel.io.state", "state._schedule_on_load"),
-    "Fast style to Bokeh theme": ("panel.theme.fast", "FastStyle.create_bokeh_theme"),
+    "callback signature checks": ("bokeh.util.callback_manager", "_check_callback"),
+    "design modifiers (stylesheets)": ("panel.theme.base", "Design._apply_modifiers"),
     "Bokeh theme applied to models": ("bokeh.themes.theme", "Theme.apply_to_model"),
 }
 

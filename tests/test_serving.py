@@ -96,3 +96,23 @@ def test_what_is_loaded_before_the_first_page_leaves_the_collections_once(monkey
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def test_a_served_process_skips_bokehs_callback_signature_checks():
+    """Bokeh inspects each on_change callback's signature (630 a page open); served, it does not."""
+    import pytest
+    from bokeh.models import ColumnDataSource
+    from bokeh.settings import settings
+
+    def wrong(attr):                              # on_change calls with (attr, old, new)
+        pass
+
+    with pytest.raises(ValueError, match="signature"):
+        ColumnDataSource().on_change("data", wrong)
+    try:
+        serving.skip_error_diagnostics()
+        ColumnDataSource().on_change("data", wrong)           # not inspected
+    finally:
+        settings.perform_error_diagnostics.unset_value()
+    with pytest.raises(ValueError, match="signature"):
+        ColumnDataSource().on_change("data", wrong)

@@ -23,7 +23,7 @@ from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
-from .serving import give_memory_back_soon, tune_the_collector
+from .serving import give_memory_back_soon, skip_error_diagnostics, tune_the_collector
 from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link, plain_query
 from .viewers import Controls, LessonBar, Plots, StepBar, in_background, make_views
 
@@ -117,6 +117,7 @@ class App(pn.viewable.Viewer):
         args = parser.parse_args(argv)
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             tune_the_collector()     # a tenth of a page open (serving.py)
+            skip_error_diagnostics()
         if not 0 < args.max_upload_mb <= 1024:
             parser.error("--max-upload-mb must be in (0, 1024]")
         if args.idle_minutes < 0:

@@ -33,6 +33,12 @@ so its walks cover only the sessions' objects. A young collection every 10,000 n
 instead of 700 leaves most of a page's temporary objects to be freed by their reference counts
 before a collection walks them (the collector's time a page: 109 ms, 57 frozen, 23 both).
 
+**Diagnostics.** Bokeh checks the signature of every callback given to `on_change` (with
+`inspect.signature`), and Panel gives one for each property it keeps in step with the page:
+about 630 a page open. Its setting `perform_error_diagnostics` turns that off (and the
+suggestions of similar names in the message of a misspelt attribute, which is still an
+error); a served process has no use for them, the tests keep them.
+
 **Memory.** A session's objects are freed when it ends, but the allocator keeps the freed
 memory for reuse, so the process stays at its high-water mark (20 pages built and closed:
 129 MB before, 240 MB after). With `PYTHONMALLOC=malloc` in the server's environment every
@@ -109,6 +115,12 @@ def tune_the_collector() -> None:
         gc.collect()          # what is garbage already is not kept forever
         gc.freeze()
         gc.set_threshold(YOUNG_OBJECTS_PER_COLLECTION, *gc.get_threshold()[1:])
+
+
+def skip_error_diagnostics() -> None:
+    """Bokeh's callback signature checks and name suggestions off in this (served) process."""
+    from bokeh.settings import settings
+    settings.perform_error_diagnostics.set_value(False)
 
 
 def _c_library_trim():
