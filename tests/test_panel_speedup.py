@@ -80,6 +80,19 @@ def test_no_figure_keeps_glyphs_for_selection_or_muting():
     assert all(r.nonselection_glyph is None and r.muted_glyph is None for r in renderers)
 
 
+def test_a_figures_renderers_share_its_one_filter_and_one_selection_policy():
+    # both have no state: one of each a figure, not one a renderer (40 fewer models a page)
+    from bokeh.models import AllIndices, GlyphRenderer, UnionRenderers
+    app = App("gmm1d")
+    for view in app.views.values():
+        models = list(view.figure.references())
+        renderers = [m for m in models if isinstance(m, GlyphRenderer)]
+        assert all(type(r.view.filter) is AllIndices for r in renderers)      # every point drawn
+        assert sum(isinstance(m, AllIndices) for m in models) == 1
+        assert sum(isinstance(m, UnionRenderers) for m in models) == 1
+    assert sum(len(view.figure.renderers) for view in app.views.values()) > 20
+
+
 def test_a_closed_card_holds_its_contents_from_the_start():
     # filled only when first opened, its widgets stayed unknown to the page's document: each
     # click sent them back in full and the server warned "reference already known"

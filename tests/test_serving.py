@@ -67,3 +67,52 @@ def test_sessions_ending_together_share_one_trim(monkeypatch):
 
     asyncio.run(three_sessions_end())
     assert trims == [0]
+
+
+def test_what_is_loaded_before_the_first_page_leaves_the_collections_once(monkeypatch):
+    """The modules' objects are frozen once per process; a page's objects, made after, are not:
+    a cycle of theirs is still collected, also after a second page's call."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(serving, "_frozen", False)
+    threshold = gc.get_threshold()
+    try:
+        serving.tune_the_collector()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000                          # the loaded modules' objects
+        assert gc.get_threshold() == (serving.YOUNG_OBJECTS_PER_COLLECTION, *threshold[1:])
+        page = Node()
+        page.me = page                                # a cycle: only the collector frees it
+        gone = weakref.ref(page)
+        del page
+        serving.tune_the_collector()      # the next page: nothing more frozen
+        assert gc.get_freeze_count() == frozen
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def test_a_served_process_skips_bokehs_callback_signature_checks():
+    """Bokeh inspects each on_change callback's signature (630 a page open); served, it does not."""
+    import pytest
+    from bokeh.models import ColumnDataSource
+    from bokeh.settings import settings
+
+    def wrong(attr):                              # on_change calls with (attr, old, new)
+        pass
+
+    with pytest.raises(ValueError, match="signature"):
+        ColumnDataSource().on_change("data", wrong)
+    try:
+        serving.skip_error_diagnostics()
+        ColumnDataSource().on_change("data", wrong)           # not inspected
+    finally:
+        settings.perform_error_diagnostics.unset_value()
+    with pytest.raises(ValueError, match="signature"):
+        ColumnDataSource().on_change("data", wrong)

@@ -23,11 +23,11 @@ from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
-from .serving import give_memory_back_soon
 from ..screen import plain_query
 from . import budget
 from .budget import heavy_link
 from .building import adopt
+from .serving import give_memory_back_soon, skip_error_diagnostics, tune_the_collector
 from .sources import MAX_UPLOAD_BYTES
 from .state import ExplorerState
 from .viewers import Controls, LessonBar, Plots, StepBar, in_background, make_views
@@ -120,6 +120,9 @@ class App(pn.viewable.Viewer):
                             help="the largest CSV a page may upload, in MB (default %(default)g; keep it under "
                                  "the server's --websocket-max-message-size, 20 MB by default)")
         args = parser.parse_args(argv)
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            tune_the_collector()     # a tenth of a page open (serving.py)
+            skip_error_diagnostics()
         if not 0 < args.max_upload_mb <= 1024:
             parser.error("--max-upload-mb must be in (0, 1024]")
         if args.idle_minutes < 0:
