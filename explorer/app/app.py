@@ -25,7 +25,11 @@ from .address import AddressWriter
 from .panel_speedup import skip_unused_design_work
 from .serving import give_memory_back_soon
 from .state import LARGE_SESSIONS, MAX_UPLOAD_BYTES, ExplorerState, heavy_link, plain_query
-from .viewers import Controls, LessonBar, Plots, StepBar, in_background, make_views
+from .controls import Controls
+from .lesson_bar import LessonBar
+from .plots_view import Plots, make_views
+from .step_bar import StepBar
+from .viewer_tools import in_background
 
 
 # The Fast design without its web font: a lecture hall may have no internet, and the page must

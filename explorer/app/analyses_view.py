@@ -1,0 +1,139 @@
+"""The analyses below the plots: the restarts' traces and the basins map, each a figure drawn
+from its result value, with the basins' table of fixed points."""
+from __future__ import annotations
+
+import html
+
+import panel as pn
+
+from ..views.base import fmt
+from . import text
+from .viewer_tools import READOUT_CSS, tagged
+
+
+class Analyses:
+    """The restarts' traces and the basins map with its table, each drawn when its result is
+    new (Plots draws them with its refresh and places their boxes in its flow, below the plots)."""
+
+    def __init__(self, state):
+        self.state = state
+        self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
+        self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
+        self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
+        self._basins_for = None
+        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", margin=(2, 4))
+        # Shown and hidden through a box: a Bokeh pane told to hide copies its drawn figure's
+        # stylesheets (the design's, not text) into its own and fails (the second Basins map).
+        self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
+        self._restarts_for = None
+
+    def refresh(self):
+        state = self.state
+        if state.restarts is not self._restarts_for:
+            self._restarts_for = state.restarts
+            self.restarts_box.visible = state.restarts is not None
+            if state.restarts is not None:
+                self.restarts_plot.object = tagged(restarts_figure(state.restarts))
+        if state.basins is not self._basins_for:
+            self._basins_for = state.basins
+            self.basins_box.visible = state.basins is not None
+            if state.basins is not None:
+                self.basins_plot.object = tagged(basins_figure(state.basins))
+                best = state.restarts.fixed_points[0] if state.restarts and state.restarts.fixed_points else None
+                self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(
+                    state.basins, (best.theta, best.loglik) if best is not None else None))
+
+
+def basins_figure(result):
+    """The basins map: each start on the grid coloured by the fixed point EM reached from it
+    (a fixed point and its label-switched twin share a colour and a number, the twin primed),
+    the fixed points marked (a white circle, numbered: 1 has the highest log p)."""
+    from bokeh.models import ColumnDataSource, LabelSet, LinearColorMapper
+    from bokeh.palettes import Category10_10
+    from ..core.model import get_coordinate
+    from ..views.base import new_figure
+    x, y = result.x, result.y
+    names, group = basins_names(result)
+    fig = new_figure(f"Basins of {len(set(group))} fixed points" + (" (twins merged)" if len(set(group)) < len(group)
+                                                                    else ""),
+                     f"{result.keys[0]} at the start", f"{result.keys[1]} at the start", manual=True)
+    colors = [Category10_10[group[i] % 10] for i in range(len(result.fixed_points))]
+    mapper = LinearColorMapper(palette=colors or ["#888888"], low=-0.5, high=max(len(colors), 1) - 0.5)
+    dx, dy = x[1] - x[0], y[1] - y[0]
+    fig.image(image=[result.label.astype(float)], x=x[0] - dx / 2, y=y[0] - dy / 2, dw=x[-1] - x[0] + dx,
+              dh=y[-1] - y[0] + dy, color_mapper=mapper)
+    marks = ColumnDataSource(dict(x=[get_coordinate(t, result.keys[0]) for t in result.fixed_points],
+                                  y=[get_coordinate(t, result.keys[1]) for t in result.fixed_points],
+                                  text=names))
+    fig.scatter("x", "y", source=marks, size=12, fill_color="white", line_color="black")
+    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4,
+                            background_fill_color="white", background_fill_alpha=0.7))
+    fig.x_range.start, fig.x_range.end = x[0] - dx / 2, x[-1] + dx / 2
+    fig.y_range.start, fig.y_range.end = y[0] - dy / 2, y[-1] + dy / 2
+    fig.match_aspect = True
+    return fig
+
+
+def basins_names(result) -> tuple[list[str], list[int]]:
+    """Each fixed point's number on the map (a twin: its twin's number, primed) and its group."""
+    twin_of = result.twin_of or [None] * len(result.fixed_points)
+    group, names, number = [], [], {}
+    for i, twin in enumerate(twin_of):
+        if twin is None:
+            number[i] = len(number)
+            group.append(number[i])
+            names.append(str(number[i] + 1))
+        else:
+            group.append(number[twin])
+            names.append(f"{number[twin] + 1}′")
+    return names, group
+
+
+def basins_html(result, best_elsewhere=None) -> str:
+    """The map's fixed points, twins in one row; and, when the restarts found a better fixed point
+    than any in this slice (`best_elsewhere`: its θ and log p), why it is not on the map."""
+    names, group = basins_names(result)
+    twin_of = result.twin_of or [None] * len(names)
+    rows = []
+    for i, (t, l, c) in enumerate(zip(result.fixed_points, result.logliks, result.counts)):
+        if twin_of[i] is not None:
+            continue
+        twins = [j for j, w in enumerate(twin_of) if w == i]
+        starts = c + sum(result.counts[j] for j in twins)
+        note = f" (and {', '.join(names[j] for j in twins)}: the same with its labels switched)" if twins else ""
+        rows.append(f"<tr><td class='num'>{names[i]}</td><td class='num'>{fmt(l)}</td><td class='num'>{starts}"
+                    f"</td><td>{html.escape(text.short_theta(t))}{html.escape(note)}</td></tr>")
+    table = ("<table class='numbers'><tr><th>#</th><th>log p</th><th>starts</th><th>θ̂</th></tr>"
+             + "".join(rows) + "</table>")
+    held = [k for k in result.fixed_points[0] if k not in {key.split("[")[0] for key in result.keys}] \
+        if result.fixed_points else []
+    words = (f"<div class='note'>Only {html.escape(result.keys[0])} and {html.escape(result.keys[1])} vary "
+             f"here; {html.escape(', '.join(held) or 'the rest of θ')} stay as they are now, so these are the "
+             f"fixed points of EM in this slice.</div>")
+    if best_elsewhere is not None and result.logliks:
+        theta, loglik = best_elsewhere
+        if loglik > result.logliks[0] + 1e-6 * (1 + abs(loglik)):
+            words += (f"<div class='warning'>The best fixed point the restarts found (log p {fmt(loglik)}) "
+                      f"is not in this slice: its other coordinates differ from the ones held here "
+                      f"({html.escape(text.short_theta({k: theta[k] for k in held if k in theta}))}). "
+                      f"Load it with Start from it, then map again.</div>")
+    return table + words
+
+
+def restarts_figure(result):
+    """log p after each iteration of every start, coloured by the fixed point it reached."""
+    from bokeh.models import ColumnDataSource
+    from bokeh.palettes import Category10_10
+    from ..views.base import new_figure, style_legend
+    fig = new_figure(f"log p from {len(result.traces)} starts", "iteration", "log p(X|θ)")
+    reached = {seed: i for i, point in enumerate(result.fixed_points) for seed in point.seeds}
+    for i, point in enumerate(result.fixed_points):
+        seeds = [seed for seed in result.traces if reached.get(seed) == i]
+        source = ColumnDataSource(dict(xs=[list(range(len(result.traces[s]))) for s in seeds],
+                                       ys=[result.traces[s] for s in seeds]))
+        fig.multi_line("xs", "ys", source=source, color=Category10_10[i % 10], alpha=0.7, line_width=1.5,
+                       legend_label=f"→ fixed point {i + 1} ({point.count})")
+    style_legend(fig, "below", columns=3)
+    return fig
+
+
