@@ -6,26 +6,59 @@ import html
 
 import panel as pn
 
-from ..views.base import fmt
+from ..views.base import fmt, scale_fonts
 from . import text
 from .viewer_tools import READOUT_CSS, tagged
 
 
 class Analyses:
     """The restarts' traces and the basins map with its table, each drawn when its result is
-    new (Plots draws them with its refresh and places their boxes in its flow, below the plots)."""
+    new, at the text scale (Plots draws them with its refresh and places their boxes in its flow,
+    below the plots)."""
+
+    BASINS = (520, 440)       # the map's width and height in px at 100 %
+    RESTARTS_HEIGHT = 380
 
     def __init__(self, state):
         self.state = state
-        self.basins_plot = pn.pane.Bokeh(None, width=520, height=440, margin=(2, 4))
-        self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width")
-        self.basins_box = pn.Row(self.basins_plot, self.basins_table, visible=False, sizing_mode="stretch_width")
+        self.basins_plot = pn.pane.Bokeh(None, margin=(2, 4))
+        self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width", margin=(2, 6))
+        # the table beside the map, or below it when the scale leaves no room beside
+        self.basins_box = pn.FlexBox(self.basins_plot, self.basins_table, flex_wrap="wrap", visible=False,
+                                     sizing_mode="stretch_width", margin=0)
         self._basins_for = None
-        self.restarts_plot = pn.pane.Bokeh(None, height=380, sizing_mode="stretch_width", margin=(2, 4))
+        self.restarts_plot = pn.pane.Bokeh(None, sizing_mode="stretch_width", margin=(2, 4))
         # Shown and hidden through a box: a Bokeh pane told to hide copies its drawn figure's
         # stylesheets (the design's, not text) into its own and fails (the second Basins map).
         self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
         self._restarts_for = None
+        state.param.watch(lambda e: self._scale(), "scale")
+        self._scale()
+
+    def _scale(self):
+        """The figures' sizes and fonts and the table's text at the text scale, as the plots'.
+        (Every box says max-height none: Bokeh holds a stretching box to the height of the flow,
+        the window's room below the bars, and a taller figure then ran over the next box.)"""
+        k = self.state.scale / 100
+        self.basins_plot.styles = {"flex": f"1 1 {round(self.BASINS[0] * k)}px",
+                                   "max-width": f"{round(self.BASINS[0] * k)}px"}
+        self.basins_table.styles = {"flex": f"1 1 {round(360 * k)}px", "font-size": f"{round(13 * k)}px"}
+        self.restarts_plot.height = round(self.RESTARTS_HEIGHT * k)
+        for box in (self.basins_box, self.restarts_box):
+            box.styles = {**box.styles, "max-height": "none"}
+        for pane in (self.basins_plot, self.restarts_plot):
+            if pane.object is not None:
+                self._size(pane.object)
+
+    def _size(self, figure):
+        """`figure` at the text scale: its fonts; the basins map as wide as the room, up to its
+        width, and BASINS[1] high, times the scale."""
+        scale_fonts(figure, self.state.scale)
+        if figure is self.basins_plot.object:
+            k = self.state.scale / 100
+            figure.update(sizing_mode="stretch_width", height=round(self.BASINS[1] * k),
+                          max_width=round(self.BASINS[0] * k))
+        return figure
 
     def refresh(self):
         state = self.state
@@ -33,12 +66,13 @@ class Analyses:
             self._restarts_for = state.restarts
             self.restarts_box.visible = state.restarts is not None
             if state.restarts is not None:
-                self.restarts_plot.object = tagged(restarts_figure(state.restarts))
+                self.restarts_plot.object = self._size(tagged(restarts_figure(state.restarts)))
         if state.basins is not self._basins_for:
             self._basins_for = state.basins
             self.basins_box.visible = state.basins is not None
             if state.basins is not None:
                 self.basins_plot.object = tagged(basins_figure(state.basins))
+                self._size(self.basins_plot.object)
                 best = state.restarts.fixed_points[0] if state.restarts and state.restarts.fixed_points else None
                 self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(
                     state.basins, (best.theta, best.loglik) if best is not None else None))

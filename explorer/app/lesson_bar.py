@@ -9,7 +9,7 @@ import param
 from .as_text import formula_html
 from .panel_speedup import QuickButton
 from .state import ExplorerState
-from .viewer_tools import READOUT_CSS, held
+from .viewer_tools import READOUT_CSS, held, scaled_text
 
 LESSON_CSS = """
 .lesson { border-left: 4px solid #1f4e79; padding: 2px 10px; background: rgba(31, 78, 121, .06); }
@@ -36,10 +36,18 @@ class LessonBar(pn.viewable.Viewer):
         self.layout = pn.Column(pn.Row(self.back, self.next, self.close, margin=0), self.caption,
                                 sizing_mode="stretch_width", margin=(0, 0, 6, 0), visible=False)
         self._shown = None
+        self.state.param.watch(lambda e: self._scale(), "scale")
+        self._scale()
         # a step's caption is rebuilt when the step or the lesson (read again when opened) is
         # another, not at every step the user takes (`revision` also marks a re-opened lesson)
         self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
         self.refresh()
+
+    def _scale(self):
+        """The caption and the buttons at the text scale, as the plots and numbers are."""
+        k = self.state.scale / 100
+        self.back.width, self.next.width, self.close.width = round(90 * k), round(90 * k), round(140 * k)
+        self.layout.styles = scaled_text(self.state.scale)
 
     def refresh(self):
         lesson = self.state.lesson

@@ -82,6 +82,10 @@ class Plots(pn.viewable.Viewer):
         self.cells = {name: pn.Column(pane, sizing_mode="stretch_both", margin=0) for name, pane in self.panes.items()}
         self.readout = Readout(state=self.state)
         self.cells["readout"] = pn.Column(self.readout, sizing_mode="stretch_both", margin=0)
+        # a line break after the landscape: data, bound and landscape share the first row and the
+        # trace, the bar and the numbers the second, however wide the window (a wide one put five
+        # plots in the first row, each too narrow for its title)
+        self.row_break = pn.Spacer(height=0, margin=0, sizing_mode="stretch_width", styles={"flex": "1 1 100%"})
         self.analyses = Analyses(state=self.state)     # the restarts' traces and the basins map, below
         self._drawing_later = False
         self._figures_due = False
@@ -161,6 +165,7 @@ class Plots(pn.viewable.Viewer):
 
     WIDTHS = {"data": 330, "bound": 330, "landscape": 340, "trace": 330, "identity": 180, "readout": 330}
     HEIGHT = 300             # px at 100 %; at least half the window below the step bar
+    LEAST_HEIGHT = 200       # px at 100 %: below it a plot's title, axes and legend leave no room
 
     def _fonts(self):
         """The figures' fonts at the text scale (new figures, or a new scale)."""
@@ -168,22 +173,33 @@ class Plots(pn.viewable.Viewer):
             scale_fonts(view.figure, self.state.scale)
 
     def _layout(self):
-        """The cells' sizes and visibility: the presenter layout shows the chosen plots only, in
-        the sidebar's room too, as high as the window below the step bar."""
+        """The cells' sizes and visibility, at the text scale. A cell is as high as the room the
+        window leaves below the step and lesson bars (`100%` of the flow's box), at most HEIGHT
+        (or half the window) and at least LEAST_HEIGHT, times the scale: a plot never shrinks
+        below what its texts need (the page scrolls then). The presenter layout shows the chosen
+        plots only, in the sidebar's room too, all of that room high and at least two a row: the
+        step bar and the first row of plots fit in the window together (a projector's 1366×768
+        at 200 %)."""
         k = self.state.scale / 100
         presenter = self.state.presenter
-        height = (f"max({round(self.HEIGHT * k)}px, calc(100vh - 140px))" if presenter else
-                  f"max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2))")
+        least_height = f"{round(self.LEAST_HEIGHT * k)}px"
+        height = (f"max({least_height}, 100%)" if presenter else
+                  f"max({least_height}, min(max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2)), 100%))")
         for name, cell in self.cells.items():
             width = round(self.WIDTHS[name] * k)
             grow = 0 if name == "identity" else 1
             least = f"{width}px"
-            if name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
+            if presenter:
+                least = f"min({width}px, calc(50% - 8px))"
+            elif name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
                 least = f"max({width}px, calc({100 * k / 3:.2f}% - 12px))"   # the scale: they grow with it
-            cell.styles = {"flex": f"{grow} 1 {width}px", "min-width": least, "height": height}
+            # (max-height: a stretching cell is held to its box's height by Bokeh's own style)
+            cell.styles = {"flex": f"{grow} 1 {least if presenter else f'{width}px'}", "min-width": least, "height": height, "max-height": "none"}
             visible = name in self.state.shown or not presenter
             if cell.visible != visible:
                 cell.visible = visible
+        if self.row_break.visible == presenter:          # the presenter's plots flow on one row
+            self.row_break.visible = not presenter
 
     def refresh(self):
         state = self.state
@@ -237,12 +253,8 @@ class Plots(pn.viewable.Viewer):
         # restarts' traces and the basins map (in a column after the cells they overlapped the
         # second row of plots, the column being as high as the window)
         for box in (self.readout.tables, self.analyses.restarts_box, self.analyses.basins_box):
-            box.styles = {"flex": "1 1 100%"}
-        # a line break after the landscape: data, bound and landscape share the first row and the
-        # trace, the bar and the numbers the second, however wide the window (a wide one put five
-        # plots in the first row, each too narrow for its title)
-        row_break = pn.Spacer(height=0, margin=0, sizing_mode="stretch_width", styles={"flex": "1 1 100%"})
-        return pn.FlexBox(c["data"], c["bound"], c["landscape"], row_break, c["trace"], c["identity"], c["readout"],
+            box.styles = {**box.styles, "flex": "1 1 100%", "max-height": "none"}
+        return pn.FlexBox(c["data"], c["bound"], c["landscape"], self.row_break, c["trace"], c["identity"], c["readout"],
                           self.readout.tables, self.analyses.restarts_box, self.analyses.basins_box,
                           flex_wrap="wrap", align_content="flex-start", sizing_mode="stretch_both", margin=0)
 

@@ -40,8 +40,9 @@ class Readout(pn.viewable.Viewer):
         self.refresh()
 
     def _scale(self):
-        self.pane.styles = {"overflow-y": "auto", "font-size": f"{round(13 * self.state.scale / 100)}px"}
-        self.tables.styles = {"font-size": f"{round(13 * self.state.scale / 100)}px"}
+        size = f"{round(13 * self.state.scale / 100)}px"
+        self.pane.styles = {"overflow-y": "auto", "font-size": size}
+        self.tables.styles = {**self.tables.styles, "font-size": size}     # beside its place in the plots' flow
 
     def refresh(self):
         tables = analysis_tables(self.state)          # once per refresh: the pane names them, the row shows them

@@ -13,7 +13,7 @@ from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .pacing import Pacer
 from .panel_speedup import QuickButton
 from .state import ExplorerState, RunCancelled
-from .viewer_tools import READOUT_CSS, held, in_background
+from .viewer_tools import READOUT_CSS, held, in_background, scaled_text
 
 
 class StepBar(pn.viewable.Viewer):
@@ -53,9 +53,25 @@ class StepBar(pn.viewable.Viewer):
                        for key, what in SHORTCUTS)
         self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
                                  visible=False, stylesheets=[READOUT_CSS], margin=(0, 12))
+        # the buttons wrap onto a second line when the scale makes them wider than the window
+        self.layout = pn.Column(pn.FlexBox(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
+                                           flex_wrap="wrap", align_items="center", sizing_mode="stretch_width",
+                                           margin=0),
+                                self.timeline, self.help, self.pacer, self.keys, sizing_mode="stretch_width", margin=0)
         self.state.param.watch(lambda e: self.refresh(), ["revision", "running"])
+        self.state.param.watch(lambda e: self._scale(), "scale")
         self.param.watch(lambda e: self._play(), "playing")
+        self._scale()
         self.refresh()
+
+    def _scale(self):
+        """The bar's text, buttons and slider at the text scale, as the plots and numbers are."""
+        k = self.state.scale / 100
+        for label, button in self.buttons.items():
+            button.width = round((len(label) * 8 + 34) * k)
+        self.cancel.width, self.play.width = round(80 * k), round(90 * k)
+        self.speed.width = round(170 * k)
+        self.layout.styles = scaled_text(self.state.scale)
 
     def _on_key(self, event):
         """A shortcut pressed in the page (keyboard.py)."""
@@ -192,8 +208,6 @@ class StepBar(pn.viewable.Viewer):
             self.playing = False
 
     def __panel__(self):
-        return pn.Column(pn.Row(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
-                                sizing_mode="stretch_width", margin=0),
-                         self.timeline, self.help, self.pacer, self.keys, sizing_mode="stretch_width", margin=0)
+        return self.layout
 
 

@@ -26,6 +26,15 @@ details pre { font-size: 11px; max-height: 12em; overflow: auto; }
 """
 
 
+def scaled_text(scale: int) -> dict:
+    """CSS styles that put an area's text, its widgets' included, at `scale` % of the page's
+    design sizes (14 px text on 20 px lines, widgets 40 px high at 100 %): the design's sizes are
+    CSS variables that the widgets inside the area inherit."""
+    k = scale / 100
+    return {"font-size": f"{round(14 * k)}px", "--type-ramp-base-font-size": f"{round(14 * k)}px",
+            "--type-ramp-base-line-height": f"{round(20 * k)}px", "--design-unit": f"{4 * k:g}"}
+
+
 def held(action, *args):
     """Run an action with the document held: its changes reach the page in one message.
     (Bokeh's property validation stays on: it also converts values such as a tuple given for
