@@ -17,17 +17,20 @@ class Analyses:
     below the plots)."""
 
     BASINS = (520, 440)       # the map's width and height in px at 100 %
-    RESTARTS_HEIGHT = 380
+    RESTARTS_HEIGHT = 380     # px at 100 %
 
     def __init__(self, state):
         self.state = state
-        self.basins_plot = pn.pane.Bokeh(None, margin=(2, 4))
+        # each figure stretches in a box that _scale sizes (a height styled on the pane did not
+        # reach its figure, which stayed 600 px high)
+        self.basins_plot = pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4))
+        self.basins_cell = pn.Column(self.basins_plot, sizing_mode="stretch_width", margin=0)
         self.basins_table = pn.pane.HTML("", stylesheets=[READOUT_CSS], sizing_mode="stretch_width", margin=(2, 6))
         # the table beside the map, or below it when the scale leaves no room beside
-        self.basins_box = pn.FlexBox(self.basins_plot, self.basins_table, flex_wrap="wrap", visible=False,
+        self.basins_box = pn.FlexBox(self.basins_cell, self.basins_table, flex_wrap="wrap", visible=False,
                                      sizing_mode="stretch_width", margin=0)
         self._basins_for = None
-        self.restarts_plot = pn.pane.Bokeh(None, sizing_mode="stretch_width", margin=(2, 4))
+        self.restarts_plot = pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4))
         # Shown and hidden through a box: a Bokeh pane told to hide copies its drawn figure's
         # stylesheets (the design's, not text) into its own and fails (the second Basins map).
         self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
@@ -36,28 +39,27 @@ class Analyses:
         self._scale()
 
     def _scale(self):
-        """The figures' sizes and fonts and the table's text at the text scale, as the plots'.
-        (Every box says max-height none: Bokeh holds a stretching box to the height of the flow,
-        the window's room below the bars, and a taller figure then ran over the next box.)"""
+        """The figures' sizes and fonts and the table's text at the text scale, as the plots';
+        a figure no higher than the window's room, so it is seen whole. (Every box says
+        max-height none: Bokeh holds a stretching box to the height of the flow, the window's
+        room below the bars, and a taller figure then ran over the next box.)"""
         k = self.state.scale / 100
-        self.basins_plot.styles = {"flex": f"1 1 {round(self.BASINS[0] * k)}px",
-                                   "max-width": f"{round(self.BASINS[0] * k)}px"}
+
+        def height(px):
+            return f"min({round(px * k)}px, calc(100vh - 100px))"
+        width = round(self.BASINS[0] * k)
+        self.basins_cell.styles = {"flex": f"1 1 {width}px", "max-width": f"{width}px",
+                                   "height": height(self.BASINS[1]), "max-height": "none"}
         self.basins_table.styles = {"flex": f"1 1 {round(360 * k)}px", "font-size": f"{round(13 * k)}px"}
-        self.restarts_plot.height = round(self.RESTARTS_HEIGHT * k)
-        for box in (self.basins_box, self.restarts_box):
-            box.styles = {**box.styles, "max-height": "none"}
+        self.basins_box.styles = {**self.basins_box.styles, "max-height": "none"}
+        self.restarts_box.styles = {**self.restarts_box.styles, "height": height(self.RESTARTS_HEIGHT),
+                                    "max-height": "none"}
         for pane in (self.basins_plot, self.restarts_plot):
             if pane.object is not None:
-                self._size(pane.object)
+                scale_fonts(pane.object, self.state.scale)
 
-    def _size(self, figure):
-        """`figure` at the text scale: its fonts; the basins map as wide as the room, up to its
-        width, and BASINS[1] high, times the scale."""
+    def _scaled(self, figure):
         scale_fonts(figure, self.state.scale)
-        if figure is self.basins_plot.object:
-            k = self.state.scale / 100
-            figure.update(sizing_mode="stretch_width", height=round(self.BASINS[1] * k),
-                          max_width=round(self.BASINS[0] * k))
         return figure
 
     def refresh(self):
@@ -66,13 +68,12 @@ class Analyses:
             self._restarts_for = state.restarts
             self.restarts_box.visible = state.restarts is not None
             if state.restarts is not None:
-                self.restarts_plot.object = self._size(tagged(restarts_figure(state.restarts)))
+                self.restarts_plot.object = self._scaled(tagged(restarts_figure(state.restarts)))
         if state.basins is not self._basins_for:
             self._basins_for = state.basins
             self.basins_box.visible = state.basins is not None
             if state.basins is not None:
-                self.basins_plot.object = tagged(basins_figure(state.basins))
-                self._size(self.basins_plot.object)
+                self.basins_plot.object = self._scaled(tagged(basins_figure(state.basins)))
                 best = state.restarts.fixed_points[0] if state.restarts and state.restarts.fixed_points else None
                 self.basins_table.object = ("<b>Fixed points of the basins map</b>" + basins_html(
                     state.basins, (best.theta, best.loglik) if best is not None else None))
