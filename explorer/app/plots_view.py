@@ -166,6 +166,7 @@ class Plots(pn.viewable.Viewer):
     WIDTHS = {"data": 330, "bound": 330, "landscape": 340, "trace": 330, "identity": 180, "readout": 330}
     HEIGHT = 300             # px at 100 %; at least half the window below the step bar
     LEAST_HEIGHT = 200       # px at 100 %: below it a plot's title, axes and legend leave no room
+    ABOVE = (42, 130)        # px above the plots: the header and margins, and the step bar per 100 %
 
     def _fonts(self):
         """The figures' fonts at the text scale (new figures, or a new scale)."""
@@ -173,18 +174,19 @@ class Plots(pn.viewable.Viewer):
             scale_fonts(view.figure, self.state.scale)
 
     def _layout(self):
-        """The cells' sizes and visibility, at the text scale. A cell is as high as the room the
-        window leaves below the step and lesson bars (`100%` of the flow's box), at most HEIGHT
-        (or half the window) and at least LEAST_HEIGHT, times the scale: a plot never shrinks
-        below what its texts need (the page scrolls then). The presenter layout shows the chosen
-        plots only, in the sidebar's room too, all of that room high and at least two a row: the
-        step bar and the first row of plots fit in the window together (a projector's 1366×768
-        at 200 %)."""
+        """The cells' sizes and visibility, at the text scale. A cell is HEIGHT (or half the
+        window) high, at most the room the window leaves below the step bar (ABOVE: the bar is
+        taller at a larger scale) and at least LEAST_HEIGHT, times the scale: a plot never
+        shrinks below what its texts need (the page scrolls then). The presenter layout shows the
+        chosen plots only, in the sidebar's room too, all of that room high and at least two a
+        row: the step bar and the first row of plots fit in the window together (a projector's
+        1366×768 at 200 %). The room is reckoned from the window, not from the bars' boxes:
+        Bokeh's own style held a cell to its box, and a figure drawn before the step bar had its
+        final height then overflowed its cell now and then (max-height none)."""
         k = self.state.scale / 100
         presenter = self.state.presenter
-        least_height = f"{round(self.LEAST_HEIGHT * k)}px"
-        height = (f"max({least_height}, 100%)" if presenter else
-                  f"max({least_height}, min(max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2)), 100%))")
+        room = f"calc(100vh - {round(self.ABOVE[0] + self.ABOVE[1] * k)}px)"
+        height = room if presenter else f"min(max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2)), {room})"
         for name, cell in self.cells.items():
             width = round(self.WIDTHS[name] * k)
             grow = 0 if name == "identity" else 1
@@ -193,8 +195,8 @@ class Plots(pn.viewable.Viewer):
                 least = f"min({width}px, calc(50% - 8px))"
             elif name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
                 least = f"max({width}px, calc({100 * k / 3:.2f}% - 12px))"   # the scale: they grow with it
-            # (max-height: a stretching cell is held to its box's height by Bokeh's own style)
-            cell.styles = {"flex": f"{grow} 1 {least if presenter else f'{width}px'}", "min-width": least, "height": height, "max-height": "none"}
+            cell.styles = {"flex": f"{grow} 1 {least if presenter else f'{width}px'}", "min-width": least,
+                           "height": f"max({round(self.LEAST_HEIGHT * k)}px, {height})", "max-height": "none"}
             visible = name in self.state.shown or not presenter
             if cell.visible != visible:
                 cell.visible = visible
