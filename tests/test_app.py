@@ -12,7 +12,7 @@ from explorer.app import App, ExplorerState
 from explorer.core.model import get_coordinate
 from explorer.app.sources import UPLOADED
 from explorer.screen import decode_steps, encode_steps
-from explorer.app.viewers import readout_html
+from explorer.app.readout_view import readout_html
 
 MODELS = sorted(explorer.models.MODELS)
 
@@ -466,18 +466,18 @@ def test_the_restarts_traces_are_drawn_below_the_plots():
     app = App("gmm1d", dataset="galaxies")
     app.state.set(option=3, restart_count=8)
     app.state.analyses.run_restarts()
-    assert app.plots.restarts_box.visible
-    lines = [r for r in app.plots.restarts_plot.object.renderers]
+    assert app.plots.analyses.restarts_box.visible
+    lines = [r for r in app.plots.analyses.restarts_plot.object.renderers]
     assert sum(len(r.data_source.data["ys"]) for r in lines) == 8
 
 
 def test_the_basins_map_is_drawn_below_the_plots():
     app = App("gmm1d")
     app.state.run_to_convergence()
-    assert not app.plots.basins_box.visible
+    assert not app.plots.analyses.basins_box.visible
     app.state.analyses.run_basins(grid=10)
-    assert app.plots.basins_box.visible and app.plots.basins_plot.object is not None
-    assert "Fixed points of the basins map" in app.plots.basins_table.object
+    assert app.plots.analyses.basins_box.visible and app.plots.analyses.basins_plot.object is not None
+    assert "Fixed points of the basins map" in app.plots.analyses.basins_table.object
 
 
 def test_the_plots_can_be_drawn_as_svg_for_export():

@@ -131,7 +131,7 @@ def test_the_app_shows_a_user_traceback_and_keeps_working(tmp_path):
     app.steps.buttons["E step"].clicks += 1
     app.steps.buttons["M step"].clicks += 1
     assert "planted failure" in app.state.message and "broken_model.py" in app.state.details
-    from explorer.app.viewers import readout_html
+    from explorer.app.readout_view import readout_html
     assert "planted failure" in readout_html(app.state) and "broken_model.py" in readout_html(app.state)
     assert app.session.position == 1
     app.steps.buttons["Undo"].clicks += 1

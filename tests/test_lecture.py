@@ -123,12 +123,12 @@ def test_the_basins_map_merges_what_it_cannot_tell_apart_and_says_where_the_best
     best = state.analyses.restarts.fixed_points[0]
     assert best.loglik > result.logliks[0] + 50
     state.analyses.run_basins(grid=20)
-    table = app.plots.basins_table.object
+    table = app.plots.analyses.basins_table.object
     assert "is not in this slice" in table and "Start from it" in table and "variances" in table
 
 
 def test_label_switched_twins_on_a_basins_map_are_one_fixed_point():
-    from explorer.app.viewers import basins_html, basins_names
+    from explorer.app.analyses_view import basins_html, basins_names
     from explorer.core.basins import basins
     from explorer.core.session import Session as S
     model = make_model("gmm1d")
@@ -152,7 +152,7 @@ def test_label_switched_twins_on_a_basins_map_are_one_fixed_point():
 def test_every_preset_has_a_caption_and_ours_beside_the_source():
     # bishop-9-14 and faithful-1d opened with neither, contrary to the README
     from explorer.app import ExplorerState
-    from explorer.app.viewers import readout_html
+    from explorer.app.readout_view import readout_html
     from explorer.presets import PRESETS
     state = ExplorerState()
     for name, preset in PRESETS.items():
@@ -241,7 +241,7 @@ def test_the_rate_sentence_waits_until_the_rate_settles_and_speaks_for_the_famil
     # gmm1d's export read "Rate … = 1.20813 (near the fixed point: the largest fraction of missing
     # information)" after ten iterations, and the same words appeared under mean-field
     from explorer.app import ExplorerState
-    from explorer.app.viewers import readout_html
+    from explorer.app.readout_view import readout_html
     from explorer.core.convergence import em_map_rate, settled_rate
     state = ExplorerState(model_name="gmm1d")
     s = state.session

@@ -96,7 +96,7 @@ def test_a_figures_renderers_share_its_one_filter_and_one_selection_policy():
 def test_a_closed_card_holds_its_contents_from_the_start():
     # filled only when first opened, its widgets stayed unknown to the page's document: each
     # click sent them back in full and the server warned "reference already known"
-    from explorer.app.viewers import closed_card
+    from explorer.app.viewer_tools import closed_card
     button = pn.widgets.Button(label="Run the checks")
     card = closed_card("Checks", button, pn.pane.HTML("report"))
     assert card.collapsed and card.objects[0] is button and len(card.objects) == 2

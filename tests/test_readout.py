@@ -113,7 +113,7 @@ def table_cells(page: str) -> dict:
 
 def test_the_app_the_standalone_page_and_the_cli_show_the_same_numbers(capsys):
     from explorer.app import ExplorerState
-    from explorer.app.viewers import readout_html
+    from explorer.app.readout_view import readout_html
     from explorer.standalone import standalone_html
     assert main(["trace", "--model", "gmm1d", "--iterations", "2", "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
@@ -131,3 +131,17 @@ def test_the_app_the_standalone_page_and_the_cli_show_the_same_numbers(capsys):
     assert len(tables) >= 5 and expected in [table_cells(t) for t in tables]     # 5 states recorded, this one among them
     assert main(["trace", "--model", "gmm1d", "--iterations", "2"]) == 0
     assert f"log p = {shown['loglik']}, F = {shown['F']}, KL = {shown['kl']}" in capsys.readouterr().out
+
+
+def test_the_numbers_panel_shows_the_gap_to_exact_em_once_compared():
+    """The panel writes the one Readout, so the comparison's gap reaches it: log p of exact
+    EM's fixed point minus log p now, as the comparison computed it."""
+    from explorer.app import ExplorerState
+    from explorer.app.readout_view import readout_html
+    from explorer.shown import fmt
+    state = ExplorerState("two-source", family="mean-field")
+    state.run_to_convergence()
+    assert "log p(θ̂ of exact EM)" not in readout_html(state)
+    state.analyses.compare_with_exact()
+    gap = state.analyses.comparison.exact.current.loglik - state.session.current.loglik
+    assert f"log p(θ̂ of exact EM) − log p now = {fmt(gap)}" in readout_html(state)

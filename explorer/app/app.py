@@ -27,10 +27,14 @@ from ..screen import plain_query
 from . import budget
 from .budget import heavy_link
 from .building import adopt
+from .controls import Controls
+from .lesson_bar import LessonBar
+from .plots_view import Plots, make_views
 from .serving import give_memory_back_soon, skip_error_diagnostics, tune_the_collector
 from .sources import MAX_UPLOAD_BYTES
 from .state import ExplorerState
-from .viewers import Controls, LessonBar, Plots, StepBar, in_background, make_views
+from .step_bar import StepBar
+from .viewer_tools import in_background
 
 
 # The Fast design without its web font: a lecture hall may have no internet, and the page must

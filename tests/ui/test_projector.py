@@ -1,8 +1,13 @@
 """The page on a projector: at 1366×768 and 1920×1080, at 100, 150 and 200 % text and plot
 scale, nothing overlaps or leaves the window, legends stay in their plots, titles are not cut,
-and the plots grow with the text; the presenter layout folds the sidebar and shows the chosen
-plots, and its key toggles it."""
+and the plots grow with the text, as do the step bar, a lesson's caption, the analyses' tables
+and the restarts' and basins' plots; the presenter layout folds the sidebar, shows the chosen
+plots side by side under the step bar inside the window, and its key toggles it."""
+import re
+
 import pytest
+
+from explorer.app.analyses_view import Analyses
 
 from .layout import layout_problems, plot_widths
 from .test_lecture import lecture, lecture_server  # noqa: F401 - the walk's server and its log check
@@ -45,3 +50,114 @@ def test_the_presenter_layout_folds_the_sidebar_shows_the_chosen_plots_and_f_tog
     assert len(plot_widths(page)) == 5
     page.keyboard.press("f")
     page.wait_for_function("() => document.getElementById('sidebar').classList.contains('hidden')", timeout=10_000)
+
+
+FIGURE_JS = """(prefix) => {
+  // the drawn figure whose title starts with `prefix`: its title's font size and its box
+  let found = null;
+  const walk = (view) => {
+    const name = view.model ? view.model.constructor.__name__ : "";
+    if (name === "Figure" && view.el && view.el.isConnected && view.model.title &&
+        view.model.title.text.startsWith(prefix) && view.el.getBoundingClientRect().width > 0) found = view;
+    if (view.children) for (const child of view.children()) walk(child);
+  };
+  for (const root of Bokeh.index.roots) walk(root);
+  const r = found.el.getBoundingClientRect();
+  return {font: parseFloat(found.model.title.text_font_size), width: r.width, height: r.height,
+          top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+}"""
+
+
+def font(locator) -> float:
+    return float(locator.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+
+
+def step_bar(page) -> dict:
+    button = page.get_by_role("button", name="E step", exact=True)
+    box = button.bounding_box()
+    return {"font": font(button), "width": box["width"], "height": box["height"]}
+
+
+def sizes_at(page, url, scale, basins=False) -> dict:
+    """What a lecture shows besides the five plots, at `scale`: the step bar, a lesson's caption
+    and buttons, a preset's table, the comparison's and restarts' tables, the restarts' traces
+    and, if asked, the basins map."""
+    seen = {}
+    page.goto(f"{url}?lesson=variational-em&ls=2&scale={scale}")
+    page.get_by_text("step 2 of").first.wait_for(timeout=60_000)
+    seen["step bar"] = step_bar(page)
+    seen["caption"] = font(page.locator("div.caption").first)
+    seen["Next"] = page.get_by_role("button", name="Next ▶").bounding_box()["width"]
+    page.goto(f"{url}?preset=faithful-1d&scale={scale}")
+    page.get_by_text("Ours beside the source").first.wait_for(timeout=60_000)
+    seen["preset table"] = font(page.locator("table.preset td").first)
+    page.goto(f"{url}?model=gmm1d&family=hard&scale={scale}")
+    page.get_by_role("button", name="Compare with exact EM").click()
+    page.get_by_text("Fixed points from the same start").first.wait_for(timeout=60_000)
+    page.get_by_text("Restarts (local optima)").click()
+    page.get_by_role("button", name="Run restarts").click()
+    page.get_by_text(re.compile(r"20 starts, \d+ distinct fixed point")).first.wait_for(timeout=60_000)
+    if basins:
+        page.get_by_role("button", name=re.compile("Basins map")).click()
+        page.get_by_text("Fixed points of the basins map").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    tables = page.locator("div.table-block")
+    seen["comparison table"] = font(tables.filter(has_text="Fixed points from the same start").locator("td").first)
+    seen["restarts table"] = font(tables.filter(has_text="distinct fixed point").locator("td").first)
+    seen["restarts plot"] = page.evaluate(FIGURE_JS, "log p from")
+    if basins:
+        seen["basins table"] = font(page.locator("table.numbers", has_text="starts").last.locator("td").first)
+        seen["basins plot"] = page.evaluate(FIGURE_JS, "Basins of")
+    seen["problems"] = layout_problems(page)
+    return seen
+
+
+def test_the_step_bar_lesson_tables_and_analyses_plots_grow_with_the_text(lecture):  # noqa: F811
+    """At 200 % the step bar, a lesson's caption, every analysis table and the restarts' and
+    basins' plots are twice their 100 % size, as the five plots and the numbers are (they stayed
+    at 100 %); the analyses' plots stay whole in the window and overlap nothing."""
+    page, url = lecture
+    page.set_viewport_size({"width": 1366, "height": 768})
+    small, large = sizes_at(page, url, 100), sizes_at(page, url, 200, basins=True)
+    assert large["problems"] == [], large["problems"]
+    # (the basins map, a minute's run, only at 200 %: its table is a numbers table as the
+    # restarts' is, its figure has the house fonts as the restarts' has, and it is BASINS at 100 %)
+    small["basins table"], small["basins plot"] = small["restarts table"], {
+        "font": small["restarts plot"]["font"], "width": Analyses.BASINS[0], "height": Analyses.BASINS[1]}
+    for name in ("caption", "Next", "preset table", "comparison table", "restarts table", "basins table"):
+        assert large[name] >= 1.8 * small[name], (name, small[name], large[name])
+    for what in ("font", "width", "height"):
+        assert large["step bar"][what] >= 1.5 * small["step bar"][what], (what, small["step bar"], large["step bar"])
+    for plot in ("restarts plot", "basins plot"):
+        assert large[plot]["font"] >= 1.8 * small[plot]["font"], (plot, small[plot], large[plot])
+        assert large[plot]["height"] >= 1.4 * small[plot]["height"], (plot, small[plot], large[plot])
+        assert large[plot]["height"] <= 768 - 56, (plot, large[plot])       # seen whole in the window
+    assert large["basins plot"]["width"] >= 1.6 * small["basins plot"]["width"], (small["basins plot"], large["basins plot"])
+
+
+@pytest.mark.parametrize("scale", [100, 200])
+def test_the_presenter_layout_fits_the_step_bar_and_the_chosen_plots_in_the_window(lecture, scale):  # noqa: F811
+    """The presenter layout on a 1366×768 projector: the step bar (at the text scale) and the
+    bound and landscape plots side by side, all inside the window without scrolling; at 100 %
+    the numbers beside them too (at 200 % only one plot fitted under the bar: the bound and the
+    bar were never seen together)."""
+    page, url = lecture
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_at(page, url, scale, "&presenter=1")
+    page.wait_for_function("() => document.getElementById('sidebar').classList.contains('hidden')", timeout=10_000)
+    page.wait_for_timeout(800)
+    bar = page.get_by_role("button", name="E step", exact=True)
+    timeline = page.get_by_text("Timeline (state)").first.bounding_box()
+    plots = {name: page.evaluate(FIGURE_JS, prefix) for name, prefix in (("bound", "Bound"), ("landscape", "θ–q"))}
+    inside = [bar.bounding_box(), timeline] + [
+        {"x": p["left"], "y": p["top"], "width": p["width"], "height": p["height"]} for p in plots.values()]
+    for box in inside:
+        assert box["x"] >= 0 and box["y"] >= 0, box
+        assert box["x"] + box["width"] <= 1366 + 1 and box["y"] + box["height"] <= 768 + 1, (box, plots)
+    assert abs(plots["bound"]["top"] - plots["landscape"]["top"]) < 2, plots          # side by side
+    assert plots["bound"]["height"] >= 0.45 * 768, plots                             # and large
+    assert font(bar) == round(14 * scale / 100)                                       # the bar at the scale
+    if scale == 100:
+        numbers = page.locator("table.numbers").first.bounding_box()
+        assert numbers["y"] + numbers["height"] <= 768 and numbers["x"] > plots["landscape"]["left"], numbers
+    assert layout_problems(page) == []

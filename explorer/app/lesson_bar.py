@@ -1,0 +1,72 @@
+"""The lesson bar above the plots: Back, Next, the open step's title, caption and formula."""
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from .as_text import formula_html
+from .panel_speedup import QuickButton
+from .state import ExplorerState
+from .viewer_tools import READOUT_CSS, held, scaled_text
+
+LESSON_CSS = """
+.lesson { border-left: 4px solid #1f4e79; padding: 2px 10px; background: rgba(31, 78, 121, .06); }
+.caption { margin: 3px 0; font-size: 1.05em; }
+"""
+
+
+class LessonBar(pn.viewable.Viewer):
+    """The open lesson's step above the plots: Back, Next, the step's title, caption and formula
+    (hidden when no lesson is open)."""
+
+    state = param.ClassSelector(class_=ExplorerState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.back = QuickButton(label="◀ Back", width=90, margin=(4, 3))
+        self.next = QuickButton(label="Next ▶", width=90, margin=(4, 3), color="primary")
+        self.back.on_click(lambda e: held(self.state.player.lesson_back))
+        self.next.on_click(lambda e: held(self.state.player.lesson_next))
+        self.close = pn.widgets.Button(label="Close the lesson", width=140, margin=(4, 3))
+        self.close.on_click(lambda e: held(self.state.player.close_lesson))
+        self.caption = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[READOUT_CSS, LESSON_CSS],
+                                    margin=(0, 10))
+        self.layout = pn.Column(pn.Row(self.back, self.next, self.close, margin=0), self.caption,
+                                sizing_mode="stretch_width", margin=(0, 0, 6, 0), visible=False)
+        self._shown = None
+        self.state.param.watch(lambda e: self._scale(), "scale")
+        self._scale()
+        # a step's caption is rebuilt when the step or the lesson (read again when opened) is
+        # another, not at every step the user takes (`revision` also marks a re-opened lesson)
+        self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
+        self.refresh()
+
+    def _scale(self):
+        """The caption and the buttons at the text scale, as the plots and numbers are."""
+        k = self.state.scale / 100
+        self.back.width, self.next.width, self.close.width = round(90 * k), round(90 * k), round(140 * k)
+        self.layout.styles = scaled_text(self.state.scale)
+
+    def refresh(self):
+        lesson = self.state.player.lesson
+        number = self.state.lesson_step
+        if self._shown is not None and self._shown[0] is lesson and self._shown[1] == number:
+            return                              # the same step of the same lesson: its caption is there
+        self._shown = (lesson, number)
+        self.layout.visible = lesson is not None
+        if lesson is None:
+            return
+        step = lesson.steps[number]
+        self.back.disabled = number == 0
+        self.next.disabled = number == len(lesson.steps) - 1
+        self.caption.object = (f"<div class='lesson'><b>{html.escape(lesson.title)}, step {number + 1} of "
+                               f"{len(lesson.steps)}: {html.escape(step.title)}</b>"
+                               f"<div class='caption'>{html.escape(step.caption)}</div>"
+                               + (f"<div class='formula'>{formula_html(step.formula)}</div>" if step.formula else "") + "</div>")
+
+    def __panel__(self):
+        return self.layout
+
+
