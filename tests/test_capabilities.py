@@ -131,3 +131,38 @@ def test_chunked_em_refuses_a_model_that_does_not_declare_it_before_reading_anyt
     from explorer.core.errors import ExplorerError
     with pytest.raises(ExplorerError, match="model bernoulli-mixture cannot take its data in chunks"):
         chunked_em(MODELS["bernoulli-mixture"], np.zeros((100, 64)), max_iterations=1)
+
+
+def _app_modules():
+    """The modules the floors of "one home for each concern" hold: the app, the views and the CLI."""
+    for path in sorted(ROOT.rglob("*.py")):
+        part = path.relative_to(ROOT).parts
+        if part[0] in ("app", "views") or path.stem.startswith("cli"):
+            yield path
+
+
+def test_no_app_view_or_cli_module_over_450_lines_and_no_class_over_300():
+    import ast
+    long_modules, long_classes = [], []
+    for path in _app_modules():
+        text = path.read_text()
+        if text.count("\n") > 450:
+            long_modules.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 300:
+                long_classes.append(f"{path.relative_to(ROOT)}: class {node.name}, "
+                                    f"{node.end_lineno - node.lineno + 1} lines")
+    assert not long_modules and not long_classes, "split by concern:\n" + "\n".join(long_modules + long_classes)
+
+
+def test_nothing_outside_the_app_imports_it():
+    """The library (core, models, views, plots, the standalone page, the CLI) never reaches up
+    into the app; only the package's `explorer.App` opens it, when asked for."""
+    found = []
+    for path in ROOT.rglob("*.py"):
+        inside = path.relative_to(ROOT).parts[0] == "app" or path.relative_to(ROOT) == Path("__init__.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not inside and re.search(r"from \.+app\b|import explorer\.app|from explorer\.app", line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)
