@@ -207,8 +207,9 @@ def cmd_export(args) -> dict:
         return write_image(session, args)
     if args.format == "html":
         from .standalone import standalone_html
+        screen = Screen.from_link(args.screen).after(session) if getattr(args, "screen", None) else None
         text = standalone_html(session, args.param, progress=Every(
-            2.0, lambda done, total: f"recording state {done} of {total} for the page"))
+            2.0, lambda done, total: f"recording state {done} of {total} for the page"), screen=screen)
     elif args.format == "csv":
         text = trace_csv(session)
     else:

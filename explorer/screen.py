@@ -15,7 +15,7 @@ model (K within its range, a data set it has) is the builder's business, which k
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -231,6 +231,16 @@ class Screen:
             if self.at is not None:
                 out["at"] = str(self.at)
         return out
+
+    def without_room(self) -> "Screen":
+        """The screen without the viewer's own room settings (scale, speed, presenter layout):
+        what a standalone page links back to."""
+        return replace(self, settings=MappingProxyType(self.named("model", "session", "view")))
+
+    def after(self, session) -> "Screen":
+        """This screen with `session`'s half steps and position (a run taken further)."""
+        steps = encode_steps([state.kind for state in session.history[1:]])
+        return replace(self, steps=steps, at=str(session.position) if steps else None)
 
     def named(self, *groups: str) -> dict:
         """The settings named in these groups."""

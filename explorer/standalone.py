@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from urllib.parse import urlencode
 
 import numpy as np
 from bokeh.document import Document
@@ -55,10 +56,11 @@ def chosen_states(session, max_states: int) -> list[int]:
 
 
 def standalone_html(session, key: str | None = None, grid: int = 30, max_states: int = MAX_STATES,
-                    title: str = "EM explorer: a recorded run", progress=None) -> str:
+                    title: str = "EM explorer: a recorded run", progress=None, screen=None) -> str:
     """The page for `session`'s states up to the current one, along coordinate `key`;
-    `progress(done, total)` is called after each state is recorded. The session is not moved
-    (its states are visited on a copy of its position)."""
+    `progress(done, total)` is called after each state is recorded; `screen` (explorer.screen.
+    Screen), when known, is written as the link that opens this run in the app. The session is
+    not moved (its states are visited on a copy of its position)."""
     session = copy.copy(session)             # the same history; go_to below moves only the copy
     key = key or first_coordinate(session.model, session.frozen)
     family = session.family_object
@@ -123,7 +125,9 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         code=SWAP))
     heading = Div(text=f"<h2 style='margin:4px 0'>{html.escape(title)}</h2><div>{html.escape(session.model.title)}"
                        f" · family: {html.escape(family.title)} · schedule: "
-                       f"{html.escape(session.schedule_object.describe())} · θ_j = {html.escape(key)}</div>")
+                       f"{html.escape(session.schedule_object.describe())} · θ_j = {html.escape(key)}</div>"
+                       + ("" if screen is None else "<div>In the app: <code>?" + html.escape(
+                           urlencode(screen.without_room().query())) + "</code></div>"))
     layout = column(heading, slider, row(views["data"].figure, views["bound"].figure, views["landscape"].figure),
                     row(views["trace"].figure, views["identity"].figure, numbers))
     # The page's own document, and no theme taken from Bokeh's "current document": in the app

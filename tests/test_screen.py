@@ -121,3 +121,19 @@ def test_the_cli_refuses_a_link_it_cannot_read_and_a_screen_beside_a_model(capsy
     assert "give --screen or --model, not both" in capsys.readouterr().err
     assert main(["export", "--iterations", "1"]) == 2
     assert "--model is required (or --screen LINK)" in capsys.readouterr().err
+
+
+def test_a_standalone_page_links_back_to_its_screen_in_the_app(tmp_path, capsys):
+    """The page `export --screen LINK --format html` writes names the link that opens the run in
+    the app: the screen's words with the half steps the export took, without the viewer's room."""
+    import html
+    import re
+    from explorer.cli import main
+    out = tmp_path / "run.html"
+    assert main(["export", "--screen", "model=gmm1d&K=3&scale=200&steps=EM2", "--iterations", "1",
+                 "--format", "html", "-o", str(out)]) == 0, capsys.readouterr().err
+    page = html.unescape(out.read_text())          # the page's document is HTML-escaped inside its script
+    link = html.unescape(re.search(r"In the app: <code>\?([^<]*)</code>", page).group(1))
+    screen, notes = Screen.read(dict(part.split("=", 1) for part in link.split("&")))
+    assert notes == [] and screen.steps == "EM3" and screen.at == "6"
+    assert dict(screen.settings) == {"model_name": "gmm1d", "option": 3}

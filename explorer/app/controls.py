@@ -105,7 +105,8 @@ class Controls(pn.viewable.Viewer):
         (200 states take some seconds), then offered for download."""
         if pn.state.curdoc is None:             # a notebook or a test: at once
             from ..standalone import standalone_html
-            self._offer_page(standalone_html(self.state.session, self.state.coordinate))
+            self._offer_page(standalone_html(self.state.session, self.state.coordinate,
+                                             screen=self.state.links.screen()))
         else:
             pn.state.execute(self._build_page_in_background)
 
@@ -115,7 +116,7 @@ class Controls(pn.viewable.Viewer):
         if state.running:
             state.message = f"{state.running} is still running: wait for it, or press Cancel."
             return
-        session, coordinate = state.session, state.coordinate
+        session, coordinate, screen = state.session, state.coordinate, state.links.screen()
         done, total, started = [0], len(chosen_states(session, MAX_STATES)), time.monotonic()
         self.page_download.visible = False
 
@@ -125,7 +126,7 @@ class Controls(pn.viewable.Viewer):
 
         page, error = await in_background(
             state, "Building the standalone page",
-            lambda: standalone_html(session, coordinate, progress=lambda i, n: done.__setitem__(0, i)),
+            lambda: standalone_html(session, coordinate, progress=lambda i, n: done.__setitem__(0, i), screen=screen),
             self.page_progress, describe)
         if error is not None:
             state.report(error, "The standalone page could not be built")
