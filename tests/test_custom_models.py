@@ -202,3 +202,24 @@ def test_check_against_a_second_implementation(capsys):
     failed = [c for c in out["checks"] if not c["passed"]]
     assert code == 1 and [c["name"] for c in failed] == ["the M step agrees"]
     assert "first disagreement at variances[" in failed[0]["message"]
+
+
+def test_a_model_with_two_options_is_told_the_page_sets_only_the_first():
+    """The page has one option control: a custom model that declares two had its second kept
+    at its default without a word."""
+    from explorer.app import ExplorerState
+    from explorer.core.model import Option
+    from explorer.models.gmm1d import GMM1D
+
+    class TwoOptions(GMM1D):
+        name = "two-options"
+        option_specs = GMM1D.option_specs + (Option("B", 4, 1, 9, "an extra option"),)
+
+    state = ExplorerState(TwoOptions)
+    assert state.model.options["B"] == 4
+    assert [n for n in state.notes if n.startswith("The page sets the option K")] == [
+        "The page sets the option K; model two-options also declares B = 4, kept as they are "
+        "(the command line's --option sets every option)"]
+    state.set(option=3)
+    assert state.model.K == 3 and len([n for n in state.notes if "also declares" in n]) == 1
+    assert not [n for n in ExplorerState("gmm1d").notes if "also declares" in n]
