@@ -17,6 +17,7 @@ from .budget import MAX_POINTS, SYNTHETIC
 
 UPLOADED = "uploaded CSV"
 GIVEN = "(given)"
+MORE_OPTIONS = "The page sets the option"
 MAX_UPLOAD_BYTES = 10 * 2**20   # the default upload limit (`--args --max-upload-mb`): under the websocket's 20 MB
 
 
@@ -131,3 +132,14 @@ class ModelSources:
     def implementation(self, name: str):
         """The class of a second implementation by its name, or None."""
         return {**available_models(), **self.against_models}.get(name)
+
+
+def options_not_set(model) -> list[str]:
+    """Said, not silent: the page sets a model's first option only (every built-in model
+    declares at most one); a model that declares more keeps their values (a note, or none)."""
+    specs = model.option_specs[1:]
+    if not specs:
+        return []
+    kept = ", ".join(f"{o.name} = {model.options.get(o.name, o.default)}" for o in specs)
+    return [f"{MORE_OPTIONS} {model.option_specs[0].name}; model {model.name} also declares {kept}, kept as "
+            f"they are (the command line's --option sets every option)"]

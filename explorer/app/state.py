@@ -39,11 +39,10 @@ from .drawing import Drawing
 from .links import Links
 from .player import Player
 from .settings import Settings, number_text
-from .sources import MAX_UPLOAD_BYTES, ModelSources
+from .sources import MAX_UPLOAD_BYTES, MORE_OPTIONS, ModelSources, options_not_set
 from .stepping import converge, play_goes_on
 
 START_AGAIN = "The new settings start again from θ⁰"    # a note until the next step
-MORE_OPTIONS = "The page sets the option"
 BUSY = "{} is still running: wait for it, or press Cancel."
 
 
@@ -171,7 +170,7 @@ class ExplorerState(Settings):
                 f"{START_AGAIN}: the {dropped} half step{'s' if dropped != 1 else ''} taken before are not "
                 f"kept (Undo does not bring them back)"]
         if built.model_changed:
-            self.notes = self.notes_without(MORE_OPTIONS) + self._more_options()
+            self.notes = self.notes_without(MORE_OPTIONS) + options_not_set(self.model)
         if data_points(self.model) <= LARGE_POINTS:
             budget.LARGE_SESSIONS.release(self)
         self.analyses.clear()
@@ -183,16 +182,6 @@ class ExplorerState(Settings):
         if built.model_changed:
             self.model_revision += 1
         self.touch()
-
-    def _more_options(self) -> list[str]:
-        """Said, not silent: the page sets a model's first option only (every built-in model
-        declares at most one); a model that declares more keeps their defaults here."""
-        specs = self.model.option_specs[1:]
-        if not specs:
-            return []
-        kept = ", ".join(f"{o.name} = {self.model.options.get(o.name, o.default)}" for o in specs)
-        return [f"{MORE_OPTIONS} {self.model.option_specs[0].name}; model {self.model.name} also declares "
-                f"{kept}, kept as they are (the command line's --option sets every option)"]
 
     # ----- messages and actions ----------------------------------------------------------------
     def report(self, exc: Exception, context: str):
