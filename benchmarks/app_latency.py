@@ -67,15 +67,20 @@ def serve(port: int, extra=()) -> subprocess.Popen:
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 60
+    return wait_listening(process, port, 60, "panel serve")
+
+
+def wait_listening(process: subprocess.Popen, port: int, seconds: float, what: str) -> subprocess.Popen:
+    """`process` once it answers on 127.0.0.1:port; stopped, and RuntimeError, after `seconds`."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process
         except OSError:
             time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("panel serve did not start within 60 s")
+    stop(process)
+    raise RuntimeError(f"{what} did not start within {seconds:.0f} s")
 
 
 def stop(process: subprocess.Popen):

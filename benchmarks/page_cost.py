@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_latency import (CHROMIUM, MODELS, cpu_seconds, free_port, local_only, percentile,  # noqa: E402
+from app_latency import (CHROMIUM, MODELS, cpu_seconds, free_port, local_only, percentile, wait_listening,  # noqa: E402
                          stop, time_clicks)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,16 +97,7 @@ def serve(app: Path, root: Path, port: int, profile: str | None = None, parts: s
          "--allow-websocket-origin", f"127.0.0.1:{port}",
          "--unused-session-lifetime", "3600000", "--check-unused-sessions", "3600000"],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    import socket
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise RuntimeError(f"panel serve {app} did not start within 90 s")
+    return wait_listening(process, port, 90, f"panel serve {app}")
 
 
 def stop_profiled(process: subprocess.Popen):
