@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .core.errors import ExplorerError
+from .core.readout import kl_shown
 from .core.session import Session
 from .screen import authored_screen
 
@@ -98,7 +99,7 @@ def _bishop(session) -> list[Row]:
     after_m = run.m_step()
     x1, x2, x3, x4 = (float(v) for v in np.asarray(model.data).ravel()[:4])
     x12 = x1 * 0.1 / (0.5 + 0.1)                   # E[cell 1's θ/4 part] at θ = 0.4: x1 (θ/4)/(½ + θ/4)
-    return [Row("KL(q ‖ p) after the E step at θ_old = 0.4", after_e.kl, 0.0,
+    return [Row("KL(q ‖ p) after the E step at θ_old = 0.4", kl_shown(after_e.loglik, after_e.F), 0.0,
                 "Fig. 9.14: the bound touches log p at θ_old"),
             Row("F − log p at θ_old after the E step", after_e.F - after_e.loglik, 0.0, "the same, as F = log p"),
             Row("θ_new, the maximum of the bound", float(after_m.theta["theta"]), (x12 + x4) / (x12 + x2 + x3 + x4),
@@ -166,8 +167,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "more than F, by the new gap."),
     Preset("faithful-1d", "Old Faithful's waiting times, gmm1d with K = 2",
            {"model": "gmm1d", "data": "faithful-waiting", "K": "2", "coord": "means[0]", "steps": "EM40"},
-           _faithful_1d, "Two Gaussians fitted by EM to the 272 waiting times: short and long waits. At the "
-           "fixed point the mixture has the data's mean and variance, which the table checks."),
+           _faithful_1d, "Two Gaussians fitted by EM to the 272 waiting times: short and long waits. The screen "
+           "shows forty iterations, still climbing in the fifth digit; the table's run goes on to the fixed point, "
+           "where the mixture has the data's mean and variance, which it checks."),
     Preset("faithful-2d", "Old Faithful, both columns, gmm2d with K = 2",
            {"model": "gmm2d", "data": "faithful", "K": "2", "steps": "EM40"}, _faithful_2d,
            "Both columns, two full-covariance Gaussians; our fit run to convergence beside scikit-learn's."),

@@ -222,9 +222,11 @@ def schedules_table(runs, left_out: dict[str, str]) -> str:
 
 def preset_table(title: str, rows, caption: str = "") -> str:
     """The preset's caption, and ours beside the published numbers, with the difference."""
-    body = "".join(f"<tr><td>{html.escape(r.quantity)}</td><td class='num'>{r.ours:.9g}</td>"
-                   f"<td class='num'>{r.published:.9g}</td><td class='num'>{r.difference:+.2e}</td>"
-                   f"<td>{html.escape(r.source)}</td></tr>" for r in rows)
+    def minus(text):                 # a real minus, as every other number on the screen
+        return text.replace("-", "−")
+    body = "".join(f"<tr><td>{html.escape(r.quantity)}</td><td class='num'>{minus(f'{r.ours:.9g}')}</td>"
+                   f"<td class='num'>{minus(f'{r.published:.9g}')}</td><td class='num'>{minus(f'{r.difference:+.2e}')}"
+                   f"</td><td>{html.escape(r.source)}</td></tr>" for r in rows)
     return (f"<b>{html.escape(title)}</b>" + (f"<div class='sentence'>{html.escape(caption)}</div>" if caption else "")
             + "Ours beside the source:"
             "<table class='numbers preset'><tr><th></th><th>ours</th><th>published</th><th>difference</th>"

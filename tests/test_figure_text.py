@@ -94,3 +94,28 @@ def test_the_landscapes_y_label_is_short_whatever_the_coordinates_name():
     from explorer.core.picture import landscape_axes
     x, y = landscape_axes("coefficients[0,0]")
     assert "coefficients[0,0]" in x and y == landscape_axes("w")[1] and len(y) <= 24
+
+
+def test_the_analyses_read_on_a_projector_and_say_what_they_ran():
+    """Found by a teacher's walk: the basins map's numbers stayed at 10 px at 200 %, the restarts'
+    legend ran its items together, the map did not say it runs exact EM whatever the family, and
+    bishop-9-14's table showed a KL of −1.4e−14 with an ASCII minus."""
+    from bokeh.models import LabelSet
+    from explorer import text
+    from explorer.app import ExplorerState
+    from explorer.app.analyses_view import basins_figure, basins_html, restarts_figure
+    state = ExplorerState("gmm1d", family="hard", restart_count=3)
+    state.analyses.run_restarts()
+    state.analyses.run_basins(grid=6)
+    assert not state.message, state.message
+    fig = basins_figure(state.analyses.basins)
+    scale_fonts(fig, 200)
+    assert [m.text_font_size for m in fig.center if isinstance(m, LabelSet)] == [f"{2 * FONTS['label']}px"]
+    legend = restarts_figure(state.analyses.restarts).legend[0]
+    assert legend.spacing >= 6
+    assert "runs exact EM from each start, whatever the family" in basins_html(state.analyses.basins)
+    bishop = ExplorerState()
+    bishop.player.open_preset("bishop-9-14")
+    assert bishop.player.preset_rows[0].ours >= 0
+    table = text.preset_table("t", bishop.player.preset_rows)
+    assert "-" not in "".join(cell for cell in table.split("<td class='num'>")[1:])

@@ -144,7 +144,9 @@ def basins_html(result, best_elsewhere=None) -> str:
         if result.fixed_points else []
     words = (f"<div class='note'>Only {html.escape(result.keys[0])} and {html.escape(result.keys[1])} vary "
              f"here; {html.escape(', '.join(held) or 'the rest of θ')} stay as they are now, so these are the "
-             f"fixed points of EM in this slice.</div>")
+             f"fixed points of EM in this slice.</div>"
+             "<div class='note'>The map runs exact EM from each start, whatever the family of q on screen "
+             "(the restarts use it).</div>")
     if best_elsewhere is not None and result.logliks:
         theta, loglik = best_elsewhere
         if loglik > result.logliks[0] + 1e-6 * (1 + abs(loglik)):
@@ -168,7 +170,7 @@ def restarts_figure(result):
                                        ys=[result.traces[s] for s in seeds]))
         fig.multi_line("xs", "ys", source=source, color=Category10_10[i % 10], alpha=0.7, line_width=1.5,
                        legend_label=f"→ fixed point {i + 1} ({point.count})")
-    style_legend(fig, "below", columns=3)
+    style_legend(fig, "below", columns=3, spacing=6)     # 1 px ran "→ fixed point 1 (8)→ fixed point 2" together
     return fig
 
 

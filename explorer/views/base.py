@@ -74,7 +74,7 @@ def drop_unused_glyphs(fig) -> None:
 
 def scale_fonts(fig, percent: int):
     """Every text of a figure at `percent` of the house sizes (titles, axes, legends, labels)."""
-    from bokeh.models import ColorBar, Label, Legend, Title
+    from bokeh.models import ColorBar, Label, LabelSet, Legend, Title
 
     def px(name):
         return f"{round(FONTS[name] * percent / 100)}px"
@@ -91,8 +91,8 @@ def scale_fonts(fig, percent: int):
             set_size(item, "title_text_font_size", px("tick"))
         elif isinstance(item, Title) and item is not fig.title:
             set_size(item, "text_font_size", px("subtitle"))
-        elif isinstance(item, Label):      # e.g. the identity bar's "KL = …", which stayed small at 200 %
-            set_size(item, "text_font_size", px("label"))
+        elif isinstance(item, (Label, LabelSet)):     # e.g. the identity bar's "KL = …" and the basins
+            set_size(item, "text_font_size", px("label"))       # map's numbers, which stayed small at 200 %
 
 
 def set_size(model, name: str, value: str):
