@@ -14,6 +14,9 @@ from .viewer_tools import READOUT_CSS, held, scaled_text
 LESSON_CSS = """
 .lesson { border-left: 4px solid #1f4e79; padding: 2px 10px; background: rgba(31, 78, 121, .06); }
 .caption { margin: 3px 0; font-size: 1.05em; }
+.lesson details summary { cursor: pointer; color: #1f4e79; }
+.lesson.compact { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 1em; }
+.lesson.compact .formula { margin: 0; }
 """
 
 
@@ -41,6 +44,7 @@ class LessonBar(pn.viewable.Viewer):
         # a step's caption is rebuilt when the step or the lesson (read again when opened) is
         # another, not at every step the user takes (`revision` also marks a re-opened lesson)
         self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
+        self.state.param.watch(lambda e: self.refresh(again=True), "presenter")
         self.refresh()
 
     def _scale(self):
@@ -49,10 +53,13 @@ class LessonBar(pn.viewable.Viewer):
         self.back.width, self.next.width, self.close.width = round(90 * k), round(90 * k), round(140 * k)
         self.layout.styles = scaled_text(self.state.scale)
 
-    def refresh(self):
+    def refresh(self, again: bool = False):
+        """The open step's caption. In the presenter layout the bar is compact (the title and the
+        formula on one line, the caption one click away), so that the plots it talks about fit
+        in the window below it on a projector (at 1366×768 and 200 % they were cut)."""
         lesson = self.state.player.lesson
         number = self.state.lesson_step
-        if self._shown is not None and self._shown[0] is lesson and self._shown[1] == number:
+        if not again and self._shown is not None and self._shown[0] is lesson and self._shown[1] == number:
             return                              # the same step of the same lesson: its caption is there
         self._shown = (lesson, number)
         self.layout.visible = lesson is not None
@@ -61,10 +68,16 @@ class LessonBar(pn.viewable.Viewer):
         step = lesson.steps[number]
         self.back.disabled = number == 0
         self.next.disabled = number == len(lesson.steps) - 1
-        self.caption.object = (f"<div class='lesson'><b>{html.escape(lesson.title)}, step {number + 1} of "
-                               f"{len(lesson.steps)}: {html.escape(step.title)}</b>"
-                               f"<div class='caption'>{html.escape(step.caption)}</div>"
-                               + (f"<div class='formula'>{formula_html(step.formula)}</div>" if step.formula else "") + "</div>")
+        title = (f"<b>{html.escape(lesson.title)}, step {number + 1} of {len(lesson.steps)}: "
+                 f"{html.escape(step.title)}</b>")
+        formula = f"<div class='formula'>{formula_html(step.formula)}</div>" if step.formula else ""
+        caption = html.escape(step.caption)
+        self.close.visible = not self.state.presenter
+        if self.state.presenter:
+            self.caption.object = (f"<div class='lesson compact'>{title}{formula}<details><summary>the caption"
+                                   f"</summary><div class='caption'>{caption}</div></details></div>")
+        else:
+            self.caption.object = f"<div class='lesson'>{title}<div class='caption'>{caption}</div>{formula}</div>"
 
     def __panel__(self):
         return self.layout

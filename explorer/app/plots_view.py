@@ -95,7 +95,7 @@ class Plots(pn.viewable.Viewer):
         self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
         self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
         self.state.param.watch(lambda e: self._fonts(), "scale")
-        self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown"])
+        self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown", "lesson_name"])
         self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _install(self, views: dict):
@@ -167,6 +167,8 @@ class Plots(pn.viewable.Viewer):
     HEIGHT = 300             # px at 100 %; at least half the window below the step bar
     LEAST_HEIGHT = 200       # px at 100 %: below it a plot's title, axes and legend leave no room
     ABOVE = (42, 130)        # px above the plots: the header and margins, and the step bar per 100 %
+    LESSON_ABOVE = 76        # px per 100 % of the presenter's compact lesson bar (buttons, title, formula)
+    PRESENTER_LEAST = 150    # px at 100 %: the presenter's floor (a lesson's bar leaves less room)
 
     def _fonts(self):
         """The figures' fonts at the text scale (new figures, or a new scale)."""
@@ -185,8 +187,12 @@ class Plots(pn.viewable.Viewer):
         final height then overflowed its cell now and then (max-height none)."""
         k = self.state.scale / 100
         presenter = self.state.presenter
-        room = f"calc(100vh - {round(self.ABOVE[0] + self.ABOVE[1] * k)}px)"
+        above = self.ABOVE[0] + self.ABOVE[1] * k
+        if presenter and self.state.lesson_name:        # its compact bar (LessonBar), above the plots
+            above += self.LESSON_ABOVE * k
+        room = f"calc(100vh - {round(above)}px)"
         height = room if presenter else f"min(max({round(self.HEIGHT * k)}px, calc((100vh - 160px) / 2)), {room})"
+        floor = round((self.PRESENTER_LEAST if presenter else self.LEAST_HEIGHT) * k)
         for name, cell in self.cells.items():
             width = round(self.WIDTHS[name] * k)
             grow = 0 if name == "identity" else 1
@@ -196,7 +202,7 @@ class Plots(pn.viewable.Viewer):
             elif name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
                 least = f"max({width}px, calc({100 * k / 3:.2f}% - 12px))"   # the scale: they grow with it
             cell.styles = {"flex": f"{grow} 1 {least if presenter else f'{width}px'}", "min-width": least,
-                           "height": f"max({round(self.LEAST_HEIGHT * k)}px, {height})", "max-height": "none"}
+                           "height": f"max({floor}px, {height})", "max-height": "none"}
             visible = name in self.state.shown or not presenter
             if cell.visible != visible:
                 cell.visible = visible

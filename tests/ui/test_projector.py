@@ -161,3 +161,23 @@ def test_the_presenter_layout_fits_the_step_bar_and_the_chosen_plots_in_the_wind
         numbers = page.locator("table.numbers").first.bounding_box()
         assert numbers["y"] + numbers["height"] <= 768 and numbers["x"] > plots["landscape"]["left"], numbers
     assert layout_problems(page) == []
+
+
+def test_a_lesson_in_the_presenter_layout_keeps_its_plots_in_the_window(lecture):  # noqa: F811
+    """A teacher's walk: a lesson's caption and formula above the plots pushed them below the
+    window in the presenter layout at 200 % (steps 3, 6 and 8); the presenter's lesson bar is
+    compact (title and formula on a line, the caption one click away) and the plots fit below it."""
+    page, url = lecture
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{url}?lesson=variational-em&ls=8&scale=200&presenter=1")
+    page.get_by_text("step 8 of 8:").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    plots = [page.evaluate(FIGURE_JS, prefix) for prefix in ("Bound", "θ–q")]
+    boxes = [page.get_by_role("button", name="E step", exact=True).bounding_box(),
+             page.get_by_role("button", name="Next ▶").bounding_box()] + [
+        {"x": p["left"], "y": p["top"], "width": p["width"], "height": p["height"]} for p in plots]
+    for box in boxes:
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 768 + 1, (box, plots)
+    assert all(p["height"] >= 250 for p in plots), plots
+    page.get_by_text("the caption").first.click()          # the caption, one click away
+    page.get_by_text("q must factorise over the two sources").first.wait_for(timeout=10_000)
