@@ -203,12 +203,12 @@ def prefix_lengths(values) -> list[int] | None:
     for value in values:
         if value.keys() != last.keys():
             return None
-        sizes = {len(column) for column in value.values()}
+        sizes = {len(values) for values in value.values()}
         if len(sizes) != 1:
             return None
         n = sizes.pop()
-        for name, column in value.items():
-            if n > len(last[name]) or _differs(list(column), list(last[name][:n])):
+        for name, values in value.items():
+            if n > len(last[name]) or _differs(list(values), list(last[name][:n])):
                 return None
         lengths.append(n)
     return lengths

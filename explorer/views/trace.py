@@ -27,13 +27,13 @@ class TraceView:
         fig.add_layout(LinearAxis(y_range_name="kl", axis_label="KL (nats)", axis_label_text_color=KL_COLOR,
                                   major_label_text_color=KL_COLOR,
                                   major_label_policy=fig.yaxis[0].major_label_policy), "right")
-        logp = fig.line("x", "loglik", source=self.source, color=LOGP_COLOR, line_width=2.5,
+        fig.line("x", "loglik", source=self.source, color=LOGP_COLOR, line_width=2.5,
                         legend_label="log p(X|θ)")
-        f_line = fig.line("x", "F", source=self.source, color=F_COLOR, line_width=2, line_dash="dashed",
+        fig.line("x", "F", source=self.source, color=F_COLOR, line_width=2, line_dash="dashed",
                           legend_label="F(θ, q)")
         markers = fig.scatter("x", "F", source=self.source, marker="marker", size=8, color=F_COLOR,
                               legend_label="● after E, ■ after M")
-        kl = fig.line("x", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
+        fig.line("x", "kl", source=self.source, color=KL_COLOR, line_width=1.5, y_range_name="kl",
                       legend_label="KL")
         # a dot at each state too: a line of one point (state 0) draws nothing, and log p and KL
         # were missing there
