@@ -23,6 +23,7 @@ import numpy as np
 from .core.errors import ExplorerError
 
 MAX_STEPS = 20_000      # the most half steps a link may ask a session to replay
+SYNTHETIC = "synthetic"     # the data set simulated from the model (n, dseed, sep)
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,6 @@ class Screen:
     at: str | None = None
     lesson: str = ""
     lesson_step: int | None = None      # 0-based; None: not named (the lesson's first)
-    lesson_step_text: str = ""          # the `ls` word as given (a note says if it was out of range)
     preset: str = ""
     said: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
     # how the link wrote each setting (name → "key='text'"), for a note that refuses it
@@ -218,7 +218,7 @@ class Screen:
         return cls(settings=MappingProxyType(settings), steps=query.get("steps", ""), at=query.get("at"),
                    lesson=query.get("lesson", ""), preset=query.get("preset", ""),
                    lesson_step=int(step) - 1 if step and step.isdigit() and int(step) >= 1 else None,
-                   lesson_step_text=step or "", said=MappingProxyType(said)), notes
+                   said=MappingProxyType(said)), notes
 
     def query(self) -> dict[str, str]:
         """The screen in URL words (lesson and step first, then the settings in their order)."""
@@ -277,21 +277,15 @@ class Screen:
     def session(self, **session_options):
         """This screen as a library Session: its model and data, family, schedule, start and
         frozen parameters, with its steps taken and its position set (the CLI's --screen)."""
-        from .core.model import parse_theta_json
         from .core.schedules import SCHEDULES
         from .core.session import Session
-        from .models import make_model, model_class
+        from .models import model_class
         values = {s.name: s.default for s in SETTINGS}
         values.update(self.settings)
         cls = model_class(values["model_name"])
         options = {cls.option_specs[0].name: values["option"]} if cls.option_specs and "option" in self.settings else {}
-        if values["dataset"] == "synthetic":
-            model = make_model(cls, synthetic={"n": values["n_points"], "seed": values["data_seed"],
-                                               "separation": values["separation"]}, **options)
-        else:
-            model = make_model(cls, data=values["dataset"], **options)
-        theta0 = parse_theta_json(values["theta0"]) if values["theta0"].strip() else \
-            getattr(model, "reference_theta0", None)
+        model = model_of(cls, values, options)
+        theta0 = start_values(values["theta0"], model)
         frozen = frozenset(values["frozen"]) if "frozen" in self.settings else None
         session = Session(model, theta0, family=values["family"], frozen=frozen, seed=values["seed"],
                           schedule=SCHEDULES[values["schedule"]].spell(values), **session_options)
@@ -300,6 +294,24 @@ class Screen:
         if self.at is not None:
             session.go_to(int(self.at))
         return session
+
+
+def model_of(cls, values: dict, options: dict):
+    """The model of class `cls` on the data the settings `values` name: a built-in data set
+    (None: the model's default) or `SYNTHETIC` data of n_points, data_seed and separation."""
+    from .models import make_model
+    if values["dataset"] == SYNTHETIC:
+        return make_model(cls, synthetic={"n": values["n_points"], "seed": values["data_seed"],
+                                          "separation": values["separation"]}, **options)
+    return make_model(cls, data=values["dataset"], **options)
+
+
+def start_values(text: str, model) -> dict | None:
+    """θ⁰ from the typed JSON, or the model's reference start (or None: the seed's)."""
+    from .core.model import parse_theta_json
+    if text.strip():
+        return parse_theta_json(text)
+    return getattr(model, "reference_theta0", None)
 
 
 def setting_words(name: str) -> str:

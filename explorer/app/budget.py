@@ -13,7 +13,7 @@ import gc
 import weakref
 
 from ..core.errors import ExplorerError
-from ..screen import MAX_STEPS, count_steps, plain_query
+from ..screen import MAX_STEPS, SYNTHETIC, count_steps, plain_query
 
 MAX_POINTS = 200_000
 REPLAY_WORK = 20_000_000
@@ -21,7 +21,6 @@ APP_HISTORY_BUDGET = 128 * 2**20
 LARGE_POINTS = 50_000
 MAX_LARGE_SESSIONS = 2
 PICTURE_POINTS = 20_000      # past this many data points, a session's pictures are drawn off the event loop
-SYNTHETIC = "synthetic"
 
 __all__ = ["APP_HISTORY_BUDGET", "LARGE_POINTS", "LARGE_SESSIONS", "LargeSessions", "MAX_LARGE_SESSIONS",
            "MAX_POINTS", "MAX_STEPS", "PICTURE_POINTS", "REPLAY_WORK", "data_points", "heavy_link", "replay_limit"]

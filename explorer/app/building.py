@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from ..core.errors import ExplorerError
 from ..core.families import FAMILIES, families_for, get_family
-from ..core.model import Model, coordinates, first_coordinate, parse_theta_json
+from ..core.model import Model, coordinates, first_coordinate
 from ..core.schedules import schedules_for, why_not
 from ..core.session import Session
-from ..screen import MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS
+from ..screen import MODEL_SETTINGS, SESSION_SETTINGS, VIEW_SETTINGS, start_values
 from . import budget
 from .budget import APP_HISTORY_BUDGET, SYNTHETIC, data_points
 from .settings import schedule_text
@@ -82,13 +82,6 @@ def plan(state, changes: dict, first: bool = False) -> Plan:
     if values["coordinate"] not in keys:
         values["coordinate"] = first_coordinate(model, session.frozen)
     return Plan(values, model, session, model_changed, datasets, families, frozen_options, keys, option)
-
-
-def start_values(text: str, model) -> dict | None:
-    """θ⁰ from the typed JSON, or the model's reference start (or None: the seed's)."""
-    if text.strip():
-        return parse_theta_json(text)
-    return getattr(model, "reference_theta0", None)
 
 
 # A screen built aside: what `adopt` takes of it (the choices each setting offers, and the

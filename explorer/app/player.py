@@ -102,21 +102,19 @@ class Player:
         self.preset_rows = state.act(lambda: preset_rows(name, state.session), "The preset's table failed") or []
         state.touch()                    # its table is new even where the screen is not
 
+    def close_preset(self):
+        self.preset_rows = []
+        self.state.revision += 1
+
     def on_preset_name(self, event):
         """The preset chosen in its menu (watched by the state)."""
-        if self.state.applying:
-            return
-        if event.new:
-            self.open_preset(event.new)
-        else:
-            self.preset_rows = []
-            self.state.revision += 1
+        self._chosen(event, self.open_preset, self.close_preset)
 
     def on_lesson_name(self, event):
         """The lesson chosen in its menu (watched by the state)."""
-        if self.state.applying:
-            return
-        if event.new:
-            self.open_lesson(event.new)
-        else:
-            self.close_lesson()
+        self._chosen(event, self.open_lesson, self.close_lesson)
+
+    def _chosen(self, event, open_it, close):
+        """A menu's choice by the user (not the state's own setting of it): open it, or close."""
+        if not self.state.applying:
+            open_it(event.new) if event.new else close()

@@ -12,7 +12,8 @@ from ..core.errors import ExplorerError
 from ..core.loading import is_model_spec, load_model_class
 from ..core.model import Model
 from ..datasets import table_from_bytes
-from ..models import available_models, make_model
+from ..models import available_models
+from ..screen import model_of
 from .budget import MAX_POINTS, SYNTHETIC
 
 UPLOADED = "uploaded CSV"
@@ -86,13 +87,9 @@ class ModelSources:
         """The model of class `cls` on the data the settings `values` name."""
         if self.custom is not None:
             return self.custom
-        options = self._options(cls, values)
-        if values["dataset"] == SYNTHETIC:
-            return make_model(cls, synthetic={"n": values["n_points"], "seed": values["data_seed"],
-                                              "separation": values["separation"]}, **options)
         if values["dataset"] == UPLOADED:
             return self._uploaded_model(cls, values)
-        return make_model(cls, data=values["dataset"], **options)
+        return model_of(cls, values, self._options(cls, values))
 
     def read_upload(self, cls, values, name: str, content: bytes | None):
         """A user's CSV or .npy file read and checked against model `cls` (as the CLI's
