@@ -171,7 +171,7 @@ class App(pn.viewable.Viewer):
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
             main=[pn.Column(self.steps, self.lesson, self.plots, self.address, sizing_mode="stretch_both", margin=0)],
-            sidebar_width=300,
+            sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,
             busy_indicator=None,
             font="DejaVu Sans, Liberation Sans, Arial, sans-serif")

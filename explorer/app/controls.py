@@ -20,17 +20,25 @@ from .save_plots import SavePlots
 from .budget import SYNTHETIC
 from .state import ExplorerState
 from .upload import CsvUpload
-from .viewer_tools import READOUT_CSS, closed_card, held, in_background, typed_box
+from .viewer_tools import READOUT_CSS, closed_card, held, in_background, scaled_text, typed_box
 
 
 class Controls(pn.viewable.Viewer):
     """The sidebar: model and data, algorithm, start, view, checks."""
 
     state = param.ClassSelector(class_=ExplorerState)
+    WIDTH = 300             # px at 100 %
+    MOST_SCALE = 125        # the sidebar grows with the scale up to this: past it the plots need the room
+
+    @classmethod
+    def width_at(cls, scale: int) -> int:
+        """The sidebar's width at the text scale (its text and fixed widths grow as much)."""
+        return round(cls.WIDTH * min(scale, cls.MOST_SCALE) / 100)
 
     def __init__(self, **params):
         super().__init__(**params)
         p = self.state.param
+        self.layout = None          # built when first shown (`_build`)
         self.upload = CsvUpload(limit=self.state.sources.max_upload_bytes, sizing_mode="stretch_width")
         self.upload.param.watch(self._on_upload, "uploads")
         self.upload.param.watch(lambda e: self.state.refuse_upload(self.upload.refused), "refusals")
@@ -166,6 +174,11 @@ class Controls(pn.viewable.Viewer):
         return self.state.analyses.run_checks(then=show)
 
     def __panel__(self):
+        if self.layout is None:
+            self._build()
+        return self.layout
+
+    def _build(self):
         p = self.state.param
 
         def card(title, *objects, closed=False):
@@ -173,7 +186,8 @@ class Controls(pn.viewable.Viewer):
                 return closed_card(title, *objects)
             return pn.Card(*objects, title=title, sizing_mode="stretch_width", margin=(4, 0))
 
-        return pn.Column(
+        seed = typed_box(pn.widgets.IntInput.from_param(p.seed, width=150))
+        self.layout = pn.Column(
             card("Lesson and presets", pn.widgets.Select.from_param(p.lesson_name, label="Lesson (a guided path)"),
                  pn.pane.HTML("A lesson sets up each screen and says what it shows; Back and Next "
                               "come back to it whatever you did in between.", margin=(0, 10)),
@@ -187,7 +201,7 @@ class Controls(pn.viewable.Viewer):
                  pn.widgets.Select.from_param(p.schedule), self.step_size, self.blocks,
                  pn.widgets.CheckBoxGroup.from_param(p.compared, options=list(SCHEDULE_NAMES), inline=True),
                  self.compare_schedules),
-            card("Start", pn.Row(typed_box(pn.widgets.IntInput.from_param(p.seed, width=150)), self.randomize),
+            card("Start", pn.Row(seed, self.randomize),
                  pn.widgets.TextInput.from_param(p.theta0, placeholder='e.g. {"means": [50, 80]}'),
                  TextMultiChoice.from_param(p.frozen, placeholder="free: choose what to hold")),
             card("View", pn.widgets.Select.from_param(p.coordinate), pn.widgets.IntSlider.from_param(p.grid_size),
@@ -212,3 +226,18 @@ class Controls(pn.viewable.Viewer):
                  self.all_plots, closed=True),
             self.checks_card,
             sizing_mode="stretch_width")
+        fixed = [w for w in self.layout.select(pn.widgets.Widget) if w.sizing_mode in (None, "fixed")]
+        for widget in fixed:
+            if widget.width in (None, self.WIDTH):    # the default width: the sidebar's, less its margins
+                widget.param.update(width=None, sizing_mode="stretch_width")
+        self._sized = {w: w.width for w in fixed if w.width}      # the others grow with the scale
+        self.state.param.watch(lambda e: self._scale(), "scale")
+        self._scale()
+
+    def _scale(self):
+        """The sidebar's text and its widgets' fixed widths at the text scale, up to MOST_SCALE
+        (the template's sidebar is as much wider: `App`, `KeyboardShortcuts.sidebar_width`)."""
+        scale = min(self.state.scale, self.MOST_SCALE)
+        for widget, width in self._sized.items():
+            widget.width = round(width * scale / 100)
+        self.layout.styles = scaled_text(scale)

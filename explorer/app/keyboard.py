@@ -28,6 +28,7 @@ class KeyboardShortcuts(JSComponent):
     pressed = param.String(default="")
     presses = param.Integer(default=0)
     presenter = param.Boolean(default=False, doc="The presenter layout is on: the page folds its sidebar.")
+    sidebar_width = param.Integer(default=0, doc="The template's sidebar width in px (0: as the template set it).")
 
     _esm = """
     const KEYS = %s;
@@ -61,6 +62,12 @@ class KeyboardShortcuts(JSComponent):
       };
       model.on("presenter", fold);
       if (model.presenter) setTimeout(fold, 0);
+      // the sidebar as wide as its text at the scale (the template's width is its CSS variable)
+      const widen = () => {
+        if (model.sidebar_width > 0)
+          document.documentElement.style.setProperty("--sidebar-width", model.sidebar_width + "px");
+      };
+      model.on("sidebar_width", widen);
       model.on("remove", () => document.removeEventListener("keydown", listener));
     }
     """ % ("{" + ", ".join(f'"{k}": "{v}"' for k, v in KEYS.items()) + "}")

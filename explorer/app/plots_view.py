@@ -167,6 +167,7 @@ class Plots(pn.viewable.Viewer):
     HEIGHT = 300             # px at 100 %; at least half the window below the step bar
     LEAST_HEIGHT = 200       # px at 100 %: below it a plot's title, axes and legend leave no room
     ABOVE = (42, 130)        # px above the plots: the header and margins, and the step bar per 100 %
+    PRESENTER_ABOVE = (72, 54)   # the same in the presenter layout, its step bar one row (StepBar._scale)
     LESSON_ABOVE = 76        # px per 100 % of the presenter's compact lesson bar (buttons, title, formula)
     PRESENTER_LEAST = 150    # px at 100 %: the presenter's floor (a lesson's bar leaves less room)
 
@@ -187,7 +188,8 @@ class Plots(pn.viewable.Viewer):
         final height then overflowed its cell now and then (max-height none)."""
         k = self.state.scale / 100
         presenter = self.state.presenter
-        above = self.ABOVE[0] + self.ABOVE[1] * k
+        fixed, per_scale = self.PRESENTER_ABOVE if presenter else self.ABOVE
+        above = fixed + per_scale * k
         if presenter and self.state.lesson_name:        # its compact bar (LessonBar), above the plots
             above += self.LESSON_ABOVE * k
         room = f"calc(100vh - {round(above)}px)"

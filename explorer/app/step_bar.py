@@ -9,6 +9,7 @@ import time
 import panel as pn
 import param
 
+from .controls import Controls
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .pacing import Pacer
 from .panel_speedup import QuickButton
@@ -26,6 +27,11 @@ class StepBar(pn.viewable.Viewer):
     ACTIONS = (("E step", "e_step", "primary"), ("M step", "m_step", "primary"),
                ("EM iteration", "em_iteration", "primary"), ("Run to convergence", "run_to_convergence", "default"),
                ("Undo", "undo", "default"), ("Redo", "redo", "default"), ("Reset", "reset", "default"))
+    # The presenter layout's bar is one row: shorter labels, and without what the keys do
+    # (r redoes) or what a lecture rarely needs (Reset, the speed); the timeline joins the row.
+    PRESENTER_LABELS = {"EM iteration": "EM", "Run to convergence": "Run"}
+    PRESENTER_HIDDEN = ("Redo", "Reset")
+    TIMELINE_LEAST = 180        # px at 100 %: the timeline takes the row's rest, or a row of its own
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -41,8 +47,7 @@ class StepBar(pn.viewable.Viewer):
         self.play = pn.widgets.Toggle(label="▶ Play", width=90, margin=(4, 3), color="success")
         self.play.link(self, value="playing")
         self.speed = pn.widgets.FloatSlider.from_param(self.state.param.speed, width=170, margin=(0, 10))
-        self.timeline = pn.widgets.IntSlider(label="Timeline (state)", start=0, end=1, value=0,
-                                             sizing_mode="stretch_width", margin=(0, 12))
+        self.timeline = pn.widgets.IntSlider(label="Timeline (state)", start=0, end=1, value=0, margin=(0, 12))
         self.timeline.param.watch(self._on_timeline, "value_throttled")
         self.pacer = Pacer(speed=self.state.speed)      # Play, paced by the page (pacing.py)
         self.pacer.param.watch(self._on_request, "requests")
@@ -50,28 +55,35 @@ class StepBar(pn.viewable.Viewer):
         self.keys = KeyboardShortcuts(presenter=self.state.presenter)
         self.keys.param.watch(self._on_key, "presses")
         self.state.param.watch(lambda e: setattr(self.keys, "presenter", e.new), "presenter")
+        self.state.param.watch(lambda e: setattr(self.keys, "sidebar_width", Controls.width_at(e.new)), "scale")
         rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
                        for key, what in SHORTCUTS)
         self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
                                  visible=False, stylesheets=[READOUT_CSS], margin=(0, 12))
-        # the buttons wrap onto a second line when the scale makes them wider than the window
+        # the buttons wrap onto a second line when the scale makes them wider than the window;
+        # the timeline takes the rest of the last line, or a line of its own
         self.layout = pn.Column(pn.FlexBox(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
-                                           flex_wrap="wrap", align_items="center", sizing_mode="stretch_width",
-                                           margin=0),
-                                self.timeline, self.help, self.pacer, self.keys, sizing_mode="stretch_width", margin=0)
+                                           self.timeline, flex_wrap="wrap", align_items="center",
+                                           sizing_mode="stretch_width", margin=0),
+                                self.help, self.pacer, self.keys, sizing_mode="stretch_width", margin=0)
         self.state.param.watch(lambda e: self.refresh(), ["revision", "running"])
-        self.state.param.watch(lambda e: self._scale(), "scale")
+        self.state.param.watch(lambda e: self._scale(), ["scale", "presenter"])
         self.param.watch(lambda e: self._play(), "playing")
         self._scale()
         self.refresh()
 
     def _scale(self):
-        """The bar's text, buttons and slider at the text scale, as the plots and numbers are."""
-        k = self.state.scale / 100
-        for label, button in self.buttons.items():
-            button.width = round((len(label) * 8 + 34) * k)
+        """The bar's text, buttons and slider at the text scale, as the plots and numbers are;
+        in the presenter layout, one row."""
+        k, presenter = self.state.scale / 100, self.state.presenter
+        for name, button in self.buttons.items():
+            label = self.PRESENTER_LABELS.get(name, name) if presenter else name
+            button.param.update(label=label, width=round((len(label) * 8 + 34) * k),
+                                visible=not (presenter and name in self.PRESENTER_HIDDEN))
         self.cancel.width, self.play.width = round(80 * k), round(90 * k)
         self.speed.width = round(170 * k)
+        self.speed.visible = not presenter and not self.state.running
+        self.timeline.styles = {"flex": f"1 1 {round(self.TIMELINE_LEAST * k)}px"}
         self.layout.styles = scaled_text(self.state.scale)
 
     def _on_key(self, event):
@@ -186,7 +198,7 @@ class StepBar(pn.viewable.Viewer):
                 button.disabled = disabled
         if self.play.disabled != running:
             self.play.disabled = running
-            self.speed.visible = not running        # room for Cancel and the progress
+            self.speed.visible = not running and not self.state.presenter   # room for Cancel and the progress
 
     def _play(self):
         self.play.param.update(value=self.playing, label="⏸ Pause" if self.playing else "▶ Play")

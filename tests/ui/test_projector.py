@@ -166,7 +166,9 @@ def test_the_presenter_layout_fits_the_step_bar_and_the_chosen_plots_in_the_wind
 def test_a_lesson_in_the_presenter_layout_keeps_its_plots_in_the_window(lecture):  # noqa: F811
     """A teacher's walk: a lesson's caption and formula above the plots pushed them below the
     window in the presenter layout at 200 % (steps 3, 6 and 8); the presenter's lesson bar is
-    compact (title and formula on a line, the caption one click away) and the plots fit below it."""
+    compact (title and formula on a line, the caption one click away) and the plots fit below it.
+    The step bar is one row there (its buttons and timeline took three, and the plots were 310 px
+    high, the landscape's y label cut)."""
     page, url = lecture
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{url}?lesson=variational-em&ls=8&scale=200&presenter=1")
@@ -178,6 +180,30 @@ def test_a_lesson_in_the_presenter_layout_keeps_its_plots_in_the_window(lecture)
         {"x": p["left"], "y": p["top"], "width": p["width"], "height": p["height"]} for p in plots]
     for box in boxes:
         assert box["y"] >= 0 and box["y"] + box["height"] <= 768 + 1, (box, plots)
-    assert all(p["height"] >= 250 for p in plots), plots
+    assert all(p["height"] >= 0.45 * 768 for p in plots), plots
+    timeline = page.get_by_text("Timeline (state)").first.bounding_box()
+    assert timeline["y"] < boxes[0]["y"] + boxes[0]["height"], (timeline, boxes[0])     # one row
     page.get_by_text("the caption").first.click()          # the caption, one click away
     page.get_by_text("q must factorise over the two sources").first.wait_for(timeout=10_000)
+
+
+def test_the_sidebar_grows_with_the_text_up_to_its_cap_and_its_widgets_stay_inside(lecture):  # noqa: F811
+    """The sidebar's text stayed at 14 px at every scale; it now grows with the scale up to
+    Controls.MOST_SCALE, the sidebar as much wider, and no select or slider sticks out of it."""
+    from explorer.app.controls import Controls
+    page, url = lecture
+    page.set_viewport_size({"width": 1366, "height": 768})
+    seen = {}
+    for scale in (100, 200):
+        open_at(page, url, scale)
+        sidebar = page.locator("#sidebar").bounding_box()
+        model = page.get_by_text("Model", exact=True).first
+        inside = [(box["x"] + box["width"], sidebar["x"] + sidebar["width"])     # (Playwright's CSS enters
+                  for element in page.locator("#sidebar select, #sidebar .noUi-target").all()  # shadow roots)
+                  for box in [element.bounding_box()] if box and box["width"] > 0
+                  and box["x"] + box["width"] > sidebar["x"] + sidebar["width"] + 1]
+        seen[scale] = {"font": font(model), "width": sidebar["width"], "outside": inside}
+    assert seen[100]["outside"] == [] and seen[200]["outside"] == [], seen
+    grown = min(200, Controls.MOST_SCALE) / 100
+    assert seen[200]["font"] >= 0.95 * grown * seen[100]["font"], seen
+    assert seen[200]["width"] >= 0.95 * grown * seen[100]["width"], seen
