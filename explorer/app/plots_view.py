@@ -87,13 +87,12 @@ class Plots(pn.viewable.Viewer):
         # plots in the first row, each too narrow for its title)
         self.row_break = pn.Spacer(height=0, margin=0, sizing_mode="stretch_width", styles={"flex": "1 1 100%"})
         self.analyses = Analyses(state=self.state)     # the restarts' traces and the basins map, below
-        self._drawing_later = False
-        self._figures_due = False
+        self._drawn_later = False     # the figures are (re)built and drawn later, by whoever set this
         self._picturing = False
         self._new_views()
         self._layout()
-        self.state.param.watch(lambda e: self._drawing_later or self._new_views_once(), "model_revision")
-        self.state.param.watch(lambda e: self._drawing_later or self._figures_due or self.refresh(), "revision")
+        self.state.param.watch(lambda e: self._drawn_later or self._new_views_once(), "model_revision")
+        self.state.param.watch(lambda e: self._drawn_later or self.refresh(), "revision")
         self.state.param.watch(lambda e: self._fonts(), "scale")
         self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown", "lesson_name"])
         self.state.param.watch(lambda e: self._backend(), "svg")
@@ -106,7 +105,6 @@ class Plots(pn.viewable.Viewer):
         self._overlays_for = None
 
     def _new_views(self):
-        self._figures_due = False
         self._install(make_views(self.state))
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
@@ -116,7 +114,7 @@ class Plots(pn.viewable.Viewer):
         """`state_change()` (a new screen) drawn as `views`, figures made and filled for it off
         the event loop: the change, then one figure a turn of the loop, so other sessions' clicks
         are answered in between (the steps wait: `state.running`)."""
-        self._drawing_later, self.state.running = True, "Showing the new screen"
+        self._drawn_later, self.state.running = True, "Showing the new screen"
         try:
             with pn.io.hold(), pn.state.curdoc.models.freeze():     # Bokeh walks the page's models once
                 state_change()
@@ -126,7 +124,7 @@ class Plots(pn.viewable.Viewer):
                 with pn.io.hold(), pn.state.curdoc.models.freeze():
                     self.panes[name].object = tagged(view.figure)
         finally:
-            self._drawing_later, self.state.running = False, ""
+            self._drawn_later, self.state.running = False, ""
 
     def _new_views_once(self):
         """New figures for a new model, built once per action, after it. One action may change
@@ -138,10 +136,11 @@ class Plots(pn.viewable.Viewer):
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None or doc.callbacks.hold_value is None:
             self._new_views()
-        elif not self._figures_due:
-            self._figures_due = True
+        else:
+            self._drawn_later = True
 
             def build():
+                self._drawn_later = False
                 with pn.io.hold(doc):
                     self._new_views()
             pn.state.execute(build, schedule=True)
@@ -151,11 +150,11 @@ class Plots(pn.viewable.Viewer):
         """The state's changes inside are drawn once, at the end, as new figures filled before
         they reach the page. For a reload, whose steps are replayed after its new model: patches
         to figures the page has not received yet would reach it first and break the page."""
-        self._drawing_later = True
+        self._drawn_later = True
         try:
             yield
         finally:
-            self._drawing_later = False
+            self._drawn_later = False
             self._new_views()
 
     def _backend(self):
