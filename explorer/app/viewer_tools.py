@@ -68,7 +68,10 @@ async def in_background(state, label: str, work, progress_pane, describe):
 def closed_card(title: str, *objects) -> pn.Card:
     """A card that starts closed, with its contents. (Filled only when first opened, a tenth of
     a page's models fewer, its widgets stayed unknown to the page's document: each click on one
-    sent the widget back in full, and the server warned "reference already known".)"""
+    sent the widget back in full, and the server warned "reference already known". Filled on the
+    next tick instead, outside the click's handling, the same: BokehJS counts the models a
+    server's patch adds as new until the page sends its own next patch (`Document._new_models`,
+    cleared only in `create_json_patch`), so the first click on a new button sends it in full.)"""
     return pn.Card(*objects, title=title, collapsed=True, sizing_mode="stretch_width", margin=(4, 0))
 
 
