@@ -132,18 +132,15 @@ def landscape_calculator(model, family: "Family | str", grid: int = 50) -> Lands
 
 def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = True,
             previous_window: tuple[float, float] | None = None, fixed_points=(),
-            window: tuple[float, float] | None = None, memo: "PathMemo | None" = None) -> Picture:
+            memo: "PathMemo | None" = None) -> Picture:
     """The picture of `session.current` along coordinate `key` (see the module's docstring);
-    `window`, if given, is the span of θ_j drawn (a recorded run keeps one for all its states);
     `memo` keeps the path between pictures of one growing history (see `PathMemo`)."""
     state = session.current
     full = calculator.full_range(state.theta, key)
     memo = memo if memo is not None else PathMemo()
     raw = memo.path_points(session.states, key)
     target = calculator.m_target(state.theta, state.q, key)
-    if window is not None:
-        pass
-    elif zoom:
+    if zoom:
         shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points] + [target]
         window = zoom_window(shown, full, previous_window)
     else:
