@@ -111,7 +111,8 @@ def landscape(session, key: str, grid: int = 60, zoom: bool = True) -> hv.Overla
     drawn = _picture(session, key, grid, zoom)
     g = drawn.landscape.grid
     image = styled(hv.Image((g, g, drawn.landscape.F), list(landscape_axes(key)), "F",
-                            label="F(θ_t, q_φ)"), cmap="viridis", colorbar=True)
+                            label="F(θ_t, q_φ)"), cmap="viridis", colorbar=True,
+                   clim=drawn.colour_range)    # the app's colours: F below the range in the lowest one
     path = styled(hv.Path([np.column_stack([drawn.path.t, drawn.path.phi])], label="path"), color="white",
                   line_width=2)
     points = styled(hv.Points((drawn.path.t, drawn.path.phi), label="states"), color="white", size=5)

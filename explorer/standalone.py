@@ -2,9 +2,10 @@
 and a slider through the recorded states that updates every view (data, trace, bound, landscape
 with its path, the identity bar and the numbers), for a course page or slides.
 
-The app's own views draw each state; what each state changes in them (data sources, axis
-ranges, titles, legend labels, colour bars) is recorded, and the slider's JavaScript swaps the
-recorded values in. BokehJS is inlined, so the page needs nothing from any host.
+The app's own views draw each state, in the zoom window the app would give it (`core.picture`:
+the path so far and the M step's target in view); what each state changes in them (data
+sources, axis ranges, titles, legend labels, colour bars) is recorded, and the slider's
+JavaScript swaps the recorded values in. BokehJS is inlined, so the page needs nothing from any host.
 """
 from __future__ import annotations
 
@@ -77,10 +78,11 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     models = [m for v in views.values() for m in v.figure.references()] + [numbers]
     recorded: dict[tuple[str, str], list] = {}
     targets: dict[str, object] = {}
-    window = picture(session, key, calculator, zoom=True).window     # the whole path's span, kept throughout
-    for done, index in enumerate(states, 1):
+    window = None          # each state's zoom window, chosen as the app chooses it (it holds the
+    for done, index in enumerate(states, 1):         # path so far and the M step's target)
         session.go_to(index)
-        drawn = picture(session, key, calculator, window=window)
+        drawn = picture(session, key, calculator, zoom=True, previous_window=window)
+        window = drawn.window
         s = session
         views["data"].update(s.current)
         views["identity"].update(s.current)

@@ -351,3 +351,33 @@ def test_linkage_cell_labels_fit_a_third_of_1366_px():
     view = LinkageDataView(make_model("linkage"))
     factors = list(view.figure.x_range.factors)
     assert len(factors) == 4 and max(len(line) for f in factors for line in f.split("\n")) <= 8
+
+
+@pytest.mark.parametrize("query", [{"model": "gmm1d", "family": "hard", "steps": "E"},
+                                   {"model": "gmm1d", "family": "hard", "steps": "EM3"},
+                                   {"model": "coins", "family": "hard", "steps": "EM2"}])
+def test_the_landscape_s_colours_have_contrast_where_the_path_is(query):
+    # under the hard family the range ran down to F's 2 % quantile (35 % unzoomed), far below the
+    # path: 54 % of gmm1d's zoomed landscape, the path's region included, was one colour (73 % of
+    # coins' unzoomed one)
+    from explorer.app import ExplorerState
+    from explorer.views.landscape import LandscapeView
+    for zoom in (True, False):
+        state = ExplorerState(query=query)
+        state.zoom = zoom
+        drawn = state.drawing.picture()
+        view = LandscapeView()
+        view.update(drawn, {})
+        low, high = view.mapper.low, view.mapper.high
+        levels = np.array(view.contour.levels)
+        assert levels[1:] == pytest.approx(np.linspace(low, high, len(levels))[1:])   # the bar maps the bands
+        F = drawn.landscape.F[np.isfinite(drawn.landscape.F)]
+        assert low < high == pytest.approx(F.max())
+        bands = np.bincount(np.clip(np.searchsorted(levels, F, side="right") - 1, 0, len(levels) - 2))
+        assert bands.max() <= 0.4 * F.size, (zoom, bands)                   # no colour covers the picture
+        assert np.mean(F >= (low + high) / 2) >= 0.2, zoom                  # the top half is not empty
+        # every F of the path that some cell of the landscape reaches has a colour of its own
+        # (the current point sits up to a grid cell above the top: its F is not on the grid)
+        path = np.array(drawn.path.F)
+        reached = path[(path >= F.min()) & (path <= F.max() + 1e-3 * (high - low))]
+        assert len(reached) and np.all(reached >= low), (zoom, reached, low)

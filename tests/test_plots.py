@@ -35,6 +35,9 @@ def test_bound_and_landscape_are_the_apps_picture(session):
     np.testing.assert_allclose(np.sort(np.unique(image.dimension_values(0))), drawn.landscape.grid)
     np.testing.assert_allclose(points.dimension_values(0), drawn.path.t)
     np.testing.assert_allclose(points.dimension_values(1), drawn.path.phi)
+    # the app's colour range, not the image's raw minimum to maximum
+    assert hv.Store.lookup_options("bokeh", image, "plot").kwargs["clim"] == pytest.approx(drawn.colour_range)
+    assert drawn.colour_range[0] > drawn.landscape.F.min()
 
 
 def test_identity_and_data_views(session):

@@ -1,4 +1,6 @@
 """The standalone page of a run: one offline file whose slider redraws every view."""
+import pytest
+
 from explorer import Session, make_model
 from explorer.cli import main
 from explorer.standalone import chosen_states, prefix_lengths, standalone_html
@@ -52,3 +54,73 @@ def test_export_html_from_the_cli(tmp_path, capsys):
     assert main(["export", "--model", "coins", "--iterations", "3", "--format", "html", "-o", str(target)]) == 0
     assert target.stat().st_size > 1_000_000 and "Bokeh" in target.read_text()
     assert main(["export", "--model", "coins", "--iterations", "1", "--format", "html", "--param", "nope"]) == 2
+
+
+def page_states(page: str):
+    """What the page's slider shows at each state: `shown(model_id, prop, i)`, read from the
+    page's own JSON (the recorded values its JavaScript swaps in), and the page's models by id."""
+    import base64
+    import gzip
+    import json
+    import re
+
+    import numpy as np
+    docs = json.loads(re.search(r'<script type="application/json" id="[^"]*">\s*(.*?)\s*</script>', page, re.S)[1])
+    models = {}
+
+    def walk(value):
+        if isinstance(value, dict):
+            if value.get("type") == "object" and "id" in value:
+                models.setdefault(value["id"], value)
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+    walk(docs)
+
+    def decoded(value):
+        if isinstance(value, dict) and value.get("type") == "ndarray":
+            raw = base64.b64decode(value["array"]["data"])
+            raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+            return np.frombuffer(raw, dtype=value["dtype"]).reshape(value["shape"])
+        if isinstance(value, dict) and value.get("type") == "map":
+            return {k: decoded(v) for k, v in value["entries"]}
+        if isinstance(value, list):
+            return [decoded(v) for v in value]
+        return value
+    swap = next(m for m in models.values() if m["name"] == "CustomJS")
+    args = dict(swap["attributes"]["args"]["entries"])
+    swaps = {(t["id"], p): (v, w) for t, p, v, w in zip(args["targets"], args["props"], args["values"], args["which"])}
+    count = len(args["which"][0])
+
+    def shown(model_id, prop, i):
+        if (model_id, prop) in swaps:
+            values, which = swaps[model_id, prop]
+            return decoded(values[which[i]])
+        return decoded(models[model_id]["attributes"][prop])
+    return shown, models, count
+
+
+@pytest.mark.parametrize("link, windows", [("preset=bishop-9-14", 1), ("lesson=variational-em&ls=5", 2)])
+def test_each_state_s_window_holds_its_m_step_target(link, windows):
+    # one window, the last state's, served every state: at state 0 of bishop-9-14 the M step's
+    # target (θ = 0.717) lay outside the bound's window (0.333 … 0.657)
+    from explorer.screen import Screen
+    session = Screen.from_link(link).session()
+    shown, models, count = page_states(standalone_html(session, grid=10))
+    assert count == session.position + 1
+    bound = next(m for m in models.values() if m["name"] == "Figure"
+                 and models[m["attributes"]["title"]["id"]]["attributes"]["text"].startswith("Bound along"))
+    x_range = bound["attributes"]["x_range"]["id"]
+    renderers = [models[r["id"]]["attributes"] for r in bound["attributes"]["renderers"]]
+    target = next(r["data_source"]["id"] for r in renderers
+                  if models[r["glyph"]["id"]]["attributes"].get("marker") == {"type": "value", "value": "triangle"})
+    now = next(r["id"] for r in bound["attributes"]["center"] if models[r["id"]]["name"] == "Span")   # θ_j now
+    seen = set()
+    for i in range(count):
+        lo, hi = shown(x_range, "start", i), shown(x_range, "end", i)
+        seen.add((lo, hi))
+        t = float(shown(target, "data", i)["t"][0])
+        assert lo <= t <= hi and lo <= shown(now, "location", i) <= hi, (i, lo, hi, t)
+    assert len(seen) == windows             # the slider switches the window with the state

@@ -27,6 +27,8 @@ from .model import get_coordinate
 PAD = 0.35          # the zoomed window extends the path's span by this fraction on each side
 MIN_FILL = 0.3      # a kept window must be filled this much by what it shows
 MIN_SPAN = 0.2      # and spans at least this fraction of the whole range
+COLOUR_QUANTILE = 0.25   # the landscape's colours resolve at least F's top three quarters
+COLOUR_MARGIN = 0.1      # and reach this fraction of their span below the path's lowest F
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class Picture:
             kind = self.family.short if whole else f"Q′ slice, {self.n_free} free"
         return f"θ–q landscape ({kind})"
 
+    @property
+    def colour_range(self) -> tuple[float, float]:
+        """The span of F the landscape's colours resolve (see `colour_range`)."""
+        return colour_range(self.landscape.F, self.path.F)
+
     def to_json(self) -> dict:
         grid = self.landscape.to_json()
         return {"param": self.key, "free_coordinates": self.n_free, "slice": self.bound.to_json(),
@@ -94,6 +101,26 @@ def landscape_axes(key: str) -> tuple[str, str]:
     return f"t (θ_j = {key})", "φ (θ_j at q's E step)"
 
 
+def colour_range(F: np.ndarray, path_F=()) -> tuple[float, float]:
+    """The span (low, high) of F that the landscape's colours resolve: from the lower of the
+    surface's lower quartile and the path's lowest F (less COLOUR_MARGIN of the span, so that
+    point is not in the lowest colour) up to the surface's top. Anchored on the path, not on
+    the surface's minimum: a hard family's surface plunges far from the path, and a range down
+    to its minimum drew nearly all of it, the path's region included, in the top colour. A path
+    F that no cell of the surface reaches (a start outside Q′ above all of it; earlier states of
+    another slice, or a start far from the data, below it) does not stretch the range. F below
+    `low` is drawn in the lowest colour (the colour bar starts at `low`)."""
+    finite = np.asarray(F, float)[np.isfinite(F)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    top, bottom = float(finite.max()), float(finite.min())
+    on = [v for v in path_F if np.isfinite(v) and bottom <= v <= top]
+    low = min([float(np.quantile(finite, COLOUR_QUANTILE))] + on)
+    if top <= low:                        # a flat landscape
+        return top - 1.0, top
+    return max(bottom, low - COLOUR_MARGIN * (top - low)), top
+
+
 def landscape_calculator(model, family: "Family | str", grid: int = 50) -> LandscapeCalculator:
     """The calculator of a model's landscapes (the one place the app, the CLI, the standalone
     page and the figures build one): `family` by name or as a Family, bound to the model (the
@@ -105,18 +132,15 @@ def landscape_calculator(model, family: "Family | str", grid: int = 50) -> Lands
 
 def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = True,
             previous_window: tuple[float, float] | None = None, fixed_points=(),
-            window: tuple[float, float] | None = None, memo: "PathMemo | None" = None) -> Picture:
+            memo: "PathMemo | None" = None) -> Picture:
     """The picture of `session.current` along coordinate `key` (see the module's docstring);
-    `window`, if given, is the span of θ_j drawn (a recorded run keeps one for all its states);
     `memo` keeps the path between pictures of one growing history (see `PathMemo`)."""
     state = session.current
     full = calculator.full_range(state.theta, key)
     memo = memo if memo is not None else PathMemo()
     raw = memo.path_points(session.states, key)
     target = calculator.m_target(state.theta, state.q, key)
-    if window is not None:
-        pass
-    elif zoom:
+    if zoom:
         shown = raw[0] + [p for p in raw[1] if p is not None] + [v for _, v in fixed_points] + [target]
         window = zoom_window(shown, full, previous_window)
     else:
@@ -256,4 +280,4 @@ def zoom_window(values, full: tuple[float, float], previous=None) -> tuple[float
     return max(full[0], lo - PAD * span), min(full[1], hi + PAD * span)
 
 
-__all__ = ["Picture", "Path", "PathMemo", "landscape_axes", "picture", "zoom_window", "free_coordinate_count"]
+__all__ = ["Picture", "Path", "PathMemo", "colour_range", "landscape_axes", "picture", "zoom_window", "free_coordinate_count"]

@@ -19,16 +19,14 @@ E_COLOR, M_COLOR, PARTIAL_COLOR = "#ff7f0e", "#d62728", "#e377c2"
 MOVES = {"E": ("E: q moves ↕", E_COLOR), "M": ("M: θ moves ↔", M_COLOR), "P": ("partial E ↕", PARTIAL_COLOR)}
 
 
-def levels_for(values: np.ndarray, low_quantile: float = 0.02) -> np.ndarray:
-    """Contour levels, evenly spaced from the `low_quantile` of F to its maximum (the high ground
-    where EM goes is resolved even when F plunges far away from it); the lowest band reaches
-    down to F's minimum. The colour bar maps the same even spacing, so bands and bar agree."""
+def levels_for(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Contour levels, evenly spaced over the colour range (low, high) (`core.picture.
+    colour_range`); the lowest band reaches down to F's minimum, so F below `low` is drawn in
+    the lowest colour. The colour bar maps the same even spacing, so bands and bar agree."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.arange(N_LEVELS + 1.0)
-    levels = np.linspace(np.quantile(finite, low_quantile), finite.max(), N_LEVELS + 1)
-    if levels[-1] <= levels[0]:           # a flat landscape
-        levels = levels[0] + np.arange(N_LEVELS + 1.0)
+    levels = np.linspace(low, high, N_LEVELS + 1)
     levels[0] = min(levels[0], finite.min())
     return levels
 
@@ -103,15 +101,14 @@ class LandscapeView:
     def update(self, picture, colors: dict):
         landscape, path = picture.landscape, picture.path
         grid = landscape.grid
-        drawn = (id(landscape.F), picture.landscape_title, picture.key)
-        if drawn != self._drawn:          # the same landscape (exact, one coordinate): not sent again
+        low, high = picture.colour_range
+        drawn = (id(landscape.F), picture.landscape_title, picture.key, low, high)
+        if drawn != self._drawn:          # the same landscape and colours (exact, one coordinate): not sent again
             self._drawn = drawn
-            zoomed = picture.window != picture.full_range
-            levels = levels_for(landscape.F, 0.02 if zoomed else 0.35)
+            levels = levels_for(landscape.F, low, high)
             self.contour.levels = list(levels)
-            low = float(levels[1] - (levels[2] - levels[1]))       # where the even spacing starts
-            self.mapper.low, self.mapper.high = low, float(levels[-1])
-            self.colorbar.ticker.ticks = [low, (low + float(levels[-1])) / 2, float(levels[-1])]
+            self.mapper.low, self.mapper.high = low, high
+            self.colorbar.ticker.ticks = [low, (low + high) / 2, high]
             bands = contour_data(grid, grid, landscape.F, levels=levels, want_line=False)
             # the bands' polygons as lists: as arrays each polygon would be a message frame of its own
             places = screen_decimals(grid[0], grid[-1])

@@ -22,8 +22,12 @@ BOXES_JS = """() => {
     }
     if (plot && name === "Title" && view.bbox && view.model.text) {
       const b = view.bbox;
+      // in the font the title is drawn in (the page's DejaVu Sans): measured in the browser's
+      // generic sans-serif (Liberation Sans here, 16 % narrower) a cut title passed
       const ctx = document.createElement("canvas").getContext("2d");
-      ctx.font = `${view.model.text_font_style} ${view.model.text_font_size} sans-serif`;
+      const m = view.model;
+      ctx.font = view.visuals && view.visuals.text ? view.visuals.text.font_value()
+                                                   : `${m.text_font_style} ${m.text_font_size} ${m.text_font}`;
       const needed = ctx.measureText(view.model.text).width;
       out.titles.push({plot: plot.id, text: view.model.text, needed, room: plot.box[2] - plot.box[0]});
     }

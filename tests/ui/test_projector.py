@@ -207,3 +207,26 @@ def test_the_sidebar_grows_with_the_text_up_to_its_cap_and_its_widgets_stay_insi
     grown = min(200, Controls.MOST_SCALE) / 100
     assert seen[200]["font"] >= 0.95 * grown * seen[100]["font"], seen
     assert seen[200]["width"] >= 0.95 * grown * seen[100]["width"], seen
+
+
+def test_the_check_measures_a_title_in_the_font_it_is_drawn_in(tmp_path, page):
+    # titles were measured in the browser's generic sans-serif (Liberation Sans here), 16 %
+    # narrower than the page's DejaVu Sans: a title cut by 24 px passed
+    from bokeh.embed import file_html
+    from bokeh.plotting import figure
+    from bokeh.resources import INLINE
+    text = "θ–q landscape (Q′ slice, 5 free)"
+    fig = figure(width=330, height=200, title=text, toolbar_location=None)
+    fig.title.text_font, fig.title.text_font_size, fig.title.text_font_style = "DejaVu Sans", "20px", "bold"
+    fig.line([0, 1], [0, 1])
+    path = tmp_path / "title.html"
+    path.write_text(file_html(fig, INLINE, "title"))
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.Bokeh && Bokeh.index && Bokeh.index.roots && Bokeh.index.roots.length > 0",
+                           timeout=30_000)
+    widths = page.evaluate("""(text) => { const ctx = document.createElement("canvas").getContext("2d");
+        const width = (font) => { ctx.font = "bold 20px " + font; return ctx.measureText(text).width; };
+        return [width("DejaVu Sans"), width("sans-serif")]; }""", text)
+    assert widths[0] > 330 - 8 > widths[1] * 1.05            # cut in DejaVu Sans, fits in the generic font
+    problems = layout_problems(page)
+    assert len(problems) == 1 and "is cut" in problems[0] and f"{widths[0]:.0f} px in 330" in problems[0], problems
