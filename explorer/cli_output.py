@@ -6,6 +6,7 @@ import sys
 
 from .export import without_non_finite
 from .shown import fmt
+from .text import em_map_rate_said
 
 
 def finite_json(value):
@@ -58,8 +59,8 @@ def render_text(result: dict) -> str:
         if "readout" in result:
             lines.append(readout_line(result["readout"]))
         if "em_map_rate" in result:
-            lines.append(f"rate of the EM map at the fixed point (largest fraction of missing information): "
-                         f"{result['em_map_rate']:.6f}")
+            from .core.families import get_family
+            lines.append(em_map_rate_said(result["em_map_rate"], get_family(result.get("family", "exact"))))
         return "\n".join(lines)
     if "slice" in result:
         b = result["slice"]

@@ -150,6 +150,19 @@ def table(r: Readout) -> str:
     return out
 
 
+def em_map_rate_said(rate: float, family=None) -> str:
+    """The EM map's rate at a fixed point θ̂ in words (plain text). At most 1, it is what the
+    family says it is (exact EM: the largest fraction of missing information, DLR 1977). Above
+    1, θ̂ is not stable: a saddle of log p that EM reached along a set its map cannot leave (two
+    mixture components that are equal stay equal), and pushed off it EM climbs on."""
+    meaning = getattr(family, "rate_meaning", "") or "the rate of the EM map"
+    if rate <= 1:
+        return f"The EM map's rate at θ̂ ({meaning}) is {fmt(rate)}."
+    return (f"The EM map's rate at θ̂ is {fmt(rate)}, above 1: θ̂ is not a maximum but a saddle that EM reached "
+            "along a set it cannot leave (e.g. two components that are equal stay equal); pushed off it, EM "
+            "climbs on (Restarts find the maxima).")
+
+
 def rate_line(rate: float | None, family=None) -> str:
     """The observed rate of convergence once it has settled (`settled_rate`), with what it tends
     to for this family; nothing while it is still moving."""

@@ -381,3 +381,26 @@ def test_the_landscape_s_colours_have_contrast_where_the_path_is(query):
         path = np.array(drawn.path.F)
         reached = path[(path >= F.min()) & (path <= F.max() + 1e-3 * (high - low))]
         assert len(reached) and np.all(reached >= low), (zoom, reached, low)
+
+
+def test_a_rate_above_one_is_called_a_saddle_not_a_fraction_of_missing_information():
+    # gmm1d with K = 3 from the default start converges to two equal components, and the page said
+    # "The EM map's rate at θ̂ (the largest fraction of missing information) is 1.02913": a fraction
+    # above 1. Above 1, θ̂ is a saddle: EM keeps equal components equal, and a push off it climbs.
+    from explorer.app import ExplorerState
+    from explorer.core.convergence import em_map_rate
+    state = ExplorerState(model_name="gmm1d", option=3)
+    state.run_to_convergence()
+    theta = state.session.current.theta
+    means = np.sort(np.asarray(theta["means"]))
+    assert np.min(np.diff(means)) < 1e-3                      # two components became one
+    rate = em_map_rate(state.model, theta, state.session.frozen, state.session.family_object)
+    assert rate > 1
+    said = " ".join(state.notes + [state.activity])
+    assert "saddle" in said and "fraction of missing information" not in said, said
+    pushed = {**theta, "means": np.asarray(theta["means"], dtype=float) + np.array([0.0, 0.0, 0.5])[np.argsort(
+        np.argsort(theta["means"]))]}
+    climbs = Session(state.model, pushed)
+    before = climbs.current.loglik
+    climbs.run(tol=1e-10, max_iterations=3000)
+    assert climbs.current.loglik > before + 0.1            # off the saddle, EM climbs away from it

@@ -3,7 +3,7 @@ and Play's rule for when to stop."""
 from __future__ import annotations
 
 from ..core.convergence import em_map_rate, theta_vector
-from ..shown import fmt
+from ..text import em_map_rate_said
 
 CONVERGED = 1e-10          # Play stops when an iteration changes log p by no more than this
 
@@ -35,7 +35,7 @@ def converge(session, tol: float = 1e-8, max_iterations: int = 500, progress=Non
     said = f"Run to convergence: {outcome} after {result.iterations} iterations (|Δ log p| ≤ {tol:g})."
     if result.converged and session.schedule_object.em_map and theta_vector(session.current.theta).size <= 60:
         rate = em_map_rate(session.model, session.current.theta, session.frozen, session.family_object)
-        said += f" The EM map's rate at θ̂ (the largest fraction of missing information) is {fmt(rate)}."
+        said += " " + em_map_rate_said(rate, session.family_object)
     return result, said
 
 
