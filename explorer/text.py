@@ -48,9 +48,12 @@ def start_sentence(state, family) -> str:
 def start_words(r: Readout, family) -> str:
     if family.closes_gap:
         close = "An E step closes the gap: q becomes the posterior and F touches log p."
-    else:
+    elif family.holds_the_start:
         close = (f"An E step within {family.title} narrows the gap as far as the family allows, "
                  f"but cannot close it: {family.why_gap}.")
+    else:      # the first E step moves q into the family, where F may be lower than the start's
+        close = (f"The start's q is not one of {family.title}: the first E step puts q in the family, where F "
+                 f"can fall below the start's, and the gap cannot close: {family.why_gap}.")
     t = texts_of(r)
     return (f"Start: θ⁰ and a q that ignores the data, so F = {t.F} lies below "
             f"log p = {t.loglik} by KL = {t.kl}. {close}")

@@ -404,3 +404,19 @@ def test_a_rate_above_one_is_called_a_saddle_not_a_fraction_of_missing_informati
     before = climbs.current.loglik
     climbs.run(tol=1e-10, max_iterations=3000)
     assert climbs.current.loglik > before + 0.1            # off the saddle, EM climbs away from it
+
+
+@pytest.mark.parametrize("model, family", [("gmm1d", "hard"), ("two-source", "mean-field")])
+def test_the_start_says_what_the_first_e_step_of_the_family_does_to_f(model, family):
+    # under hard assignments the start read "An E step within hard assignments narrows the gap as
+    # far as the family allows", and the first E step then took F from −1098.7 down to −1268.9
+    from explorer.app import ExplorerState
+    from explorer.text import start_sentence
+    state = ExplorerState(model_name=model, family=family)
+    s = state.session
+    said = start_sentence(s.current, s.family_object)
+    before = s.current.F
+    state.e_step()
+    fell = s.current.F < before - 1e-9
+    assert fell == (family == "hard")                # what the family's E step did, computed here
+    assert ("can fall below the start's" in said) == fell and ("narrows the gap" in said) != fell, said

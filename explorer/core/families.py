@@ -23,7 +23,8 @@ from .latent_class import LatentClassModel
 class Family:
     """A family declares what it is, so that no caller asks for its name: `closes_gap` (its E
     step reaches the posterior, so KL = 0 after it), `title`, `formula` (LaTeX) and `why_gap`
-    (the words for the gap it leaves). A subclass defines `e_step` or `run` (or both); a class
+    (the words for the gap it leaves), `holds_the_start` (the start's q, which ignores the data,
+    is one of the family's: not so for hard assignments, whose first E step may lower F). A subclass defines `e_step` or `run` (or both); a class
     that defines neither is refused where it is defined (they are written in terms of each other).
     """
     name = "family"
@@ -33,6 +34,7 @@ class Family:
     short = "Q′"         # a word or two for titles: "θ–q landscape (mean field)"
     closes_gap = False   # True when the E step is the exact posterior (the gap closes)
     partial = False      # True when an E step may stop short of argmax over the family
+    holds_the_start = True   # the start's q (one that ignores the data) is one of the family's
     # what the observed rate |Δθ now| / |Δθ before| tends to at a fixed point
     rate_meaning = ("the rate of this family's EM map at its fixed point (q is not the posterior, so it "
                     "is not a fraction of missing information)")
@@ -90,6 +92,7 @@ class Hard(Family):
     formula = r"q(z_i) \leftarrow \delta\big(z_i = \arg\max_k p(z_i = k \mid x_i, \theta)\big),\ \mathrm{KL} > 0"
     why_gap = ("q must put all its mass on one class per point, so wherever the posterior is "
                "uncertain KL = Σᵢ −log p(ẑᵢ|xᵢ,θ) > 0 remains")
+    holds_the_start = False     # the start's q spreads each point over the classes: not a hard one
 
     def supports(self, model) -> bool:
         return isinstance(model, LatentClassModel)
