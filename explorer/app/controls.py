@@ -48,8 +48,9 @@ class Controls(pn.viewable.Viewer):
         self.option = pn.widgets.IntSlider.from_param(p.option)
         self.option_help = pn.pane.HTML("", margin=(0, 10))      # the option's meaning, below its short label
         self.step_size = typed_box(pn.widgets.FloatInput.from_param(p.step_size, step=0.05))
-        self.blocks = pn.Row(typed_box(pn.widgets.IntInput.from_param(p.block_size, width=130)),
-                             pn.widgets.Select.from_param(p.block_order, width=120), margin=0)
+        # one under the other: side by side, the block size's long label ran over the order's
+        self.blocks = pn.Column(typed_box(pn.widgets.IntInput.from_param(p.block_size, sizing_mode="stretch_width")),
+                                pn.widgets.Select.from_param(p.block_order, sizing_mode="stretch_width"), margin=0)
         self.compare = pn.widgets.Button(label="Compare with exact EM", sizing_mode="stretch_width")
         self.compare.on_click(lambda e: held(self.state.analyses.compare_with_exact))
         self.compare_schedules = pn.widgets.Button(label="Compare schedules", sizing_mode="stretch_width")

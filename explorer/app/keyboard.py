@@ -3,7 +3,7 @@
     e  E step          m  M step          space  EM iteration      p  Play / Pause
     ←  previous state  →  next state      u  undo                  r  redo
     f  presenter layout (the sidebar folded, the chosen plots large), on or off
-    ?  this list, shown or hidden
+    ?  this list, shown or hidden (Esc hides it)
 
 A small page component listens to key presses on the whole page and tells the server which
 shortcut was pressed; keys typed into a text box, a number box or a menu are left alone.
@@ -16,10 +16,10 @@ from panel.custom import JSComponent
 SHORTCUTS = (("e", "E step"), ("m", "M step"), ("space", "EM iteration"), ("p", "Play / Pause"),
              ("← / →", "previous / next state (the timeline)"), ("u / r", "undo / redo"),
              ("f", "presenter layout on / off"),
-             ("?", "show or hide this list"))
+             ("?", "show or hide this list (Esc hides it)"))
 
 KEYS = {"e": "e_step", "m": "m_step", " ": "em_iteration", "p": "play", "ArrowLeft": "back",
-        "ArrowRight": "forward", "u": "undo", "r": "redo", "f": "presenter", "?": "help"}
+        "ArrowRight": "forward", "u": "undo", "r": "redo", "f": "presenter", "?": "help", "Escape": "close"}
 
 
 class KeyboardShortcuts(JSComponent):

@@ -17,6 +17,10 @@ LESSON_CSS = """
 .lesson details summary { cursor: pointer; color: #1f4e79; }
 .lesson.compact { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 1em; }
 .lesson.compact .formula { margin: 0; }
+/* the presenter's caption opens over the plots, not above them: pushed down, they left the window */
+.lesson.compact details[open] .caption { position: fixed; left: 24px; right: 24px; z-index: 20; margin: 4px 0;
+  padding: 8px 12px; background: Canvas; color: CanvasText; border-left: 4px solid #1f4e79;
+  box-shadow: 0 3px 10px rgba(0, 0, 0, .35); }
 """
 
 

@@ -58,8 +58,13 @@ class StepBar(pn.viewable.Viewer):
         self.state.param.watch(lambda e: setattr(self.keys, "sidebar_width", Controls.width_at(e.new)), "scale")
         rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
                        for key, what in SHORTCUTS)
+        # over the page's top right corner (in the flow it pushed the plots out of the window)
         self.help = pn.pane.HTML(f"<b>Keyboard</b> (not while typing in a box)<table>{rows}</table>",
-                                 visible=False, stylesheets=[READOUT_CSS], margin=(0, 12))
+                                 visible=False, stylesheets=[READOUT_CSS], margin=0, styles={
+                                     "position": "fixed", "top": "72px", "right": "16px", "z-index": "30",
+                                     "background": "Canvas", "color": "CanvasText", "padding": "8px 12px",
+                                     "border": "1px solid rgba(128,128,128,.5)",
+                                     "box-shadow": "0 3px 10px rgba(0,0,0,.35)"})
         # the buttons wrap onto a second line when the scale makes them wider than the window;
         # the timeline takes the rest of the last line, or a line of its own
         self.layout = pn.Column(pn.FlexBox(*self.buttons.values(), self.cancel, self.progress, self.play, self.speed,
@@ -91,6 +96,8 @@ class StepBar(pn.viewable.Viewer):
         key = self.keys.pressed
         if key == "help":
             self.help.visible = not self.help.visible
+        elif key == "close":
+            self.help.visible = False
         elif key == "presenter":
             self.state.presenter = not self.state.presenter
         elif key == "play":

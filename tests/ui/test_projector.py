@@ -183,8 +183,16 @@ def test_a_lesson_in_the_presenter_layout_keeps_its_plots_in_the_window(lecture)
     assert all(p["height"] >= 0.45 * 768 for p in plots), plots
     timeline = page.get_by_text("Timeline (state)").first.bounding_box()
     assert timeline["y"] < boxes[0]["y"] + boxes[0]["height"], (timeline, boxes[0])     # one row
-    page.get_by_text("the caption").first.click()          # the caption, one click away
+    page.get_by_text("the caption").first.click()          # the caption, one click away, over the plots:
     page.get_by_text("q must factorise over the two sources").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(500)                             # pushed down, they had left the window
+    assert [page.evaluate(FIGURE_JS, prefix)["top"] for prefix in ("Bound", "θ–q")] == [p["top"] for p in plots]
+    page.locator("body").click(position={"x": 5, "y": 400})
+    page.keyboard.press("?")                               # so does the keyboard's list, which Esc hides
+    page.get_by_text("show or hide this list").first.wait_for(timeout=10_000)
+    assert [page.evaluate(FIGURE_JS, prefix)["top"] for prefix in ("Bound", "θ–q")] == [p["top"] for p in plots]
+    page.keyboard.press("Escape")
+    page.get_by_text("show or hide this list").first.wait_for(state="hidden", timeout=10_000)
 
 
 def test_the_sidebar_grows_with_the_text_up_to_its_cap_and_its_widgets_stay_inside(lecture):  # noqa: F811
