@@ -89,7 +89,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
         views["trace"].update(s.history[: position + 1], s.position)
         views["bound"].update(drawn, family.closes_gap, {})
         views["landscape"].update(drawn, {})
-        numbers.text = text.readout_block(readout(s), family, s.position, s.position)
+        numbers.text = text.readout_block(readout(s), family, s.position, position)
         if index == states[0]:         # a model that appears later would miss states: never drawn from
             models = set(models) | {m for v in views.values() for m in v.figure.references()}
         for model in models:
@@ -128,7 +128,7 @@ def standalone_html(session, key: str | None = None, grid: int = 30, max_states:
     heading = Div(text=f"<h2 style='margin:4px 0'>{html.escape(title)}</h2><div>{html.escape(session.model.title)}"
                        f" · family: {html.escape(family.title)} · schedule: "
                        f"{html.escape(session.schedule_object.describe())} · θ_j = {html.escape(key)}</div>"
-                       + ("" if screen is None else "<div>In the app: <code>?" + html.escape(
+                       + ("" if screen is None else "<div style='overflow-wrap:anywhere'>In the app: <code>?" + html.escape(
                            urlencode(screen.without_room().query())) + "</code></div>"))
     layout = column(heading, slider, row(views["data"].figure, views["bound"].figure, views["landscape"].figure),
                     row(views["trace"].figure, views["identity"].figure, numbers))

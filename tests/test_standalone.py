@@ -124,3 +124,14 @@ def test_each_state_s_window_holds_its_m_step_target(link, windows):
         t = float(shown(target, "data", i)["t"][0])
         assert lo <= t <= hi and lo <= shown(now, "location", i) <= hi, (i, lo, hi, t)
     assert len(seen) == windows             # the slider switches the window with the state
+
+
+def test_each_state_says_which_of_the_recorded_states_it_is():
+    # every state read "State i of i" (state 1 of a 3-state page said "State 1 of 1")
+    import re
+    s = Session(make_model("linkage"), {"theta": 0.5})
+    s.iterate()
+    s.e_step()
+    page = standalone_html(s)
+    said = set(re.findall(r"State (\d+) of (\d+)", page))
+    assert said == {("0", "3"), ("1", "3"), ("2", "3"), ("3", "3")}, said

@@ -203,7 +203,9 @@ class Plots(pn.viewable.Viewer):
             elif name in ("data", "bound", "landscape", "trace"):     # a third of the row at 100 %, times
                 least = f"max({width}px, calc({100 * k / 3:.2f}% - 12px))"   # the scale: they grow with it
             cell.styles = {"flex": f"{grow} 1 {least if presenter else f'{width}px'}", "min-width": least,
-                           "height": f"max({floor}px, {height})", "max-height": "none"}
+                           "height": f"max({floor}px, {height})", "max-height": "none",
+                           **({"overflow-y": "auto"} if name == "readout" else {})}   # numbers taller than
+            # their cell scroll in it (they were cut mid-line: hard assignments' θ and Δθ lines)
             visible = name in self.state.shown or not presenter
             if cell.visible != visible:
                 cell.visible = visible
