@@ -240,7 +240,11 @@ def preset_table(title: str, rows, caption: str = "") -> str:
     """The preset's caption, and ours beside the published numbers, with the difference."""
     def minus(text):                 # a real minus, as every other number on the screen
         return text.replace("-", "−")
-    body = "".join(f"<tr><td>{html.escape(r.quantity)}</td><td class='num'>{minus(f'{r.ours:.9g}')}</td>"
+
+    def like(value, published):      # ours to as many decimals as the published number: 0.624321050
+        decimals = published.partition(".")[2]       # beside 0.624321051, not 0.62432105
+        return f"{value:.{len(decimals)}f}" if decimals.isdigit() else f"{value:.9g}"
+    body = "".join(f"<tr><td>{html.escape(r.quantity)}</td><td class='num'>{minus(like(r.ours, f'{r.published:.9g}'))}</td>"
                    f"<td class='num'>{minus(f'{r.published:.9g}')}</td><td class='num'>{minus(f'{r.difference:+.2e}')}"
                    f"</td><td>{html.escape(r.source)}</td></tr>" for r in rows)
     return (f"<b>{html.escape(title)}</b>" + (f"<div class='sentence'>{html.escape(caption)}</div>" if caption else "")

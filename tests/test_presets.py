@@ -32,3 +32,15 @@ def test_faithful_2d_matches_scikit_learns_fit_and_the_mean_field_closed_forms()
     assert table[1].published == pytest.approx(1.0, abs=1e-12)
     assert table[1].ours == pytest.approx(1.0, abs=1e-8)
     assert table[2].ours == pytest.approx(table[2].published, abs=1e-10) and table[2].ours > 2
+
+
+def test_ours_is_written_to_as_many_decimals_as_the_published_number():
+    # DLR's θ⁽²⁾ read 0.62432105 beside the published 0.624321051: the last zero dropped
+    import re
+    from explorer.presets import Row
+    from explorer.text import preset_table
+    page = preset_table("t", [Row("θ⁽²⁾", 0.6243210500001, 0.624321051), Row("n", 272.0, 272.0),
+                              Row("log p", -1034.0021, -1034.002)])
+    cells = re.findall(r"<td class='num'>([^<]*)</td>", page)
+    assert cells[0:2] == ["0.624321050", "0.624321051"], cells
+    assert cells[3:5] == ["272", "272"] and cells[6:8] == ["−1034.002", "−1034.002"], cells
