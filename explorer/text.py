@@ -237,7 +237,8 @@ def schedules_table(runs, left_out: dict[str, str]) -> str:
 
 
 def preset_table(title: str, rows, caption: str = "") -> str:
-    """The preset's caption, and ours beside the published numbers, with the difference."""
+    """The preset's caption, and ours beside the reference numbers (published, a closed form or the data's
+    own moments: the source column says which), with the difference."""
     def minus(text):                 # a real minus, as every other number on the screen
         return text.replace("-", "−")
 
@@ -249,7 +250,7 @@ def preset_table(title: str, rows, caption: str = "") -> str:
                    f"</td><td>{html.escape(r.source)}</td></tr>" for r in rows)
     return (f"<b>{html.escape(title)}</b>" + (f"<div class='sentence'>{html.escape(caption)}</div>" if caption else "")
             + "Ours beside the source:"
-            "<table class='numbers preset'><tr><th></th><th>ours</th><th>published</th><th>difference</th>"
+            "<table class='numbers preset'><tr><th></th><th>ours</th><th>reference</th><th>difference</th>"
             "<th>source</th></tr>" + body + "</table>")
 
 
