@@ -166,3 +166,13 @@ def test_nothing_outside_the_app_imports_it():
             if not inside and re.search(r"from \.+app\b|import explorer\.app|from explorer\.app", line):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_a_watcher_of_several_settings_takes_every_event_of_a_batch():
+    # param calls a watcher of several names with one event per name changed in one update: a
+    # one-argument lambda raised TypeError when a lesson step set the data and the family at once
+    # (the step's model was never set up)
+    one_argument_of_many = re.compile(r"param\.watch\(\s*lambda\s+\w+\s*:[^\n]*,\s*\[")
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in ROOT.rglob("*.py")
+             for n, line in enumerate(path.read_text().splitlines(), 1) if one_argument_of_many.search(line)]
+    assert found == [], found

@@ -420,3 +420,19 @@ def test_the_start_says_what_the_first_e_step_of_the_family_does_to_f(model, fam
     fell = s.current.F < before - 1e-9
     assert fell == (family == "hard")                # what the family's E step did, computed here
     assert ("can fall below the start's" in said) == fell and ("narrows the gap" in said) != fell, said
+
+
+def test_a_lesson_walks_in_a_notebook_through_steps_that_change_the_model():
+    # App("gmm1d") in a notebook: Next from step 7 to 8 (gmm1d to two-source, mean field) failed
+    # with "This screen's model could not be set up: TypeError: ... <lambda>() takes 1 positional
+    # argument but 2 were given": a watcher of several settings got two changes in one batch
+    from explorer.app.app import App
+    from explorer.lessons import load_lesson
+    app = App("gmm1d", query={"lesson": "variational-em", "ls": "1"})
+    lesson = load_lesson("variational-em")
+    for number in range(1, len(lesson.steps)):
+        app.state.player.lesson_next()
+        step = lesson.steps[number]
+        assert app.state.message == "", (number, app.state.message)
+        assert app.state.model_name == step.screen.get("model", "gmm1d"), number
+        assert app.state.lesson_step == number

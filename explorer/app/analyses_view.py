@@ -35,7 +35,7 @@ class Analyses:
         # stylesheets (the design's, not text) into its own and fails (the second Basins map).
         self.restarts_box = pn.Column(self.restarts_plot, visible=False, sizing_mode="stretch_width", margin=0)
         self._restarts_for = None
-        state.param.watch(lambda e: self._scale(), "scale")
+        state.param.watch(lambda *events: self._scale(), "scale")
         self._scale()
 
     def _scale(self):

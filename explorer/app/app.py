@@ -179,7 +179,7 @@ class App(pn.viewable.Viewer):
     def servable(self, title: str | None = None, **kwargs):
         """Serve in the template; the URL follows every change, so it always rebuilds this screen."""
         if pn.state.curdoc is not None:
-            self.state.param.watch(lambda e: self._write_url(), ["revision", "model_revision", "scale", "speed",
+            self.state.param.watch(lambda *events: self._write_url(), ["revision", "model_revision", "scale", "speed",
                                                                   "lesson_name", "lesson_step", "presenter", "shown"])
             self._write_url()
             self.state.background = self.steps.background    # long actions off the event loop

@@ -88,7 +88,7 @@ class Controls(pn.viewable.Viewer):
                                        self.against, self.compare_with)
         self.state.param.watch(lambda e: self._offer_second_implementations(), "model_revision")
         self._offer_second_implementations()
-        self.state.param.watch(lambda e: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
+        self.state.param.watch(lambda *events: self._visibility(), ["dataset", "schedule", "family", "model_revision"])
         self._visibility()
 
     def _visibility(self):

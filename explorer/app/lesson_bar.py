@@ -47,7 +47,7 @@ class LessonBar(pn.viewable.Viewer):
         self._scale()
         # a step's caption is rebuilt when the step or the lesson (read again when opened) is
         # another, not at every step the user takes (`revision` also marks a re-opened lesson)
-        self.state.param.watch(lambda e: self.refresh(), ["revision", "lesson_name", "lesson_step"])
+        self.state.param.watch(lambda *events: self.refresh(), ["revision", "lesson_name", "lesson_step"])
         self.state.param.watch(lambda e: self.refresh(again=True), "presenter")
         self.refresh()
 

@@ -94,7 +94,7 @@ class Plots(pn.viewable.Viewer):
         self.state.param.watch(lambda e: self._drawn_later or self._new_views_once(), "model_revision")
         self.state.param.watch(lambda e: self._drawn_later or self.refresh(), "revision")
         self.state.param.watch(lambda e: self._fonts(), "scale")
-        self.state.param.watch(lambda e: self._layout(), ["scale", "presenter", "shown", "lesson_name"])
+        self.state.param.watch(lambda *events: self._layout(), ["scale", "presenter", "shown", "lesson_name"])
         self.state.param.watch(lambda e: self._backend(), "svg")
 
     def _install(self, views: dict):

@@ -33,7 +33,7 @@ class Readout(pn.viewable.Viewer):
         # scroll box where nobody found them
         self.tables = pn.pane.HTML("", sizing_mode="stretch_width", margin=(2, 6), visible=False,
                                    stylesheets=[READOUT_CSS + TABLES_CSS])
-        self.state.param.watch(lambda e: self.refresh(), ["revision", "message", "notes"])
+        self.state.param.watch(lambda *events: self.refresh(), ["revision", "message", "notes"])
         self.state.param.watch(lambda e: self._scale(), "scale")
         self._scale()
         self.refresh()

@@ -71,9 +71,9 @@ class StepBar(pn.viewable.Viewer):
                                            self.timeline, flex_wrap="wrap", align_items="center",
                                            sizing_mode="stretch_width", margin=0),
                                 self.help, self.pacer, self.keys, sizing_mode="stretch_width", margin=0)
-        self.state.param.watch(lambda e: self.refresh(), ["revision", "running"])
-        self.state.param.watch(lambda e: self._scale(), ["scale", "presenter"])
-        self.param.watch(lambda e: self._play(), "playing")
+        self.state.param.watch(lambda *events: self.refresh(), ["revision", "running"])
+        self.state.param.watch(lambda *events: self._scale(), ["scale", "presenter"])
+        self.param.watch(lambda *events: self._play(), "playing")
         self._scale()
         self.refresh()
 
