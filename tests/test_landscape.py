@@ -238,3 +238,31 @@ def _assert_same_passes(together, one_by_one):
 
 def _flat(stats) -> np.ndarray:
     return np.concatenate([np.ravel(v) for v in (stats.values() if isinstance(stats, dict) else [stats])])
+
+
+def test_factor_analysis_expected_log_likelihood_from_statistics_equals_the_per_point_sum(rng):
+    """E_q log p(X, Z | θ) from q's statistics about x̄ (every pair of a grid at once) equals
+    Σ_i E_q[log N(z_i; 0, I) + log N(x_i; W z_i + μ, Ψ)], written per point here, on the wine
+    data (columns with means far from 0: the expansion must not cancel) and at a Heywood θ."""
+    from scipy.stats import multivariate_normal
+    from .conftest import random_theta
+    model = make_model("factor-analysis")
+    assert model.has_stats
+
+    def direct(theta, q):
+        W, mu, psi = theta["W"], theta["mu"], theta["psi"]
+        noise = sum(multivariate_normal.logpdf(x, W @ m + mu, np.diag(psi)) for x, m in zip(model.data, q.mean))
+        prior = sum(multivariate_normal.logpdf(m, np.zeros(model.k), np.eye(model.k)) for m in q.mean)
+        n = len(model.data)
+        return prior + noise - 0.5 * n * (np.trace(q.cov) + np.trace(W.T @ (W / psi[:, None]) @ q.cov))
+
+    session = Session(model, seed=2)
+    session.run(max_iterations=30)
+    heywood = {**session.current.theta, "psi": np.array(model.floor)}   # every ψ_j at its floor
+    thetas = [random_theta(model, rng), random_theta(model, rng), session.current.theta, heywood]
+    qs = [model.random_q(rng), model.posterior(thetas[0]), session.current.q,
+          get_family("mean-field", model).e_step(model, thetas[1], session.current.q)]
+    grid = model.ecll_grid(thetas, [model.stats(q) for q in qs])
+    expected = np.array([[direct(t, q) for t in thetas] for q in qs])
+    np.testing.assert_allclose(grid, expected, rtol=1e-12)
+    assert model.expected_complete_loglik(thetas[2], qs[2]) == pytest.approx(expected[2, 2], rel=1e-12)

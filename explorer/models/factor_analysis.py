@@ -8,6 +8,14 @@ means m_i and covariance S, with r_i = x_i − μ,
     E_q log p(X, Z | θ) = Σ_i [−(k/2) log 2π − ½(|m_i|² + tr S)]
                         + Σ_i [−(p/2) log 2π − ½ Σ_j log ψ_j − ½ ((r_i − W m_i)ᵀ Ψ⁻¹ (r_i − W m_i) + tr(Wᵀ Ψ⁻¹ W S))]
 
+A landscape needs it for every pair of a grid of θ and a grid of q, so it is computed from
+statistics of q, about the data's mean x̄ (c_i = x_i − x̄, d = x̄ − μ, so r_i − W m_i = c_i + d − W m_i):
+
+    Σ_i (r_ij − (W m_i)_j)² + n (W S Wᵀ)_jj = Σ_i c_ij² + 2 d_j Σ_i c_ij + n d_j² − 2 Σ_l W_jl (Cᵀ M)_jl
+                                             − 2 d_j (W Σ_i m_i)_j + (W (Mᵀ M + n S) Wᵀ)_jj
+
+so each θ costs O(p k²), not a pass over the data (`ecll_grid`).
+
 M step (Ghahramani & Hinton 1996), with E[z̃_i] = (m_i, 1) and E[z̃_i z̃_iᵀ] = [[S + m_i m_iᵀ, m_i], [m_iᵀ, 1]]:
 [W μ] = (Σ_i x_i E[z̃_i]ᵀ)(Σ_i E[z̃_i z̃_iᵀ])⁻¹ jointly (or either one given the other when one is
 frozen), then ψ_j = mean_i of the j-th diagonal entry of (r_i − W m_i)(r_i − W m_i)ᵀ + W S Wᵀ,
@@ -83,6 +91,9 @@ class FactorAnalysis(GaussianLatentModel):
         if np.any(x.var(axis=0) == 0):
             raise ExplorerError("factor-analysis data has a constant column")
         self.floor = FLOOR * x.var(axis=0)
+        self.center = x.mean(axis=0)                     # x̄, and Σ_i c_ij, Σ_i c_ij² of c_i = x_i − x̄
+        centred = x - self.center
+        self.centred_sum, self.centred_squares = centred.sum(axis=0), np.sum(centred * centred, axis=0)
         return x
 
     def latent_dim(self):
@@ -104,13 +115,31 @@ class FactorAnalysis(GaussianLatentModel):
         return float(-0.5 * (n * (p * LOG_2PI + logdet) + np.sum(centred * centred)))
 
     def expected_complete_loglik(self, theta, q):
-        W, mu, psi = theta["W"], theta["mu"], theta["psi"]
+        return float(self.ecll_grid([theta], [self.stats(q)])[0, 0])
+
+    def suff_stats(self, q, rows=slice(None)):
+        """What E_q log p needs of q (see the module's docstring): Cᵀ M, Σ_i m_i, Mᵀ M + n S and
+        the prior's term −½ (n k log 2π + Σ_i |m_i|² + n tr S)."""
+        m, n = q.mean, self.n_points()
+        return {"cm": (self.data - self.center).T @ m, "m_sum": m.sum(axis=0), "second": m.T @ m + n * q.cov,
+                "prior": -0.5 * (n * self.k * LOG_2PI + np.sum(m * m) + n * np.trace(q.cov))}
+
+    def ecll_from_stats(self, theta, stats):
+        return float(self.ecll_grid([theta], [stats])[0, 0])
+
+    def ecll_grid(self, thetas, stats):
+        """E_q log p(X, Z | θ) for every (stats, θ) pair at once, arrays (S, T, p) by broadcasting
+        (the module's docstring has the formula)."""
+        W, mu, psi = (np.array([t[name] for t in thetas], dtype=float) for name in ("W", "mu", "psi"))
+        cm, m_sum, second = (np.array([s[name] for s in stats]) for name in ("cm", "m_sum", "second"))
+        prior = np.array([s["prior"] for s in stats])
         n, p = self.data.shape
-        residual = self.data - mu - q.mean @ W.T
-        prior = -0.5 * (n * self.k * LOG_2PI + np.sum(q.mean * q.mean) + n * np.trace(q.cov))
-        spread = np.trace(W.T @ (W / psi[:, None]) @ q.cov)
-        noise = -0.5 * (n * (p * LOG_2PI + np.sum(np.log(psi))) + np.sum(residual * residual / psi) + n * spread)
-        return float(prior + noise)
+        d = self.center - mu                                                       # (T, p)
+        squares = (self.centred_squares + 2 * d * self.centred_sum + n * d * d
+                   - 2 * np.einsum("tjl,sjl->stj", W, cm) - 2 * d * np.einsum("tjl,sl->stj", W, m_sum)
+                   + np.einsum("tjl,slm,tjm->stj", W, second, W))
+        noise = -0.5 * (n * (p * LOG_2PI + np.sum(np.log(psi), axis=1)) + np.sum(squares / psi, axis=2))
+        return prior[:, None] + noise
 
     def m_step(self, q, theta, frozen=frozenset()):
         x, m, n = self.data, q.mean, self.n_points()
