@@ -174,10 +174,12 @@ def test_vectorised_ecll_grid_equals_one_pair_at_a_time(name, K):
                                rtol=1e-13, atol=1e-10)
 
 
-@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3), ("coins", None), ("linkage", None)])
+@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3), ("coins", None), ("linkage", None),
+                                     ("factor-analysis", None)])
 def test_a_grid_normalised_together_equals_one_pass_per_theta(name, K):
-    """`LatentClassModel.grid_passes` (the grid's posteriors normalised as one array) gives each
-    θ's log p, statistics and entropy as its own pass does."""
+    """A model's own `grid_passes` (`LatentClassModel`'s: the grid's posteriors normalised as one
+    array; factor analysis: the grid's θ stacked) gives each θ's log p, statistics and entropy
+    as its own pass does."""
     model, thetas = _model_and_grid(name, K)
     _assert_same_passes(model.grid_passes(thetas), Model.grid_passes(model, thetas))
 
@@ -262,6 +264,12 @@ def test_factor_analysis_expected_log_likelihood_from_statistics_equals_the_per_
     thetas = [random_theta(model, rng), random_theta(model, rng), session.current.theta, heywood]
     qs = [model.random_q(rng), model.posterior(thetas[0]), session.current.q,
           get_family("mean-field", model).e_step(model, thetas[1], session.current.q)]
+    for theta in thetas[:3]:   # and log p(X | θ) = Σ_i log N(x_i; μ, Σ), Σ = W Wᵀ + Ψ (by LU, not Cholesky)
+        cov, r = theta["W"] @ theta["W"].T + np.diag(theta["psi"]), model.data - theta["mu"]
+        n, p = r.shape
+        direct_loglik = -0.5 * (n * (p * np.log(2 * np.pi) + np.linalg.slogdet(cov)[1])
+                                + np.sum(r.T * np.linalg.solve(cov, r.T)))
+        assert model.loglik(theta) == pytest.approx(direct_loglik, rel=1e-12)
     grid = model.ecll_grid(thetas, [model.stats(q) for q in qs])
     expected = np.array([[direct(t, q) for t in thetas] for q in qs])
     np.testing.assert_allclose(grid, expected, rtol=1e-12)

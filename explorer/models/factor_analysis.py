@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
-from ..core.gaussian_latent import GaussianLatentModel
+from ..core.gaussian_latent import GaussianLatentModel, gaussian_q, posterior_moments
+from ..core.latent_class import GRID_CELLS
 from ..core.model import Option, Param
 from ..datasets import builtin_table
 
@@ -100,19 +101,42 @@ class FactorAnalysis(GaussianLatentModel):
         return self.k
 
     def posterior_precision(self, theta):
-        scaled = theta["W"] / theta["psi"][:, None]
-        return np.eye(self.k) + theta["W"].T @ scaled
+        return self._precision(theta["W"], theta["psi"])
 
     def posterior_linear(self, theta):
-        return (self.data - theta["mu"]) @ (theta["W"] / theta["psi"][:, None])
+        return self._linear(theta["W"], theta["mu"], theta["psi"])
 
     def loglik(self, theta):
-        cov = theta["W"] @ theta["W"].T + np.diag(theta["psi"])
-        chol = np.linalg.cholesky(cov)
-        centred = np.linalg.solve(chol, (self.data - theta["mu"]).T)
+        return float(self._loglik(theta["W"], theta["mu"], theta["psi"]))
+
+    # The formulas for one θ, or for a stack of them along the leading axes (a landscape's grid).
+    def _precision(self, W, psi):
+        """Λ = I + Wᵀ Ψ⁻¹ W"""
+        return np.eye(self.k) + np.swapaxes(W, -1, -2) @ (W / psi[..., None])
+
+    def _linear(self, W, mu, psi):
+        """b_i = Wᵀ Ψ⁻¹ (x_i − μ), as rows (N, k)"""
+        return (self.data - mu[..., None, :]) @ (W / psi[..., None])
+
+    def _loglik(self, W, mu, psi):
+        """Σ_i log N(x_i; μ, W Wᵀ + Ψ), through the Cholesky factor L of the covariance"""
         n, p = self.data.shape
-        logdet = 2 * np.sum(np.log(np.diag(chol)))
-        return float(-0.5 * (n * (p * LOG_2PI + logdet) + np.sum(centred * centred)))
+        chol = np.linalg.cholesky(W @ np.swapaxes(W, -1, -2) + psi[..., None] * np.eye(p))
+        centred = np.linalg.solve(chol, np.swapaxes(self.data - mu[..., None, :], -1, -2))
+        logdet = 2 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+        return -0.5 * (n * (p * LOG_2PI + logdet) + np.sum(centred * centred, axis=(-2, -1)))
+
+    def grid_passes(self, thetas):
+        """`Model.grid_passes` with the grid's θ stacked, so each formula is one numpy call for the
+        whole grid instead of one per θ (a grid too large for one array takes one pass per θ)."""
+        n, p = self.data.shape
+        if len(thetas) * n * p > GRID_CELLS:
+            return super().grid_passes(thetas)
+        W, mu, psi = (np.array([t[name] for t in thetas], dtype=float) for name in ("W", "mu", "psi"))
+        loglik = self._loglik(W, mu, psi)
+        means, covs = posterior_moments(self._precision(W, psi), self._linear(W, mu, psi))
+        qs = [gaussian_q(m, c) for m, c in zip(means, covs)]
+        return [(float(value), self.suff_stats(q), self.entropy(q)) for value, q in zip(loglik, qs)]
 
     def expected_complete_loglik(self, theta, q):
         return float(self.ecll_grid([theta], [self.stats(q)])[0, 0])
