@@ -42,6 +42,11 @@ def gaussian_q(mean, cov) -> GaussianQ:
     return GaussianQ(np.array(mean, dtype=float), np.array(cov, dtype=float))
 
 
+def gaussian_entropy(n: int, cov):
+    """H(q) = (N/2) [d log(2πe) + log det S] of N points' Gaussians with covariance S (one S, or a stack)."""
+    return 0.5 * n * (cov.shape[-1] * LOG_2PI_E + np.linalg.slogdet(cov)[1])
+
+
 def posterior_moments(precision, linear) -> tuple[np.ndarray, np.ndarray]:
     """(means m_i = S b_i, S = Λ⁻¹ symmetrised) of the posterior with precision Λ and linear
     terms b_i: for one θ, or for a stack of them along the leading axes (a landscape's grid)."""
@@ -80,8 +85,7 @@ class GaussianLatentModel(Model):
         return gaussian_q(*posterior_moments(self.posterior_precision(theta), self.posterior_linear(theta)))
 
     def entropy(self, q: GaussianQ) -> float:
-        _, logdet = np.linalg.slogdet(q.cov)
-        return float(0.5 * self.n_points() * (q.cov.shape[0] * LOG_2PI_E + logdet))
+        return float(gaussian_entropy(self.n_points(), q.cov))
 
     def initial_q(self, theta) -> GaussianQ:
         d = self.latent_dim()

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import ExplorerError
-from ..core.gaussian_latent import GaussianLatentModel, gaussian_q, posterior_moments
+from ..core.gaussian_latent import GaussianLatentModel, gaussian_entropy, posterior_moments
 from ..core.latent_class import GRID_CELLS
 from ..core.model import Option, Param
 from ..datasets import builtin_table
@@ -92,9 +92,9 @@ class FactorAnalysis(GaussianLatentModel):
         if np.any(x.var(axis=0) == 0):
             raise ExplorerError("factor-analysis data has a constant column")
         self.floor = FLOOR * x.var(axis=0)
-        self.center = x.mean(axis=0)                     # x̄, and Σ_i c_ij, Σ_i c_ij² of c_i = x_i − x̄
-        centred = x - self.center
-        self.centred_sum, self.centred_squares = centred.sum(axis=0), np.sum(centred * centred, axis=0)
+        self.center = x.mean(axis=0)                     # x̄, C (rows c_i = x_i − x̄), Σ_i c_ij and Σ_i c_ij²
+        self.centred = x - self.center
+        self.centred_sum, self.centred_squares = self.centred.sum(axis=0), np.sum(self.centred ** 2, axis=0)
         return x
 
     def latent_dim(self):
@@ -122,7 +122,7 @@ class FactorAnalysis(GaussianLatentModel):
         """Σ_i log N(x_i; μ, W Wᵀ + Ψ), through the Cholesky factor L of the covariance"""
         n, p = self.data.shape
         chol = np.linalg.cholesky(W @ np.swapaxes(W, -1, -2) + psi[..., None] * np.eye(p))
-        centred = np.linalg.solve(chol, np.swapaxes(self.data - mu[..., None, :], -1, -2))
+        centred = np.linalg.solve(chol, self.data.T - mu[..., :, None])         # L⁻¹ (x_i − μ), as columns
         logdet = 2 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
         return -0.5 * (n * (p * LOG_2PI + logdet) + np.sum(centred * centred, axis=(-2, -1)))
 
@@ -135,18 +135,24 @@ class FactorAnalysis(GaussianLatentModel):
         W, mu, psi = (np.array([t[name] for t in thetas], dtype=float) for name in ("W", "mu", "psi"))
         loglik = self._loglik(W, mu, psi)
         means, covs = posterior_moments(self._precision(W, psi), self._linear(W, mu, psi))
-        qs = [gaussian_q(m, c) for m, c in zip(means, covs)]
-        return [(float(value), self.suff_stats(q), self.entropy(q)) for value, q in zip(loglik, qs)]
+        stats = self._stats(means, covs)
+        entropy = gaussian_entropy(n, covs)
+        return [(float(loglik[g]), {name: value[g] for name, value in stats.items()}, float(entropy[g]))
+                for g in range(len(thetas))]
 
     def expected_complete_loglik(self, theta, q):
         return float(self.ecll_grid([theta], [self.stats(q)])[0, 0])
 
     def suff_stats(self, q, rows=slice(None)):
+        return self._stats(q.mean, q.cov)
+
+    def _stats(self, m, cov):
         """What E_q log p needs of q (see the module's docstring): Cᵀ M, Σ_i m_i, Mᵀ M + n S and
-        the prior's term −½ (n k log 2π + Σ_i |m_i|² + n tr S)."""
-        m, n = q.mean, self.n_points()
-        return {"cm": (self.data - self.center).T @ m, "m_sum": m.sum(axis=0), "second": m.T @ m + n * q.cov,
-                "prior": -0.5 * (n * self.k * LOG_2PI + np.sum(m * m) + n * np.trace(q.cov))}
+        the prior's term −½ (n k log 2π + Σ_i |m_i|² + n tr S); for one q or a stack of them."""
+        n = self.n_points()
+        return {"cm": self.centred.T @ m, "m_sum": m.sum(axis=-2), "second": np.swapaxes(m, -1, -2) @ m + n * cov,
+                "prior": -0.5 * (n * self.k * LOG_2PI + np.sum(m * m, axis=(-2, -1))
+                                 + n * np.trace(cov, axis1=-2, axis2=-1))}
 
     def ecll_from_stats(self, theta, stats):
         return float(self.ecll_grid([theta], [stats])[0, 0])
