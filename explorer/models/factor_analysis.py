@@ -155,21 +155,26 @@ class FactorAnalysis(GaussianLatentModel):
                                  + n * np.trace(cov, axis1=-2, axis2=-1))}
 
     def ecll_from_stats(self, theta, stats):
-        return float(self.ecll_grid([theta], [stats])[0, 0])
+        return float(self._ecll(theta["W"], theta["mu"], theta["psi"], stats["cm"], stats["m_sum"],
+                                stats["second"], stats["prior"]))
 
     def ecll_grid(self, thetas, stats):
-        """E_q log p(X, Z | θ) for every (stats, θ) pair at once, arrays (S, T, p) by broadcasting
-        (the module's docstring has the formula)."""
-        W, mu, psi = (np.array([t[name] for t in thetas], dtype=float) for name in ("W", "mu", "psi"))
-        cm, m_sum, second = (np.array([s[name] for s in stats]) for name in ("cm", "m_sum", "second"))
-        prior = np.array([s["prior"] for s in stats])
+        """E_q log p(X, Z | θ) for every (stats, θ) pair at once: θ stacked along axis 1 and the
+        statistics along axis 0, broadcast to (S, T)."""
+        W, mu, psi = (np.array([t[name] for t in thetas], dtype=float)[None] for name in ("W", "mu", "psi"))
+        cm, m_sum, second, prior = (np.array([s[name] for s in stats])[:, None]
+                                    for name in ("cm", "m_sum", "second", "prior"))
+        return self._ecll(W, mu, psi, cm, m_sum, second, prior)
+
+    def _ecll(self, W, mu, psi, cm, m_sum, second, prior):
+        """E_q log p(X, Z | θ) from q's statistics (the module's docstring), for one pair or for
+        arrays of them along the leading axes (broadcast)."""
         n, p = self.data.shape
-        d = self.center - mu                                                       # (T, p)
+        d = self.center - mu                                                       # x̄ − μ
         squares = (self.centred_squares + 2 * d * self.centred_sum + n * d * d
-                   - 2 * np.einsum("tjl,sjl->stj", W, cm) - 2 * d * np.einsum("tjl,sl->stj", W, m_sum)
-                   + np.einsum("tjl,slm,tjm->stj", W, second, W))
-        noise = -0.5 * (n * (p * LOG_2PI + np.sum(np.log(psi), axis=1)) + np.sum(squares / psi, axis=2))
-        return prior[:, None] + noise
+                   - 2 * np.einsum("...jl,...jl->...j", W, cm) - 2 * d * np.einsum("...jl,...l->...j", W, m_sum)
+                   + np.einsum("...jl,...lm,...jm->...j", W, second, W))
+        return prior - 0.5 * (n * (p * LOG_2PI + np.sum(np.log(psi), axis=-1)) + np.sum(squares / psi, axis=-1))
 
     def m_step(self, q, theta, frozen=frozenset()):
         x, m, n = self.data, q.mean, self.n_points()
