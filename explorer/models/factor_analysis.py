@@ -92,11 +92,11 @@ class FactorAnalysis(GaussianLatentModel):
         if np.any(x.var(axis=0) == 0):
             raise ExplorerError("factor-analysis data has a constant column")
         self.floor = FLOOR * x.var(axis=0)
-        self.center = x.mean(axis=0)                     # x̄, C (rows c_i = x_i − x̄), Σ_i c_ij and Σ_i c_ij²
-        self.centred = x - self.center
-        self.centred_sum, self.centred_squares = self.centred.sum(axis=0), np.sum(self.centred ** 2, axis=0)
+        self.center = x.mean(axis=0)                     # x̄, and of C (rows c_i = x_i − x̄): Σ_i c_ij, Σ_i c_ij²
+        centred = x - self.center
+        self.centred_sum, self.centred_squares = centred.sum(axis=0), np.sum(centred ** 2, axis=0)
         # [Uᵀ, Σ_i c_i] with U the R factor of C = Q U (so Uᵀ U = Cᵀ C): what log p needs of the data
-        self.data_columns = np.column_stack([np.linalg.qr(self.centred, mode="r").T, self.centred_sum])
+        self.data_columns = np.column_stack([np.linalg.qr(centred, mode="r").T, self.centred_sum])
         return x
 
     def latent_dim(self):
@@ -159,7 +159,7 @@ class FactorAnalysis(GaussianLatentModel):
         """What E_q log p needs of q (see the module's docstring): Cᵀ M, Σ_i m_i, Mᵀ M + n S and
         the prior's term −½ (n k log 2π + Σ_i |m_i|² + n tr S); for one q or a stack of them."""
         n = self.n_points()
-        return {"cm": self.centred.T @ m, "m_sum": m.sum(axis=-2), "second": np.swapaxes(m, -1, -2) @ m + n * cov,
+        return {"cm": (self.data - self.center).T @ m, "m_sum": m.sum(axis=-2), "second": np.swapaxes(m, -1, -2) @ m + n * cov,
                 "prior": -0.5 * (n * self.k * LOG_2PI + np.sum(m * m, axis=(-2, -1))
                                  + n * np.trace(cov, axis1=-2, axis2=-1))}
 
