@@ -104,6 +104,8 @@ def main():
     if not 2 <= args.clicks <= 500:
         parser.error("--clicks must be in 2..500")
     from playwright.sync_api import sync_playwright
+    if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
