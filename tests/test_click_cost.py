@@ -155,3 +155,26 @@ def test_numbers_reach_the_page_as_bokeh_would_send_them():
     with_nan = as_lists([[[np.array([0.0, np.nan])]]])
     assert not isinstance(with_nan, Numbers)
     assert '"nan"' in json.dumps(message(with_nan + [[[[1.0]]]]))
+
+
+def test_factor_analysis_steps_send_each_ellipse_when_it_moves_and_inline():
+    """The latent view's ellipses: an E step (θ unchanged) sends q's only, an M step (q
+    unchanged) the posterior's only, and no step sends a binary buffer (each curve's x and y
+    were two frames of their own, 8 a click); the page gets the ellipses of the state."""
+    from explorer.views.base import ellipse
+    app, events = an_e_step_after_an_m_step("factor-analysis")
+    view = app.views["data"]
+    touched = {id(getattr(e, "model", None)) for e in events}
+    assert id(view.sources["q"]) in touched and id(view.sources["posterior"]) not in touched
+    assert Protocol().create("PATCH-DOC", events).buffers == []
+    events.clear()
+    app.state.m_step()
+    touched = {id(getattr(e, "model", None)) for e in events}
+    assert id(view.sources["posterior"]) in touched and id(view.sources["q"]) not in touched
+    assert Protocol().create("PATCH-DOC", events).buffers == []
+    state = app.state.session.current
+    for name, q in (("posterior", app.state.model.posterior(state.theta)), ("q", state.q)):
+        mean, cov = q.mean[view.point, :2], q.cov[:2, :2]
+        drawn = view.sources[name].data
+        for r, xs, ys in zip((1, 2), drawn["xs"], drawn["ys"]):
+            np.testing.assert_array_equal(np.array([xs, ys]), ellipse(mean, cov, r))

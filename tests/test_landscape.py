@@ -174,10 +174,12 @@ def test_vectorised_ecll_grid_equals_one_pair_at_a_time(name, K):
                                rtol=1e-13, atol=1e-10)
 
 
-@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3), ("coins", None), ("linkage", None)])
+@pytest.mark.parametrize("name, K", [("gmm1d", 2), ("gmm1d", 3), ("gmm2d", 3), ("coins", None), ("linkage", None),
+                                     ("factor-analysis", None)])
 def test_a_grid_normalised_together_equals_one_pass_per_theta(name, K):
-    """`LatentClassModel.grid_passes` (the grid's posteriors normalised as one array) gives each
-    θ's log p, statistics and entropy as its own pass does."""
+    """A model's own `grid_passes` (`LatentClassModel`'s: the grid's posteriors normalised as one
+    array; factor analysis: the grid's θ stacked) gives each θ's log p, statistics and entropy
+    as its own pass does."""
     model, thetas = _model_and_grid(name, K)
     _assert_same_passes(model.grid_passes(thetas), Model.grid_passes(model, thetas))
 
@@ -238,3 +240,37 @@ def _assert_same_passes(together, one_by_one):
 
 def _flat(stats) -> np.ndarray:
     return np.concatenate([np.ravel(v) for v in (stats.values() if isinstance(stats, dict) else [stats])])
+
+
+def test_factor_analysis_expected_log_likelihood_from_statistics_equals_the_per_point_sum(rng):
+    """E_q log p(X, Z | θ) from q's statistics about x̄ (every pair of a grid at once) equals
+    Σ_i E_q[log N(z_i; 0, I) + log N(x_i; W z_i + μ, Ψ)], written per point here, on the wine
+    data (columns with means far from 0: the expansion must not cancel) and at a Heywood θ."""
+    from scipy.stats import multivariate_normal
+    from .conftest import random_theta
+    model = make_model("factor-analysis")
+    assert model.has_stats
+
+    def direct(theta, q):
+        W, mu, psi = theta["W"], theta["mu"], theta["psi"]
+        noise = sum(multivariate_normal.logpdf(x, W @ m + mu, np.diag(psi)) for x, m in zip(model.data, q.mean))
+        prior = sum(multivariate_normal.logpdf(m, np.zeros(model.k), np.eye(model.k)) for m in q.mean)
+        n = len(model.data)
+        return prior + noise - 0.5 * n * (np.trace(q.cov) + np.trace(W.T @ (W / psi[:, None]) @ q.cov))
+
+    session = Session(model, seed=2)
+    session.run(max_iterations=30)
+    heywood = {**session.current.theta, "psi": np.array(model.floor)}   # every ψ_j at its floor
+    thetas = [random_theta(model, rng), random_theta(model, rng), session.current.theta, heywood]
+    qs = [model.random_q(rng), model.posterior(thetas[0]), session.current.q,
+          get_family("mean-field", model).e_step(model, thetas[1], session.current.q)]
+    for theta in thetas[:3]:   # and log p(X | θ) = Σ_i log N(x_i; μ, Σ), Σ = W Wᵀ + Ψ (by LU, not Cholesky)
+        cov, r = theta["W"] @ theta["W"].T + np.diag(theta["psi"]), model.data - theta["mu"]
+        n, p = r.shape
+        direct_loglik = -0.5 * (n * (p * np.log(2 * np.pi) + np.linalg.slogdet(cov)[1])
+                                + np.sum(r.T * np.linalg.solve(cov, r.T)))
+        assert model.loglik(theta) == pytest.approx(direct_loglik, rel=1e-12)
+    grid = model.ecll_grid(thetas, [model.stats(q) for q in qs])
+    expected = np.array([[direct(t, q) for t in thetas] for q in qs])
+    np.testing.assert_allclose(grid, expected, rtol=1e-12)
+    assert model.expected_complete_loglik(thetas[2], qs[2]) == pytest.approx(expected[2, 2], rel=1e-12)

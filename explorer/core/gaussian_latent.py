@@ -42,6 +42,19 @@ def gaussian_q(mean, cov) -> GaussianQ:
     return GaussianQ(np.array(mean, dtype=float), np.array(cov, dtype=float))
 
 
+def gaussian_entropy(n: int, cov):
+    """H(q) = (N/2) [d log(2πe) + log det S] of N points' Gaussians with covariance S (one S, or a stack)."""
+    return 0.5 * n * (cov.shape[-1] * LOG_2PI_E + np.linalg.slogdet(cov)[1])
+
+
+def posterior_moments(precision, linear) -> tuple[np.ndarray, np.ndarray]:
+    """(means m_i = S b_i, S = Λ⁻¹ symmetrised) of the posterior with precision Λ and linear
+    terms b_i: for one θ, or for a stack of them along the leading axes (a landscape's grid)."""
+    cov = np.linalg.inv(precision)
+    cov = (cov + np.swapaxes(cov, -1, -2)) / 2
+    return linear @ cov, cov
+
+
 class GaussianLatentModel(Model):
     latent_description = "a latent Gaussian vector z_i per data point"
 
@@ -69,13 +82,10 @@ class GaussianLatentModel(Model):
         return len(self.data)
 
     def posterior(self, theta) -> GaussianQ:
-        cov = np.linalg.inv(self.posterior_precision(theta))
-        cov = (cov + cov.T) / 2
-        return gaussian_q(self.posterior_linear(theta) @ cov, cov)
+        return gaussian_q(*posterior_moments(self.posterior_precision(theta), self.posterior_linear(theta)))
 
     def entropy(self, q: GaussianQ) -> float:
-        _, logdet = np.linalg.slogdet(q.cov)
-        return float(0.5 * self.n_points() * (q.cov.shape[0] * LOG_2PI_E + logdet))
+        return float(gaussian_entropy(self.n_points(), q.cov))
 
     def initial_q(self, theta) -> GaussianQ:
         d = self.latent_dim()

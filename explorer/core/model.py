@@ -442,11 +442,18 @@ def add_stats(a, b, sign: float = 1.0):
 class Theta(dict):
     """A validated θ: a dict of read-only arrays that refuses to change (a state's θ is
     immutable; make another with ``{**theta, name: value}``). Its `key` is its value, bytes and
-    all, so that a model's caches are keyed by what θ is, not by which object holds it."""
+    all, so that a model's caches are keyed by what θ is, not by which object holds it (read
+    when first asked for: most θ a picture makes, its grid's and its searches', are never keys)."""
 
     def __init__(self, values: dict):
         super().__init__(values)
-        self.key = theta_key(values)
+        self._key = None
+
+    @property
+    def key(self) -> tuple:
+        if self._key is None:
+            self._key = _key_of(self)
+        return self._key
 
     def _refuse(self, *args, **kwargs):
         raise TypeError("θ is immutable once validated: make a new one, e.g. {**theta, name: value}")
@@ -464,11 +471,13 @@ class Theta(dict):
 
 
 def theta_key(theta) -> tuple:
-    """θ by value, for cache keys: (name, shape, bytes) of each block. A validated θ carries it
-    already; any other mapping (a θ a caller built and may change) is read now."""
+    """θ by value, for cache keys: (name, shape, bytes) of each block. A validated θ keeps its
+    own; any other mapping (a θ a caller built and may change) is read now."""
     key = getattr(theta, "key", None)
-    if key is not None:
-        return key
+    return key if key is not None else _key_of(theta)
+
+
+def _key_of(theta) -> tuple:
     blocks = []
     for name in sorted(theta):
         array = np.asarray(theta[name], dtype=float)

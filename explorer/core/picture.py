@@ -246,8 +246,11 @@ def start_crossing(grid, column, value: float, diagonal: float) -> float:
 def _crossings(grid, column, value: float) -> list[float]:
     """Every φ where the column, linear between grid points, equals `value` (finite cells only)."""
     d = column - value
-    return [grid[i] + (grid[i + 1] - grid[i]) * d[i] / (d[i] - d[i + 1]) for i in range(len(grid) - 1)
-            if np.isfinite(d[i]) and np.isfinite(d[i + 1]) and d[i] * d[i + 1] <= 0 and d[i] != d[i + 1]]
+    a, b = d[:-1], d[1:]                       # the two ends of each cell
+    with np.errstate(invalid="ignore"):
+        cross = np.isfinite(a) & np.isfinite(b) & (a * b <= 0) & (a != b)
+    lo, hi, a, b = grid[:-1][cross], grid[1:][cross], a[cross], b[cross]
+    return (lo + (hi - lo) * a / (a - b)).tolist()
 
 
 def contour_crossing(grid, column, value: float, diagonal: float, start: float) -> float:
@@ -269,8 +272,9 @@ def contour_crossing(grid, column, value: float, diagonal: float, start: float) 
 def zoom_window(values, full: tuple[float, float], previous=None) -> tuple[float, float]:
     """The part of `full` that `values` span, padded by PAD of their span on each side; the
     previous window is kept while it contains them and they fill at least MIN_FILL of it; a window spans at least MIN_SPAN of `full`."""
-    values = [v for v in values if np.isfinite(v)]
-    lo, hi = min(values), max(values)
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    lo, hi = float(values.min()), float(values.max())
     span = max(hi - lo, MIN_SPAN * (full[1] - full[0]) / (1 + 2 * PAD), 1e-9)
     if previous is not None:
         p_lo, p_hi = previous

@@ -18,7 +18,7 @@ import numpy as np
 from bokeh.models import ColumnDataSource, LinearColorMapper, LogColorMapper
 from bokeh.palettes import Greys256
 
-from .base import (LOGP_COLOR, PALETTE, add_subtitle, blend, ellipse, grey, new_figure, padded, shown_points,
+from .base import (LOGP_COLOR, PALETTE, add_subtitle, as_lists, blend, ellipse, grey, new_figure, padded, shown_points,
                    style_legend)
 from .registry import data_view, data_view_for, view_kind  # noqa: F401  (the last two: for importers of views.data)
 
@@ -187,14 +187,19 @@ class LatentPosteriorView:
         self.subtitle = add_subtitle(fig) if hasattr(model, "column_cosines") else None
         style_legend(fig, "below", columns=3)
         self.figure = fig
+        self.drawn = {}            # name → (mean, cov) its ellipses were drawn for
 
     def update(self, state):
         posterior = self.model.posterior(state.theta)
         centres = []
         for name, q in (("posterior", posterior), ("q", state.q)):
             mean, cov = q.mean[self.point, :2], q.cov[:2, :2]
-            curves = [ellipse(mean, cov, r) for r in (1, 2)]
-            self.sources[name].data = dict(xs=[c[0] for c in curves], ys=[c[1] for c in curves])
+            drawn = (mean.tobytes(), cov.tobytes())
+            if self.drawn.get(name) != drawn:      # an E step leaves the posterior, an M step q
+                self.drawn[name] = drawn
+                curves = [ellipse(mean, cov, r) for r in (1, 2)]
+                # as one list each: as arrays, each curve's x and y would be two binary frames
+                self.sources[name].data = dict(xs=as_lists([c[0] for c in curves]), ys=as_lists([c[1] for c in curves]))
             centres.append(mean)
         self.means.data = dict(x=[c[0] for c in centres], y=[c[1] for c in centres],
                                color=[LOGP_COLOR, PALETTE[0]])

@@ -112,8 +112,11 @@ class LandscapeView:
             bands = contour_data(grid, grid, landscape.F, levels=levels, want_line=False)
             # the bands' polygons as lists: as arrays each polygon would be a message frame of its own
             places = screen_decimals(grid[0], grid[-1])
+            # (and the bands' 12 levels inline: as arrays they are two binary frames each)
             fill = replace(bands.fill_data, xs=as_lists(bands.fill_data.xs, places),
-                           ys=as_lists(bands.fill_data.ys, places))
+                           ys=as_lists(bands.fill_data.ys, places),
+                           lower_levels=np.asarray(bands.fill_data.lower_levels).tolist(),
+                           upper_levels=np.asarray(bands.fill_data.upper_levels).tolist())
             self.contour.set_data(replace(bands, fill_data=fill))
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):
