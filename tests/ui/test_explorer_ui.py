@@ -366,7 +366,7 @@ def test_the_standalone_page_opens_from_disk_and_its_slider_redraws(browser, tmp
     before = page.evaluate(SOURCES_JS)
     page.evaluate("""() => { for (const m of Bokeh.documents[0].all_models)
                                if (m.constructor.__name__ === 'Slider') m.value = 3; }""")
-    page.get_by_text("State 3 of 3").first.wait_for(timeout=10_000)
+    page.get_by_text("State 3 of 12").first.wait_for(timeout=10_000)
     after = page.evaluate(SOURCES_JS)
     assert before != after                       # the views were redrawn
     assert not errors, errors
