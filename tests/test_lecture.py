@@ -436,3 +436,23 @@ def test_a_lesson_walks_in_a_notebook_through_steps_that_change_the_model():
         assert app.state.message == "", (number, app.state.message)
         assert app.state.model_name == step.screen.get("model", "gmm1d"), number
         assert app.state.lesson_step == number
+
+
+def test_a_lesson_step_looks_the_same_by_next_by_back_and_by_its_link():
+    # step 5's bound plot had y from −9.78 after Next and from −9.80 after Back or its link (its
+    # ticks read −10.5 … against −9.5 …): the axis kept the range of the screen before
+    from explorer.app.app import App
+    from explorer.lessons import load_lesson
+
+    def ranges(start, move=None):
+        app = App("gmm1d", query={"lesson": "variational-em", "ls": str(start)})
+        if move is not None:
+            move(app.state.player)
+        app.plots.refresh()
+        figure = app.views["bound"].figure
+        return [round(float(v), 9) for v in (figure.x_range.start, figure.x_range.end,
+                                             figure.y_range.start, figure.y_range.end)]
+    for number in range(2, len(load_lesson("variational-em").steps)):
+        by_link = ranges(number)
+        assert ranges(number - 1, lambda p: p.lesson_next()) == by_link, number
+        assert ranges(number + 1, lambda p: p.lesson_back()) == by_link, number

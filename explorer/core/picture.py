@@ -59,6 +59,7 @@ class Picture:
     full_range: tuple[float, float]
     loglik: float = float("nan")             # log p of the current state (its KL is written from it and F)
     family: Family | None = None             # the family whose E steps make q_φ (its words, its gap)
+    fresh: bool = True                       # its window chosen afresh (a new screen), not moved on from the last
 
     @property
     def exact(self) -> bool:
@@ -151,7 +152,7 @@ def picture(session, key: str, calculator: LandscapeCalculator, zoom: bool = Tru
     path = memo.place(raw, session.states, landscape)
     now = (path.t[-1], path.phi[-1], state.F)
     return Picture(key, n_free, bound, landscape, path, now, state.kl, tuple(fixed_points), window, full,
-                   state.loglik, calculator.family)
+                   state.loglik, calculator.family, fresh=previous_window is None)
 
 
 def path_points(states, key: str):

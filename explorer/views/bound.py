@@ -75,7 +75,9 @@ class BoundView:
         low = min([np.quantile(values, 0.3) if len(values) else -1.0] +
                   [v for v in (f_now, log_p_now) if np.isfinite(v)])
         y = self.figure.y_range
-        current = (y.start, y.end) if self._shown_once else None
+        # the last range kept while stepping (the axis holds still), chosen afresh for a new screen:
+        # a lesson's step reached by Next had another y range than by Back or by its link
+        current = (y.start, y.end) if self._shown_once and not picture.fresh else None
         lo, hi = sticky(current, low, top, 0.08)
         if (lo, hi) != current:
             y.start, y.end = lo, hi
