@@ -88,11 +88,12 @@ class Plots(pn.viewable.Viewer):
         self.row_break = pn.Spacer(height=0, margin=0, sizing_mode="stretch_width", styles={"flex": "1 1 100%"})
         self.analyses = Analyses(state=self.state)     # the restarts' traces and the basins map, below
         self._drawn_later = False     # the figures are (re)built and drawn later, by whoever set this
+        self._views_due = False       # a new model's figures, built at the end of the change that set it
         self._picturing = False
         self._new_views()
         self._layout()
         self.state.param.watch(lambda e: self._drawn_later or self._new_views_once(), "model_revision")
-        self.state.param.watch(lambda e: self._drawn_later or self.refresh(), "revision")
+        self.state.param.watch(lambda e: self._drawn_later or self._redraw(), "revision")
         self.state.param.watch(lambda e: self._fonts(), "scale")
         self.state.param.watch(lambda *events: self._layout(), ["scale", "presenter", "shown", "lesson_name"])
         self.state.param.watch(lambda e: self._backend(), "svg")
@@ -104,7 +105,14 @@ class Plots(pn.viewable.Viewer):
         self._backend()
         self._overlays_for = None
 
+    def _redraw(self):
+        if self._views_due:
+            self._new_views()
+        else:
+            self.refresh()
+
     def _new_views(self):
+        self._views_due = False
         self._install(make_views(self.state))
         self.refresh()        # fill the new figures before they reach the page, in one piece
         for name, view in self.views.items():
@@ -130,12 +138,17 @@ class Plots(pn.viewable.Viewer):
         """New figures for a new model, built once per action, after it. One action may change
         the model twice (a lesson step: its model, then its data and K); new figures put on the
         page and replaced within one message left patches to figures the page never received
-        ("reference … isn't known": the page stopped at the old step). Inside a held action the
-        figures are built at the next tick, when the action is over; the old ones are not drawn
-        meanwhile (they belong to the old model)."""
+        ("reference … isn't known": the page stopped at the old step). Inside a `one_change` (a
+        lesson step, a preset) they are built at its end, in the action's message: the step's
+        title and its plots reach the page together (built at the next tick, the plots came
+        0.8-1.2 s after the title). In another held action they are built at the next tick,
+        when the action is over; the old ones are not drawn meanwhile (they belong to the old
+        model)."""
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None or doc.callbacks.hold_value is None:
             self._new_views()
+        elif self.state.in_one_change:     # (a lesson step, a preset): built once, at the change's end,
+            self._views_due = True         # in its message, so the step's title and plots show together
         else:
             self._drawn_later = True
 

@@ -231,6 +231,11 @@ class ExplorerState(Settings):
         else:
             self.revision += 1
 
+    @property
+    def in_one_change(self) -> bool:
+        """Inside a `one_change`: the viewers redraw once, at its end."""
+        return self._batching > 0
+
     @contextmanager
     def one_change(self):
         """The changes made inside show as one: `revision` goes up once, at the end (a lesson's

@@ -187,3 +187,37 @@ def test_the_keyboard_walk_with_the_timeline_focused_moves_one_state_a_press(lec
         # the slider moved itself; the shortcut moving it too skipped a state whenever the
         # server took the slider's move first (4 → 6 → 8)
         assert page.evaluate(presses) == before, key
+
+
+WATCH_STEP_JS = """(target) => {
+  // at the first frame where the lesson's text names `target`, the titles of the figures the
+  // page then holds in its layout (a replaced figure stays in the document, out of the layout)
+  const doc = Bokeh.documents[0];
+  window.__seen = null;
+  const tick = () => {
+    const models = [...doc.all_models];
+    if (models.some((m) => typeof m.text === "string" && m.text.includes(target))) {
+      const titles = [];
+      for (const m of models)
+        for (const child of (Array.isArray(m.children) ? m.children : []))
+          if (child && child.title && child.title.text !== undefined && child.renderers) titles.push(child.title.text);
+      window.__seen = titles;
+    } else requestAnimationFrame(tick);
+  };
+  tick();
+}"""
+
+
+def test_a_step_that_changes_the_model_shows_its_title_and_its_plots_at_once(lecture):
+    # Next from step 7 (gmm1d) to 8 (two-source) showed step 8's title with step 7's plots for
+    # 0.8-1.2 s on a fresh server: the new model's figures came in a message of their own
+    page, url = lecture
+    page.goto(f"{url}?lesson=variational-em&ls=7")
+    wait_for_app(page)
+    page.get_by_text("step 7 of 8:").first.wait_for(timeout=30_000)
+    page.evaluate(WATCH_STEP_JS, "step 8 of 8")
+    page.get_by_role("button", name="Next ▶").click()
+    page.wait_for_function("() => window.__seen !== null", timeout=30_000)
+    titles = page.evaluate("() => window.__seen")
+    assert any(t.startswith("Bound along noise_var") for t in titles), titles
+    assert not any("means[0]" in t for t in titles), titles
