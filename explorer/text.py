@@ -269,6 +269,17 @@ def restarts_table(result) -> str:
             + "".join(rows) + "</table>")
 
 
+CHECKS_SAID = "Checks (EM debugger):"
+
+
+def checks_verdict(report) -> str:
+    """The debugger's verdict in a line, for where the eye is (the numbers panel)."""
+    failed = [c.name for c in report.checks if not c.passed]
+    n = len(report.checks)
+    return (f"the checks pass ({n}/{n})" if not failed else
+            f"FAIL: {'; '.join(failed)} (the Checks card says why)")
+
+
 def checks_report(report) -> str:
     """The debugger's report with PASS/FAIL words (no emoji font needed)."""
     head = "All checks pass" if report.passed else "Some checks fail"

@@ -638,3 +638,16 @@ def test_the_start_again_note_goes_at_the_next_step_and_keeps_the_others():
     assert [n[:20] for n in state.notes] == ["Uploaded a.csv: 6 ro", "The new settings sta"], state.notes
     state.e_step()
     assert state.notes == ["Uploaded a.csv: 6 rows."]
+
+
+def test_the_checks_verdict_shows_in_the_numbers_panel_too():
+    # the report lands under the Checks button, at the sidebar's foot, out of the window at
+    # 1366×768: clicking seemed to do nothing (a teacher's walk-through)
+    from explorer.app.readout_view import readout_html
+    app = App("linkage")
+    report = app.controls.run_checks()
+    n = len(report.checks)
+    assert report.passed and app.state.notes[-1] == f"Checks (EM debugger): the checks pass ({n}/{n})."
+    assert f"the checks pass ({n}/{n})" in readout_html(app.state)
+    app.controls.run_checks()
+    assert sum(note.startswith("Checks (EM debugger):") for note in app.state.notes) == 1   # replaced, not piled

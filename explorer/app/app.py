@@ -19,6 +19,7 @@ from panel.theme.fast import Fast
 
 from ..core.errors import ExplorerError
 from ..core.loading import UserCodeError, is_model_spec, load_model_class
+from .. import text
 from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
@@ -254,9 +255,7 @@ class App(pn.viewable.Viewer):
             rebuilt = time.perf_counter()
             if reloaded:
                 def verdict(report):            # the verdict where the eye is: the numbers panel
-                    failed = [c.name for c in report.checks if not c.passed]
-                    said = (f"the checks pass ({len(report.checks)}/{len(report.checks)})" if not failed else
-                            f"FAIL: {'; '.join(failed)} (the Checks card says why)")
+                    said = text.checks_verdict(report)
                     self.state.notes = self.state.notes[:-1] + [f"{self.state.notes[-1]} After the reload {said}."]
                     log.info("reloaded %s in %.2f s (import %.2f, screen %.2f, checks and verdict %.2f)",
                              self.source.spec, time.perf_counter() - start, loaded - start, rebuilt - loaded,

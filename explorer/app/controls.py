@@ -172,6 +172,9 @@ class Controls(pn.viewable.Viewer):
                 self.checks_card.collapsed = False          # a failure is shown, not hidden in a closed card
             if then is not None:
                 then(report)
+            else:       # the verdict where the eye is too: the report is at the sidebar's foot, out of view
+                self.state.notes = self.state.notes_without(text.CHECKS_SAID) + [
+                    f"{text.CHECKS_SAID} {text.checks_verdict(report)}."]
         return self.state.analyses.run_checks(then=show)
 
     def __panel__(self):
