@@ -162,8 +162,9 @@ def em_map_rate_said(rate: float, family=None) -> str:
     if rate <= 1:
         return f"The EM map's rate at θ̂ ({meaning}) is {fmt(rate)}."
     return (f"The EM map's rate at θ̂ is {fmt(rate)}, above 1: θ̂ is not a maximum but a saddle that EM reached "
-            "along a set it cannot leave (e.g. two components that are equal stay equal); pushed off it, EM "
-            "climbs on (Restarts find the maxima).")
+            "along a set it cannot leave (e.g. two components that are equal stay equal; a settled rate "
+            "|Δθ now| / |Δθ before| below 1 is EM's within that set); pushed off it, EM climbs on (Restarts "
+            "find the maxima).")
 
 
 def rate_line(rate: float | None, family=None) -> str:
@@ -242,9 +243,10 @@ def preset_table(title: str, rows, caption: str = "") -> str:
     def minus(text):                 # a real minus, as every other number on the screen
         return text.replace("-", "−")
 
-    def like(value, published):      # ours to as many decimals as the published number: 0.624321050
-        decimals = published.partition(".")[2]       # beside 0.624321051, not 0.62432105
-        return f"{value:.{len(decimals)}f}" if decimals.isdigit() else f"{value:.9g}"
+    def like(value, published):      # ours to 9 digits, and at least the reference's decimals:
+        text = f"{value:.9g}"        # 0.624321050 beside 0.624321051, not 0.62432105
+        want, have = published.partition(".")[2], text.partition(".")[2]
+        return f"{value:.{len(want)}f}" if want.isdigit() and have.isdigit() and len(want) > len(have) else text
     body = "".join(f"<tr><td>{html.escape(r.quantity)}</td><td class='num'>{minus(like(r.ours, f'{r.published:.9g}'))}</td>"
                    f"<td class='num'>{minus(f'{r.published:.9g}')}</td><td class='num'>{minus(f'{r.difference:+.2e}')}"
                    f"</td><td>{html.escape(r.source)}</td></tr>" for r in rows)

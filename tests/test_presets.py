@@ -39,8 +39,10 @@ def test_ours_is_written_to_as_many_decimals_as_the_published_number():
     import re
     from explorer.presets import Row
     from explorer.text import preset_table
+    # and never fewer digits than before: do-batzoglou's 0.799149109 beside 0.80 read "0.8"
     page = preset_table("t", [Row("θ⁽²⁾", 0.6243210500001, 0.624321051), Row("n", 272.0, 272.0),
-                              Row("log p", -1034.0021, -1034.002)])
+                              Row("log p", -1034.0021, -1034.002), Row("θ_A", 0.799149109, 0.80)])
     cells = re.findall(r"<td class='num'>([^<]*)</td>", page)
     assert cells[0:2] == ["0.624321050", "0.624321051"], cells
-    assert cells[3:5] == ["272", "272"] and cells[6:8] == ["−1034.002", "−1034.002"], cells
+    assert cells[3:5] == ["272", "272"] and cells[6:8] == ["−1034.0021", "−1034.002"], cells
+    assert cells[9:11] == ["0.799149109", "0.8"], cells
