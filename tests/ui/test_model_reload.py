@@ -1,5 +1,6 @@
 """The model-debugging loop in the browser: the served model's file is saved with a planted
 bug, then a broken save, then the fix, and the open page follows each save without a reload."""
+import re
 import shutil
 
 import pytest
@@ -125,5 +126,14 @@ def test_a_broken_file_fixed_then_broken_again_leaves_one_consistent_model(tmp_p
         assert not page.watch.errors
     finally:
         stop(process)
-    log = open(process.log_path).read()
+    log = without_closed_socket_writes(open(process.log_path).read())
     assert "unknown parameter" not in log and "Traceback" not in log, log[-3000:]
+
+
+def without_closed_socket_writes(log: str) -> str:
+    """The server's log without Tornado's report of a write to a page closed meanwhile (its own
+    write future, "Task exception was never retrieved ... WebSocketClosedError": the test closes
+    a page while the server may still be sending to it; not this app's error). CI saw it once."""
+    return re.sub(r"Task exception was never retrieved\nfuture: <Task finished name='[^']*' "
+                  r"coro=<WebSocketProtocol13\.write_message.*?tornado\.websocket\.WebSocketClosedError\n",
+                  "", log, flags=re.S)
