@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from .core.families import get_family
 from .export import without_non_finite
 from .shown import fmt
 from .text import em_map_rate_said
@@ -59,7 +60,6 @@ def render_text(result: dict) -> str:
         if "readout" in result:
             lines.append(readout_line(result["readout"]))
         if "em_map_rate" in result:
-            from .core.families import get_family
             lines.append(em_map_rate_said(result["em_map_rate"], get_family(result.get("family", "exact"))))
         return "\n".join(lines)
     if "slice" in result:

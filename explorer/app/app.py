@@ -103,6 +103,9 @@ class App(pn.viewable.Viewer):
         self.state.param.watch(self._active, ["revision", "model_revision", "message", "lesson_step"])
         self.controls = Controls(state=self.state)
         self.steps = StepBar(state=self.state)
+        # the template's sidebar as wide as the sidebar's text at the scale (the page's key listener
+        # is the component that reaches the template's frame)
+        self.state.param.watch(lambda e: setattr(self.steps.keys, "sidebar_width", Controls.width_at(e.new)), "scale")
         self.lesson = LessonBar(state=self.state)
         self.plots = Plots(state=self.state)
         self.address = AddressWriter(margin=0, width=0, height=0)    # the page's URL (address.py)

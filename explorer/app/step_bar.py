@@ -9,7 +9,6 @@ import time
 import panel as pn
 import param
 
-from .controls import Controls
 from .keyboard import SHORTCUTS, KeyboardShortcuts
 from .pacing import Pacer
 from .panel_speedup import QuickButton
@@ -55,7 +54,6 @@ class StepBar(pn.viewable.Viewer):
         self.keys = KeyboardShortcuts(presenter=self.state.presenter)
         self.keys.param.watch(self._on_key, "presses")
         self.state.param.watch(lambda e: setattr(self.keys, "presenter", e.new), "presenter")
-        self.state.param.watch(lambda e: setattr(self.keys, "sidebar_width", Controls.width_at(e.new)), "scale")
         rows = "".join(f"<tr><td><kbd>{html.escape(key)}</kbd></td><td>{html.escape(what)}</td></tr>"
                        for key, what in SHORTCUTS)
         # over the page's top right corner (in the flow it pushed the plots out of the window)
