@@ -2,6 +2,7 @@
 internal, the module of ours that relies on it, and what to re-check when it fails: a new
 release of one of these libraries then fails here, loudly, instead of changing the app quietly.
 pyproject.toml bounds the versions to those tested (panel 1.9, bokeh 3.9, tornado 6.x)."""
+import hashlib
 import inspect
 import re
 
@@ -15,6 +16,7 @@ from bokeh.server.session import ServerSession
 from panel.reactive import Reactive
 from panel.theme.fast import Fast
 
+from explorer.app.page_speedup import _bokeh_query
 from explorer.app.panel_speedup import _panel_update_properties
 from explorer.views.base import Numbers
 
@@ -100,3 +102,13 @@ def test_bokehs_serializer_takes_numbers_as_they_are(lists):
     assert encoded == lists and type(encoded) is Numbers, changed(
         "bokeh.core.serialization.Serializer.register", "explorer/views/base.py (Numbers)",
         "a registered encoder's result is sent as it is")
+
+
+def test_bokehs_query_of_set_values_is_the_one_page_speedup_repeats():
+    """page_speedup._set_values_only repeats HasProps.query_properties_with_values for
+    include_defaults=False without reading the values it drops; a new version of that function
+    may keep other values (tests/test_page_speedup.py compares what pages receive)."""
+    digest = hashlib.sha256(code(_bokeh_query).encode()).hexdigest()[:16]
+    assert digest == "43efb1904a25ccbf", changed(
+        "bokeh.core.has_props.HasProps.query_properties_with_values", "explorer/app/page_speedup.py",
+        "which values it keeps for include_defaults=False")

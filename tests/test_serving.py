@@ -116,3 +116,25 @@ def test_a_served_process_skips_bokehs_callback_signature_checks():
         settings.perform_error_diagnostics.unset_value()
     with pytest.raises(ValueError, match="signature"):
         ColumnDataSource().on_change("data", wrong)
+
+
+def test_a_served_process_skips_bokehs_document_validation():
+    """Bokeh validates a page's models as it sends the page (bokeh.embed.util); served, it does not
+    (tests/test_page_speedup.py runs the checks on every model's page instead)."""
+    from bokeh.document import Document
+    from bokeh.embed.util import OutputDocumentFor
+    from bokeh.models import Row
+    from bokeh.settings import settings
+
+    doc, checked = Document(), []
+    doc.add_root(Row())
+    doc.validate = lambda: checked.append(True)
+    with OutputDocumentFor(doc.roots):
+        pass
+    try:
+        serving.skip_document_validation()
+        with OutputDocumentFor(doc.roots):
+            pass
+    finally:
+        settings.perform_document_validation.unset_value()
+    assert checked == [True]

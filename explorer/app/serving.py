@@ -37,7 +37,12 @@ before a collection walks them (the collector's time a page: 109 ms, 57 frozen, 
 `inspect.signature`), and Panel gives one for each property it keeps in step with the page:
 about 630 a page open. Its setting `perform_error_diagnostics` turns that off (and the
 suggestions of similar names in the message of a misspelt attribute, which is still an
-error); a served process has no use for them, the tests keep them.
+error); a served process has no use for them, the tests keep them. Bokeh also validates a
+page's models each time it sends a page: checks for a developer's mistakes (a layout with no
+children, a glyph's missing column), 60 ms a page open and the same for every page of a model.
+Its setting `perform_document_validation` turns them off in a served process; the tests run
+them on the page of every model and every lesson step and fail on any issue
+(`tests/test_page_speedup.py`).
 
 **Memory.** A session's objects are freed when it ends, but the allocator keeps the freed
 memory for reuse, so the process stays at its high-water mark (20 pages built and closed:
@@ -121,6 +126,12 @@ def skip_error_diagnostics() -> None:
     """Bokeh's callback signature checks and name suggestions off in this (served) process."""
     from bokeh.settings import settings
     settings.perform_error_diagnostics.set_value(False)
+
+
+def skip_document_validation() -> None:
+    """Bokeh's integrity checks of a page's models off in this (served) process."""
+    from bokeh.settings import settings
+    settings.perform_document_validation.set_value(False)
 
 
 def _c_library_trim():

@@ -1,0 +1,72 @@
+"""The served app's two cuts to a page's sending (page_speedup.py, serving.py) change nothing a
+page receives or a developer is told: the page of every model and of every lesson step is
+serialised the same both ways, and passes Bokeh's integrity checks here, where the server skips
+them."""
+import numpy as np
+import pytest
+from bokeh.core.validation.check import check_integrity
+from bokeh.core.validation.warnings import EMPTY_LAYOUT
+from bokeh.document import Document
+from panel.io.state import set_curdoc
+
+from explorer.app import App
+from explorer.app.page_speedup import _bokeh_query, _set_values_only
+from explorer.lessons import available_lessons, load_lesson
+from explorer.models import MODELS
+
+PAGES = ([{"model": name} for name in MODELS]
+         + [{"lesson": name, "ls": str(number)} for name in available_lessons()
+            for number in range(1, len(load_lesson(name).steps) + 1)])
+
+
+def page(query: dict) -> Document:
+    doc = Document()
+    with set_curdoc(doc):
+        app = App(query=query)
+        app.template().server_doc(doc)
+        if "model" in query:                       # a page that has stepped, too
+            app.state.e_step()
+            app.state.m_step()
+    return doc
+
+
+def same(ours, bokehs, where="") -> None:
+    """Equal JSON-like values; a binary buffer is compared by its bytes (each has its own id)."""
+    assert type(ours) is type(bokehs), where
+    if isinstance(ours, dict):
+        assert ours.keys() == bokehs.keys(), where
+        for key in ours:
+            same(ours[key], bokehs[key], f"{where}/{key}")
+    elif isinstance(ours, (list, tuple)):
+        assert len(ours) == len(bokehs), where
+        for i, (a, b) in enumerate(zip(ours, bokehs)):
+            same(a, b, f"{where}[{i}]")
+    elif hasattr(ours, "data") and hasattr(ours, "id"):           # bokeh's Buffer
+        assert bytes(ours.data) == bytes(bokehs.data), where
+    elif isinstance(ours, np.ndarray):
+        assert np.array_equal(ours, bokehs), where
+    else:
+        assert ours == bokehs, where
+
+
+@pytest.fixture(scope="module", params=PAGES, ids=lambda q: "-".join(q.values()))
+def document(request):
+    return page(request.param)
+
+
+def test_a_page_is_serialised_as_bokeh_serialises_it(document, monkeypatch):
+    from bokeh.core.has_props import HasProps
+    monkeypatch.setattr(HasProps, "query_properties_with_values", _bokeh_query)
+    bokehs = document.to_json()
+    monkeypatch.setattr(HasProps, "query_properties_with_values", _set_values_only)
+    ours = document.to_json()
+    assert len(ours.content["roots"]) == len(bokehs.content["roots"]) > 0
+    same(ours.content, bokehs.content)
+    same(list(ours.buffers or []), list(bokehs.buffers or []))
+
+
+def test_a_page_passes_bokehs_integrity_checks(document):
+    issues = check_integrity(document.models)
+    told = [issue for issue in issues.error + issues.warning
+            if issue.code != EMPTY_LAYOUT.code]          # Panel's server silences that one
+    assert not told, told
