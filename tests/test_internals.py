@@ -112,3 +112,16 @@ def test_bokehs_query_of_set_values_is_the_one_page_speedup_repeats():
     assert digest == "43efb1904a25ccbf", changed(
         "bokeh.core.has_props.HasProps.query_properties_with_values", "explorer/app/page_speedup.py",
         "which values it keeps for include_defaults=False")
+
+
+def test_bokehs_property_defaults_are_what_page_speedup_remembers():
+    """page_speedup._remembered_instance_default keeps PropertyDescriptor.instance_default per
+    class: right while a default depends only on the class and the object's theme values, and
+    _get_default asks instance_default for a default not set."""
+    from bokeh.core.property.descriptors import PropertyDescriptor
+    from explorer.app.page_speedup import _bokeh_instance_default
+    for function, digest in ((_bokeh_instance_default, "25686692a01ab181"),
+                             (PropertyDescriptor._get_default, "b75473fd594b2f91")):
+        assert hashlib.sha256(code(function).encode()).hexdigest()[:16] == digest, changed(
+            f"bokeh.core.property.descriptors.PropertyDescriptor.{function.__name__}",
+            "explorer/app/page_speedup.py", "a default from the class and the object's theme values only")

@@ -45,6 +45,8 @@ def same(ours, bokehs, where="") -> None:
         assert bytes(ours.data) == bytes(bokehs.data), where
     elif isinstance(ours, np.ndarray):
         assert np.array_equal(ours, bokehs), where
+    elif isinstance(ours, float) and np.isnan(ours):
+        assert np.isnan(bokehs), where
     else:
         assert ours == bokehs, where
 
@@ -70,3 +72,24 @@ def test_a_page_passes_bokehs_integrity_checks(document):
     told = [issue for issue in issues.error + issues.warning
             if issue.code != EMPTY_LAYOUT.code]          # Panel's server silences that one
     assert not told, told
+
+
+def test_every_default_on_a_page_is_bokehs(document):
+    """page_speedup.remember_class_defaults gives the default Bokeh works out, for every property
+    left unset on every model of the page (read twice: worked out, then remembered)."""
+    from explorer.app import page_speedup
+    compared = 0
+    for model in document.models:
+        for name in model.properties():
+            if name in model._property_values:
+                continue
+            descriptor = model.lookup(name)
+            bokehs = page_speedup._bokeh_instance_default(descriptor, model)
+            for _ in range(2):
+                ours = page_speedup._remembered_instance_default(descriptor, model)
+                if descriptor.has_unstable_default(model) and not isinstance(ours, page_speedup.IMMUTABLE):
+                    assert type(ours) is type(bokehs) and ours is not bokehs, name    # a fresh one each time
+                else:
+                    same(ours, bokehs, f"{type(model).__name__}.{name}")
+            compared += 1
+    assert compared > 1000 and len(page_speedup._class_defaults) > 100

@@ -23,7 +23,7 @@ from .. import text
 from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
-from .page_speedup import serialise_set_values_only
+from .page_speedup import remember_class_defaults, serialise_set_values_only
 from .panel_speedup import skip_unused_design_work
 from ..screen import plain_query
 from . import budget
@@ -134,6 +134,7 @@ class App(pn.viewable.Viewer):
             skip_error_diagnostics()
             skip_document_validation()
             serialise_set_values_only()     # a page's serialisation 120 → 30 ms (page_speedup.py)
+            remember_class_defaults()       # Bokeh's defaults worked out once per class
         if not 0 < args.max_upload_mb <= 1024:
             parser.error("--max-upload-mb must be in (0, 1024]")
         if args.idle_minutes < 0:

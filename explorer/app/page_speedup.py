@@ -1,19 +1,31 @@
-"""Bokeh's serialisation of a model, without the values it throws away.
+"""Two cuts to Bokeh's work on a page's models, each giving the same values as Bokeh's own code.
 
-Bokeh serialises a model (the page's first message, every model added later)
+**Serialisation.** Bokeh serialises a model (the page's first message, every model added later)
 with `HasProps.query_properties_with_values(include_defaults=False)`. That reads the value of
 every property and then keeps only those set, themed or with an unstable default. Reading an
 unset property computes its default (a theme lookup, for a container a fresh copy), so most of
 the work is thrown away: 90 of the 120 ms that a page's serialisation took (bokeh 3.9).
 `serialise_set_values_only()` reads the kept values only. What reaches the page is the same:
 `tests/test_page_speedup.py` compares the page of every model, serialised both ways.
+
+**Defaults.** A property never set reads its default, which Bokeh works out afresh at each read:
+the class's overridden defaults (a walk of its class hierarchy), a copy, a validation. Walking a
+page's models (to find its references, its style sheets, its document) reads every default of
+every model, again and again: 180,000 reads a page open. `remember_class_defaults()` keeps the
+default of a class's property once worked out, when it depends on the class alone (no theme
+value for it on the object, a stable default) and cannot be changed in place (None, a number,
+a string): a page build 12 % faster in-process. The tests compare every default of every model
+of every page with Bokeh's.
 """
 from __future__ import annotations
 
 from bokeh.core.has_props import HasProps
+from bokeh.core.property.descriptors import PropertyDescriptor
+from bokeh.core.property.singletons import Undefined
 from bokeh.core.property.wrappers import PropertyValueContainer
 
 _bokeh_query = HasProps.query_properties_with_values
+_bokeh_instance_default = PropertyDescriptor.instance_default
 
 
 def _set_values_only(self, query, *, include_defaults=True, include_undefined=False):
@@ -41,3 +53,28 @@ def _set_values_only(self, query, *, include_defaults=True, include_undefined=Fa
 def serialise_set_values_only() -> None:
     HasProps.query_properties_with_values = _set_values_only
 
+
+
+IMMUTABLE = (type(None), bool, int, float, str, type(Undefined))
+_NOT_KEPT = object()
+_class_defaults: dict = {}          # (class, property name) → its default, or _NOT_KEPT
+
+
+def _remembered_instance_default(self, obj):
+    """Bokeh's `PropertyDescriptor.instance_default(obj)`, kept per class where that is the same."""
+    themed = obj.themed_values()
+    if themed is not None and self.name in themed:
+        return _bokeh_instance_default(self, obj)
+    key = (type(obj), self.name)
+    value = _class_defaults.get(key, _NOT_KEPT)
+    if value is not _NOT_KEPT:
+        return value
+    value = _bokeh_instance_default(self, obj)
+    if key not in _class_defaults:
+        keep = type(value) in IMMUTABLE and not self.has_unstable_default(obj)
+        _class_defaults[key] = value if keep else _NOT_KEPT
+    return value
+
+
+def remember_class_defaults() -> None:
+    PropertyDescriptor.instance_default = _remembered_instance_default
