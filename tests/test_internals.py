@@ -117,11 +117,13 @@ def test_bokehs_query_of_set_values_is_the_one_page_speedup_repeats():
 def test_bokehs_property_defaults_are_what_page_speedup_remembers():
     """page_speedup._remembered_instance_default keeps PropertyDescriptor.instance_default per
     class: right while a default depends only on the class and the object's theme values, and
-    _get_default asks instance_default for a default not set."""
+    _get_default asks instance_default for a default not set; has_unstable_default reads the
+    property and the class's overridden defaults only."""
     from bokeh.core.property.descriptors import PropertyDescriptor
-    from explorer.app.page_speedup import _bokeh_instance_default
+    from explorer.app.page_speedup import _bokeh_has_unstable_default, _bokeh_instance_default
     for function, digest in ((_bokeh_instance_default, "25686692a01ab181"),
-                             (PropertyDescriptor._get_default, "b75473fd594b2f91")):
+                             (PropertyDescriptor._get_default, "b75473fd594b2f91"),
+                             (_bokeh_has_unstable_default, "4087db84f40c7619")):
         assert hashlib.sha256(code(function).encode()).hexdigest()[:16] == digest, changed(
             f"bokeh.core.property.descriptors.PropertyDescriptor.{function.__name__}",
             "explorer/app/page_speedup.py", "a default from the class and the object's theme values only")
