@@ -174,5 +174,14 @@ class GaussianMixture(Mixture):
         return np.lexsort(np.asarray(theta["means"], dtype=float).reshape(self.K, -1).T[::-1])
 
     def random_points(self, rng) -> np.ndarray:
-        """K data points drawn without replacement, as the starting means."""
-        return self.data[rng.choice(len(self.data), size=self.K, replace=False)]
+        """K data points drawn without replacement, as the starting means; K distinct values
+        when the draw repeats a value (faithful's waiting times repeat: K = 3 drew 77, 79, 79).
+        Two equal means with equal weights and variances stay equal under EM, a saddle it never
+        leaves, so such a start is redrawn from the distinct values."""
+        points = self.data[rng.choice(len(self.data), size=self.K, replace=False)]
+        if len(np.unique(points, axis=0)) == self.K:
+            return points
+        distinct = np.unique(self.data, axis=0)
+        if len(distinct) < self.K:
+            return points            # fewer distinct values than components: nothing better to draw
+        return distinct[rng.choice(len(distinct), size=self.K, replace=False)]
