@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .core.errors import ExplorerError
-from .core.readout import kl_shown
+from .core.readout import difference_shown, kl_shown
 from .core.session import Session
 from .screen import authored_screen
 
@@ -101,7 +101,7 @@ def _bishop(session) -> list[Row]:
     x12 = x1 * 0.1 / (0.5 + 0.1)                   # E[cell 1's θ/4 part] at θ = 0.4: x1 (θ/4)/(½ + θ/4)
     return [Row("KL(q ‖ p) after the E step at θ_old = 0.4", kl_shown(after_e.loglik, after_e.F), 0.0,
                 "Fig. 9.14: the bound touches log p at θ_old"),
-            Row("F − log p at θ_old after the E step", after_e.F - after_e.loglik, 0.0, "the same, as F = log p"),
+            Row("F − log p at θ_old after the E step", difference_shown(after_e.F, after_e.loglik), 0.0, "the same, as F = log p"),
             Row("θ_new, the maximum of the bound", float(after_m.theta["theta"]), (x12 + x4) / (x12 + x2 + x3 + x4),
                 "closed form (x₁₂ + x₄)/(x₁₂ + x₂ + x₃ + x₄)"),
             Row("log p(θ_new) − log p(θ_old) ≥ F gain: the excess", (after_m.loglik - after_e.loglik)

@@ -46,3 +46,12 @@ def test_ours_is_written_to_as_many_decimals_as_the_published_number():
     assert cells[0:2] == ["0.624321050", "0.624321051"], cells
     assert cells[3:5] == ["272", "272"] and cells[6:8] == ["−1034.0021", "−1034.002"], cells
     assert cells[9:11] == ["0.799149109", "0.8"], cells
+
+
+def test_the_bound_touching_log_p_reads_zero_in_both_of_its_rows():
+    # after the exact E step F − log p is rounding (−1.42e−14 here), and the table showed it
+    # beside a KL row of 0: both now read 0, and a real gap would still show
+    from explorer.core.readout import difference_shown
+    kl, gap = rows("bishop-9-14", session_for("bishop-9-14"))[:2]
+    assert kl.ours == 0.0 and gap.ours == 0.0
+    assert difference_shown(-7.8, -7.8 + 1e-14) == 0.0 and difference_shown(-7.8, -7.9) == pytest.approx(0.1)

@@ -24,6 +24,13 @@ def rounding(*values: float) -> float:
     return ROUNDING * (1.0 + max((abs(v) for v in values if np.isfinite(v)), default=0.0))
 
 
+def difference_shown(a: float, b: float) -> float:
+    """a − b as the screen shows it: 0 where it is below rounding, either way (F − log p after
+    an exact E step read 1.42e−14 beside a KL of 0)."""
+    difference = a - b
+    return 0.0 if np.isfinite(difference) and abs(difference) <= rounding(a, b) else difference
+
+
 def kl_shown(loglik: float, F: float) -> float:
     """KL = log p − F as the screen shows it, never below 0: 0 where it is below rounding (an
     exact E step leaves ±1e-14, which read as "KL fell to 7.1e−15" or a negative KL)."""
