@@ -24,7 +24,9 @@ clicks/s (while the sessions click), p50/p95/max latency, errors, sessions whose
 the server's CPU (all its processes) per click, including what connecting cost, and the busiest
 process's part of it (0.50 with two processes sharing the class evenly). Stops by itself: each session clicks for `--duration`
 seconds and every wait has a time limit. Clients and server share this machine's cores, so the
-figures are an upper bound on what a server with its own cores would show.
+figures are an upper bound on what a server with its own cores would show; each client builds
+the page's document in Python (a browser's work, 0.25 s of CPU a page), with the app's own
+speed-up of Bokeh's defaults (page_speedup.py; 0.19 s) unless `--plain-clients`.
 """
 from __future__ import annotations
 
@@ -117,7 +119,10 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
     out.append(result)
 
 
-def worker(urls, model, duration, interval, seeds, queue, barrier):
+def worker(urls, model, duration, interval, seeds, queue, barrier, lean=True):
+    if lean:          # the harness's own cost, not the server's: see --plain-clients
+        from explorer.app.page_speedup import remember_class_defaults
+        remember_class_defaults()
     results, threads = [], []
     for seed in seeds:
         thread = threading.Thread(target=student, args=(urls, model, duration, interval, seed, results, barrier),
@@ -170,7 +175,8 @@ def run(procs: int, sessions: int, args) -> dict:
         barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
         groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
         workers = [multiprocessing.Process(target=worker, args=(urls, args.model, args.duration, args.interval,
-                                                                seeds, queue, barrier)) for seeds in groups]
+                                                                seeds, queue, barrier, not args.plain_clients))
+                   for seeds in groups]
         for w in workers:
             w.start()
         limit = args.duration + 8 * WAIT + 10 * sessions      # connecting a class takes a while too
@@ -214,6 +220,10 @@ def main():
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--model", default="linkage")
     parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
+    parser.add_argument("--plain-clients", action="store_true",
+                        help="clients build their documents with Bokeh as it is (by default they remember Bokeh's "
+                             "class defaults as the served app does: a document pulled in 0.19 s of CPU instead of "
+                             "0.25, on the cores the server shares with them)")
     parser.add_argument("--separate", action="store_true",
                         help="P servers on ports of their own (sessions spread evenly, as by a proxy) instead of "
                              "one server with --num-procs P")
@@ -222,7 +232,8 @@ def main():
     args = parser.parse_args()
     print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s after "
           f"{'the whole class has connected' if args.start == 'together' else 'it connects'}; clients on the "
-          f"same {os.cpu_count()} cores", flush=True)
+          f"same {os.cpu_count()} cores ({'Bokeh as it is' if args.plain_clients else 'with the app’s Bokeh defaults'})",
+          flush=True)
     print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "
           f"{'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} "
           f"{'srv cores':>9s} {'busiest':>7s}", flush=True)
