@@ -11,7 +11,7 @@ import html
 
 import numpy as np
 
-from .core.readout import Readout, kl_shown, readout_of, rounding
+from .core.readout import Readout, difference_shown, kl_shown, readout_of, rounding
 from .shown import fmt, identity_texts, short, short_theta, texts, texts_of  # noqa: F401 - identity_texts: for tests
 
 # Formulas in Unicode HTML (no KaTeX: it renders slowly on every step and needs a font).
@@ -135,7 +135,7 @@ def table(r: Readout) -> str:
     def change(before, after):
         if step is None:
             return ""
-        delta = after - before
+        delta = difference_shown(after, before)     # 0 where the sentence says "stayed at"
         return ("+" if delta > 0 else "") + fmt(delta)
 
     t = texts_of(r)

@@ -124,3 +124,18 @@ def test_a_kl_of_rounding_reads_as_zero_in_the_sentence_the_table_and_the_bar():
     view = IdentityView()
     view.update(now)
     assert view.kl.text == "KL = 0"
+
+
+def test_the_last_step_column_reads_zero_where_the_sentence_says_stayed():
+    # at a fixed point an E step moved F by +2.274e−13 (rounding): the sentence said "F stayed at
+    # −1034.00" and the column beside it "+2.274e−13"
+    import re
+    from explorer import Session, make_model
+    from explorer.text import numbers_table
+    session = Session(make_model("gmm1d"), seed=0)
+    session.run(tol=1e-12)
+    before = session.current
+    after = session.e_step()
+    assert after.F != before.F and abs(after.F - before.F) < 1e-9       # rounding, not a change
+    cells = re.findall(r"<td class='num'>([^<]*)</td>", numbers_table(after, before))
+    assert cells[1] == cells[3] == cells[5] == "0", cells
