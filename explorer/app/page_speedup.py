@@ -1,4 +1,4 @@
-"""Two cuts to Bokeh's work on a page's models, each giving the same values as Bokeh's own code.
+"""Two cuts to Bokeh's work on a page's models, each giving the values Bokeh's own code gives.
 
 **Serialisation.** Bokeh serialises a model (the page's first message, every model added later)
 with `HasProps.query_properties_with_values(include_defaults=False)`. That reads the value of
@@ -11,12 +11,14 @@ the work is thrown away: 90 of the 120 ms that a page's serialisation took (boke
 **Defaults.** A property never set reads its default, which Bokeh works out afresh at each read:
 the class's overridden defaults (a walk of its class hierarchy), a copy, a validation. Walking a
 page's models (to find its references, its style sheets, its document) reads every default of
-every model, again and again: 180,000 reads a page open. `remember_class_defaults()` keeps the
-default of a class's property once worked out, when it depends on the class alone (no theme
-value for it on the object, a stable default) and cannot be changed in place (None, a number,
-a string), and whether a class's property has a default made afresh for each object (an
-Instance, a list): a page build 20 % faster in-process. The tests compare every default of every model
-of every page with Bokeh's.
+every model, again and again: 180,000 reads a page open. `remember_class_defaults()` keeps, per
+class and property, the default once worked out where it depends on the class alone (no theme
+value for it on the object, a stable default) and cannot be changed in place (None, a number, a
+string), and whether the default is made afresh for each object (an Instance, a list). The tests
+compare every default of every model of every page with Bokeh's.
+
+A linkage page built and serialised in-process, median of 7: 715 ms with Bokeh as it is, 595
+with the serialisation's cut, 520 with both.
 """
 from __future__ import annotations
 
@@ -54,7 +56,6 @@ def _set_values_only(self, query, *, include_defaults=True, include_undefined=Fa
 
 def serialise_set_values_only() -> None:
     HasProps.query_properties_with_values = _set_values_only
-
 
 
 IMMUTABLE = (type(None), bool, int, float, str, type(Undefined))
