@@ -96,7 +96,9 @@ class Plots(pn.viewable.Viewer):
         self.state.param.watch(lambda e: self._drawn_later or self._redraw(), "revision")
         self.state.param.watch(lambda e: self._fonts(), "scale")
         self.state.param.watch(lambda *events: self._layout(), ["scale", "presenter", "shown", "lesson_name"])
-        self.state.param.watch(lambda e: self._backend(), "svg")
+        # a drawn plot keeps the backend it was drawn with (BokehJS makes its canvas once), so a
+        # new backend takes new figures
+        self.state.param.watch(lambda e: self._drawn_later or self._new_views_once(), "svg")
 
     def _install(self, views: dict):
         """`views` become the figures drawn on: at the text scale and backend, overlays to draw."""
@@ -171,7 +173,9 @@ class Plots(pn.viewable.Viewer):
             self._new_views()
 
     def _backend(self):
-        """Canvas (fast) or SVG (vector: the save tool then exports SVG files for papers)."""
+        """Canvas (fast) or SVG (vector: the save tool then exports SVG files for papers), set on
+        figures before they reach the page: BokehJS makes a plot's canvas once, when it draws it
+        first (setting it on a drawn plot changed the property and nothing on the screen)."""
         for view in self.views.values():
             view.figure.output_backend = "svg" if self.state.svg else "canvas"
 

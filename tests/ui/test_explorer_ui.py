@@ -412,3 +412,27 @@ def test_all_plots_in_one_image_and_the_standalone_page_built_with_its_progress(
     html = Path(download.value.path()).read_text()
     assert f"State {states} of {states}" in html and "Bokeh" in html
     assert not page.watch.errors, page.watch.errors
+
+
+BACKENDS_JS = """() => { const out = []; const seen = new Set();
+  const visit = (view) => { if (!view || seen.has(view)) return; seen.add(view);
+    if (view.canvas_view) out.push(view.canvas_view.model.output_backend);
+    for (const child of (view.child_views || [])) visit(child); };
+  for (const root of Object.values(Bokeh.index)) visit(root);
+  return out }"""
+
+
+def test_the_svg_switch_redraws_the_plots_as_svg_and_back(watched_page, app_url):
+    # the switch set each plot's output_backend, but BokehJS makes a plot's canvas once: the
+    # plots stayed canvas (and their save buttons wrote PNG) until the page was built again
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm1d")
+    wait_for_app(page)
+    click(page, "EM iteration", 2)
+    assert page.evaluate(BACKENDS_JS) == ["canvas"] * 5
+    # in the View card, open; the checkbox's label is a sibling of its input, not a <label>
+    switch = page.locator(".bk-Checkbox", has_text="Draw the plots as SVG").locator("input")
+    for backend in ("svg", "canvas"):
+        switch.click()
+        page.wait_for_function(f"() => ({BACKENDS_JS})().join() === '{','.join([backend] * 5)}'", timeout=20_000)
+        assert page.get_by_text(re.compile(r"State 2 of 2")).count() >= 1      # the same state, drawn anew
