@@ -119,8 +119,8 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
     out.append(result)
 
 
-def worker(urls, model, duration, interval, seeds, queue, barrier, lean=True):
-    if lean:          # the harness's own cost, not the server's: see --plain-clients
+def worker(urls, model, duration, interval, seeds, queue, barrier, plain=False):
+    if not plain:     # the harness's own cost, not the server's: see --plain-clients
         from explorer.app.page_speedup import remember_class_defaults
         remember_class_defaults()
     results, threads = [], []
@@ -175,7 +175,7 @@ def run(procs: int, sessions: int, args) -> dict:
         barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
         groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
         workers = [multiprocessing.Process(target=worker, args=(urls, args.model, args.duration, args.interval,
-                                                                seeds, queue, barrier, not args.plain_clients))
+                                                                seeds, queue, barrier, args.plain_clients))
                    for seeds in groups]
         for w in workers:
             w.start()

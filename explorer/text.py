@@ -28,7 +28,7 @@ def moved(name: str, before: float, after: float, before_text: str, after_text: 
     """'F rose from a to b', 'F fell from a to b' or 'F stayed at b', from the sign. a and b are
     the two states' own texts (as their tables and legends write them); where the two texts are
     equal, the change is given instead ("rose by 3.2e−09 to b": never "rose from −1034 to −1034")."""
-    if abs(after - before) <= rounding(before, after):
+    if difference_shown(after, before) == 0:
         return f"{name} stayed at {after_text}"
     verb = "rose" if after > before else "fell"
     if before_text != after_text or not (np.isfinite(before) and np.isfinite(after)):

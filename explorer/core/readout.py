@@ -25,8 +25,9 @@ def rounding(*values: float) -> float:
 
 
 def difference_shown(a: float, b: float) -> float:
-    """a − b as the screen shows it: 0 where it is below rounding, either way (F − log p after
-    an exact E step read 1.42e−14 beside a KL of 0)."""
+    """a − b as the screen shows it: 0 where |a − b| ≤ `rounding(a, b)` = ROUNDING·(1 + max(|a|,
+    |b|)), either way (F − log p after an exact E step read 1.42e−14 beside a KL of 0). The
+    sentences' "stayed at" and the numbers table's change column both use it."""
     difference = a - b
     return 0.0 if np.isfinite(difference) and abs(difference) <= rounding(a, b) else difference
 
