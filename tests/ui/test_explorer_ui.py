@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from explorer.models import MODELS as BUILT_IN
 
+from .ticks import TICKS_JS
+
 MODELS = sorted(BUILT_IN)
 
 SOURCES_JS = """() => {
@@ -232,6 +234,26 @@ def test_a_click_keeps_the_legends_entries_and_shows_their_new_labels(watched_pa
     assert float(shown_kl[0].split("=")[1]) == pytest.approx(kl_legend(page), rel=1e-9)
     kl = [e for e in after if e["plot"].startswith("Trace") and e["label"] == "KL"]
     assert kl and not kl[0]["visible"] and kl[0]["inactive"]                   # still hidden, still marked
+    assert not page.watch.errors, page.watch.errors
+
+
+def test_the_landscape_colour_bar_labels_follow_its_range_step_after_step(watched_page, app_url):
+    # the server sends the bar's range only; the page works the ticks out (and never lays the
+    # plot out again for them): each step's labels lie in that step's range
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm2d")
+    wait_for_app(page)
+    ranges = set()
+    for state in range(1, 7):
+        click(page, "E step" if state % 2 else "M step", state)
+        page.wait_for_timeout(300)
+        low, high = page.evaluate("""() => { for (const m of Bokeh.documents[0].all_models)
+            if (m.type === "LinearColorMapper" && m.palette.length === 12) return [m.low, m.high]; }""")
+        ranges.add((low, high))
+        bar = [axis for axis in page.evaluate(TICKS_JS) if axis["in_colorbar"]]
+        ticks = [float(t["text"].replace("−", "-")) for axis in bar for t in axis.get("ticks", [])]
+        assert len(ticks) >= 2 and all(low <= t <= high for t in ticks), (state, low, high, ticks)
+    assert len(ranges) >= 3                     # the range did move
     assert not page.watch.errors, page.watch.errors
 
 
