@@ -18,7 +18,7 @@ import numpy as np
 from bokeh.document import Document
 from bokeh.embed import file_html
 from bokeh.layouts import column, row
-from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, FixedTicker, GlyphRenderer, Label,
+from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, Div, GlyphRenderer, Label,
                           LegendItem, LinearColorMapper, Range1d, Slider, Span, Title)
 from bokeh.resources import Resources
 
@@ -30,7 +30,7 @@ from .views import BoundView, IdentityView, LandscapeView, TraceView, data_view_
 
 MAX_STATES = 200
 RECORDED = {ColumnDataSource: ("data",), Range1d: ("start", "end"), Title: ("text",), Div: ("text",),
-            LinearColorMapper: ("low", "high"), FixedTicker: ("ticks",), Span: ("location",),
+            LinearColorMapper: ("low", "high"), Span: ("location",),
             Label: ("text", "x", "y"), LegendItem: ("label",), GlyphRenderer: ("visible",),
             ColorBar: ("title",)}
 SIZES = {"data": (430, 330), "bound": (430, 330), "landscape": (460, 330), "trace": (560, 320),

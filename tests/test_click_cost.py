@@ -105,6 +105,22 @@ def test_an_e_step_sends_the_bound_its_f_curve_only():
     assert [e.cols for e in events if getattr(e, "model", None) is bound] == [["F"]]
 
 
+def test_an_m_step_that_moves_the_landscape_s_colours_sends_its_colour_bar_only_the_range():
+    # The bar's ticks were sent with each new colour range (a FixedTicker at low, middle, high),
+    # and a changed ticker makes BokehJS lay the whole landscape plot out again: 30-37 ms of an
+    # M step's click (benchmarks/click_parts.py). The page works the ticks out from the range.
+    app, events = an_e_step_after_an_m_step()
+    view = app.views["landscape"]
+    before = (view.mapper.low, view.mapper.high)
+    events.clear()
+    app.state.m_step()
+    assert (view.mapper.low, view.mapper.high) != before          # the colours did move
+    touched = {id(e.model) for e in events if getattr(e, "model", None) is not None}
+    assert id(view.mapper) in touched
+    bar = {id(m) for m in view.colorbar.references()} - {id(view.mapper)}
+    assert not bar & touched
+
+
 @pytest.mark.parametrize("schedule", ["em", "incremental:60"])
 def test_the_kept_path_equals_the_path_drawn_afresh(schedule):
     """Steps, undo, redo and a jump back: the path kept between pictures is the fresh one."""

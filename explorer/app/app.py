@@ -32,6 +32,7 @@ from .building import adopt
 from .controls import Controls
 from .lesson_bar import LessonBar
 from .plots_view import Plots, make_views
+from .quiet_legends import QuietLegends
 from .serving import give_memory_back_soon, skip_document_validation, skip_error_diagnostics, tune_the_collector
 from .sources import MAX_UPLOAD_BYTES
 from .state import ExplorerState
@@ -110,6 +111,7 @@ class App(pn.viewable.Viewer):
         self.lesson = LessonBar(state=self.state)
         self.plots = Plots(state=self.state)
         self.address = AddressWriter(margin=0, width=0, height=0)    # the page's URL (address.py)
+        self.legends = QuietLegends(margin=0, width=0, height=0)     # legends kept across clicks (quiet_legends.py)
 
     @classmethod
     def from_args(cls, argv: list[str], query: dict | None = None) -> "App":
@@ -178,7 +180,8 @@ class App(pn.viewable.Viewer):
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, sizing_mode="stretch_both", margin=0)],
+            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, self.legends, sizing_mode="stretch_both",
+                            margin=0)],
             sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,
             busy_indicator=None,

@@ -1,0 +1,66 @@
+"""Legends that are not built again at every click.
+
+BokehJS (3.9) builds a legend's items again (a small canvas and three elements for each entry,
+then a style and layout pass of the page) whenever any model its items reach changes: the
+items' renderers, their data sources, and the views of the sources, whose `indices` and
+`masked` BokehJS itself sets each time a source's data change. A click changes the data of
+every plot, so the trace's legend was built 18 times a click, the bound's, the landscape's and
+the others' a few times each: 13-20 ms of a 100-ms click (benchmarks/click_parts.py, the page
+with and without this component, in one run).
+
+This page component changes that in the page: when the legend's entries are still the same
+items, it writes the labels that changed into their elements and marks hidden and muted items
+again (what the rebuild changes for them), and builds nothing. A legend whose items come or go,
+or whose own properties change, is built as BokehJS builds it. If BokehJS lacks any of what
+this relies on (another release), the component leaves it alone: legends are then built as
+before. `tests/ui/test_explorer_ui.py` holds the page to it.
+"""
+from __future__ import annotations
+
+from panel.custom import JSComponent
+
+
+class QuietLegends(JSComponent):
+    """Invisible; its module makes the page's legends keep their entries (see the module)."""
+
+    _esm = """
+    function quiet() {
+      let proto, css;
+      try {
+        proto = window.Bokeh.require("models/annotations/legend").LegendView.prototype;
+        css = window.Bokeh.require("styles/legend.css");
+      } catch (e) { return false; }
+      if (proto.__quiet) return true;
+      const build = proto._render_items, render = proto.render;
+      const labels = Object.getOwnPropertyDescriptor(proto, "labels");
+      if (typeof build !== "function" || typeof render !== "function" || typeof proto._toggle_inactive !== "function"
+          || labels == null || typeof labels.get !== "function" || typeof css.hidden !== "string") return false;
+      // a legend's own change renders it whole, as BokehJS does
+      proto.render = function () {
+        this.__whole = true;
+        try { return render.call(this); } finally { this.__whole = false; }
+      };
+      proto._render_items = function () {
+        const entries = this.entries, now = this.labels;
+        const same = !this.__whole && Array.isArray(entries) && entries.length > 0 && now.length === entries.length
+          && now.every(({ item }, i) => item === entries[i].item && entries[i].label_el != null && entries[i].el != null);
+        if (!same) return build.call(this);
+        now.forEach(({ item, label }, i) => {
+          const entry = entries[i];
+          if (entry.label !== label) {
+            entry.label = label;
+            entry.label_el.textContent = `${label}`;
+          }
+          entry.el.classList.toggle(css.hidden, !item.visible);
+          this._toggle_inactive(entry);
+        });
+      };
+      proto.__quiet = true;
+      return true;
+    }
+
+    export function render({ el }) {
+      el.style.display = "none";
+      el.dataset.quiet = quiet() ? "on" : "off";
+    }
+    """
