@@ -137,7 +137,8 @@ class Plots(pn.viewable.Viewer):
             self._drawn_later, self.state.running = False, ""
 
     def _new_views_once(self):
-        """New figures for a new model, built once per action, after it. One action may change
+        """New figures for a new model (or a new backend: a drawn plot keeps its canvas), built
+        once per action, after it. One action may change
         the model twice (a lesson step: its model, then its data and K); new figures put on the
         page and replaced within one message left patches to figures the page never received
         ("reference … isn't known": the page stopped at the old step). Inside a `one_change` (a

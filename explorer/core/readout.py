@@ -35,10 +35,7 @@ def difference_shown(a: float, b: float) -> float:
 def kl_shown(loglik: float, F: float) -> float:
     """KL = log p − F as the screen shows it, never below 0: 0 where it is below rounding (an
     exact E step leaves ±1e-14, which read as "KL fell to 7.1e−15" or a negative KL)."""
-    kl = loglik - F
-    if np.isfinite(kl) and kl <= rounding(loglik, F):
-        return 0.0
-    return max(kl, 0.0)      # −∞ (log p = −∞) shows 0; NaN stays NaN
+    return max(difference_shown(loglik, F), 0.0)      # −∞ (log p = −∞) shows 0; NaN stays NaN
 
 
 def theta_change(before: dict, after: dict) -> float:
