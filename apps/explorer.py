@@ -23,4 +23,5 @@ warn_if_pages_build_twice(pn.config.reuse_sessions)
 favour_the_event_loop()            # a session's long work in a thread leaves the others their turn
 pn.extension(notifications=True)   # Panel's notification area: it says when a session has ended
 
-App.from_args(sys.argv[1:], query=pn.state.session_args).servable(title="EM explorer")
+# a page prepared ahead for this address if the process has one (explorer/app/prepared.py)
+App.for_page(sys.argv[1:], query=pn.state.session_args).servable(title="EM explorer")

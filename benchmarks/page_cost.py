@@ -11,7 +11,12 @@ clicks model by model), so a change in the machine's load falls on all of them a
 
 * page open: server CPU seconds (user + system of the server process, from /proc) from the
   request until the page is ready and the server has gone quiet, over `--opens` opens; no
-  session ends during the run (a long unused-session lifetime), so an open counts only itself;
+  session ends during the run (a long unused-session lifetime), so an open counts only itself.
+  Then the server's CPU in the rest of the AFTER_SECONDS (5 s) from the request: our app
+  prepares a page in the place of the one taken there (explorer/app/prepared.py; served with
+  `--setup apps/prepare_pages.py`, as README's class command), and the total is printed too.
+  Our app is also served with `--args --prepared-pages 0` ("ours, none prepared"), for its
+  page open alone;
 * click: click → painted p50/p95, timed in the page from the click to the frame painted after
   the last document change (app_latency.py's instrument), `--clicks` per model;
 * server CPU per click (including the server's idle time between clicks, so an upper bound).
@@ -46,6 +51,7 @@ from app_latency import (CHROMIUM, MODELS, cpu_seconds, free_port, local_only, p
                          stop, time_clicks)
 
 ROOT = Path(__file__).resolve().parents[1]
+AFTER_SECONDS = 5.0     # an app that prepares pages (explorer/app/prepared.py) makes the next within this
 HEAVY = {"gmm2d", "factor-analysis"}          # the issue's "heavy" models (1.6× the toy's click)
 GOALS = "page open ≤ 1× toy; click p50 ≤ 1.2× toy (light), ≤ 1.6× (heavy); CPU per click ≤ 1× toy"
 
@@ -84,10 +90,12 @@ pn.template.FastListTemplate(title="toy", sidebar=[first, second, text], main=fi
 '''
 
 
-def serve(app: Path, root: Path, port: int, profile: str | None = None, parts: str | None = None):
+def serve(app: Path, root: Path, port: int, profile: str | None = None, parts: str | None = None,
+          prepare: bool = False, args: tuple = ()):
     """`panel serve app` from `root` (its `explorer` first on the path) on 127.0.0.1:port; no
     session ends during the run, so what is measured is each open's and click's own work.
-    Under cProfile with `profile`; with timers around a page's parts with `parts` (page_parts.py)."""
+    Under cProfile with `profile`; with timers around a page's parts with `parts` (page_parts.py);
+    preparing pages from its start with `prepare` (apps/prepare_pages.py); `args` after --args."""
     run = ([sys.executable, "-m", "cProfile", "-o", profile, "-m", "panel"] if profile else
            [sys.executable, str(Path(__file__).resolve().parent / "page_parts.py"), parts] if parts else
            [sys.executable, "-m", "panel"])
@@ -95,7 +103,9 @@ def serve(app: Path, root: Path, port: int, profile: str | None = None, parts: s
     process = subprocess.Popen(
         [*run, "serve", str(app), "--port", str(port), "--address", "127.0.0.1",
          "--allow-websocket-origin", f"127.0.0.1:{port}",
-         "--unused-session-lifetime", "3600000", "--check-unused-sessions", "3600000"],
+         "--unused-session-lifetime", "3600000", "--check-unused-sessions", "3600000",
+         *(["--setup", str(root / "apps" / "prepare_pages.py")] if prepare else []),
+         *(["--args", *args] if args else [])],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     return wait_listening(process, port, 90, f"panel serve {app}")
 
@@ -131,10 +141,10 @@ def quiet_cpu(pid: int, still: float = 0.6, limit: float = 10.0) -> float:
 class Served:
     """One app served, with its own browser page."""
 
-    def __init__(self, browser, name, app, root, first_model, profile=None, parts=None):
+    def __init__(self, browser, name, app, root, first_model, profile=None, parts=None, args=()):
         self.name, self.profile, self.parts = name, profile, parts
         port = free_port()
-        self.server = serve(app, root, port, profile, parts)
+        self.server = serve(app, root, port, profile, parts, (root / "apps" / "prepare_pages.py").exists(), args)
         self.url = f"http://127.0.0.1:{port}/{app.stem}"
         self.first = f"?model={first_model}" if first_model else ""
         self.page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -142,15 +152,21 @@ class Served:
         self.page.goto(self.url + self.first)               # the modules loaded, caches warm
         ready(self.page)
         quiet_cpu(self.server.pid)
-        self.open_cpu, self.open_wall, self.rows = [], [], {}
+        time.sleep(AFTER_SECONDS)                         # its first pages prepared, if it prepares them
+        quiet_cpu(self.server.pid)
+        self.open_cpu, self.after_cpu, self.open_wall, self.rows = [], [], [], {}
 
     def open_once(self):
-        """Server CPU seconds (and wall seconds to the ready page) of one page open."""
+        """Server CPU seconds (and wall seconds to the ready page) of one page open, and then
+        of the AFTER_SECONDS that follow (a page prepared in its place, if the app prepares)."""
         cpu, wall = cpu_seconds(self.server.pid), time.perf_counter()
         self.page.goto(self.url + self.first)
         ready(self.page)
         self.open_wall.append(time.perf_counter() - wall)
-        self.open_cpu.append(quiet_cpu(self.server.pid) - cpu)
+        opened = quiet_cpu(self.server.pid)
+        self.open_cpu.append(opened - cpu)
+        time.sleep(max(0.0, wall + AFTER_SECONDS - time.perf_counter()))
+        self.after_cpu.append(quiet_cpu(self.server.pid) - opened)
 
     def click(self, model, clicks):
         """Click → painted latencies and the server's CPU ms per click, on `model`'s page."""
@@ -218,15 +234,18 @@ def main():
             # and their clicks model by model, so a change in the machine's load falls on all alike.
             apps.append(Served(browser, "toy", toy, Path(folder), ""))
             apps.append(Served(browser, "ours", ROOT / "apps" / "explorer.py", ROOT, models[0]))
+            apps.append(Served(browser, "ours, none prepared", ROOT / "apps" / "explorer.py", ROOT, models[0],
+                               args=("--prepared-pages", "0")))
             if args.before:
                 before = Path(args.before).resolve()
                 apps.append(Served(browser, "before", before / "apps" / "explorer.py", before, models[0]))
             for _ in range(args.opens):
                 for app in apps:
                     app.open_once()
+            clicking = [app for app in apps[1:] if app.name != "ours, none prepared"]
             apps[0].click("", args.clicks // 2)
             for model in models:
-                for app in apps[1:]:
+                for app in clicking:
                     app.click(model, args.clicks)
             apps[0].click("", args.clicks - args.clicks // 2)
         finally:
@@ -257,16 +276,20 @@ def report(results, models, args, load):
     print(f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (2 cores); "
           f"{args.opens} opens, {args.clicks} clicks per model; goals: {GOALS}")
     print(f"toy: page open {toy_open:.2f} s CPU (min {min(toy.open_cpu):.2f}), "
-          f"{statistics.median(toy.open_wall):.1f} s wall; click p50 {toy_p50:.0f} ms, "
-          f"p95 {toy_p95:.0f} ms, {toy_cpu:.1f} ms CPU per click")
-    for name in ("before", "ours"):
+          f"{statistics.median(toy.open_wall):.1f} s wall, {statistics.median(toy.after_cpu):.2f} s in the "
+          f"{AFTER_SECONDS:.0f} s after; click p50 {toy_p50:.0f} ms, p95 {toy_p95:.0f} ms, {toy_cpu:.1f} ms CPU per click")
+    for name in ("before", "ours, none prepared", "ours"):
         if name not in results:
             continue
-        opens, walls = results[name].open_cpu, results[name].open_wall
+        opens, walls, after = results[name].open_cpu, results[name].open_wall, results[name].after_cpu
         median = statistics.median(opens)
         print(f"\n{name}: page open {median:.2f} s CPU (min {min(opens):.2f}, max {max(opens):.2f}), "
               f"{statistics.median(walls):.1f} s wall; {median / toy_open:.2f}× the toy "
-              f"({'meets' if median <= toy_open else 'misses'} ≤ 1×)")
+              f"({'meets' if median <= toy_open else 'misses'} ≤ 1×); then {statistics.median(after):.2f} s "
+              f"in the {AFTER_SECONDS:.0f} s after (a page prepared in its place), "
+              f"{statistics.median([o + a for o, a in zip(opens, after)]):.2f} s in all")
+        if name == "ours, none prepared":          # served to measure its page open only
+            continue
         print(f"{'model':16s} {'p50 ms':>7s} {'p95 ms':>7s} {'× toy':>6s} {'goal':>5s} "
               f"{'CPU ms/click':>13s} {'× toy':>6s}")
         for model in models:

@@ -127,3 +127,16 @@ def test_bokehs_property_defaults_are_what_page_speedup_remembers():
         assert hashlib.sha256(code(function).encode()).hexdigest()[:16] == digest, changed(
             f"bokeh.core.property.descriptors.PropertyDescriptor.{function.__name__}",
             "explorer/app/page_speedup.py", "a default from the class and the object's theme values only")
+
+
+def test_bokehs_reference_walk_is_the_one_page_speedup_repeats():
+    """page_speedup._visit_references repeats bokeh.model.util.visit_immediate_value_references,
+    reading set values and made defaults from the object's own dictionaries, with the property
+    names of HasProps.properties_with_refs kept per class (a class's properties do not change)."""
+    from bokeh.core.has_props import HasProps
+    from explorer.app.page_speedup import _bokeh_visit_references
+    for function, digest in ((_bokeh_visit_references, "8421536e8dbfc43d"),
+                             (HasProps.properties_with_refs.__func__, "bceac4226268bd5e")):
+        assert hashlib.sha256(code(function).encode()).hexdigest()[:16] == digest, changed(
+            f"bokeh's {function.__qualname__}", "explorer/app/page_speedup.py",
+            "which of a model's properties hold the models it refers to, read how")

@@ -72,6 +72,34 @@ def test_a_page_is_serialised_as_bokeh_serialises_it(document, monkeypatch):
     same(list(ours.buffers or []), list(bokehs.buffers or []))
 
 
+def test_the_reference_walk_finds_bokehs_models_in_bokehs_order(document, monkeypatch):
+    """page_speedup._visit_references: from every root of the page, the same models in the same
+    order as Bokeh's walk."""
+    import bokeh.model.util as util
+    from explorer.app.page_speedup import _bokeh_visit_references, _visit_references
+    walks = []
+    for visit in (_bokeh_visit_references, _visit_references, _bokeh_visit_references):
+        monkeypatch.setattr(util, "visit_immediate_value_references", visit)
+        walks.append([[model.id for model in util.collect_models(root)] for root in document.roots])
+    assert walks[0] == walks[1] == walks[2] and sum(map(len, walks[0])) > 300
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_the_reference_walk_makes_the_defaults_bokehs_walk_makes(model, monkeypatch):
+    """On figures never walked (built outside a page), Bokeh's walk makes the defaults made
+    afresh that it reads (lists, dicts, models); ours makes the same ones, and finds the same
+    models in the same order (two apps of one address: the same figures, other ids)."""
+    import bokeh.model.util as util
+    from explorer.app.page_speedup import _bokeh_visit_references, _visit_references, remember_class_defaults
+    remember_class_defaults()       # as served: ours skips the defaults remembered as None, a number, a text
+    walked = []
+    for visit in (_bokeh_visit_references, _visit_references):
+        monkeypatch.setattr(util, "visit_immediate_value_references", visit)
+        figures = [view.figure for view in App(model).plots.views.values()]
+        walked.append([(type(m).__name__, sorted(m._unstable_default_values)) for m in util.collect_models(*figures)])
+    assert walked[0] == walked[1] and len(walked[0]) > 100
+
+
 def test_a_page_passes_bokehs_integrity_checks(document):
     issues = check_integrity(document.models)
     told = [issue for issue in issues.error + issues.warning

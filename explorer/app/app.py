@@ -23,11 +23,12 @@ from .. import text
 from ..lessons import add_lesson_dir
 from ..models import make_model
 from .address import AddressWriter
-from .page_speedup import remember_class_defaults, serialise_set_values_only
+from .page_speedup import remember_class_defaults, serialise_set_values_only, walk_references_quickly
 from .panel_speedup import skip_unused_design_work
 from ..screen import plain_query
 from . import budget
 from .budget import heavy_link
+from . import prepared
 from .building import adopt
 from .controls import Controls
 from .lesson_bar import LessonBar
@@ -89,6 +90,17 @@ class ModelSource:
         return load_model_class(self.spec)
 
 
+def serve_this_process() -> None:
+    """The served process's settings, once, before its first page (serving.py, page_speedup.py)."""
+    log.setLevel(logging.INFO)      # beside the server's own lines (bokeh logs at INFO)
+    tune_the_collector()            # a tenth of a page open
+    skip_error_diagnostics()
+    skip_document_validation()
+    serialise_set_values_only()     # a page's serialisation 120 → 30 ms
+    remember_class_defaults()       # Bokeh's defaults worked out once per class
+    walk_references_quickly()       # Bokeh's walks of a page's models: a tenth of a page open
+
+
 class App(pn.viewable.Viewer):
     def __init__(self, model=None, data=None, query: dict | None = None, state: ExplorerState | None = None,
                  idle_minutes: float = IDLE_MINUTES, **settings):
@@ -113,10 +125,8 @@ class App(pn.viewable.Viewer):
         self.address = AddressWriter(margin=0, width=0, height=0)    # the page's URL (address.py)
         self.legends = QuietLegends(margin=0, width=0, height=0)     # legends kept across clicks (quiet_legends.py)
 
-    @classmethod
-    def from_args(cls, argv: list[str], query: dict | None = None) -> "App":
-        """The app for `panel serve apps/explorer.py --args --model SPEC [--data FILE]`: models are
-        only ever loaded from the server's command line, never from the browser."""
+    @staticmethod
+    def _arguments():
         import argparse
         parser = argparse.ArgumentParser(prog="panel serve apps/explorer.py --args")
         parser.add_argument("--model", help="a model's name, path/to/file.py:Class or module:Class")
@@ -130,13 +140,49 @@ class App(pn.viewable.Viewer):
         parser.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_BYTES / 2**20,
                             help="the largest CSV a page may upload, in MB (default %(default)g; keep it under "
                                  "the server's --websocket-max-message-size, 20 MB by default)")
+        parser.add_argument("--prepared-pages", type=int, default=prepared.DEFAULT_SIZE,
+                            help="pages each server process prepares while idle, for the address last asked "
+                                 f"for (default %(default)s, at most {prepared.MOST_SIZE}; about 4.5 MB each)")
+        return parser
+
+    @classmethod
+    def for_page(cls, argv: list[str], query: dict | None = None) -> "App":
+        """The app of a served page: one prepared ahead for its address if this process has
+        one (prepared.py), else `from_args`. Starts this process's preparing."""
+        pages = cls.prepare_pages(argv)
+        return pages.take(query) or cls.from_args(argv, query=query)
+
+    @classmethod
+    def prepare_pages(cls, argv: list[str]) -> prepared.PreparedPages:
+        """This process's prepared pages (made once, `--prepared-pages` of them), ticking."""
+        serve_this_process()
+        size = cls._arguments().parse_known_args(argv)[0].prepared_pages
+        if not 0 <= size <= prepared.MOST_SIZE:
+            size = 0                        # from_args says why, in every page
+        pages = prepared.process_pages(lambda query: cls._prepared(argv, query), size)
+        pages.start()
+        return pages
+
+    @classmethod
+    def _prepared(cls, argv: list[str], query: dict) -> "App | None":
+        """The app a page of `query` would get, built outside any session; None for a model
+        loaded from a file (the page must read its latest save)."""
+        app = cls.from_args(argv, query=query)
+        if app.source is not None:
+            return None
+        app.controls.__panel__()            # the sidebar's widgets too
+        return app
+
+    @classmethod
+    def from_args(cls, argv: list[str], query: dict | None = None) -> "App":
+        """The app for `panel serve apps/explorer.py --args --model SPEC [--data FILE]`: models are
+        only ever loaded from the server's command line, never from the browser."""
+        parser = cls._arguments()
         args = parser.parse_args(argv)
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            tune_the_collector()     # a tenth of a page open (serving.py)
-            skip_error_diagnostics()
-            skip_document_validation()
-            serialise_set_values_only()     # a page's serialisation 120 → 30 ms (page_speedup.py)
-            remember_class_defaults()       # Bokeh's defaults worked out once per class
+            serve_this_process()
+        if not 0 <= args.prepared_pages <= prepared.MOST_SIZE:
+            parser.error(f"--prepared-pages must be in 0..{prepared.MOST_SIZE}")
         if not 0 < args.max_upload_mb <= 1024:
             parser.error("--max-upload-mb must be in (0, 1024]")
         if args.idle_minutes < 0:
@@ -196,7 +242,6 @@ class App(pn.viewable.Viewer):
             self.state.background = self.steps.background    # long actions off the event loop
             skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)
             pn.config.disconnect_notification = ENDED
-            log.setLevel(logging.INFO)           # beside the server's own lines (bokeh logs at INFO)
             pn.state.on_session_destroyed(self._ended)
             if self.source is not None and self.source.paths:     # saving the model's file reloads it here
                 pn.state.add_periodic_callback(self._reload_if_saved, period=RELOAD_CHECK_MS)

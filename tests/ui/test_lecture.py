@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from explorer.lessons import available_lessons, load_lesson
 from explorer.presets import PRESETS
 
-from .conftest import PageWatch, serve, stop
+from .conftest import ROOT, PageWatch, serve, stop
 
 # What the server must never say while a class watches.
 BAD_LOG = re.compile(r"Traceback|Exception|ERROR|BokehUserWarning|reference already known|isn't known")
@@ -36,8 +36,9 @@ SCREEN_JS = """() => {
 
 @pytest.fixture(scope="module")
 def lecture_server():
-    """The app on a server of its own, so that its log is this walk's alone."""
-    process, url = serve()
+    """The app on a server of its own, so that its log is this walk's alone; it prepares pages
+    while idle (apps/prepare_pages.py), so the lesson links opened again come from them."""
+    process, url = serve("--setup", str(ROOT / "apps" / "prepare_pages.py"))
     yield process, url
     stop(process)
 

@@ -1,0 +1,143 @@
+"""Pages prepared while the server is idle, for a class that arrives at once.
+
+A page open costs a served process about 0.55 s of CPU (2-core machine). About 0.2 s of it
+builds the page's objects: the state, the five figures, the step bar and the sidebar's widgets
+(`App`). The rest makes the page's Bokeh models from them, serialises and sends them. The objects
+depend on nothing but the page's address and the server's `--args`, so a process builds some
+ahead while it has nothing else to do, and a page asked for with that address takes one
+(`PreparedPages.take`) and makes only its models. The total work per page is the same; what a
+class arriving at once waits for is less.
+
+* **What is prepared.** Pages for the address most recently asked for (the first, the default
+  screen): the link on the lecture's screen is prepared once one page was opened with it. A page
+  whose link is heavy (replayed off the event loop), or of a model loaded from a file (the app
+  watches the file; the page must be built from its latest save), is never prepared.
+* **When.** A tick every `TICK_SECONDS` prepares one page when the process spent less than
+  `IDLE_SHARE` of the last tick on anything else and no page was asked for within
+  `QUIET_SECONDS` (pages arriving together are not slowed by preparing): a click waits at most
+  for one page's preparation (about 0.2 s).
+* **How many.** At most `size` pages (`--args --prepared-pages`, default 2; each holds about
+  4.5 MB), the oldest of another address dropped first.
+
+The pool is per process and module-level, like the large sessions' count (budget.py): each
+prepared App goes to exactly one session, which then owns it; no two sessions share an object.
+`panel serve --setup apps/prepare_pages.py` starts the ticks in every process at its start;
+without it a process starts them at its first page.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+from urllib.parse import urlencode
+
+from .budget import heavy_link
+from ..screen import plain_query
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+IDLE_SHARE = 0.1
+QUIET_SECONDS = 3.0
+DEFAULT_SIZE = 2
+MOST_SIZE = 500
+
+
+def address_key(query: dict | None) -> tuple:
+    """The page's address as a key: its query's keys and values, in order."""
+    return tuple(sorted(plain_query(query).items()))
+
+
+def address_text(key: tuple) -> str:
+    return "?" + urlencode(key) if key else "the default screen"
+
+
+class PreparedPages:
+    """Apps built ahead for the addresses last asked for, each handed to one page.
+
+    `build(query)` makes an App for a page of that query (outside any session), or None when
+    such a page must not be prepared. `clock` and `cpu` are the wall clock and this process's
+    CPU time (injected by the tests)."""
+
+    def __init__(self, build: Callable[[dict], object], size: int = DEFAULT_SIZE,
+                 clock: Callable[[], float] = time.monotonic, cpu: Callable[[], float] = time.process_time):
+        self.build, self.size, self.clock, self.cpu = build, size, clock, cpu
+        self._apps: list[tuple[tuple, object]] = []      # (address key, app), oldest first
+        self._wanted: tuple = ()                         # the address last asked for
+        self._refused: set[tuple] = set()                # addresses never to prepare
+        self._asked_at = float("-inf")
+        self._last = None                                # (clock, cpu) at the last tick's end
+        self._ticks = None
+        self.taken = 0
+        self.prepared = 0
+
+    def take(self, query: dict | None):
+        """A prepared App for a page of `query`, or None; the address becomes the one prepared."""
+        key = address_key(query)
+        self._asked_at = self.clock()
+        if key not in self._refused and not heavy_link(dict(key)):
+            self._wanted = key
+        for i, (k, app) in enumerate(self._apps):
+            if k == key:
+                del self._apps[i]
+                self.taken += 1
+                log.info("a page of %s from the prepared ones (%d left)", address_text(key), len(self._apps))
+                return app
+        return None
+
+    def idle(self) -> bool:
+        """Whether this process was idle since the last tick and no page was asked for lately."""
+        now, cpu = self.clock(), self.cpu()
+        last, self._last = self._last, (now, cpu)
+        if last is None or now - self._asked_at < QUIET_SECONDS:
+            return False
+        return cpu - last[1] <= IDLE_SHARE * (now - last[0])
+
+    def needed(self) -> bool:
+        key = self._wanted
+        return (self.size > 0 and key not in self._refused
+                and sum(k == key for k, _ in self._apps) < self.size)
+
+    def tick(self) -> None:
+        """Prepare one page for the wanted address if the process is idle and one is missing."""
+        if not self.idle() or not self.needed():
+            return
+        key = self._wanted
+        try:
+            app = self.build(dict(key))
+        except (Exception, SystemExit) as exc:         # the page itself will say what is wrong
+            log.info("pages for %s are not prepared: %s", address_text(key), exc)
+            app = None
+        if app is None:
+            self._refused.add(key)
+        else:
+            if len(self._apps) >= self.size:
+                older = next((i for i, (k, _) in enumerate(self._apps) if k != key), 0)
+                del self._apps[older]
+            self._apps.append((key, app))
+            self.prepared += 1
+            if not self.needed():
+                log.info("%d pages prepared for %s", self.size, address_text(key))
+        self._last = (self.clock(), self.cpu())        # the preparation's own CPU is not "busy"
+
+    def start(self) -> None:
+        """Tick on this thread's event loop from now on (once)."""
+        if self._ticks is None and self.size > 0:
+            from tornado.ioloop import PeriodicCallback
+            self._ticks = PeriodicCallback(self.tick, TICK_SECONDS * 1000)
+            self._ticks.start()
+
+    def __len__(self):
+        return len(self._apps)
+
+
+_process_pages: PreparedPages | None = None
+
+
+def process_pages(build: Callable[[dict], object], size: int) -> PreparedPages:
+    """This process's pool, made at the first call (its `build` and `size` are the first call's:
+    a process serves one app with one command line)."""
+    global _process_pages
+    if _process_pages is None:
+        _process_pages = PreparedPages(build, size)
+    return _process_pages
