@@ -8,12 +8,14 @@ panel its document shows; the benchmark replays the same clicks in-process and c
 session shows exactly what the replay shows (no session saw another's state, no click was lost).
 
     python benchmarks/load.py [--sessions 10,50,100] [--procs 1,2] [--duration 120] [--interval 2]
-                              [--start together|on-connect] [--separate]
+                              [--start together|on-connect] [--separate] [--prepared N]
 
 With `--start together` (the default) every session first opens its page and the clicking starts
 once the whole class is in, as when a teacher has the students open the link before the
 exercise; with `on-connect` each session clicks as soon as its own page is there, so early
-clicks wait behind the pages still being built.
+clicks wait behind the pages still being built. With `--prepared N` each server process prepares
+N pages of the class's link before the class arrives (explorer/app/prepared.py: README's class
+command); the servers' CPU is counted from the class's arrival, so without that preparation.
 
 Serves `panel serve apps/explorer.py --num-procs P` on 127.0.0.1 for each P (and only there; with
 `--separate`, P servers of one process each on their own ports, each session sent to one of
@@ -158,18 +160,40 @@ def process_cpu(root_pids: list) -> dict:
     return {pid: cpu_seconds(pid) for pid in pids}
 
 
+def preparing(args) -> list:
+    """The server's options to prepare `--prepared` pages per process for the class's link."""
+    if not args.prepared:
+        return []
+    return ["--setup", str(ROOT / "apps" / "prepare_pages.py"), "--args", "--prepared-pages", str(args.prepared),
+            "--prepare-for", f"model={args.model}"]
+
+
+def quiet(servers, still: float, limit: float) -> None:
+    """Wait until the servers' CPU stops growing for `still` seconds (at most `limit`)."""
+    end, last, since = time.time() + limit, None, time.time()
+    while time.time() < end:
+        time.sleep(0.5)
+        now = sum(process_cpu([s.pid for s in servers]).values())
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= still:
+            return
+
+
 def run(procs: int, sessions: int, args) -> dict:
     """One server with `--num-procs procs`, or with `--separate` `procs` servers on ports of
     their own, the sessions spread evenly over them."""
     if args.separate:
         ports = [free_port() for _ in range(procs)]
-        servers = [serve(port) for port in ports]
+        servers = [serve(port, preparing(args)) for port in ports]
     else:
         ports = [free_port()]
-        servers = [serve(ports[0], ["--num-procs", str(procs)] if procs > 1 else [])]
+        servers = [serve(ports[0], (["--num-procs", str(procs)] if procs > 1 else []) + preparing(args))]
     urls = [f"http://127.0.0.1:{port}/explorer" for port in ports]
     try:
         time.sleep(2 if procs == 1 or args.separate else 6)
+        if args.prepared:                  # the class arrives once the pages are prepared
+            quiet(servers, still=3.0, limit=30 + args.prepared)
         cpu0, wall0 = process_cpu([s.pid for s in servers]), time.perf_counter()
         queue = multiprocessing.Queue()
         barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
@@ -219,6 +243,9 @@ def main():
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--model", default="linkage")
+    parser.add_argument("--prepared", type=int, default=0, metavar="N",
+                        help="serve with --setup apps/prepare_pages.py --args --prepared-pages N --prepare-for "
+                             "model=MODEL, and start the class once the pages are prepared (default: none)")
     parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
     parser.add_argument("--plain-clients", action="store_true",
                         help="clients build their documents with Bokeh as it is (by default they remember Bokeh's "

@@ -139,6 +139,15 @@ def test_the_pool_prepares_the_address_last_asked_for():
     assert pages.take({"ls": "1", "lesson": "variational-em"}) is not None  # the same address, in another order
 
 
+def test_the_pool_prepares_the_class_link_it_is_told_before_any_page():
+    """--prepare-for: the address prepared from the start, until a page asks for another."""
+    pages, machine, built = pool(size=2)
+    lesson = {"lesson": "variational-em"}
+    pages.want(lesson)
+    idle_ticks(pages, machine, 5)
+    assert built == [lesson, lesson] and pages.take(lesson) is not None
+
+
 def test_an_address_the_pool_cannot_prepare_is_not_tried_again():
     pages, machine, built = pool(size=2, refuse={"mine"})
     pages.take({"model": "mine"})

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 from panel.theme.fast import Fast
@@ -143,6 +143,9 @@ class App(pn.viewable.Viewer):
         parser.add_argument("--prepared-pages", type=int, default=prepared.DEFAULT_SIZE,
                             help="pages each server process prepares while idle, for the address last asked "
                                  f"for (default %(default)s, at most {prepared.MOST_SIZE}; about 4.5 MB each)")
+        parser.add_argument("--prepare-for", default="", metavar="QUERY",
+                            help="the address to prepare pages for until another is asked for: the class's "
+                                 "link, e.g. 'lesson=variational-em' (default: the default screen)")
         return parser
 
     @classmethod
@@ -156,11 +159,12 @@ class App(pn.viewable.Viewer):
     def prepare_pages(cls, argv: list[str]) -> prepared.PreparedPages:
         """This process's prepared pages (made once, `--prepared-pages` of them), ticking."""
         serve_this_process()
-        size = cls._arguments().parse_known_args(argv)[0].prepared_pages
-        if not 0 <= size <= prepared.MOST_SIZE:
-            size = 0                        # from_args says why, in every page
+        args = cls._arguments().parse_known_args(argv)[0]
+        size = args.prepared_pages if 0 <= args.prepared_pages <= prepared.MOST_SIZE else 0   # from_args says why
         pages = prepared.process_pages(lambda query: cls._prepared(argv, query), size)
-        pages.start()
+        if not pages.started:
+            pages.want(dict(parse_qsl(args.prepare_for.lstrip("?"))))
+            pages.start()
         return pages
 
     @classmethod

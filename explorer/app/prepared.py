@@ -8,8 +8,9 @@ ahead while it has nothing else to do, and a page asked for with that address ta
 (`PreparedPages.take`) and makes only its models. The total work per page is the same; what a
 class arriving at once waits for is less.
 
-* **What is prepared.** Pages for the address most recently asked for (the first, the default
-  screen): the link on the lecture's screen is prepared once one page was opened with it. A page
+* **What is prepared.** Pages for the address most recently asked for (before the first, the
+  default screen, or `--args --prepare-for QUERY`, the class's link): the link on the lecture's
+  screen is prepared once one page of the process was opened with it. A page
   whose link is heavy (replayed off the event loop), or of a model loaded from a file (the app
   watches the file; the page must be built from its latest save), is never prepared.
 * **When.** A tick every `TICK_SECONDS` prepares one page when the process spent less than
@@ -75,8 +76,7 @@ class PreparedPages:
         """A prepared App for a page of `query`, or None; the address becomes the one prepared."""
         key = address_key(query)
         self._asked_at = self.clock()
-        if key not in self._refused and not heavy_link(dict(key)):
-            self._wanted = key
+        self.want(query)
         for i, (k, app) in enumerate(self._apps):
             if k == key:
                 del self._apps[i]
@@ -84,6 +84,12 @@ class PreparedPages:
                 log.info("a page of %s from the prepared ones (%d left)", address_text(key), len(self._apps))
                 return app
         return None
+
+    def want(self, query: dict | None) -> None:
+        """Prepare pages of `query` from now on (unless it is heavy, or refused)."""
+        key = address_key(query)
+        if key not in self._refused and not heavy_link(dict(key)):
+            self._wanted = key
 
     def idle(self) -> bool:
         """Whether this process was idle since the last tick and no page was asked for lately."""
@@ -126,6 +132,10 @@ class PreparedPages:
             from tornado.ioloop import PeriodicCallback
             self._ticks = PeriodicCallback(self.tick, TICK_SECONDS * 1000)
             self._ticks.start()
+
+    @property
+    def started(self) -> bool:
+        return self._ticks is not None
 
     def __len__(self):
         return len(self._apps)
