@@ -510,3 +510,50 @@ def test_the_svg_switch_redraws_the_plots_as_svg_and_back(watched_page, app_url)
         switch.click()
         page.wait_for_function(f"() => ({BACKENDS_JS})().join() === '{','.join([backend] * 5)}'", timeout=20_000)
         assert page.get_by_text(re.compile(r"State 2 of 2")).count() >= 1      # the same state, drawn anew
+
+
+VISUAL_STYLES_JS = """() => {
+  // every visual of every view on the page: the CSS variable's value the page keeps
+  // (visual_styles_once.py) against the browser's fresh answer
+  const once = Bokeh.require("core/visuals/visual").VisualProperties.prototype.__once === true;
+  const plot = Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
+  const out = {checked: 0, differ: [], once: once ? "on" : "off", font_size: plot.__font_size_once === true,
+               font_sizes: []};
+  const seen = new Set();
+  const walk = (view) => {
+    if (view == null || seen.has(view)) return;
+    seen.add(view);
+    if (view instanceof Bokeh.require("models/plots/plot_canvas").PlotView)
+      out.font_sizes.push([view.base_font_size, parseFloat(getComputedStyle(view.el).fontSize)]);
+    if (view.visuals && view.el) for (const visual of view.visuals) {
+      if (typeof visual._get_css_value !== "function") continue;     // a glyph's vectors: no CSS
+      for (const attr of visual.attrs) {
+        const name = attr.replaceAll("_", "-");
+        const kept = visual._get_css_value(name);
+        const fresh = getComputedStyle(visual.obj.el).getPropertyValue(`${visual.css_prefix}${name}`);
+        out.checked += 1;
+        if (kept !== fresh) out.differ.push(`${view.model.type} ${visual.css_prefix}${name}: ${kept} / ${fresh}`);
+      }
+    }
+    for (const children of [view.renderer_views, view.child_views]) if (children) for (const c of children.values ? children.values() : children) walk(c);
+    if (view.children) for (const c of view.children()) walk(c);
+  };
+  for (const root of Bokeh.index.roots) walk(root);
+  return out;
+}"""
+
+
+def test_the_plots_css_variables_and_font_size_kept_are_the_browsers_answers(watched_page, app_url):
+    # BokehJS asked the browser for a plot element's computed style before painting each axis,
+    # title or annotation: 45 style passes a click (explorer/app/visual_styles_once.py)
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm2d")
+    wait_for_app(page)
+    for state in range(1, 5):
+        click(page, "E step" if state % 2 else "M step", state)
+    page.wait_for_timeout(300)
+    result = page.evaluate(VISUAL_STYLES_JS)
+    assert result["once"] == "on" and result["font_size"]
+    assert result["checked"] > 300 and result["differ"] == [], result["differ"][:10]
+    assert len(result["font_sizes"]) >= 5 and all(kept == fresh for kept, fresh in result["font_sizes"])
+    assert not page.watch.errors, page.watch.errors
