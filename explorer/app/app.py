@@ -34,7 +34,7 @@ from .controls import Controls
 from .lesson_bar import LessonBar
 from .plots_view import Plots, make_views
 from .quiet_legends import QuietLegends
-from .visual_styles_once import VisualStylesOnce
+from .steady_styles import SteadyStyles
 from .serving import give_memory_back_soon, skip_document_validation, skip_error_diagnostics, tune_the_collector
 from .sources import MAX_UPLOAD_BYTES
 from .state import ExplorerState
@@ -125,7 +125,7 @@ class App(pn.viewable.Viewer):
         self.plots = Plots(state=self.state)
         self.address = AddressWriter(margin=0, width=0, height=0)    # the page's URL (address.py)
         self.legends = QuietLegends(margin=0, width=0, height=0)     # legends kept across clicks (quiet_legends.py)
-        self.visual_styles = VisualStylesOnce(margin=0, width=0, height=0)  # plots' CSS variables read once (visual_styles_once.py)
+        self.steady_styles = SteadyStyles(margin=0, width=0, height=0)   # fewer style passes a paint (steady_styles.py)
 
     @staticmethod
     def _arguments():
@@ -232,7 +232,7 @@ class App(pn.viewable.Viewer):
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, self.legends, self.visual_styles, sizing_mode="stretch_both",
+            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, self.legends, self.steady_styles, sizing_mode="stretch_both",
                             margin=0)],
             sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,

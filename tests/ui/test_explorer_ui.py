@@ -514,7 +514,7 @@ def test_the_svg_switch_redraws_the_plots_as_svg_and_back(watched_page, app_url)
 
 VISUAL_STYLES_JS = """() => {
   // every visual of every view on the page: the CSS variable's value the page keeps
-  // (visual_styles_once.py) against the browser's fresh answer
+  // (steady_styles.py) against the browser's fresh answer
   const once = Bokeh.require("core/visuals/visual").VisualProperties.prototype.__once === true;
   const plot = Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
   const out = {checked: 0, differ: [], once: once ? "on" : "off", font_size: plot.__font_size_once === true,
@@ -545,7 +545,7 @@ VISUAL_STYLES_JS = """() => {
 
 def test_the_plots_css_variables_and_font_size_kept_are_the_browsers_answers(watched_page, app_url):
     # BokehJS asked the browser for a plot element's computed style before painting each axis,
-    # title or annotation: 45 style passes a click (explorer/app/visual_styles_once.py)
+    # title or annotation: 45 style passes a click (explorer/app/steady_styles.py)
     page = watched_page
     page.goto(f"{app_url}?model=gmm2d")
     wait_for_app(page)
@@ -556,4 +556,39 @@ def test_the_plots_css_variables_and_font_size_kept_are_the_browsers_answers(wat
     assert result["once"] == "on" and result["font_size"]
     assert result["checked"] > 300 and result["differ"] == [], result["differ"][:10]
     assert len(result["font_sizes"]) >= 5 and all(kept == fresh for kept, fresh in result["font_sizes"])
+    assert not page.watch.errors, page.watch.errors
+
+
+SAME_TEXT_JS = """async () => {
+  // a BokehJS style sheet given its own text again is left alone; given new text, it changes
+  const {InlineStyleSheet} = Bokeh.require("core/dom");
+  const sheet = new InlineStyleSheet(":host { left: 1px; }");
+  document.head.appendChild(sheet.el);
+  let mutations = 0;
+  const observer = new MutationObserver((records) => { mutations += records.length; });
+  observer.observe(sheet.el, {childList: true, characterData: true, subtree: true});
+  sheet.replace(":host { left: 1px; }");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const same = mutations;
+  sheet.replace(":host { left: 2px; }");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  observer.disconnect();
+  sheet.remove();
+  return {active: InlineStyleSheet.prototype.__same_text_unwritten === true, same, changed: mutations - same,
+          text: sheet.el.textContent};
+}"""
+
+
+def test_a_style_sheet_is_written_only_when_its_text_changes(watched_page, app_url):
+    # each legend wrote its position into its style sheet at every paint, the same text, and the
+    # browser then worked the page's styles out again (explorer/app/steady_styles.py)
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm1d")
+    wait_for_app(page)
+    click(page, "E step", 1)
+    result = page.evaluate(SAME_TEXT_JS)
+    assert result == {"active": True, "same": 0, "changed": result["changed"], "text": ":host { left: 2px; }"}
+    assert result["changed"] >= 1
+    legends = page.evaluate(LEGENDS_JS, False)
+    assert legends and all(e["shown"] == e["label"] for e in legends)       # the legends still drawn
     assert not page.watch.errors, page.watch.errors
