@@ -90,8 +90,13 @@ def test_the_reference_walk_makes_the_defaults_bokehs_walk_makes(model, monkeypa
     afresh that it reads (lists, dicts, models); ours makes the same ones, and finds the same
     models in the same order (two apps of one address: the same figures, other ids)."""
     import bokeh.model.util as util
-    from explorer.app.page_speedup import _bokeh_visit_references, _visit_references, remember_class_defaults
-    remember_class_defaults()       # as served: ours skips the defaults remembered as None, a number, a text
+    from explorer.app.page_speedup import _bokeh_visit_references, _visit_references
+    from bokeh.core.property.descriptors import PropertyDescriptor
+    from explorer.app import page_speedup
+    # as served (remember_class_defaults), for this test only: ours skips the defaults
+    # remembered as None, a number or a text
+    monkeypatch.setattr(PropertyDescriptor, "instance_default", page_speedup._remembered_instance_default)
+    monkeypatch.setattr(PropertyDescriptor, "has_unstable_default", page_speedup._remembered_has_unstable_default)
     walked = []
     for visit in (_bokeh_visit_references, _visit_references):
         monkeypatch.setattr(util, "visit_immediate_value_references", visit)

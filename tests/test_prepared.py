@@ -47,7 +47,7 @@ def served(app: App, steps: str = "") -> Document:
     return doc
 
 
-QUERIES = [{}, {"model": "gmm2d"}, {"model": "hmm", "family": "hard"},
+QUERIES = [{}, {"model": "gmm2d"}, {"model": "hmm", "family": "mean-field"},
            {"lesson": "variational-em", "ls": "3"}]
 
 
@@ -62,9 +62,15 @@ def test_a_page_from_a_prepared_app_is_the_page_built_in_its_session(query):
     assert normalised(served(App._prepared([], dict(query)), "EM")) == normalised(served(App.from_args([], query=dict(query)), "EM"))
 
 
-def test_a_model_loaded_from_a_file_is_never_prepared():
+def test_a_model_loaded_from_a_file_is_never_prepared(monkeypatch):
     """The app watches the model's file; a page must be built from its latest save."""
-    assert App._prepared(["--model", f"{EXAMPLES}/zero_inflated_poisson.py:ZeroInflatedPoisson"], {}) is None
+    argv = ["--model", f"{EXAMPLES}/zero_inflated_poisson.py:ZeroInflatedPoisson"]
+    assert App._prepared(argv, {}) is None
+    monkeypatch.setattr(prepared, "_process_pages", None)
+    monkeypatch.setattr(PreparedPages, "start", lambda self: None)
+    assert App.prepare_pages(argv).size == 0                       # not even tried
+    monkeypatch.setattr(prepared, "_process_pages", None)
+    assert App.prepare_pages(["--prepared-pages", "abc"]).size == 0     # wrong: each page says so
 
 
 @pytest.mark.parametrize("size", ["-1", str(prepared.MOST_SIZE + 1)])
@@ -128,31 +134,81 @@ def test_the_pool_waits_while_the_process_is_busy_or_pages_arrive():
     assert len(built) == 3 and len(pages) == 2
 
 
-def test_the_pool_prepares_the_address_last_asked_for():
+def test_the_pool_prepares_the_address_asked_for_most():
+    """A class opens one link: after a few of its pages the pool prepares that address; one
+    reload of the longer address a page writes into its URL does not move it."""
     pages, machine, built = pool(size=2)
     idle_ticks(pages, machine, 5)
     lesson = {"lesson": "variational-em", "ls": "1"}
-    assert pages.take(lesson) is None                      # not prepared yet: the page builds its own
+    for _ in range(3):
+        assert pages.take(lesson) is None                  # not prepared yet: each page builds its own
+    pages.take({**lesson, "data": "rao", "frozen": ""})    # one student reloads the page's own URL
     idle_ticks(pages, machine, 12)
     assert built[-2:] == [lesson, lesson]
-    assert [key for key, _ in pages._apps] == [address_key(lesson)] * 2    # the older address dropped first
+    assert [key for key, _, _ in pages._apps] == [address_key(lesson)] * 2    # the older address dropped first
     assert pages.take({"ls": "1", "lesson": "variational-em"}) is not None  # the same address, in another order
 
 
-def test_the_pool_prepares_the_class_link_it_is_told_before_any_page():
-    """--prepare-for: the address prepared from the start, until a page asks for another."""
+def test_the_pool_prepares_the_class_link_it_is_pinned_to_whatever_else_is_asked():
+    """--prepare-for: the class's link, prepared from the start and kept whatever pages ask."""
     pages, machine, built = pool(size=2)
     lesson = {"lesson": "variational-em"}
-    pages.want(lesson)
+    pages.pin(lesson)
     idle_ticks(pages, machine, 5)
+    assert built == [lesson, lesson]
+    for _ in range(5):
+        pages.take({"model": "gmm2d"})
+    idle_ticks(pages, machine, 12)
     assert built == [lesson, lesson] and pages.take(lesson) is not None
 
 
+def test_a_page_prepared_from_files_since_changed_is_dropped():
+    """A lesson or --against file saved after a page was prepared: the page is not handed out."""
+    files = ["v1"]
+    pages, machine, built = pool(size=2)
+    pages.inputs = lambda: files[0]
+    idle_ticks(pages, machine, 5)
+    assert len(pages) == 2
+    files[0] = "v2"                                        # a lesson file saved again
+    assert pages.take({}) is None and len(pages) == 0
+    idle_ticks(pages, machine, 12)
+    assert pages.take({}) is not None                      # prepared again, from the new files
+
+
+def test_the_ticks_run_outside_the_session_that_started_them():
+    """Started from a page's script, the pool must not build in that page's session (Panel's
+    current document): each App is built as no session's."""
+    import asyncio
+    from panel.io.state import state
+    seen = []
+
+    def build(query):
+        seen.append(state._curdoc.get(None))
+        return object()
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        pages = PreparedPages(build, 1)
+        with set_curdoc(Document()):                       # as inside a page's script
+            pages.start()
+        loop.run_until_complete(asyncio.sleep(3 * prepared.TICK_SECONDS))
+        pages._ticks.stop()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert seen == [None]
+
+
 def test_an_address_the_pool_cannot_prepare_is_not_tried_again():
+    tried = []
     pages, machine, built = pool(size=2, refuse={"mine"})
-    pages.take({"model": "mine"})
+    make = pages.build
+    pages.build = lambda query: tried.append(query) or make(query)
+    for _ in range(3):
+        pages.take({"model": "mine"})
     idle_ticks(pages, machine, 20)
-    assert built == [] and len(pages) == 0
+    assert tried.count({"model": "mine"}) == 1             # refused once, never tried again
+    assert built == [{}, {}] and len(pages) == 2           # the default screen instead
 
     def failing(query):
         raise SystemExit(2)                                # a bad --args: the page says it
@@ -166,7 +222,9 @@ def test_a_heavy_link_is_never_prepared():
     pages, machine, built = pool(size=2)
     idle_ticks(pages, machine, 5)
     heavy = {"model": "gmm1d", "data": "synthetic", "n": "200000"}
-    assert pages.take(heavy) is None
+    for _ in range(3):
+        assert pages.take(heavy) is None
+    pages.pin(heavy)
     idle_ticks(pages, machine, 20)
     assert all(query == {} for query in built)
 

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
@@ -159,15 +160,39 @@ class App(pn.viewable.Viewer):
 
     @classmethod
     def prepare_pages(cls, argv: list[str]) -> prepared.PreparedPages:
-        """This process's prepared pages (made once, `--prepared-pages` of them), ticking."""
+        """This process's prepared pages (made once, `--prepared-pages` of them), ticking. None
+        are prepared for a model loaded from a file, under --autoreload, or when the arguments
+        are wrong (each page then says what is wrong, as from_args says it)."""
         serve_this_process()
-        args = cls._arguments().parse_known_args(argv)[0]
-        size = args.prepared_pages if 0 <= args.prepared_pages <= prepared.MOST_SIZE else 0   # from_args says why
-        pages = prepared.process_pages(lambda query: cls._prepared(argv, query), size)
-        if not pages.started:
-            pages.want(dict(parse_qsl(args.prepare_for.lstrip("?"))))
+        try:
+            args = cls._arguments().parse_args(argv)
+        except SystemExit:
+            args = None
+        size = 0 if (args is None or not 0 <= args.prepared_pages <= prepared.MOST_SIZE or pn.config.autoreload
+                     or (args.model and is_model_spec(args.model))) else args.prepared_pages
+        pages = prepared.process_pages(lambda query: cls._prepared(argv, query), size,
+                                       lambda: cls._files_read(args))
+        if not pages.started and size > 0:
+            if args.prepare_for:
+                pages.pin(dict(parse_qsl(args.prepare_for.lstrip("?"), keep_blank_values=True)))
             pages.start()
         return pages
+
+    @staticmethod
+    def _files_read(args) -> tuple:
+        """The files an App reads when it is built, with their times of saving: the lessons'
+        folders and the implementations to check against."""
+        if args is None:
+            return ()
+        paths = sorted(Path(args.lessons).glob("*.json")) if args.lessons else []
+        paths += [Path(spec.rpartition(":")[0]) for spec in args.against]
+        stamps = []
+        for path in paths:
+            try:
+                stamps.append((str(path), path.stat().st_mtime_ns))
+            except OSError:
+                stamps.append((str(path), None))
+        return tuple(stamps)
 
     @classmethod
     def _prepared(cls, argv: list[str], query: dict) -> "App | None":

@@ -556,7 +556,27 @@ def test_the_plots_css_variables_and_font_size_kept_are_the_browsers_answers(wat
     assert result["once"] == "on" and result["font_size"]
     assert result["checked"] > 300 and result["differ"] == [], result["differ"][:10]
     assert len(result["font_sizes"]) >= 5 and all(kept == fresh for kept, fresh in result["font_sizes"])
+    # a plot's font size is kept for one frame only: a change is seen at the next paint
+    sizes = page.evaluate(FONT_SIZE_CHANGE_JS)
+    assert sizes["before"] != 21 and sizes["next_frame"] == 21, sizes
     assert not page.watch.errors, page.watch.errors
+
+
+FONT_SIZE_CHANGE_JS = """async () => {
+  const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+  let plot = null;
+  const walk = (view) => { if (plot == null && view instanceof PlotView) plot = view;
+                           if (view.children) for (const c of view.children()) walk(c); };
+  for (const root of Bokeh.index.roots) walk(root);
+  const before = plot.base_font_size;
+  const old = plot.el.style.fontSize;
+  plot.el.style.fontSize = "21px";
+  const same_frame = plot.base_font_size;
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const next_frame = plot.base_font_size;
+  plot.el.style.fontSize = old;
+  return {before, same_frame, next_frame};
+}"""
 
 
 SAME_TEXT_JS = """async () => {

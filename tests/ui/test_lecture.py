@@ -83,49 +83,52 @@ def screen(page) -> dict:
             "numbers": page.locator("table.numbers").first.inner_text(), "trace": trace}
 
 
-def steady_screen(page, within: float = 20.0) -> dict:
-    """The screen once two reads 300 ms apart agree (a step's messages have all arrived)."""
-    deadline, last = time.time() + within, None
-    while True:
-        page.wait_for_timeout(300)
-        now = screen(page)
-        if now == last or time.time() > deadline:
-            return now
-        last = now
+def settle(page, step: int, count: int, states: int | None = None):
+    """Wait for lesson step `step` (1-based) and, if given, the trace of `states` + 1 rows."""
+    page.get_by_text(f"step {step} of {count}:").first.wait_for(timeout=30_000)
+    if states is not None:
+        page.get_by_text(re.compile(rf"State {states} of {states}\b")).first.wait_for(timeout=30_000)
+        page.wait_for_function(f"() => ({SCREEN_JS})().x.length === {states + 1}", timeout=30_000)
+    page.wait_for_timeout(150)
 
 
 @pytest.mark.parametrize("name", available_lessons())
 def test_every_lesson_forward_and_back_shows_what_its_links_show(lecture, lecture_server, name):
     """The lesson's link opened as a class opens it (the first lesson's from the pages the
-    server prepared for it), Next to the last step and Back to the first; then each step's own
-    link shows what the walk showed there."""
+    server prepared for it, opened first), then, in a second tab, each step's own link; then the
+    first tab Next to the last step and Back to the first, each screen what its link shows."""
     page, url = lecture
     count = len(load_lesson(name).steps)
     page.goto(f"{url}?lesson={name}")
     wait_for_app(page)
     page.get_by_text(f"step 1 of {count}:").first.wait_for(timeout=30_000)
-    page.wait_for_function(f"() => ({SCREEN_JS})().x.length > 0", timeout=30_000)
-    walked = {1: [screen(page)]}
-    walk = [(step, "Next ▶") for step in range(2, count + 1)] + [(step, "◀ Back") for step in range(count - 1, 0, -1)]
-    for step, button in walk:
-        page.get_by_role("button", name=button).click()
-        page.get_by_text(f"step {step} of {count}:").first.wait_for(timeout=30_000)
-        walked.setdefault(step, []).append(steady_screen(page))
-    for step in range(1, count + 1):
-        page.goto(f"{url}?lesson={name}&ls={step}")
-        wait_for_app(page)
-        page.get_by_text(f"step {step} of {count}:").first.wait_for(timeout=30_000)
-        page.wait_for_function(f"() => ({SCREEN_JS})().x.length > 0", timeout=30_000)
-        expected = screen(page)
-        assert expected["trace"]["count"] == 1
-        for seen in walked[step]:
-            assert seen["trace"]["count"] == 1, f"step {step}: the page holds {seen['trace']['count']} traces"
-            assert seen["trace"]["x"] == expected["trace"]["x"], f"step {step}: trace rows {seen['trace']['x']}"
-            assert seen["trace"]["loglik"] == expected["trace"]["loglik"], f"step {step}"
-            assert seen["numbers"] == expected["numbers"] and seen["status"] == expected["status"], f"step {step}"
-    assert page.get_by_text("Traceback").count() == 0
     if name == available_lessons()[0]:
         assert f"a page of ?lesson={name} from the prepared ones" in Path(lecture_server[0].log_path).read_text()
+    links = page.context.new_page()
+    links.watch = PageWatch(links)
+    direct = []
+    for step in range(1, count + 1):
+        links.goto(f"{url}?lesson={name}&ls={step}")
+        wait_for_app(links)
+        links.get_by_text(f"step {step} of {count}:").first.wait_for(timeout=30_000)
+        links.wait_for_function(f"() => ({SCREEN_JS})().x.length > 0", timeout=30_000)
+        direct.append(screen(links))
+        assert direct[-1]["trace"]["count"] == 1
+    assert not links.watch.errors, links.watch.errors
+    links.close()
+    page.bring_to_front()
+    walk = [(step, "Next ▶") for step in range(2, count + 1)] + [(step, "◀ Back") for step in range(count - 1, 0, -1)]
+    for step, button in walk:
+        expected = direct[step - 1]
+        states = len(expected["trace"]["x"]) - 1
+        page.get_by_role("button", name=button).click()
+        settle(page, step, count, states)
+        seen = screen(page)
+        assert seen["trace"]["count"] == 1, f"step {step}: the page holds {seen['trace']['count']} traces"
+        assert seen["trace"]["x"] == expected["trace"]["x"], f"step {step}: trace rows {seen['trace']['x']}"
+        assert seen["trace"]["loglik"] == expected["trace"]["loglik"], f"step {step}"
+        assert seen["numbers"] == expected["numbers"] and seen["status"] == expected["status"], f"step {step}"
+    assert page.get_by_text("Traceback").count() == 0
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
