@@ -164,6 +164,8 @@ class App(pn.viewable.Viewer):
         are prepared for a model loaded from a file, under --autoreload, or when the arguments
         are wrong (each page then says what is wrong, as from_args says it)."""
         serve_this_process()
+        if prepared.made_in_this_process() is not None:
+            return prepared.made_in_this_process()
         try:
             args = cls._arguments().parse_args(argv)
         except SystemExit:

@@ -186,6 +186,10 @@ class PreparedPages:
 _process_pages: PreparedPages | None = None
 
 
+def made_in_this_process() -> PreparedPages | None:
+    return _process_pages
+
+
 def process_pages(build: Callable[[dict], object], size: int, inputs: Callable[[], object]) -> PreparedPages:
     """This process's pool, made at the first call (its arguments are the first call's: a
     process serves one app with one command line)."""
