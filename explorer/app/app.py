@@ -36,7 +36,8 @@ from .lesson_bar import LessonBar
 from .plots_view import Plots, make_views
 from .quiet_legends import QuietLegends
 from .steady_styles import SteadyStyles
-from .serving import give_memory_back_soon, skip_document_validation, skip_error_diagnostics, tune_the_collector
+from .serving import (give_memory_back_soon, local_style_sheets, skip_document_validation, skip_error_diagnostics,
+                      tune_the_collector)
 from .sources import MAX_UPLOAD_BYTES
 from .state import ExplorerState
 from .step_bar import StepBar
@@ -272,6 +273,7 @@ class App(pn.viewable.Viewer):
             self.state.param.watch(lambda *events: self._write_url(), ["revision", "model_revision", "scale", "speed",
                                                                   "lesson_name", "lesson_step", "presenter", "shown"])
             self._write_url()
+            local_style_sheets()                     # with --reuse-sessions, never Panel's CDN (serving.py)
             self.state.background = self.steps.background    # long actions off the event loop
             skip_unused_design_work()                # a tenth of a click's server time (panel_speedup.py)
             pn.config.disconnect_notification = ENDED

@@ -172,3 +172,22 @@ def give_memory_back_soon(delay: float) -> None:
     if _pending_trim is not None:
         loop.remove_timeout(_pending_trim)
     _pending_trim = loop.call_later(delay, give_memory_back)
+
+
+def local_style_sheets() -> None:
+    """Panel's style sheets for this page from this server, as for a page built by its HTTP
+    request. With `--reuse-sessions` a page's session is made when its websocket connects, and
+    Panel then never learns where the server keeps its files: every page after a process's
+    first asked Panel's CDN for its style sheets (43 a page), so offline (a lecture hall) the
+    page lost its styling and the text scale of its controls. Panel reads the address from the
+    document's template variables when it makes a component's models; this sets it, as Panel's
+    own HTML page does, unless the server sends Bokeh's files from a CDN (BOKEH_RESOURCES)."""
+    import panel as pn
+    from bokeh.settings import settings
+    from panel.io.resources import LOCAL_DIST
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None or "dist_url" in doc.template_variables:
+        return
+    if settings.resources(default="server") not in ("server", "server-dev"):
+        return
+    doc.template_variables["dist_url"] = f"{pn.state.rel_path}/{LOCAL_DIST}" if pn.state.rel_path else LOCAL_DIST

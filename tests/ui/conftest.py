@@ -101,9 +101,17 @@ class PageWatch:
 
     def __init__(self, page):
         self.errors = []
-        page.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
+        self.elsewhere = []          # requests to other hosts (aborted): a lecture hall may be offline
+        page.route("**/*", self._route)
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+    def _route(self, route):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            self.elsewhere.append(route.request.url)
+            route.abort()
 
     def _console(self, message):
         if message.type == "error" and is_local(message.location.get("url", "") or "http://127.0.0.1"):

@@ -42,7 +42,7 @@ def lecture_server():
     the first lesson's link from its start, as the class command does (README), and the walk
     starts once they are there."""
     first = available_lessons()[0]
-    process, url = serve("--setup", str(ROOT / "apps" / "prepare_pages.py"),
+    process, url = serve("--reuse-sessions", "--setup", str(ROOT / "apps" / "prepare_pages.py"),
                          "--args", "--prepared-pages", "2", "--prepare-for", f"lesson={first}")
     deadline = time.time() + 60
     while f"pages prepared for ?lesson={first}" not in Path(process.log_path).read_text(errors="replace"):
@@ -69,6 +69,7 @@ def lecture(page, lecture_server):
     log = ServerLog(process)
     yield page, url
     assert not page.watch.errors, page.watch.errors
+    assert page.watch.elsewhere == [], page.watch.elsewhere[:5]       # a lecture hall may be offline
     assert not log.problems(), log.problems()
 
 

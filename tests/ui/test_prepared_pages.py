@@ -1,6 +1,7 @@
-"""Pages prepared while the server is idle (explorer/app/prepared.py), in Chromium: a prepared page
-steps and reads as the same screen built for its own link, and two prepared pages are two
-sessions with nothing shared."""
+"""Pages prepared while the server is idle (explorer/app/prepared.py), in Chromium, served as the
+class command serves them (--reuse-sessions): a prepared page steps and reads as the same screen
+built for its own link, two prepared pages are two sessions with nothing shared, and no page asks
+another host for anything."""
 import re
 import time
 from pathlib import Path
@@ -13,7 +14,8 @@ from .test_explorer_ui import click, numbers_text, wait_for_app
 
 @pytest.fixture(scope="module")
 def preparing_server():
-    process, url = serve("--setup", str(ROOT / "apps" / "prepare_pages.py"), "--args", "--prepared-pages", "2")
+    process, url = serve("--reuse-sessions", "--setup", str(ROOT / "apps" / "prepare_pages.py"),
+                         "--args", "--prepared-pages", "2")       # as the class command (README)
     yield process, url
     stop(process)
 
@@ -56,5 +58,7 @@ def test_prepared_pages_step_as_their_links_and_share_nothing(preparing_server, 
     assert numbers_text(second) != numbers_text(first)
     for page in (first, second, fresh):
         assert not page.watch.errors, page.watch.errors
+        # with --reuse-sessions every page after the first asked Panel's CDN for its style sheets
+        assert page.watch.elsewhere == [], page.watch.elsewhere[:5]
         page.close()
     assert not re.search(r"Traceback|Exception|ERROR|BokehUserWarning", log_of(process))
