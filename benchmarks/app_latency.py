@@ -61,12 +61,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(port: int, extra=()) -> subprocess.Popen:
-    """`panel serve apps/explorer.py` on 127.0.0.1:port (with `extra` options), once it answers."""
+def serve(port: int, extra=(), log=None) -> subprocess.Popen:
+    """`panel serve apps/explorer.py` on 127.0.0.1:port (with `extra` options), once it answers;
+    its log into the open file `log` if given."""
     process = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+        start_new_session=True)
     return wait_listening(process, port, 60, "panel serve")
 
 

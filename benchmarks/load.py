@@ -23,7 +23,8 @@ them in turn, as a reverse proxy in front of them would),
 runs the sessions from `--workers` processes of threads, and prints per (P, sessions), as each
 run ends: the time to connect (pull the document: a page load without the browser), clicks,
 clicks/s (while the sessions click), p50/p95/max latency, errors, sessions whose final state differs from the replay, and
-the server's CPU (all its processes) per click, including what connecting cost, and the busiest
+the server's CPU (all its processes) per click, including what connecting cost, the pages that
+came from the prepared ones (the servers' log), and the busiest
 process's part of it (0.50 with two processes sharing the class evenly). Stops by itself: each session clicks for `--duration`
 seconds and every wait has a time limit. Clients and server share this machine's cores, so the
 figures are an upper bound on what a server with its own cores would show; each client builds
@@ -39,6 +40,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -183,12 +185,13 @@ def quiet(servers, still: float, limit: float) -> None:
 def run(procs: int, sessions: int, args) -> dict:
     """One server with `--num-procs procs`, or with `--separate` `procs` servers on ports of
     their own, the sessions spread evenly over them."""
+    log = tempfile.TemporaryFile("w+")        # the servers' log: how many pages came prepared
     if args.separate:
         ports = [free_port() for _ in range(procs)]
-        servers = [serve(port, preparing(args)) for port in ports]
+        servers = [serve(port, preparing(args), log=log) for port in ports]
     else:
         ports = [free_port()]
-        servers = [serve(ports[0], (["--num-procs", str(procs)] if procs > 1 else []) + preparing(args))]
+        servers = [serve(ports[0], (["--num-procs", str(procs)] if procs > 1 else []) + preparing(args), log=log)]
     urls = [f"http://127.0.0.1:{port}/explorer" for port in ports]
     try:
         time.sleep(2 if procs == 1 or args.separate else 6)
@@ -213,6 +216,9 @@ def run(procs: int, sessions: int, args) -> dict:
     finally:
         for server in servers:
             stop(server)
+        log.seek(0)
+        taken = log.read().count("from the prepared ones")
+        log.close()
     latencies = [x * 1000 for r in results for x in r["latencies"]]
     replays: dict[int, str] = {}
     differ = 0
@@ -233,7 +239,7 @@ def run(procs: int, sessions: int, args) -> dict:
             "max": max(latencies, default=float("nan")),
             "errors": sum(r["errors"] for r in results) + sum(r["failed"] is not None for r in results),
             "differ": differ, "cpu_per_click": 1000 * cpu / max(clicks, 1), "cpu_share": cpu / wall,
-            "busiest": max(by_process) / cpu if cpu > 0 else float("nan")}
+            "busiest": max(by_process) / cpu if cpu > 0 else float("nan"), "prepared": taken}
 
 
 def main():
@@ -263,14 +269,14 @@ def main():
           flush=True)
     print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "
           f"{'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} "
-          f"{'srv cores':>9s} {'busiest':>7s}", flush=True)
+          f"{'srv cores':>9s} {'busiest':>7s} {'prepared':>8s}", flush=True)
     for procs in [int(p) for p in args.procs.split(",")]:
         for sessions in [int(s) for s in args.sessions.split(",")]:
             r = run(procs, sessions, args)
             print(f"{r['procs']!s:>5s} {r['sessions']:8d} {r['connected']:9d} "
                   f"{r['connect50']:8.1f}/{r['connect_max']:<8.1f} {r['clicks']:7d} {r['rate']:8.1f} "
                   f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['errors']:6d} {r['differ']:6d} "
-                  f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f} {r['busiest']:7.2f}", flush=True)
+                  f"{r['cpu_per_click']:16.1f} {r['cpu_share']:9.2f} {r['busiest']:7.2f} {r['prepared']:8d}", flush=True)
 
 
 if __name__ == "__main__":
