@@ -66,6 +66,8 @@ def test_a_model_loaded_from_a_file_is_never_prepared(monkeypatch):
     """The app watches the model's file; a page must be built from its latest save."""
     argv = ["--model", f"{EXAMPLES}/zero_inflated_poisson.py:ZeroInflatedPoisson"]
     assert App._prepared(argv, {}) is None
+    from explorer.app import app as app_module
+    monkeypatch.setattr(app_module, "serve_this_process", lambda: None)     # the served process's settings stay out
     monkeypatch.setattr(prepared, "_process_pages", None)
     monkeypatch.setattr(PreparedPages, "start", lambda self: None)
     assert App.prepare_pages(argv).size == 0                       # not even tried

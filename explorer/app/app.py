@@ -122,6 +122,7 @@ class App(pn.viewable.Viewer):
         self.steps = StepBar(state=self.state)
         # the template's sidebar as wide as the sidebar's text at the scale (the page's key listener
         # is the component that reaches the template's frame)
+        self.steps.keys.sidebar_width = Controls.width_at(self.state.scale)
         self.state.param.watch(lambda e: setattr(self.steps.keys, "sidebar_width", Controls.width_at(e.new)), "scale")
         self.lesson = LessonBar(state=self.state)
         self.plots = Plots(state=self.state)

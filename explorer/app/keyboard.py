@@ -68,6 +68,7 @@ class KeyboardShortcuts(JSComponent):
           document.documentElement.style.setProperty("--sidebar-width", model.sidebar_width + "px");
       };
       model.on("sidebar_width", widen);
+      widen();         // at once too: with --reuse-sessions the page's HTML is another page's, of its scale
       model.on("remove", () => document.removeEventListener("keydown", listener));
     }
     """ % ("{" + ", ".join(f'"{k}": "{v}"' for k, v in KEYS.items()) + "}")
