@@ -478,6 +478,10 @@ def test_the_basins_map_is_drawn_below_the_plots():
     app.state.analyses.run_basins(grid=10)
     assert app.plots.analyses.basins_box.visible and app.plots.analyses.basins_plot.object is not None
     assert "Fixed points of the basins map" in app.plots.analyses.basins_table.object
+    title = app.plots.analyses.basins_plot.object.title.text           # "1 fixed points" read wrong
+    count = int(title.split()[2])
+    assert title.startswith(f"Basins of {count} fixed point{'' if count == 1 else 's'}")
+    assert "1 fixed points" not in title
 
 
 def test_the_plots_can_be_drawn_as_svg_for_export():

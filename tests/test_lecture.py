@@ -118,6 +118,7 @@ def test_the_basins_map_merges_what_it_cannot_tell_apart_and_says_where_the_best
     state.analyses.run_basins(grid=20)
     result = state.analyses.basins
     assert len(result.fixed_points) == 1 and result.counts == [400]
+    assert app.plots.analyses.basins_plot.object.title.text == "Basins of 1 fixed point"     # not "1 fixed points"
     assert abs(get_coordinate(result.fixed_points[0], "means[0]") - get_coordinate(result.fixed_points[0], "means[1]")) < 2
     state.analyses.run_restarts()
     best = state.analyses.restarts.fixed_points[0]

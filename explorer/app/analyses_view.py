@@ -89,8 +89,9 @@ def basins_figure(result):
     from ..views.base import new_figure
     x, y = result.x, result.y
     names, group = basins_names(result)
-    fig = new_figure(f"Basins of {len(set(group))} fixed points" + (" (twins merged)" if len(set(group)) < len(group)
-                                                                    else ""),
+    count = len(set(group))
+    fig = new_figure(f"Basins of {count} fixed point{'' if count == 1 else 's'}"
+                     + (" (twins merged)" if count < len(group) else ""),
                      f"{result.keys[0]} at the start", f"{result.keys[1]} at the start", manual=True)
     colors = [Category10_10[group[i] % 10] for i in range(len(result.fixed_points))]
     mapper = LinearColorMapper(palette=colors or ["#888888"], low=-0.5, high=max(len(colors), 1) - 0.5)
