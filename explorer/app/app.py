@@ -166,17 +166,18 @@ class App(pn.viewable.Viewer):
         are prepared for a model loaded from a file, under --autoreload, or when the arguments
         are wrong (each page then says what is wrong, as from_args says it)."""
         serve_this_process()
-        if prepared.made_in_this_process() is not None:
-            return prepared.made_in_this_process()
+        return prepared.this_process(lambda: cls._new_pages(argv))
+
+    @classmethod
+    def _new_pages(cls, argv: list[str]) -> prepared.PreparedPages:
         try:
             args = cls._arguments().parse_args(argv)
         except SystemExit:
             args = None
         size = 0 if (args is None or not 0 <= args.prepared_pages <= prepared.MOST_SIZE or pn.config.autoreload
                      or (args.model and is_model_spec(args.model))) else args.prepared_pages
-        pages = prepared.process_pages(lambda query: cls._prepared(argv, query), size,
-                                       lambda: cls._files_read(args))
-        if not pages.started and size > 0:
+        pages = prepared.PreparedPages(lambda query: cls._prepared(argv, query), size, lambda: cls._files_read(args))
+        if size > 0:
             if args.prepare_for:
                 pages.pin(dict(parse_qsl(args.prepare_for.lstrip("?"), keep_blank_values=True)))
             pages.start()

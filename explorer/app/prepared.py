@@ -80,8 +80,6 @@ class PreparedPages:
         self._asked_at = float("-inf")
         self._last = None                                      # (clock, cpu) at the last tick's end
         self._ticks = None
-        self.taken = 0
-        self.prepared = 0
 
     def _preparable(self, key: tuple) -> bool:
         return key not in self._refused and not heavy_link(dict(key))
@@ -116,7 +114,6 @@ class PreparedPages:
         for i, (k, app, _) in enumerate(self._apps):
             if k == key:
                 del self._apps[i]
-                self.taken += 1
                 log.info("a page of %s from the prepared ones (%d left)", address_text(key), len(self._apps))
                 return app
         return None
@@ -161,7 +158,6 @@ class PreparedPages:
                 older = next((i for i, (k, _, _) in enumerate(self._apps) if k != key), 0)
                 del self._apps[older]
             self._apps.append((key, app, inputs))
-            self.prepared += 1
             if not self.needed():
                 log.info("%d pages prepared for %s", self.size, address_text(key))
         self._last = (self.clock(), self.cpu())        # the preparation's own CPU is not "busy"
@@ -175,10 +171,6 @@ class PreparedPages:
             self._ticks = PeriodicCallback(self.tick, TICK_SECONDS * 1000)
             contextvars.Context().run(self._ticks.start)
 
-    @property
-    def started(self) -> bool:
-        return self._ticks is not None
-
     def __len__(self):
         return len(self._apps)
 
@@ -186,14 +178,10 @@ class PreparedPages:
 _process_pages: PreparedPages | None = None
 
 
-def made_in_this_process() -> PreparedPages | None:
-    return _process_pages
-
-
-def process_pages(build: Callable[[dict], object], size: int, inputs: Callable[[], object]) -> PreparedPages:
-    """This process's pool, made at the first call (its arguments are the first call's: a
-    process serves one app with one command line)."""
+def this_process(make: Callable[[], PreparedPages]) -> PreparedPages:
+    """This process's pool, made by `make()` at the first call (a process serves one app with
+    one command line)."""
     global _process_pages
     if _process_pages is None:
-        _process_pages = PreparedPages(build, size, inputs)
+        _process_pages = make()
     return _process_pages

@@ -35,12 +35,20 @@ class SteadyStyles(JSComponent):
     """Invisible; its module makes the page's plots ask the page's styles less (see the module)."""
 
     _esm = """
-    function once() {
+    // BokehJS's class `name` of `module`, its prototype patched once by `patch` (which answers
+    // false when the prototype lacks what it relies on: it is then left alone)
+    function patch_once(module, name, flag, patch) {
       let proto;
       try {
-        proto = window.Bokeh.require("core/visuals/visual").VisualProperties.prototype;
+        proto = window.Bokeh.require(module)[name].prototype;
       } catch (e) { return false; }
-      if (proto.__once) return true;
+      if (proto[flag]) return true;
+      if (!patch(proto)) return false;
+      proto[flag] = true;
+      return true;
+    }
+
+    const once = () => patch_once("core/visuals/visual", "VisualProperties", "__once", (proto) => {
       const ask = proto._get_css_value;
       if (typeof ask !== "function") return false;
       const kept = new WeakMap();              // element → (variable → its value)
@@ -60,16 +68,10 @@ class SteadyStyles(JSComponent):
         }
         return value;
       };
-      proto.__once = true;
       return true;
-    }
+    });
 
-    function font_size_once_a_frame() {
-      let proto;
-      try {
-        proto = window.Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
-      } catch (e) { return false; }
-      if (proto.__font_size_once) return true;
+    const font_size_once_a_frame = () => patch_once("models/plots/plot_canvas", "PlotView", "__font_size_once", (proto) => {
       const font_size = Object.getOwnPropertyDescriptor(proto, "base_font_size");
       if (font_size == null || typeof font_size.get !== "function") return false;
       const kept = new Map();                  // plot view → its font size, this frame
@@ -89,24 +91,17 @@ class SteadyStyles(JSComponent):
           return value;
         },
       });
-      proto.__font_size_once = true;
       return true;
-    }
+    });
 
-    function same_text_unwritten() {
-      let proto;
-      try {
-        proto = window.Bokeh.require("core/dom").InlineStyleSheet.prototype;
-      } catch (e) { return false; }
-      if (proto.__same_text_unwritten) return true;
+    const same_text_unwritten = () => patch_once("core/dom", "InlineStyleSheet", "__same_text_unwritten", (proto) => {
       const update = proto._update;
       if (typeof update !== "function") return false;
       proto._update = function (css) {
         if (this.el == null || this.el.textContent !== css) update.call(this, css);
       };
-      proto.__same_text_unwritten = true;
       return true;
-    }
+    });
 
     export function render({ el }) {
       el.style.display = "none";
