@@ -14,6 +14,14 @@ again (what the rebuild changes for them), and builds nothing. A legend whose it
 or whose own properties change, is built as BokehJS builds it. If BokehJS lacks any of what
 this relies on (another release), the component leaves it alone: legends are then built as
 before. `tests/ui/test_explorer_ui.py` holds the page to it.
+
+It also gives an SVG plot's legend glyphs their size. BokehJS sizes an entry's glyph by a class
+on the glyph layer's element (`.bk-glyph`: glyph_width × glyph_height), but with the SVG backend
+that element is a wrapper the legend never places: it places the bare <svg>, which is 300 × 150
+px (the browser's default) until the glyph is painted. A legend whose entries were built anew
+(the landscape's "E: q moves" after the first E step) was laid out at 150 px a row, about
+1,000 px, and the plot's frame was pushed above the plot (the θ–q landscape showed a strip
+with SVG on). The <svg> now carries the class too, as the <canvas> does.
 """
 from __future__ import annotations
 
@@ -34,7 +42,12 @@ class QuietLegends(JSComponent):
       const build = proto._render_items, render = proto.render;
       const labels = Object.getOwnPropertyDescriptor(proto, "labels");
       if (typeof build !== "function" || typeof render !== "function" || typeof proto._toggle_inactive !== "function"
-          || labels == null || typeof labels.get !== "function" || typeof css.hidden !== "string") return false;
+          || labels == null || typeof labels.get !== "function" || typeof css.hidden !== "string"
+          || typeof css.glyph !== "string") return false;
+      // an SVG layer's element is a wrapper; the legend places its <svg>, which then needs the size class
+      const sized = (entries) => {
+        for (const { glyph } of entries) if (glyph != null && glyph.canvas !== glyph.el) glyph.canvas.classList.add(css.glyph);
+      };
       // a legend's own change renders it whole, as BokehJS does
       proto.render = function () {
         this.__whole = true;
@@ -44,7 +57,11 @@ class QuietLegends(JSComponent):
         const entries = this.entries, now = this.labels;
         const same = !this.__whole && Array.isArray(entries) && entries.length > 0 && now.length === entries.length
           && now.every(({ item }, i) => item === entries[i].item && entries[i].label_el != null && entries[i].el != null);
-        if (!same) return build.call(this);
+        if (!same) {
+          build.call(this);
+          sized(this.entries);
+          return;
+        }
         now.forEach(({ item, label }, i) => {
           const entry = entries[i];
           if (entry.label !== label) {

@@ -496,20 +496,49 @@ BACKENDS_JS = """() => { const out = []; const seen = new Set();
   return out }"""
 
 
+FRAMES_JS = """() => { const out = []; const seen = new Set();
+  // each plot's frame (where the data are drawn) inside its plot, and each legend glyph's size
+  const visit = (view) => { if (!view || seen.has(view)) return; seen.add(view);
+    if (view.frame && view.canvas_view) {
+      const f = view.frame.bbox, legends = [...view.renderer_views.values()].filter(v => v.entries);
+      out.push({title: view.model.title ? view.model.title.text : "", top: f.top, bottom: f.bottom,
+                height: view.bbox.height,
+                glyphs: legends.flatMap(l => l.entries.map(({glyph}) => {
+                  const box = glyph.canvas.getBoundingClientRect();
+                  return [Math.round(box.width), Math.round(box.height), l.model.glyph_width, l.model.glyph_height]; }))});
+    }
+    for (const child of (view.child_views || [])) visit(child); };
+  for (const root of Object.values(Bokeh.index)) visit(root);
+  return out }"""
+
+
 def test_the_svg_switch_redraws_the_plots_as_svg_and_back(watched_page, app_url):
     # the switch set each plot's output_backend, but BokehJS makes a plot's canvas once: the
     # plots stayed canvas (and their save buttons wrote PNG) until the page was built again
     page = watched_page
     page.goto(f"{app_url}?model=gmm1d")
     wait_for_app(page)
-    click(page, "EM iteration", 2)
     assert page.evaluate(BACKENDS_JS) == ["canvas"] * 5
     # in the View card, open; the checkbox's label is a sibling of its input, not a <label>
     switch = page.locator(".bk-Checkbox", has_text="Draw the plots as SVG").locator("input")
+    state = 0
     for backend in ("svg", "canvas"):
         switch.click()
         page.wait_for_function(f"() => ({BACKENDS_JS})().join() === '{','.join([backend] * 5)}'", timeout=20_000)
-        assert page.get_by_text(re.compile(r"State 2 of 2")).count() >= 1      # the same state, drawn anew
+        page.get_by_text(f"State {state} of {state}").first.wait_for(timeout=10_000)    # the same state, drawn anew
+        for step in ("E step", "M step"):
+            # the first E step's new legend entry (the landscape's "E: q moves") was laid out
+            # at the bare <svg>'s 300 x 150 px: the landscape's frame went 750 px above the
+            # plot, a strip at its top (quiet_legends.py)
+            state += 1
+            click(page, step, state)
+            page.wait_for_timeout(500)                 # the legends' entries built, the plots laid out
+            frames = page.evaluate(FRAMES_JS)
+            assert len(frames) == 5
+            for frame in frames:
+                assert 0 <= frame["top"] and frame["bottom"] <= frame["height"], (backend, step, frame)
+                assert frame["bottom"] - frame["top"] >= frame["height"] / 3, (backend, step, frame)
+                assert all((w, h) == (gw, gh) for w, h, gw, gh in frame["glyphs"]), (backend, step, frame)
 
 
 VISUAL_STYLES_JS = """() => {
