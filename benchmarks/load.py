@@ -9,6 +9,7 @@ session shows exactly what the replay shows (no session saw another's state, no 
 
     python benchmarks/load.py [--sessions 10,50,100] [--procs 1,2] [--duration 120] [--interval 2]
                               [--start together|on-connect] [--separate] [--prepared N]
+                              [--clients documents|messages]
 
 With `--start together` (the default) every session first opens its page and the clicking starts
 once the whole class is in, as when a teacher has the students open the link before the
@@ -27,14 +28,20 @@ the server's CPU (all its processes) per click, including what connecting cost, 
 came from the prepared ones (the servers' log), and the busiest
 process's part of it (0.50 with two processes sharing the class evenly). Stops by itself: each session clicks for `--duration`
 seconds and every wait has a time limit. Clients and server share this machine's cores, so the
-figures are an upper bound on what a server with its own cores would show; each client builds
-the page's document in Python (a browser's work, 0.25 s of CPU a page), with the app's own
-speed-up of Bokeh's defaults (page_speedup.py; 0.19 s) unless `--plain-clients`.
+figures are an upper bound on what a server with its own cores would show. With `--clients
+documents` (the default) each client builds the page's document in Python (a browser's work,
+0.25 s of CPU a page), with the app's own speed-up of Bokeh's defaults (page_speedup.py; 0.19 s)
+unless `--plain-clients`: for 100 pages that is about 19 s of the two cores' time, which in a
+class the students' own machines spend. With `--clients messages` each client reads the
+messages as JSON and keeps the page's models as JSON (JsonPage: a few ms a page), clicks and
+checks what it shows exactly as the other does, so the servers have the cores nearly to
+themselves: the class as its server sees it.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import multiprocessing
 import os
 import random
@@ -64,9 +71,86 @@ def readout_text(doc) -> str:
                 or "class='status" in str(getattr(m, "text", "")))
 
 
-def student(urls: list, model: str, duration: float, interval: float, seed: int, out: list, barrier=None):
+class JsonPage:
+    """A page as the messages' JSON: each model's name and attributes by id, kept up to date
+    from the server's patches, with no Bokeh model built in Python: what the browser holds,
+    at the cost of reading the messages (a pulled page: 0.19 s of CPU as Bokeh's Python
+    models, a few ms as JSON). `--clients messages`."""
+
+    def __init__(self, doc_json: dict):
+        self.models: dict[str, dict] = {}
+        self._collect(doc_json["roots"])
+
+    def _collect(self, value) -> None:
+        if isinstance(value, dict):
+            if value.get("type") == "object" and "id" in value and "name" in value:
+                known = self.models.setdefault(value["id"], {"name": value["name"], "attributes": {}})
+                known["attributes"].update(value.get("attributes", {}))
+            for item in value.values():
+                self._collect(item)
+        elif isinstance(value, list) and value and not isinstance(value[0], (int, float)):   # not a column
+            for item in value:
+                self._collect(item)
+
+    def apply(self, content: dict) -> None:
+        """A PATCH-DOC's events: new models registered, changed attributes set."""
+        for event in content["events"]:
+            self._collect(event)
+            if event["kind"] == "ModelChanged" and event["model"]["id"] in self.models:
+                self.models[event["model"]["id"]]["attributes"][event["attr"]] = event["new"]
+
+    def find(self, name: str, **attributes) -> str:
+        return next(i for i, m in self.models.items()
+                    if m["name"].rsplit(".", 1)[-1] == name and all(m["attributes"].get(k) == v for k, v in attributes.items()))
+
+    def value(self, model_id: str, attr: str):
+        return self.models[model_id]["attributes"].get(attr)
+
+    def readout_text(self) -> str:
+        return next(m["attributes"]["text"] for m in reversed(self.models.values())
+                    if "class=&#x27;status" in str(m["attributes"].get("text", ""))
+                    or "class='status" in str(m["attributes"].get("text", "")))
+
+    @staticmethod
+    def click(button_id: str) -> dict:
+        """A PATCH-DOC's content pressing the button: the event the page sends."""
+        return {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {
+            "type": "event", "name": "button_click",
+            "values": {"type": "map", "entries": [["model", {"id": button_id}]]}}}]}
+
+
+def messages_session(url: str, arguments: dict):
+    """A `bokeh.client` session that pulls the page as JSON (JsonPage) instead of building its
+    document; patches go to the JsonPage. Returns (session, page)."""
+    from bokeh.client.session import ClientSession
+    from bokeh.util.token import generate_session_id
+
+    session = ClientSession(generate_session_id(), websocket_url=url.replace("http", "ws", 1) + "/ws",
+                            arguments=arguments)
+    connection = session._connection
+    connection.connect()
+    if not connection.connected:
+        raise RuntimeError(f"cannot connect: {connection.error_detail or connection.error_reason}")
+    reply = connection._send_message_wait_for_reply(connection._protocol.create("PULL-DOC-REQ"))
+    if reply is None or reply.header["msgtype"] == "ERROR":
+        raise RuntimeError("the page did not arrive" + (f": {reply.content['text']}" if reply else ""))
+    page = JsonPage(reply.content["doc"])
+    session._handle_patch = lambda message: page.apply(message.content)
+    return session, page
+
+
+def send_click(session, button_id: str) -> None:
+    from bokeh.protocol.messages.patch_doc import patch_doc
+    message = patch_doc(patch_doc.create_header(), {}, JsonPage.click(button_id))
+    connection = session._connection
+    connection._loop.add_callback(connection.send_message, message)
+
+
+def student(urls: list, model: str, duration: float, interval: float, seed: int, out: list, barrier=None,
+            messages: bool = False):
     """One session: connect (to one of the servers' `urls`, as a proxy spreading the class
-    would), (wait for the class, with `barrier`), click every `interval` s for `duration` s, report."""
+    would), (wait for the class, with `barrier`), click every `interval` s for `duration` s, report.
+    With `messages`, the page is read as JSON (JsonPage) instead of built as a Bokeh document."""
     import panel  # noqa: F401 - registers Panel's models, so the client can read the document
     import explorer.app.app  # noqa: F401 - and the app's own page components
     from bokeh.client import pull_session
@@ -82,7 +166,10 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
               "clicking": None}
     try:
         start = time.perf_counter()
-        session = pull_session(url=urls[seed % len(urls)], arguments={"model": model})
+        if messages:
+            session, page = messages_session(urls[seed % len(urls)], {"model": model})
+        else:
+            session = pull_session(url=urls[seed % len(urls)], arguments={"model": model})
         result["connect"] = time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - a refused connection is a result to report
         result["failed"] = f"connect: {exc}"
@@ -91,9 +178,25 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
             barrier.wait(BARRIER_WAIT)
         return
     connection = session._connection            # the client's own loop, run until an answer arrives
-    doc = session.document
-    buttons = [find(doc, label="E step"), find(doc, label="M step")]
-    timeline = find(doc, title="Timeline (state)")
+    if messages:
+        buttons = [page.find("Button", label="E step"), page.find("Button", label="M step")]
+        timeline_id = page.find("Slider", title="Timeline (state)")
+        press = functools.partial(send_click, session)
+        position = functools.partial(page.value, timeline_id, "value")
+        shown_text = page.readout_text
+    else:
+        doc = session.document
+        buttons = [find(doc, label="E step"), find(doc, label="M step")]
+        timeline = find(doc, title="Timeline (state)")
+
+        def press(button):
+            doc.callbacks.send_event(ButtonClick(button))
+
+        def position():
+            return timeline.value
+
+        def shown_text():
+            return readout_text(doc)
     if barrier is not None:
         barrier.wait(BARRIER_WAIT)
     rng = random.Random(seed)
@@ -102,13 +205,13 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
     result["clicking"] = [time.time(), None]
     while time.perf_counter() < end:
         tick = time.perf_counter()
-        target = timeline.value + 1
-        doc.callbacks.send_event(ButtonClick(buttons[result["clicks"] % 2]))
+        target = position() + 1
+        press(buttons[result["clicks"] % 2])
         result["clicks"] += 1
         timer = connection._loop.call_later(WAIT, connection._loop.stop)
-        connection._loop_until(lambda: timeline.value >= target)
+        connection._loop_until(lambda: position() >= target)
         timer.cancel()
-        if timeline.value >= target:
+        if position() >= target:
             result["latencies"].append(time.perf_counter() - tick)
         else:
             result["errors"] += 1
@@ -116,21 +219,21 @@ def student(urls: list, model: str, duration: float, interval: float, seed: int,
     result["clicking"][1] = time.time()
     shown = f"State {result['clicks']} of {result['clicks']}"          # the last click's numbers arrived
     timer = connection._loop.call_later(WAIT, connection._loop.stop)
-    connection._loop_until(lambda: shown in readout_text(doc))
+    connection._loop_until(lambda: shown in shown_text())
     timer.cancel()
-    result["final"] = readout_text(doc)
+    result["final"] = shown_text()
     session.close()
     out.append(result)
 
 
-def worker(urls, model, duration, interval, seeds, queue, barrier, plain=False):
+def worker(urls, model, duration, interval, seeds, queue, barrier, plain=False, messages=False):
     if not plain:     # the harness's own cost, not the server's: see --plain-clients
         from explorer.app.page_speedup import remember_class_defaults
         remember_class_defaults()
     results, threads = [], []
     for seed in seeds:
-        thread = threading.Thread(target=student, args=(urls, model, duration, interval, seed, results, barrier),
-                                  daemon=True)
+        thread = threading.Thread(target=student, args=(urls, model, duration, interval, seed, results, barrier,
+                                                        messages), daemon=True)
         thread.start()
         threads.append(thread)
         time.sleep(0.05)                          # a class arrives over a few seconds, not in one instant
@@ -202,7 +305,8 @@ def run(procs: int, sessions: int, args) -> dict:
         barrier = multiprocessing.Barrier(sessions) if args.start == "together" else None
         groups = [list(range(w, sessions, args.workers)) for w in range(min(args.workers, sessions))]
         workers = [multiprocessing.Process(target=worker, args=(urls, args.model, args.duration, args.interval,
-                                                                seeds, queue, barrier, args.plain_clients))
+                                                                seeds, queue, barrier, args.plain_clients,
+                                                                args.clients == "messages"))
                    for seeds in groups]
         for w in workers:
             w.start()
@@ -253,6 +357,11 @@ def main():
                         help="serve with --setup apps/prepare_pages.py --args --prepared-pages N --prepare-for "
                              "model=MODEL, and start the class once the pages are prepared (default: none)")
     parser.add_argument("--workers", type=int, default=4, help="client processes (each runs threads)")
+    parser.add_argument("--clients", choices=["documents", "messages"], default="documents",
+                        help="documents: each client builds the page's Bokeh document in Python (0.19 s of CPU a "
+                             "page, on the cores the servers share); messages: each reads the messages as JSON "
+                             "(JsonPage, a few ms a page), so the servers have the cores nearly to themselves, "
+                             "as with a class's browsers on their own machines")
     parser.add_argument("--plain-clients", action="store_true",
                         help="clients build their documents with Bokeh as it is (by default they remember Bokeh's "
                              "class defaults as the served app does: a document pulled in 0.19 s of CPU instead of "
@@ -265,7 +374,8 @@ def main():
     args = parser.parse_args()
     print(f"model {args.model}, one click per session every {args.interval:g} s for {args.duration:g} s after "
           f"{'the whole class has connected' if args.start == 'together' else 'it connects'}; clients on the "
-          f"same {os.cpu_count()} cores ({'Bokeh as it is' if args.plain_clients else 'with the app’s Bokeh defaults'})",
+          f"same {os.cpu_count()} cores ("
+          f"{'pages read as JSON' if args.clients == 'messages' else 'Bokeh as it is' if args.plain_clients else 'documents built with the app’s Bokeh defaults'})",
           flush=True)
     print(f"{'procs':>5s} {'sessions':>8s} {'connected':>9s} {'connect p50/max s':>17s} {'clicks':>7s} {'clicks/s':>8s} "
           f"{'p50 ms':>7s} {'p95 ms':>7s} {'max ms':>7s} {'errors':>6s} {'differ':>6s} {'srv CPU ms/click':>16s} "
