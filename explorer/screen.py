@@ -62,6 +62,7 @@ SETTINGS = (
     Setting("speed", "speed", float, "room", 2.0),
     Setting("presenter", "presenter", bool, "room", False),
     Setting("shown", "show", list, "room", ("bound", "landscape", "readout")),
+    Setting("svg", "svg", bool, "room", False),
 )
 BY_NAME = MappingProxyType({s.name: s for s in SETTINGS})
 BY_KEY = MappingProxyType({s.key: s for s in SETTINGS})
@@ -81,7 +82,7 @@ VIEW_KEYS = frozenset(URL_KEYS[n] for n in VIEW_SETTINGS)      # how a screen is
 PLACE_KEYS = ("steps", "at")                                   # where in the run the screen is
 PAGE_KEYS = ("lesson", "ls", "preset", "theme")                # what the page around the screen shows
 # The words a lesson step's or a preset's screen may use: what the screen is and how it is drawn,
-# not the viewer's own room (scale, speed, presenter layout).
+# not the viewer's own room (scale, speed, presenter layout, SVG).
 AUTHORED_KEYS = frozenset(URL_KEYS[n] for n in names("model", "session", "view")) | set(PLACE_KEYS)
 # What a lesson step's or preset's screen is for every setting it does not name: the app's defaults.
 AUTHORED_DEFAULTS = MappingProxyType({"model": "linkage", "family": "exact", "schedule": "em", "theta0": "",

@@ -105,7 +105,8 @@ def plain_and_viewed(plain_query: dict, viewed_query: dict):
 
 
 @pytest.mark.parametrize("link", [{"lesson": "variational-em", "ls": "8", "scale": "200"},
-                                  {"lesson": "variational-em", "ls": "6", "presenter": "1"}])
+                                  {"lesson": "variational-em", "ls": "6", "presenter": "1"},
+                                  {"lesson": "variational-em", "ls": "3", "svg": "1"}])
 def test_a_lesson_link_with_view_settings_opens_its_step_at_that_view(link):
     """A teacher's link at projector scale: the step's own screen (as its plain link opens it),
     drawn at the scale asked for. Before, the view key made the link a copied screen: step 8's
@@ -114,6 +115,8 @@ def test_a_lesson_link_with_view_settings_opens_its_step_at_that_view(link):
     assert viewed.family == plain.family
     assert viewed.lesson_name == "variational-em" and viewed.lesson_step == int(link["ls"]) - 1
     assert (viewed.scale, viewed.presenter) == (int(link.get("scale", 100)), link.get("presenter") == "1")
+    assert viewed.svg == (link.get("svg") == "1")
+    assert {k: v for k, v in viewed.links.query().items() if k in link} == link     # and its URL keeps them
 
 
 @pytest.mark.parametrize("name", ["dlr-table-1", "bishop-9-14"])

@@ -26,7 +26,7 @@ from ..models import make_model
 from .address import AddressWriter
 from .page_speedup import remember_class_defaults, serialise_set_values_only, walk_references_quickly
 from .panel_speedup import skip_unused_design_work
-from ..screen import plain_query
+from ..screen import names, plain_query
 from . import budget
 from .budget import heavy_link
 from . import prepared
@@ -272,8 +272,9 @@ class App(pn.viewable.Viewer):
     def servable(self, title: str | None = None, **kwargs):
         """Serve in the template; the URL follows every change, so it always rebuilds this screen."""
         if pn.state.curdoc is not None:
-            self.state.param.watch(lambda *events: self._write_url(), ["revision", "model_revision", "scale", "speed",
-                                                                  "lesson_name", "lesson_step", "presenter", "shown"])
+            # a room setting (scale, presenter layout, SVG, ...) changes no revision
+            self.state.param.watch(lambda *events: self._write_url(), ["revision", "model_revision", "lesson_name",
+                                                                  "lesson_step", *names("room")])
             self._write_url()
             local_style_sheets()                     # with --reuse-sessions, never Panel's CDN (serving.py)
             self.state.background = self.steps.background    # long actions off the event loop

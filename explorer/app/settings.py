@@ -73,7 +73,7 @@ class Settings(param.Parameterized):
     compared = param.ListSelector(default=["em", "incremental"], objects=list(SCHEDULE_NAMES),
                                   label="Schedules to compare")
     scale = param.Integer(default=default("scale"), bounds=(100, 200), step=10, label="Text and plot scale (%)")
-    svg = param.Boolean(default=False, label="Draw the plots as SVG (each plot's save button then writes SVG, "
+    svg = param.Boolean(default=default("svg"), label="Draw the plots as SVG (each plot's save button then writes SVG, "
                                              "not PNG)")
     speed = param.Number(default=default("speed"), bounds=(0.5, 10.0), step=0.5, label="Play speed (half steps/s)")
     presenter = param.Boolean(default=default("presenter"),

@@ -526,6 +526,9 @@ def test_the_svg_switch_redraws_the_plots_as_svg_and_back(watched_page, app_url)
         switch.click()
         page.wait_for_function(f"() => ({BACKENDS_JS})().join() === '{','.join([backend] * 5)}'", timeout=20_000)
         page.get_by_text(f"State {state} of {state}").first.wait_for(timeout=10_000)    # the same state, drawn anew
+        # the URL says so (a copied link lost it)
+        page.wait_for_function(f"() => location.search.includes('svg=1') === {'true' if backend == 'svg' else 'false'}",
+                               timeout=10_000)
         for step in ("E step", "M step"):
             # the first E step's new legend entry (the landscape's "E: q moves") was laid out
             # at the bare <svg>'s 300 x 150 px: the landscape's frame went 750 px above the
