@@ -30,6 +30,13 @@ class Drawing:
         """The next picture chooses its zoom afresh (the settings or the analyses changed)."""
         self.window = None
 
+    @property
+    def fresh(self) -> bool:
+        """Whether the next picture chooses its window afresh: a new screen (a link, a lesson's
+        step, new view settings), on which every plot's axes are chosen anew instead of kept
+        from the step before (a step reached by Next, by Back and by its link looks the same)."""
+        return self.window is None
+
     def picture(self):
         """The picture of the current state (computed once per revision)."""
         if self.drawn is None:

@@ -39,10 +39,10 @@ def make_views(state, filled: bool = False) -> dict:
 
 def draw_state(views: dict, state):
     """The data, the identity bar and the trace at the current state."""
-    s = state.session
+    s, fresh = state.session, state.drawing.fresh
     views["data"].update(s.current)
-    views["identity"].update(s.current)
-    views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step")
+    views["identity"].update(s.current, fresh=fresh)
+    views["trace"].update(s.history, s.position, by_passes=state.trace_axis != "half step", fresh=fresh)
 
 
 def draw_picture(views: dict, drawn, closes_gap: bool):

@@ -25,11 +25,11 @@ class IdentityView:
         fig.add_layout(self.kl)
         self.figure = fig
 
-    def update(self, state):
+    def update(self, state, fresh: bool = False):
         kl = kl_shown(state.loglik, state.F)     # 0 where it is rounding
         scale = max(kl, 1e-3 * max(1.0, abs(state.loglik)))   # the bars show the last few nats
         low, high = min(state.F, state.loglik) - 1.5 * scale, max(state.F, state.loglik)
-        current = (self.figure.y_range.start, self.figure.y_range.end) if self.bars.data["x"] else None
+        current = (self.figure.y_range.start, self.figure.y_range.end) if self.bars.data["x"] and not fresh else None
         lo, hi = sticky(current, low, high, 0.15, fill=0.5)
         set_columns(self.bars, dict(x=["F + KL", "F + KL", "log p"], bottom=[lo, state.F, lo],
                                     top=[state.F, state.F + kl, state.loglik], color=[F_COLOR, KL_COLOR, LOGP_COLOR],

@@ -65,7 +65,9 @@ class TraceView:
             source.data = {"xs": [o[1] for o in chosen], "ys": [o[2] for o in chosen], "color": [o[3] for o in chosen],
                            column: [o[0] + ("" if keep else " (not converged)") for o in chosen]}
 
-    def update(self, history, position: int, by_passes: bool = False):
+    def update(self, history, position: int, by_passes: bool = False, fresh: bool = False):
+        """The trace of `history` with `position` marked; its axes held while the values fit
+        them (`sticky`), chosen afresh on a `fresh` screen."""
         last, count, axis = self._sent
         if (axis == by_passes and last is not None and len(history) > count and history[count - 1] is last
                 and not data_replaced_in_hold(self.source)):
@@ -78,9 +80,9 @@ class TraceView:
         self._sent = (history[-1], len(history), by_passes)
         now = history[position]
         self.now.location = now.passes if by_passes else now.index
-        self._ranges(by_passes)
+        self._ranges(by_passes, fresh)
 
-    def _ranges(self, by_passes: bool):
+    def _ranges(self, by_passes: bool, fresh: bool):
         data = self.source.data
         overlays = [np.asarray(v, float) for v in self.overlay.data["ys"]] if by_passes else []
         y = np.concatenate([np.asarray(data["loglik"], float), np.asarray(data["F"], float), *overlays])
@@ -93,9 +95,9 @@ class TraceView:
         for rng, (lo, hi), fill in ((fig.y_range, (y.min(), y.max()) if y.size else (0, 1), 0.35),
                                     (fig.extra_y_ranges["kl"], (0.0, kl.max() if kl.size else 1.0), 0.35)):
             now = (rng.start, rng.end)
-            new = sticky(now, lo, hi, 0.06, fill)
+            new = sticky(None if fresh else now, lo, hi, 0.06, fill)
             if new != now:
                 rng.start, rng.end = new
         end = fig.x_range.end
-        if not (x_max <= end <= 1.6 * max(x_max, 4) + 1) or fig.x_range.start != -0.3:
+        if fresh or not (x_max <= end <= 1.6 * max(x_max, 4) + 1) or fig.x_range.start != -0.3:
             fig.x_range.start, fig.x_range.end = -0.3, 1.35 * max(x_max, 4) + 0.3
