@@ -466,3 +466,16 @@ def test_a_lesson_step_looks_the_same_by_next_by_back_and_by_its_link():
             assert ranges(number - 1, lambda p: p.lesson_next()) == by_link, number
         if number < last:
             assert ranges(number + 1, lambda p: p.lesson_back()) == by_link, number
+
+
+def test_the_bound_plot_shows_a_constrained_familys_whole_f_curve():
+    # lesson step 8 (two-source, mean field): the bound's y axis started at the 30 % quantile of
+    # log p and F together, and F, the curve the step is about, lies below log p: a third of it
+    # was below the plot
+    from explorer.app.app import App
+    app = App("linkage", query={"lesson": "variational-em", "ls": "8"})
+    app.plots.refresh()
+    view = app.views["bound"]
+    f = np.asarray(view.source.data["F"], float)
+    f = f[np.isfinite(f)]
+    assert f.size > 10 and view.figure.y_range.start <= f.min() and f.max() <= view.figure.y_range.end

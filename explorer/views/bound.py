@@ -74,6 +74,12 @@ class BoundView:
         top = values.max() if len(values) else 0.0
         low = min([np.quantile(values, 0.3) if len(values) else -1.0] +
                   [v for v in (f_now, log_p_now) if np.isfinite(v)])
+        # the whole F curve, the bound this plot is about, unless its fall would more than double
+        # the range (log p's steep tails are what the 30 % quantile leaves out): a constrained
+        # family's F lies below log p, and lesson step 8 showed only its top half
+        f = bound.F[np.isfinite(bound.F)]
+        if f.size:
+            low = min(low, max(f.min(), top - 2 * (top - low)))
         y = self.figure.y_range
         # the last range kept while stepping (the axis holds still), chosen afresh for a new screen:
         # a lesson's step reached by Next had another y range than by Back or by its link
