@@ -102,8 +102,9 @@ def basins_figure(result):
                                   y=[get_coordinate(t, result.keys[1]) for t in result.fixed_points],
                                   text=names))
     fig.scatter("x", "y", source=marks, size=12, fill_color="white", line_color="black")
-    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4,
-                            background_fill_color="white", background_fill_alpha=0.7))
+    # bold: a plain 13-px "1" beside its circle was hard to find on the coloured map
+    fig.add_layout(LabelSet(x="x", y="y", text="text", source=marks, x_offset=8, y_offset=4, text_font_style="bold",
+                            background_fill_color="white", background_fill_alpha=0.85))
     fig.x_range.start, fig.x_range.end = x[0] - dx / 2, x[-1] + dx / 2
     fig.y_range.start, fig.y_range.end = y[0] - dy / 2, y[-1] + dy / 2
     fig.match_aspect = True
