@@ -21,7 +21,9 @@ that element is a wrapper the legend never places: it places the bare <svg>, whi
 px (the browser's default) until the glyph is painted. A legend whose entries were built anew
 (the landscape's "E: q moves" after the first E step) was laid out at 150 px a row, about
 1,000 px, and the plot's frame was pushed above the plot (the θ–q landscape showed a strip
-with SVG on). The <svg> now carries the class too, as the <canvas> does.
+with SVG on). The <svg> now carries the class too, as the <canvas> does, also in the legends
+built before this module was loaded (a page opened with `svg=1`), whose plots are then laid out
+again.
 """
 from __future__ import annotations
 
@@ -73,6 +75,19 @@ class QuietLegends(JSComponent):
         });
       };
       proto.__quiet = true;
+      // legends built before this module came (a page opened with SVG on): sized now, laid out again
+      const seen = new Set();
+      const visit = (view) => {
+        if (view == null || seen.has(view)) return;
+        seen.add(view);
+        if (view instanceof proto.constructor && Array.isArray(view.entries)) {
+          sized(view.entries);
+          view.plot_view.request_layout(true);
+        }
+        for (const child of view.child_views ?? []) visit(child);
+        if (view.renderer_views != null) for (const child of view.renderer_views.values()) visit(child);
+      };
+      for (const root of Object.values(window.Bokeh.index ?? {})) visit(root);
       return true;
     }
 
