@@ -35,6 +35,7 @@ from .controls import Controls
 from .lesson_bar import LessonBar
 from .plots_view import Plots, make_views
 from .quiet_legends import QuietLegends
+from .steady_axes import SteadyAxes
 from .steady_styles import SteadyStyles
 from .serving import (give_memory_back_soon, local_style_sheets, skip_document_validation, skip_error_diagnostics,
                       tune_the_collector)
@@ -129,6 +130,7 @@ class App(pn.viewable.Viewer):
         self.address = AddressWriter(margin=0, width=0, height=0)    # the page's URL (address.py)
         self.legends = QuietLegends(margin=0, width=0, height=0)     # legends kept across clicks (quiet_legends.py)
         self.steady_styles = SteadyStyles(margin=0, width=0, height=0)   # fewer style passes a paint (steady_styles.py)
+        self.steady_axes = SteadyAxes(margin=0, width=0, height=0)       # no page layout for new ticks (steady_axes.py)
 
     @staticmethod
     def _arguments():
@@ -262,7 +264,8 @@ class App(pn.viewable.Viewer):
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, self.legends, self.steady_styles, sizing_mode="stretch_both",
+            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, self.legends, self.steady_styles,
+                            self.steady_axes, sizing_mode="stretch_both",
                             margin=0)],
             sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,

@@ -660,3 +660,60 @@ def test_a_style_sheet_is_written_only_when_its_text_changes(watched_page, app_u
     legends = page.evaluate(LEGENDS_JS, False)
     assert legends and all(e["shown"] == e["label"] for e in legends)       # the legends still drawn
     assert not page.watch.errors, page.watch.errors
+
+
+PAGE_LAYOUTS_JS = """() => {
+  // count the plots that lay the page out again (a side panel asking for another thickness)
+  const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+  const proto = PlotView.prototype;
+  window.__page_layouts = [];
+  if (!proto.__counting) {
+    const layout_if_needed = proto._invalidate_layout_if_needed;
+    proto._invalidate_layout_if_needed = function () {
+      const changed = this.model.side_panels.map((panel) => this.renderer_views.get(panel))
+        .filter((view) => view != null && view.layout != null && view.layout.has_size_changed());
+      if (changed.length > 0) window.__page_layouts.push(`${this.model.title ? this.model.title.text : ""}: ${changed[0].model.type}`);
+      return layout_if_needed.call(this);
+    };
+    proto.__counting = true;
+  }
+}"""
+
+THICKNESS_JS = """(title) => {
+  // the left axis's thickness (px) of the plot whose title starts with `title`
+  const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+  let found = null;
+  const walk = (view) => {
+    if (view instanceof PlotView && view.model.title && view.model.title.text.startsWith(title))
+      for (const r of view.renderer_views.values()) if (r.panel && r.panel.side === "left" && r.layout) found = r.layout.bbox.width;
+    if (view.children) for (const c of view.children()) walk(c);
+  };
+  for (const root of Bokeh.index.roots) walk(root);
+  return found;
+}"""
+
+
+def test_new_ticks_do_not_lay_the_page_out_again(watched_page, app_url):
+    # gmm2d's identity bar's axis went 55 -> 66 -> 55 px at every click ("-1234.5" against
+    # "-1234"), and BokehJS laid the whole page out again each time: 17-26 ms of a click
+    # (explorer/app/steady_axes.py)
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm2d")
+    wait_for_app(page)
+    for state in range(1, 5):
+        click(page, "E step" if state % 2 else "M step", state)
+    assert page.evaluate("() => Bokeh.require('models/axes/axis').AxisView.prototype.__thickest_so_far === true")
+    page.evaluate(PAGE_LAYOUTS_JS)
+    for state in range(5, 13):
+        click(page, "E step" if state % 2 else "M step", state)
+        page.wait_for_timeout(150)
+    assert page.evaluate("() => window.__page_layouts") == []
+    # a panel keeps its widest room only at one text scale: back at 100 % it is as thin as before
+    at_100 = page.evaluate(THICKNESS_JS, "log p = F + KL")
+    for scale in (200, 100):
+        page.evaluate("""([title, value]) => { for (const doc of Bokeh.documents) for (const m of doc.all_models)
+                           if (m.title === title && m.value !== undefined) m.value = value; }""",
+                      ["Text and plot scale (%)", scale])
+        page.wait_for_function(f"(t) => ({THICKNESS_JS})(t) {'>' if scale == 200 else '<='} {at_100}",
+                               arg="log p = F + KL", timeout=10_000)
+    assert not page.watch.errors, page.watch.errors
