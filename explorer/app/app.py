@@ -264,9 +264,10 @@ class App(pn.viewable.Viewer):
     def template(self) -> pn.template.FastListTemplate:
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
-            main=[pn.Column(self.steps, self.lesson, self.plots, self.address, self.legends, self.steady_styles,
-                            self.steady_axes, sizing_mode="stretch_both",
-                            margin=0)],
+            main=[pn.Column(self.steps, self.lesson, self.plots,
+                            # the invisible page components (address.py, quiet_legends.py, steady_*.py)
+                            self.address, self.legends, self.steady_styles, self.steady_axes,
+                            sizing_mode="stretch_both", margin=0)],
             sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,
             busy_indicator=None,

@@ -488,28 +488,36 @@ def test_all_plots_in_one_image_and_the_standalone_page_built_with_its_progress(
     assert not page.watch.errors, page.watch.errors
 
 
-BACKENDS_JS = """() => { const out = []; const seen = new Set();
-  const visit = (view) => { if (!view || seen.has(view)) return; seen.add(view);
-    if (view.canvas_view) out.push(view.canvas_view.model.output_backend);
-    for (const child of (view.child_views || [])) visit(child); };
-  for (const root of Object.values(Bokeh.index)) visit(root);
-  return out }"""
+# the page's plot views, in the page's order: a JS function the snippets below begin with
+PLOT_VIEWS = """const plot_views = () => {
+    const {PlotView} = Bokeh.require("models/plots/plot_canvas");
+    const out = [], seen = new Set();
+    const walk = (view) => {
+      if (view == null || seen.has(view)) return;
+      seen.add(view);
+      if (view instanceof PlotView) out.push(view);
+      for (const child of view.child_views ?? []) walk(child);
+    };
+    for (const root of Bokeh.index.roots) walk(root);
+    return out;
+  };"""
+
+BACKENDS_JS = "() => {" + PLOT_VIEWS + """
+  return plot_views().map((view) => view.canvas_view.model.output_backend);
+}"""
 
 
-FRAMES_JS = """() => { const out = []; const seen = new Set();
+FRAMES_JS = "() => {" + PLOT_VIEWS + """
   // each plot's frame (where the data are drawn) inside its plot, and each legend glyph's size
-  const visit = (view) => { if (!view || seen.has(view)) return; seen.add(view);
-    if (view.frame && view.canvas_view) {
-      const f = view.frame.bbox, legends = [...view.renderer_views.values()].filter(v => v.entries);
-      out.push({title: view.model.title ? view.model.title.text : "", top: f.top, bottom: f.bottom,
-                height: view.bbox.height,
-                glyphs: legends.flatMap(l => l.entries.map(({glyph}) => {
-                  const box = glyph.canvas.getBoundingClientRect();
-                  return [Math.round(box.width), Math.round(box.height), l.model.glyph_width, l.model.glyph_height]; }))});
-    }
-    for (const child of (view.child_views || [])) visit(child); };
-  for (const root of Object.values(Bokeh.index)) visit(root);
-  return out }"""
+  return plot_views().map((view) => {
+    const f = view.frame.bbox, legends = [...view.renderer_views.values()].filter(v => v.entries);
+    return {title: view.model.title ? view.model.title.text : "", top: f.top, bottom: f.bottom,
+            height: view.bbox.height,
+            glyphs: legends.flatMap(l => l.entries.map(({glyph}) => {
+              const box = glyph.canvas.getBoundingClientRect();
+              return [Math.round(box.width), Math.round(box.height), l.model.glyph_width, l.model.glyph_height]; }))};
+  });
+}"""
 
 
 def test_the_svg_switch_redraws_the_plots_as_svg_and_back(watched_page, app_url):
@@ -610,12 +618,8 @@ def test_the_plots_css_variables_and_font_size_kept_are_the_browsers_answers(wat
     assert not page.watch.errors, page.watch.errors
 
 
-FONT_SIZE_CHANGE_JS = """async () => {
-  const {PlotView} = Bokeh.require("models/plots/plot_canvas");
-  let plot = null;
-  const walk = (view) => { if (plot == null && view instanceof PlotView) plot = view;
-                           if (view.children) for (const c of view.children()) walk(c); };
-  for (const root of Bokeh.index.roots) walk(root);
+FONT_SIZE_CHANGE_JS = "async () => {" + PLOT_VIEWS + """
+  const plot = plot_views()[0];
   const before = plot.base_font_size;
   const old = plot.el.style.fontSize;
   plot.el.style.fontSize = "21px";
@@ -679,17 +683,11 @@ PAGE_LAYOUTS_JS = """() => {
   }
 }"""
 
-THICKNESS_JS = """(title) => {
+THICKNESS_JS = "(title) => {" + PLOT_VIEWS + """
   // the left axis's thickness (px) of the plot whose title starts with `title`
-  const {PlotView} = Bokeh.require("models/plots/plot_canvas");
-  let found = null;
-  const walk = (view) => {
-    if (view instanceof PlotView && view.model.title && view.model.title.text.startsWith(title))
-      for (const r of view.renderer_views.values()) if (r.panel && r.panel.side === "left" && r.layout) found = r.layout.bbox.width;
-    if (view.children) for (const c of view.children()) walk(c);
-  };
-  for (const root of Bokeh.index.roots) walk(root);
-  return found;
+  const plot = plot_views().find((view) => view.model.title && view.model.title.text.startsWith(title));
+  const axis = [...plot.renderer_views.values()].find((r) => r.panel && r.panel.side === "left" && r.layout);
+  return axis.layout.bbox.width;
 }"""
 
 
