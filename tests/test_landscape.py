@@ -274,3 +274,48 @@ def test_factor_analysis_expected_log_likelihood_from_statistics_equals_the_per_
     expected = np.array([[direct(t, q) for t in thetas] for q in qs])
     np.testing.assert_allclose(grid, expected, rtol=1e-12)
     assert model.expected_complete_loglik(thetas[2], qs[2]) == pytest.approx(expected[2, 2], rel=1e-12)
+
+
+def _inside(px: float, py: float, rings) -> bool:
+    """Even-odd ray casting over a polygon's rings (its outer ring and its holes)."""
+    inside = False
+    for xs, ys in rings:
+        xs, ys = np.asarray(xs), np.asarray(ys)
+        for x0, y0, x1, y1 in zip(xs, ys, np.roll(xs, -1), np.roll(ys, -1)):
+            if (y0 > py) != (y1 > py) and px < x0 + (py - y0) * (x1 - x0) / (y1 - y0):
+                inside = not inside
+    return inside
+
+
+@pytest.mark.parametrize("query", [{"model": "gmm1d", "steps": "EM2"}, {"model": "gmm2d", "steps": "EM3"},
+                                   {"model": "coins", "family": "hard", "steps": "EM2"},
+                                   {"model": "two-source", "family": "mean-field", "steps": "EM2"}])
+def test_the_landscape_s_stacked_regions_colour_each_point_by_its_band(query):
+    """The landscape is drawn as the regions F ≥ level, lowest first, each over the one before
+    (views/landscape.py): a point's colour is that of the last region holding it, which must be
+    its band's; with about half the vertices of the bands themselves (each contour line once)."""
+    from bokeh.plotting.contour import contour_data
+
+    from explorer.app import ExplorerState
+    from explorer.views.landscape import levels_for, stacked_regions
+    drawn = ExplorerState(query=query).drawing.picture()
+    grid, F = drawn.landscape.grid, drawn.landscape.F
+    levels = levels_for(F, *drawn.colour_range)
+    regions = stacked_regions(grid, F, levels)
+    checked = 0
+    for i in range(1, len(grid) - 1, 3):                # grid points inside the frame, off every level
+        for j in range(1, len(grid) - 1, 3):
+            value = F[i, j]
+            if not np.isfinite(value) or np.min(np.abs(levels - value)) < 1e-9 * (1 + abs(value)):
+                continue
+            holding = [k for k, (xs, ys) in enumerate(zip(regions.xs, regions.ys))
+                       if any(_inside(grid[j], grid[i], zip(px, py)) for px, py in zip(xs, ys))]
+            band = min(int(np.searchsorted(levels, value, side="right")) - 1, len(levels) - 2)
+            assert holding and holding[-1] == band, (grid[j], grid[i], value, holding, band)
+            checked += 1
+    assert checked >= 100
+
+    def vertices(xs):
+        return sum(len(ring) for band in xs for polygon in band for ring in polygon)
+    bands = contour_data(grid, grid, F, levels=levels, want_line=False).fill_data
+    assert vertices(regions.xs) <= 0.6 * vertices(bands.xs)

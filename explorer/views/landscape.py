@@ -9,7 +9,8 @@ import numpy as np
 from bokeh.models import (BasicTicker, ColorBar, ColumnDataSource, HoverTool, LinearColorMapper,
                           PrintfTickFormatter)
 from bokeh.palettes import Viridis256
-from bokeh.plotting.contour import contour_data
+from bokeh.plotting.contour import ContourData, FillData
+from contourpy import FillType, contour_generator
 
 from ..core.picture import landscape_axes
 from .base import as_lists, new_figure, screen_decimals, set_columns, style_legend, sync_rows
@@ -29,6 +30,36 @@ def levels_for(values: np.ndarray, low: float, high: float) -> np.ndarray:
     levels = np.linspace(low, high, N_LEVELS + 1)
     levels[0] = min(levels[0], finite.min())
     return levels
+
+
+def stacked_regions(grid: np.ndarray, F: np.ndarray, levels: np.ndarray) -> FillData:
+    """The regions F ≥ levels[k] for each band k, lowest first (each a list of polygons, each
+    polygon its outer ring then its holes). Drawn in that order, each over the one before, they
+    give every point the colour of its band [levels[k], levels[k+1]), as the bands themselves
+    would; but each contour line is in one polygon instead of in the two bands it parts (half
+    the vertices a new landscape sends and the page draws), and two bands cannot leave a seam
+    between them. (The top level is F's maximum: F above it is in no band.)"""
+    generator = contour_generator(grid, grid, F, fill_type=FillType.OuterOffset)
+    above = levels[-1] + max(1.0, abs(levels[-1]))       # above every F of the landscape
+    xs, ys = [], []
+    for level in levels[:-1]:
+        rings = [[straight_runs_joined(points[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+                 for points, offsets in zip(*generator.filled(level, above))]
+        xs.append([[ring[:, 0] for ring in polygon] for polygon in rings])
+        ys.append([[ring[:, 1] for ring in polygon] for polygon in rings])
+    return FillData(xs=xs, ys=ys, lower_levels=levels[:-1], upper_levels=levels[1:])
+
+
+def straight_runs_joined(ring: np.ndarray) -> np.ndarray:
+    """`ring` (n × 2 points) without the points inside a run along one x or one y: a region
+    along the landscape's edge has a vertex at every grid point of it, the same shape drawn
+    with its two ends only (its first and last points are kept). A point repeated (contourpy
+    gives a corner twice where F is at a level) is taken once first: else each copy was inside
+    a run, and the corner was cut off."""
+    ring = ring[np.concatenate([[True], np.any(ring[1:] != ring[:-1], axis=1)])]
+    x, y = ring[:, 0], ring[:, 1]
+    inside = ((x[:-2] == x[1:-1]) & (x[1:-1] == x[2:])) | ((y[:-2] == y[1:-1]) & (y[1:-1] == y[2:]))
+    return ring[np.concatenate([[True], ~inside, [True]])] if len(ring) > 2 else ring
 
 
 def moves(path) -> dict:
@@ -112,15 +143,14 @@ class LandscapeView:
             levels = levels_for(landscape.F, low, high)
             self.contour.levels = list(levels)
             self.mapper.low, self.mapper.high = low, high
-            bands = contour_data(grid, grid, landscape.F, levels=levels, want_line=False)
-            # the bands' polygons as lists: as arrays each polygon would be a message frame of its own
+            regions = stacked_regions(grid, landscape.F, levels)
+            # the polygons as lists: as arrays each polygon would be a message frame of its own
             places = screen_decimals(grid[0], grid[-1])
             # (and the bands' 12 levels inline: as arrays they are two binary frames each)
-            fill = replace(bands.fill_data, xs=as_lists(bands.fill_data.xs, places),
-                           ys=as_lists(bands.fill_data.ys, places),
-                           lower_levels=np.asarray(bands.fill_data.lower_levels).tolist(),
-                           upper_levels=np.asarray(bands.fill_data.upper_levels).tolist())
-            self.contour.set_data(replace(bands, fill_data=fill))
+            fill = replace(regions, xs=as_lists(regions.xs, places), ys=as_lists(regions.ys, places),
+                           lower_levels=np.asarray(regions.lower_levels).tolist(),
+                           upper_levels=np.asarray(regions.upper_levels).tolist())
+            self.contour.set_data(ContourData(fill_data=fill, line_data=None))
             self.diagonal.data = dict(x=[grid[0], grid[-1]], y=[grid[0], grid[-1]])
             for rng in (self.figure.x_range, self.figure.y_range):
                 rng.start, rng.end = grid[0], grid[-1]
