@@ -18,13 +18,16 @@ clicks model by model), so a change in the machine's load falls on all of them a
   Our app is also served with `--args --prepared-pages 0` ("ours, none prepared"), for its
   page open alone;
 * click: click → painted p50/p95, timed in the page from the click to the frame painted after
-  the last document change (app_latency.py's instrument), `--clicks` per model;
+  the last document change (app_latency.py's instrument), `--clicks` per model, taken in
+  `--rounds` rounds (each model's share of them, in turn) with a share of the toy's before each
+  round and after the last: a model's clicks and the toy's spread alike over the run, so the
+  machine's drift (the toy's p50 moved from 55 to 77 ms between runs) falls on both;
 * server CPU per click (including the server's idle time between clicks, so an upper bound).
 
 Then the ratios ours / toy against the issue's goals: page open ≤ toy; click p50 ≤ 1.2× the
 toy for light models, ≤ 1.6× for heavy ones (gmm2d, factor-analysis); server CPU per click ≤ toy.
 
-    python benchmarks/page_cost.py [--opens 6] [--clicks 20] [--models linkage,gmm1d]
+    python benchmarks/page_cost.py [--opens 6] [--clicks 20] [--rounds 4] [--models linkage,gmm1d]
                                    [--before /work/wt/old] [--profile page_open.prof]
 
 `--parts` times the parts of our app's page opens instead (benchmarks/page_parts.py: the state,
@@ -195,14 +198,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--opens", type=int, default=6, help="page opens per app (default %(default)s)")
     parser.add_argument("--clicks", type=int, default=20, help="clicks per model (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the clicks in this many rounds, the toy's between them (default %(default)s)")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--before", metavar="PATH", help="also our app from this checkout (its apps/explorer.py)")
     parser.add_argument("--profile", metavar="FILE", help="only profile our app's server over --opens page opens")
     parser.add_argument("--parts", action="store_true",
                         help="only time the parts of our app's page opens (page_parts.py), in ms per page")
     args = parser.parse_args()
-    if not 1 <= args.opens <= 100 or not 2 <= args.clicks <= 1000:
-        parser.error("--opens must be in 1..100 and --clicks in 2..1000")
+    if not 1 <= args.opens <= 100 or not 2 <= args.clicks <= 1000 or not 1 <= args.rounds <= args.clicks // 2:
+        parser.error("--opens must be in 1..100, --clicks in 2..1000 and --rounds in 1..clicks/2")
     models = args.models.split(",")
     from playwright.sync_api import sync_playwright
 
@@ -243,17 +248,23 @@ def main():
                 for app in apps:
                     app.open_once()
             clicking = [app for app in apps[1:] if app.name != "ours, none prepared"]
-            apps[0].click("", args.clicks // 2)
-            for model in models:
-                for app in clicking:
-                    app.click(model, args.clicks)
-            apps[0].click("", args.clicks - args.clicks // 2)
+            for share in shares(args.clicks, args.rounds):
+                apps[0].click("", share)
+                for model in models:
+                    for app in clicking:
+                        app.click(model, share)
+            apps[0].click("", args.clicks // args.rounds)
         finally:
             for app in apps:
                 app.close()
             browser.close()
     load.append(os.getloadavg()[0])
     report({app.name: app for app in apps}, models, args, load)
+
+
+def shares(clicks: int, rounds: int) -> list[int]:
+    """`clicks` split into `rounds` near-equal shares."""
+    return [clicks // rounds + (r < clicks % rounds) for r in range(rounds)]
 
 
 def print_parts(ours, model, opens, out):
