@@ -38,7 +38,8 @@ def stacked_regions(grid: np.ndarray, F: np.ndarray, levels: np.ndarray) -> Fill
     give every point the colour of its band [levels[k], levels[k+1]), as the bands themselves
     would; but each contour line is in one polygon instead of in the two bands it parts (half
     the vertices a new landscape sends and the page draws), and two bands cannot leave a seam
-    between them. (The top level is F's maximum: F above it is in no band.)"""
+    between them. (The top level is F's maximum (`levels_for`), so no F is left above the last
+    band, in either drawing.)"""
     generator = contour_generator(grid, grid, F, fill_type=FillType.OuterOffset)
     above = levels[-1] + max(1.0, abs(levels[-1]))       # above every F of the landscape
     xs, ys = [], []
