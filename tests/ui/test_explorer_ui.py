@@ -43,6 +43,15 @@ def click(page, name, expect_state):
     page.get_by_text(re.compile(rf"State {expect_state} of")).first.wait_for(timeout=20_000)
 
 
+def half_steps(page, first: int, last: int, pause_ms: int = 0):
+    """E, M, E, ... from state `first` to `last` (an odd state is reached by an E step), each
+    click awaited; `pause_ms` after each, for the page to paint."""
+    for state in range(first, last + 1):
+        click(page, "E step" if state % 2 else "M step", state)
+        if pause_ms:
+            page.wait_for_timeout(pause_ms)
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_each_model_steps_and_draws(watched_page, app_url, model, output_path):
     page = watched_page
@@ -605,8 +614,7 @@ def test_the_plots_css_variables_and_font_size_kept_are_the_browsers_answers(wat
     page = watched_page
     page.goto(f"{app_url}?model=gmm2d")
     wait_for_app(page)
-    for state in range(1, 5):
-        click(page, "E step" if state % 2 else "M step", state)
+    half_steps(page, 1, 4)
     page.wait_for_timeout(300)
     result = page.evaluate(VISUAL_STYLES_JS)
     assert result["once"] == "on" and result["font_size"]
@@ -698,13 +706,10 @@ def test_new_ticks_do_not_lay_the_page_out_again(watched_page, app_url):
     page = watched_page
     page.goto(f"{app_url}?model=gmm2d")
     wait_for_app(page)
-    for state in range(1, 5):
-        click(page, "E step" if state % 2 else "M step", state)
+    half_steps(page, 1, 4)
     assert page.evaluate("() => Bokeh.require('models/axes/axis').AxisView.prototype.__thickest_so_far === true")
     page.evaluate(PAGE_LAYOUTS_JS)
-    for state in range(5, 13):
-        click(page, "E step" if state % 2 else "M step", state)
-        page.wait_for_timeout(150)
+    half_steps(page, 5, 12, pause_ms=150)
     assert page.evaluate("() => window.__page_layouts") == []
     # a panel keeps its widest room only at one text scale: back at 100 % it is as thin as before
     at_100 = page.evaluate(THICKNESS_JS, "log p = F + KL")
