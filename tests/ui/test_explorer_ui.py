@@ -674,6 +674,47 @@ def test_a_style_sheet_is_written_only_when_its_text_changes(watched_page, app_u
     assert not page.watch.errors, page.watch.errors
 
 
+GLYPH_BOXES_JS = "(step) => {" + PLOT_VIEWS + """
+  // each glyph renderer's place written into its element's style sheet, and the box of its data
+  // on screen now; at step "style", the trace's first line is given a style of its own
+  const glyphs = plot_views().flatMap((plot) => plot.computed_renderer_views
+    .filter((view) => view.model.type === "GlyphRenderer")
+    .map((view) => ({view, plot: plot.model.title ? plot.model.title.text : ""})));
+  if (step === "style") {
+    const {view} = glyphs.find((g) => g.plot.startsWith("Trace"));
+    view.model.styles = {outline: "1px dotted transparent"};
+    view.__styled = true;
+  }
+  return glyphs.map(({view, plot}) => ({plot, styled: view.__styled === true,
+    written: view.position.el ? view.position.el.textContent.replace(/\\s+/g, " ") : null,
+    width: view.bbox != null && view.bbox.is_valid ? view.bbox.width : null}));
+}"""
+
+
+def test_a_glyph_renderers_empty_element_is_placed_once(watched_page, app_url):
+    # BokehJS wrote the box of each glyph's data into its renderer's (empty, unseen) element's
+    # style sheet at every paint: 12-18 new style texts a click, each making the next canvas text
+    # wait for the page's styles again (explorer/app/steady_styles.py)
+    page = watched_page
+    page.goto(f"{app_url}?model=gmm1d")
+    wait_for_app(page)
+    assert page.locator("[data-glyph-boxes]").first.get_attribute("data-glyph-boxes", timeout=5_000) == "on"
+    half_steps(page, 1, 2, pause_ms=200)
+    before = page.evaluate(GLYPH_BOXES_JS, "style")
+    half_steps(page, 3, 6, pause_ms=200)
+    after = page.evaluate(GLYPH_BOXES_JS, "")
+    assert len(before) == len(after) >= 15
+    trace = [(b, a) for b, a in zip(before, after) if a["plot"].startswith("Trace")]
+    moved = [(b, a) for b, a in trace if not a["styled"] and b["width"] != a["width"]]
+    assert moved, "the trace's x range grows with each step: its glyphs' boxes move"
+    for b, a in zip(before, after):
+        if not a["styled"]:
+            assert a["written"] == b["written"], (a["plot"], b["written"], a["written"])
+    styled = next(a for a in after if a["styled"])
+    assert f"width:    {styled['width']}px".replace("    ", " ") in styled["written"], styled
+    assert not page.watch.errors, page.watch.errors
+
+
 PAGE_LAYOUTS_JS = """() => {
   // count the plots that lay the page out again (a side panel asking for another thickness)
   const {PlotView} = Bokeh.require("models/plots/plot_canvas");
