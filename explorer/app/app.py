@@ -32,6 +32,7 @@ from .budget import heavy_link
 from . import prepared
 from .building import adopt
 from .controls import Controls
+from .kept_glyphs import KeptGlyphs
 from .lesson_bar import LessonBar
 from .plots_view import Plots, make_views
 from .quiet_legends import QuietLegends
@@ -131,6 +132,7 @@ class App(pn.viewable.Viewer):
         self.legends = QuietLegends(margin=0, width=0, height=0)     # legends kept across clicks (quiet_legends.py)
         self.steady_styles = SteadyStyles(margin=0, width=0, height=0)   # fewer style passes a paint (steady_styles.py)
         self.steady_axes = SteadyAxes(margin=0, width=0, height=0)       # no page layout for new ticks (steady_axes.py)
+        self.kept_glyphs = KeptGlyphs(margin=0, width=0, height=0)       # glyph views keep what they inherit (kept_glyphs.py)
 
     @staticmethod
     def _arguments():
@@ -265,8 +267,9 @@ class App(pn.viewable.Viewer):
         return pn.template.FastListTemplate(
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
             main=[pn.Column(self.steps, self.lesson, self.plots,
-                            # the invisible page components (address.py, quiet_legends.py, steady_*.py)
-                            self.address, self.legends, self.steady_styles, self.steady_axes,
+                            # the invisible page components (address.py, quiet_legends.py, steady_*.py,
+                            # kept_glyphs.py)
+                            self.address, self.legends, self.steady_styles, self.steady_axes, self.kept_glyphs,
                             sizing_mode="stretch_both", margin=0)],
             sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,

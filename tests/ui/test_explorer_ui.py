@@ -674,6 +674,14 @@ def test_a_style_sheet_is_written_only_when_its_text_changes(watched_page, app_u
     assert not page.watch.errors, page.watch.errors
 
 
+def gmm1d_after_an_em_iteration(page, app_url, component: str):
+    """gmm1d's page with the page component `component` (its data attribute) on, after E and M."""
+    page.goto(f"{app_url}?model=gmm1d")
+    wait_for_app(page)
+    assert page.locator(f"[data-{component}]").first.get_attribute(f"data-{component}", timeout=5_000) == "on"
+    half_steps(page, 1, 2, pause_ms=200)
+
+
 GLYPH_BOXES_JS = "(step) => {" + PLOT_VIEWS + """
   // each glyph renderer's place written into its element's style sheet, and the box of its data
   // on screen now; at step "style", the trace's first line is given a style of its own
@@ -696,10 +704,7 @@ def test_a_glyph_renderers_empty_element_is_placed_once(watched_page, app_url):
     # style sheet at every paint: 12-18 new style texts a click, each making the next canvas text
     # wait for the page's styles again (explorer/app/steady_styles.py)
     page = watched_page
-    page.goto(f"{app_url}?model=gmm1d")
-    wait_for_app(page)
-    assert page.locator("[data-glyph-boxes]").first.get_attribute("data-glyph-boxes", timeout=5_000) == "on"
-    half_steps(page, 1, 2, pause_ms=200)
+    gmm1d_after_an_em_iteration(page, app_url, "glyph-boxes")
     before = page.evaluate(GLYPH_BOXES_JS, "style")
     half_steps(page, 3, 6, pause_ms=200)
     after = page.evaluate(GLYPH_BOXES_JS, "")
@@ -712,6 +717,86 @@ def test_a_glyph_renderers_empty_element_is_placed_once(watched_page, app_url):
             assert a["written"] == b["written"], (a["plot"], b["written"], a["written"])
     styled = next(a for a in after if a["styled"])
     assert f"width:    {styled['width']}px".replace("    ", " ") in styled["written"], styled
+    assert not page.watch.errors, page.watch.errors
+
+
+KEPT_GLYPHS_JS = "() => {" + PLOT_VIEWS + """
+  // every glyph view that reads its renderer's glyph (selected, unselected, muted, decimated):
+  // what it inherits reads the glyph's value, and it inherits what BokehJS's rule says it may
+  const out = {views: 0, inherited: 0, differ: [], kept: window.__inherited_defined ?? null};
+  for (const plot of plot_views()) for (const renderer of plot.computed_renderer_views) {
+    if (renderer.model.type !== "GlyphRenderer") continue;
+    const others = [renderer.selection_glyph, renderer.nonselection_glyph, renderer.hover_glyph,
+                    renderer.muted_glyph, renderer.decimated_glyph];
+    for (const view of others) {
+      if (view == null || view.base == null) continue;
+      out.views += 1;
+      for (const key of Object.getOwnPropertyNames(view)) {
+        if (!key.startsWith("inherited_") || view[key] !== true) continue;
+        const attr = key.slice("inherited_".length);
+        out.inherited += 1;
+        if (view[attr] !== view.base[attr]) out.differ.push(`${renderer.model.glyph.type}.${attr} differs`);
+      }
+      for (const prop of view.model) {
+        const flag = view[`inherited_${prop.attr}`];
+        if (flag === undefined) continue;
+        if (view._can_inherit_from(prop, view.base) !== flag)
+          out.differ.push(`${renderer.model.glyph.type}.${prop.attr}: inherited ${flag}`);
+      }
+    }
+  }
+  return out;
+}"""
+
+FLIP_ALPHA_JS = "async () => {" + PLOT_VIEWS + """
+  // the trace's first line drawn selected at another alpha, then at the line's own again: the
+  // selected glyph view holds a value of its own in between (its glyph is the page's own model,
+  // not the document's)
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const trace = plot_views().find((view) => view.model.title && view.model.title.text.startsWith("Trace"));
+  const line = trace.computed_renderer_views.find((view) => view.model.type === "GlyphRenderer" &&
+                                                        view.model.glyph.type === "Line");
+  const selected = line.selection_glyph.model;
+  const alpha = selected.line_alpha;
+  selected.line_alpha = 0.5;
+  await frame();
+  const own = line.selection_glyph.inherited_line_alpha;
+  selected.line_alpha = alpha;
+  await frame();
+  return own;
+}"""
+
+
+COUNT_INHERITED_JS = """() => {
+  // count the attributes defined anew as read from the glyph (BokehJS's _define_inherited(attr, true))
+  const proto = Bokeh.require("models/glyphs/glyph").GlyphView.prototype;
+  window.__inherited_defined = 0;
+  if (!proto.__counting_inherited) {
+    const define = proto._define_inherited;
+    proto._define_inherited = function (attr, value) {
+      if (value === true) window.__inherited_defined += 1;
+      return define.call(this, attr, value);
+    };
+    proto.__counting_inherited = true;
+  }
+}"""
+
+
+def test_glyph_views_keep_what_they_inherit_and_read_the_glyphs_values(watched_page, app_url):
+    # each of a renderer's four other glyph views defined every attribute it reads from the glyph
+    # again at every change of the data: ~2,200 definitions a gmm1d click (kept_glyphs.py)
+    page = watched_page
+    gmm1d_after_an_em_iteration(page, app_url, "kept-glyphs")
+    page.evaluate(COUNT_INHERITED_JS)
+    half_steps(page, 3, 6, pause_ms=200)
+    result = page.evaluate(KEPT_GLYPHS_JS)
+    assert result["views"] >= 60 and result["inherited"] >= 1000, result
+    assert result["differ"] == [], result["differ"][:10]
+    assert result["kept"] < 40, result          # four half steps: nothing defined again
+    # an attribute given a value of its own, then the glyph's again, reads the glyph's again
+    assert page.evaluate(FLIP_ALPHA_JS) is False
+    result = page.evaluate(KEPT_GLYPHS_JS)
+    assert result["differ"] == [], result["differ"][:10]
     assert not page.watch.errors, page.watch.errors
 
 
