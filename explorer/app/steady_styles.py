@@ -123,7 +123,8 @@ class SteadyStyles(JSComponent):
       const styled = styles != null && (styles instanceof Map ? styles.size > 0 :
                                         typeof styles.attributes === "object" ? true :   // a Styles model
                                         Object.keys(styles).length > 0);
-      return !styled && model.css_classes.length == 0 && model.stylesheets.length == 0;
+      const classes = model.css_classes, sheets = model.stylesheets;
+      return !styled && Array.isArray(classes) && classes.length == 0 && Array.isArray(sheets) && sheets.length == 0;
     }
 
     const glyph_boxes_placed_once = () => patch_once("models/renderers/glyph_renderer", "GlyphRendererView", "__box_once", (proto) => {
