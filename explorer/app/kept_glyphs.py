@@ -24,17 +24,14 @@ from __future__ import annotations
 
 from panel.custom import JSComponent
 
+from .steady_styles import PATCH_ONCE_JS
+
 
 class KeptGlyphs(JSComponent):
     """Invisible; its module makes the page's glyph views keep what they inherit (see the module)."""
 
-    _esm = """
-    function keep_inherited() {
-      let proto;
-      try {
-        proto = window.Bokeh.require("models/glyphs/glyph").GlyphView.prototype;
-      } catch (e) { return false; }
-      if (proto.__inherited_kept) return true;
+    _esm = PATCH_ONCE_JS + """
+    const keep_inherited = () => patch_once("models/glyphs/glyph", "GlyphView", "__inherited_kept", (proto) => {
       const inherit = proto._inherit_from;
       if (typeof inherit !== "function" || typeof proto._define_attr !== "function") return false;
       proto._inherit_from = function (attr, base) {
@@ -47,9 +44,8 @@ class KeptGlyphs(JSComponent):
         inherit.call(this, attr, base);
         bases.set(attr, base);
       };
-      proto.__inherited_kept = true;
       return true;
-    }
+    });
 
     export function render({ el }) {
       el.style.display = "none";

@@ -34,19 +34,16 @@ alone. `tests/ui/test_explorer_ui.py` compares the kept answers with fresh ones 
 a page after steps, and checks that a style sheet given new text still changes. The glyph
 renderers' boxes, both releases served at once and clicked in turn (20 clicks a block, 4 blocks
 a model): the plots' paint 20–25 → 15–18 ms a click (gmm1d), click p50 linkage 55 → 55, coins
-81 → 64, gmm1d 81 → 72, two-source 88 → 74 ms. The test
-checks that the boxes are not written again during clicks while the data move them, and that a
+81 → 64, gmm1d 81 → 72, two-source 88 → 74 ms. The
+test checks that the boxes are not written again during clicks while the data move them, and that a
 styled renderer's box still follows its data.
 """
 from __future__ import annotations
 
 from panel.custom import JSComponent
 
-
-class SteadyStyles(JSComponent):
-    """Invisible; its module makes the page's plots ask the page's styles less (see the module)."""
-
-    _esm = """
+# The page components' one way to patch BokehJS (kept_glyphs.py uses it too).
+PATCH_ONCE_JS = """
     // BokehJS's class `name` of `module`, its prototype patched once by `patch` (which answers
     // false when the prototype lacks what it relies on: it is then left alone)
     function patch_once(module, name, flag, patch) {
@@ -60,6 +57,13 @@ class SteadyStyles(JSComponent):
       return true;
     }
 
+"""
+
+
+class SteadyStyles(JSComponent):
+    """Invisible; its module makes the page's plots ask the page's styles less (see the module)."""
+
+    _esm = PATCH_ONCE_JS + """
     const once = () => patch_once("core/visuals/visual", "VisualProperties", "__once", (proto) => {
       const ask = proto._get_css_value;
       if (typeof ask !== "function") return false;
