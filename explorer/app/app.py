@@ -33,6 +33,7 @@ from . import prepared
 from .building import adopt
 from .controls import Controls
 from .kept_glyphs import KeptGlyphs
+from .known_models import KnownModels
 from .lesson_bar import LessonBar
 from .plots_view import Plots, make_views
 from .quiet_legends import QuietLegends
@@ -133,6 +134,7 @@ class App(pn.viewable.Viewer):
         self.steady_styles = SteadyStyles(margin=0, width=0, height=0)   # fewer style passes a paint (steady_styles.py)
         self.steady_axes = SteadyAxes(margin=0, width=0, height=0)       # no page layout for new ticks (steady_axes.py)
         self.kept_glyphs = KeptGlyphs(margin=0, width=0, height=0)       # glyph views keep what they inherit (kept_glyphs.py)
+        self.known_models = KnownModels(margin=0, width=0, height=0)     # the server's models sent back as references
 
     @staticmethod
     def _arguments():
@@ -268,8 +270,9 @@ class App(pn.viewable.Viewer):
             title="EM explorer: log p(X|θ) = F(θ, q) + KL(q ‖ p(Z|X,θ))", sidebar=[self.controls],
             main=[pn.Column(self.steps, self.lesson, self.plots,
                             # the invisible page components (address.py, quiet_legends.py, steady_*.py,
-                            # kept_glyphs.py)
+                            # kept_glyphs.py, known_models.py)
                             self.address, self.legends, self.steady_styles, self.steady_axes, self.kept_glyphs,
+                            self.known_models,
                             sizing_mode="stretch_both", margin=0)],
             sidebar_width=Controls.width_at(self.state.scale),
             header_background="#1f4e79", theme_toggle=True, main_layout=None, font_url="", design=OfflineFast,

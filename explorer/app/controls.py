@@ -20,7 +20,7 @@ from .save_plots import SavePlots
 from .budget import SYNTHETIC
 from .state import ExplorerState
 from .upload import CsvUpload
-from .viewer_tools import READOUT_CSS, closed_card, held, in_background, scaled_text, typed_box
+from .viewer_tools import READOUT_CSS, ClosedCard, held, in_background, scaled_text, typed_box
 
 
 class Controls(pn.viewable.Viewer):
@@ -84,7 +84,7 @@ class Controls(pn.viewable.Viewer):
                                          sizing_mode="stretch_width")
         self.compare_with = pn.widgets.Button(label="Compare the two", sizing_mode="stretch_width")
         self.compare_with.on_click(lambda e: self._compare_implementations())
-        self.checks_card = closed_card("Checks (EM debugger)", self.check, self.check_report, self.check_pictures,
+        self.checks_card = ClosedCard("Checks (EM debugger)", self.check, self.check_report, self.check_pictures,
                                        self.against, self.compare_with)
         self.state.param.watch(lambda e: self._offer_second_implementations(), "model_revision")
         self._offer_second_implementations()
@@ -187,7 +187,7 @@ class Controls(pn.viewable.Viewer):
 
         def card(title, *objects, closed=False):
             if closed:
-                return closed_card(title, *objects)
+                return ClosedCard(title, *objects)
             return pn.Card(*objects, title=title, sizing_mode="stretch_width", margin=(4, 0))
 
         seed = typed_box(pn.widgets.IntInput.from_param(p.seed, width=150))

@@ -800,6 +800,28 @@ def test_glyph_views_keep_what_they_inherit_and_read_the_glyphs_values(watched_p
     assert not page.watch.errors, page.watch.errors
 
 
+def test_a_closed_cards_widgets_are_built_when_it_opens_and_sent_back_as_references(watched_page, app_url):
+    # a closed card's contents are no models of the page until it opens (viewer_tools.ClosedCard);
+    # the page then counted the server's new widgets as its own, sent the first clicked back in
+    # full and the server warned "reference already known" (known_models.py)
+    page = watched_page
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    gmm1d_after_an_em_iteration(page, app_url, "known-models")
+    run = page.get_by_role("button", name="Run restarts")
+    assert run.count() == 0                                    # no model of the page yet
+    page.get_by_text("Restarts (local optima)").click()
+    run.wait_for(timeout=10_000)
+    assert page.evaluate("() => Bokeh.documents[0]._new_models.size") == 0
+    sent.clear()
+    run.click()
+    page.get_by_text(re.compile(r"20 starts, \d+ distinct fixed point")).first.wait_for(timeout=60_000)
+    texts = [frame if isinstance(frame, str) else "" for frame in sent]
+    assert any("button_click" in text for text in texts), texts
+    assert not any('"type":"object"' in text for text in texts), [t for t in texts if '"type":"object"' in t]
+    assert not page.watch.errors, page.watch.errors
+
+
 PAGE_LAYOUTS_JS = """() => {
   // count the plots that lay the page out again (a side panel asking for another thickness)
   const {PlotView} = Bokeh.require("models/plots/plot_canvas");
