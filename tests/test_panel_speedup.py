@@ -114,3 +114,27 @@ def test_a_closed_card_takes_its_contents_when_first_opened_and_selects_them_bef
     assert "Run restarts" not in labels and "Run the checks" not in labels and labels    # the open cards' are there
 
 
+
+
+def test_the_apps_figures_hold_no_customjs_and_a_figure_pane_makes_panels_model():
+    # FigurePane skips Panel's walk over a figure's models for CustomJS code to rename: right
+    # only while no figure of the app holds a CustomJS
+    from bokeh.models import CustomJS
+    from explorer.app.panel_speedup import FigurePane
+    from explorer.models import MODELS
+    for name in MODELS:
+        app = App(name)
+        app.state.e_step()
+        app.state.m_step()
+        for view in app.views.values():
+            assert view.figure.select({"type": CustomJS}) == [], (name, view)
+    app = App("gmm1d")
+    figure = app.views["trace"].figure
+    ours, panels = FigurePane(figure), pn.pane.Bokeh(figure)
+    for pane in (ours, panels):
+        doc = Document()
+        with set_curdoc(doc):
+            root = pn.Column(pane).get_root(doc)
+            doc.add_root(root)                     # from the other pane's document too
+            assert root.children[0] is figure and figure.document is doc
+            assert pane._models[root.ref["id"]] == (figure, root)

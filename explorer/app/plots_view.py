@@ -13,6 +13,7 @@ from ..core.picture import path_points
 from ..views import BoundView, IdentityView, LandscapeView, TraceView, data_view_for
 from ..views.base import BEST_COLOR, LOGP_COLOR, OVERLAY_COLORS, drop_unused_glyphs, scale_fonts
 from .analyses_view import Analyses
+from .panel_speedup import FigurePane
 from .readout_view import Readout
 from .state import ExplorerState
 from .viewer_tools import RUNS, tagged
@@ -74,7 +75,7 @@ class Plots(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.panes = {name: pn.pane.Bokeh(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
+        self.panes = {name: FigurePane(None, sizing_mode="stretch_both", margin=(2, 4), min_height=200)
                       for name in ("data", "bound", "landscape", "trace", "identity")}
         # Each plot in a cell of a wrapping row: a cell is at least WIDTHS[name] px wide and HEIGHT
         # px high at 100 %, both times the text scale, so the plots grow with the text and fewer
