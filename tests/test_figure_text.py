@@ -114,6 +114,18 @@ def test_the_analyses_read_on_a_projector_and_say_what_they_ran():
     legend = restarts_figure(state.analyses.restarts).legend[0]
     assert legend.spacing >= 6
     assert "runs exact EM from each start, whatever the family" in basins_html(state.analyses.basins)
+    # the default screen's map is one colour: its variances held at the whole data's, both means
+    # go to the data's mean from every start; the map says that is the slice's answer
+    start = ExplorerState("gmm1d")
+    start.analyses.run_basins(grid=6)
+    assert len(start.analyses.basins.fixed_points) == 1
+    assert "Every start reached fixed point 1: with weights, variances held" in basins_html(start.analyses.basins)
+    for _ in range(60):                       # converged: the variances of the two clusters
+        start.e_step()
+        start.m_step()
+    start.analyses.run_basins(grid=6)
+    assert len(start.analyses.basins.fixed_points) == 2
+    assert "Every start reached" not in basins_html(start.analyses.basins)
     bishop = ExplorerState()
     bishop.player.open_preset("bishop-9-14")
     assert bishop.player.preset_rows[0].ours >= 0
