@@ -30,7 +30,7 @@ class CoinsDataView:
         self.text = ColumnDataSource(dict(y=[], x=[], text=[]))
         fig.add_layout(LabelSet(x="x", y="y", text="text", source=self.text, text_font_size="12px",
                                 text_color="white", y_offset=-6, x_offset=4))
-        style_legend(fig, "below", columns=2)
+        style_legend(fig, "below", columns=2, spacing=6)
         fig.legend.orientation = "horizontal"
         self.figure = fig
 
