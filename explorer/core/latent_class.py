@@ -311,7 +311,7 @@ class LatentClassModel(Model):
             part = q[..., block]
             log_q = np.maximum(part, TINY)     # where q = 0 the term is 0 · log(TINY) = 0
             np.log(log_q, out=log_q)
-            total -= float(np.vdot(part, log_q))
+            total -= serial_dot(part, log_q)      # on this thread (SERIAL_DOT)
         return total
 
     def initial_q(self, theta) -> np.ndarray:
