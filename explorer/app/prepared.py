@@ -1,6 +1,6 @@
 """Pages prepared while the server is idle, for a class that arrives at once.
 
-A page open costs a served process about 0.55 s of CPU (2-core machine). About 0.2 s of it
+A page open costs a served process about 0.5 s of CPU (2-core machine). About 0.2 s of it
 builds the page's objects: the state, the five figures, the step bar and the sidebar's widgets
 (`App`). The rest makes the page's Bokeh models from them, serialises and sends them. The objects
 depend on the page's address, the server's `--args` and the files those name (lessons, the
