@@ -16,6 +16,7 @@ from explorer.lessons import available_lessons, load_lesson
 from explorer.presets import PRESETS
 
 from .conftest import ROOT, PageWatch, serve, stop
+from .layout import layout_problems
 
 # What the server must never say while a class watches.
 BAD_LOG = re.compile(r"Traceback|Exception|ERROR|BokehUserWarning|reference already known|isn't known")
@@ -129,6 +130,8 @@ def test_every_lesson_forward_and_back_shows_what_its_links_show(lecture, lectur
         assert seen["trace"]["x"] == expected["trace"]["x"], f"step {step}: trace rows {seen['trace']['x']}"
         assert seen["trace"]["loglik"] == expected["trace"]["loglik"], f"step {step}"
         assert seen["numbers"] == expected["numbers"] and seen["status"] == expected["status"], f"step {step}"
+        # at 1366 × 768: a legend 6 px a gap wider left linkage's data plot (a teacher's walk)
+        assert layout_problems(page) == [], f"step {step}"
     assert page.get_by_text("Traceback").count() == 0
 
 
@@ -143,6 +146,7 @@ def test_every_preset_opens_with_its_caption_and_table_in_view(lecture, name):
     box = page.locator("table.preset").first
     box.scroll_into_view_if_needed()
     expect(box).to_be_in_viewport()
+    assert layout_problems(page) == [], name
 
 
 def test_a_lecture_on_local_optima_then_its_standalone_page_offline(lecture, browser, tmp_path):
