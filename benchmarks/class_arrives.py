@@ -59,8 +59,8 @@ from explorer.cli import build_parser, session_from_args
 argv, iterations, repeats = json.loads(sys.argv[1])
 args = build_parser().parse_args(argv)
 session = session_from_args(args, keep_q=2)
-theta0 = {k: np.asarray(v).tolist() for k, v in session.current.theta.items()}
 start_theta = dict(session.current.theta)
+theta0 = {k: np.asarray(v).tolist() for k, v in start_theta.items()}
 session.iterate(); session.iterate()
 times = []
 for _ in range(repeats):

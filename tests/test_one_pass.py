@@ -211,7 +211,6 @@ def test_the_entropy_keeps_each_blas_dot_on_this_thread(monkeypatch):
     from explorer.core.latent_class import SERIAL_DOT
     model = make_model("gmm1d")
     rng = np.random.default_rng(0)
-    model.data = rng.normal(size=100_000)
     q = rng.dirichlet([1.0, 1.0], size=100_000).T.copy()
     lengths, real = [], np.vdot
     monkeypatch.setattr(latent_class.np, "vdot", lambda a, b: lengths.append(np.size(a)) or real(a, b))

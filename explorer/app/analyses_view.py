@@ -150,9 +150,10 @@ def basins_html(result, best_elsewhere=None) -> str:
              "<div class='note'>The map runs exact EM from each start, whatever the family of q on screen "
              "(the restarts use it).</div>")
     if len(set(group)) == 1:         # one colour: say it is the slice's answer, not a failed map
-        words += (f"<div class='note'>Every start reached fixed point 1: with {html.escape(', '.join(held) or 'the rest of θ')} "
-                  f"held where they are now, EM in this slice has one attractor. The slice moves with them: "
-                  f"map again after some EM iterations, or from a fixed point of the restarts (Start from it).</div>")
+        words += (f"<div class='note'>Every start reached fixed point 1: with "
+                  f"{html.escape(', '.join(held) or 'the rest of θ')} held where they are now, EM in this "
+                  f"slice has one attractor. The slice moves with them: map again after some EM iterations, "
+                  f"or from a fixed point of the restarts (Start from it).</div>")
     if best_elsewhere is not None and result.logliks:
         theta, loglik = best_elsewhere
         if loglik > result.logliks[0] + 1e-6 * (1 + abs(loglik)):

@@ -34,9 +34,9 @@ alone. `tests/ui/test_explorer_ui.py` compares the kept answers with fresh ones 
 a page after steps, and checks that a style sheet given new text still changes. The glyph
 renderers' boxes, both releases served at once and clicked in turn (20 clicks a block, 4 blocks
 a model): the plots' paint 20–25 → 15–18 ms a click (gmm1d), click p50 linkage 55 → 55, coins
-81 → 64, gmm1d 81 → 72, two-source 88 → 74 ms. The
-test checks that the boxes are not written again during clicks while the data move them, and that a
-styled renderer's box still follows its data.
+81 → 64, gmm1d 81 → 72, two-source 88 → 74 ms. The test checks that the boxes are not written
+again during clicks while the data move them, and that a styled renderer's box still follows its
+data.
 """
 from __future__ import annotations
 
